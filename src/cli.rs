@@ -1,0 +1,294 @@
+//! Subcommands: arguments (clap) -> validated settings -> one library pipeline each.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use nearhome::analysis::matrix::matrix;
+use nearhome::io::network::{encode_cache, load_network};
+use nearhome::io::points::read_points;
+use nearhome::model::LatLon;
+use nearhome::route::{Metric, Network};
+use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+
+/// nearhome: home-to-school journeys, out-of-area SEND placements and where new local
+/// places would help most.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the road graph and snapping index from an OSM PBF and save it as a cache.
+    Prepare {
+        /// OSM PBF extract.
+        #[arg(long)]
+        osm: PathBuf,
+        /// Output cache file (`.nhg`).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Route between two points and print the figures (or a GeoJSON Feature).
+    Route {
+        /// OSM PBF extract or `.nhg` graph cache.
+        #[arg(long)]
+        osm: PathBuf,
+        /// Origin as `LAT,LON` (WGS84 degrees).
+        #[arg(long, allow_hyphen_values = true)]
+        from: String,
+        /// Destination as `LAT,LON` (WGS84 degrees).
+        #[arg(long, allow_hyphen_values = true)]
+        to: String,
+        /// What the path minimises: `time` or `distance`.
+        #[arg(long, default_value = "time")]
+        metric: Metric,
+        /// Largest snap distance, metres.
+        #[arg(long, default_value_t = DEFAULT_MAX_SNAP_M)]
+        max_snap_m: f64,
+        /// Print a GeoJSON Feature with the route LineString.
+        #[arg(long)]
+        geojson: bool,
+    },
+    /// Journey matrix between two `id,lat,lon` CSV files.
+    Matrix {
+        /// OSM PBF extract or `.nhg` graph cache.
+        #[arg(long)]
+        osm: PathBuf,
+        /// Origins CSV (`id,lat,lon`).
+        #[arg(long)]
+        from: PathBuf,
+        /// Destinations CSV (`id,lat,lon`).
+        #[arg(long)]
+        to: PathBuf,
+        /// What each path minimises: `time` or `distance`.
+        #[arg(long, default_value = "time")]
+        metric: Metric,
+        /// Largest snap distance, metres.
+        #[arg(long, default_value_t = DEFAULT_MAX_SNAP_M)]
+        max_snap_m: f64,
+        /// Output CSV `from_id,to_id,distance_m,duration_s`.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Set up logging to stderr; `RUST_LOG` overrides the default level.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("nearhome=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Parse the arguments and run the chosen subcommand.
+pub fn run() -> Result<ExitCode> {
+    let args = Args::parse();
+    match args.command {
+        Command::Prepare { osm, out } => prepare(&osm, &out),
+        Command::Route {
+            osm,
+            from,
+            to,
+            metric,
+            max_snap_m,
+            geojson,
+        } => route(&osm, &from, &to, metric, max_snap_m, geojson),
+        Command::Matrix {
+            osm,
+            from,
+            to,
+            metric,
+            max_snap_m,
+            out,
+        } => run_matrix(&osm, &from, &to, metric, max_snap_m, &out),
+    }
+}
+
+fn load(osm: &Path) -> Result<Network> {
+    let t = Instant::now();
+    let net =
+        load_network(osm).with_context(|| format!("loading road network {}", osm.display()))?;
+    let s = net.graph.summary();
+    eprintln!(
+        "road network {}: {} ways read, {} drivable ({} with missing nodes); kept {} junctions, {} edges, {:.1} km; {} components dropped ({:.2} s)",
+        osm.display(),
+        s.read.ways_read,
+        s.read.drivable_ways,
+        s.read.ways_with_missing_nodes,
+        s.nodes_kept,
+        s.edges_kept,
+        s.road_km,
+        s.components_dropped,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(net)
+}
+
+fn check_max_snap(m: f64) -> Result<()> {
+    if !(m.is_finite() && m >= 0.0) {
+        bail!("--max-snap-m must be a non-negative number of metres, got {m}");
+    }
+    Ok(())
+}
+
+fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
+    let net = load(osm)?;
+    let bytes = encode_cache(&net)?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parse `LAT,LON` in WGS84 degrees.
+fn parse_latlon(flag: &str, s: &str) -> Result<LatLon> {
+    let Some((a, b)) = s.split_once(',') else {
+        bail!("{flag} `{s}`: expected LAT,LON");
+    };
+    let lat: f64 = a
+        .trim()
+        .parse()
+        .with_context(|| format!("{flag} `{s}`: latitude is not a number"))?;
+    let lon: f64 = b
+        .trim()
+        .parse()
+        .with_context(|| format!("{flag} `{s}`: longitude is not a number"))?;
+    if !(lat.is_finite() && lon.is_finite()) || lat.abs() > 90.0 || lon.abs() > 180.0 {
+        bail!("{flag} `{s}`: coordinates must be finite with |lat| <= 90 and |lon| <= 180");
+    }
+    Ok(LatLon { lat, lon })
+}
+
+fn route(
+    osm: &Path,
+    from: &str,
+    to: &str,
+    metric: Metric,
+    max_snap_m: f64,
+    geojson: bool,
+) -> Result<ExitCode> {
+    check_max_snap(max_snap_m)?;
+    let (a, b) = (parse_latlon("--from", from)?, parse_latlon("--to", to)?);
+    let net = load(osm)?;
+    let sa = net
+        .snap(a, max_snap_m)
+        .map_err(|e| anyhow::anyhow!("--from is unsnappable: {e}"))?;
+    let sb = net
+        .snap(b, max_snap_m)
+        .map_err(|e| anyhow::anyhow!("--to is unsnappable: {e}"))?;
+    let Some(r) = net.route(&sa, &sb, metric) else {
+        eprintln!("unreachable: no road path from --from to --to");
+        return Ok(ExitCode::from(1));
+    };
+    let mut out = std::io::stdout().lock();
+    if geojson {
+        let coords: Vec<Vec<f64>> = r
+            .geometry
+            .iter()
+            .map(|p| vec![round6(p.lon), round6(p.lat)])
+            .collect();
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": coords},
+            "properties": {
+                "metric": metric,
+                "distance_m": round3(r.journey.distance_m),
+                "duration_s": round3(r.journey.duration_s),
+                "from_snap_m": round3(sa.distance_m),
+                "to_snap_m": round3(sb.distance_m),
+            }
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&feature)?)?;
+    } else {
+        writeln!(out, "distance_m\t{:.3}", r.journey.distance_m)?;
+        writeln!(out, "duration_s\t{:.3}", r.journey.duration_s)?;
+        writeln!(out, "from_snap_m\t{:.3}", sa.distance_m)?;
+        writeln!(out, "to_snap_m\t{:.3}", sb.distance_m)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn run_matrix(
+    osm: &Path,
+    from: &Path,
+    to: &Path,
+    metric: Metric,
+    max_snap_m: f64,
+    out: &Path,
+) -> Result<ExitCode> {
+    check_max_snap(max_snap_m)?;
+    let origins = read_points(&read_file(from)?, &from.display().to_string())?;
+    let dests = read_points(&read_file(to)?, &to.display().to_string())?;
+    let net = load(osm)?;
+    let t = Instant::now();
+    let snap_all = |pts: &[nearhome::io::points::NamedPoint]| -> Vec<Option<Snap>> {
+        pts.iter()
+            .map(|p| net.snap(p.pos, max_snap_m).ok())
+            .collect()
+    };
+    let (so, sd) = (snap_all(&origins), snap_all(&dests));
+    let m = matrix(&net, &so, &sd, metric, None);
+    let mut w =
+        csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
+    w.write_record(["from_id", "to_id", "distance_m", "duration_s"])?;
+    let (mut unreachable, mut unsnappable) = (0usize, 0usize);
+    for (oi, o) in origins.iter().enumerate() {
+        for (di, d) in dests.iter().enumerate() {
+            match m.get(oi, di) {
+                Some(j) => w.write_record([
+                    o.id.as_str(),
+                    d.id.as_str(),
+                    &format!("{:.3}", j.distance_m),
+                    &format!("{:.3}", j.duration_s),
+                ])?,
+                None => {
+                    if so[oi].is_none() || sd[di].is_none() {
+                        unsnappable += 1;
+                    } else {
+                        unreachable += 1;
+                    }
+                    w.write_record([o.id.as_str(), d.id.as_str(), "", ""])?;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    let bad_o = so.iter().filter(|s| s.is_none()).count();
+    let bad_d = sd.iter().filter(|s| s.is_none()).count();
+    eprintln!(
+        "matrix: {} pairs ({} origins x {} destinations, metric {:?}); {} unreachable; {} unsnappable pairs ({} origins, {} destinations beyond {} m); {:.3} s; wrote {}",
+        origins.len() * dests.len(),
+        origins.len(),
+        dests.len(),
+        metric,
+        unreachable,
+        unsnappable,
+        bad_o,
+        bad_d,
+        max_snap_m,
+        t.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,129 @@
+//! Adapter: `id,lat,lon` point CSVs (matrix inputs) with strict per-row validation.
+
+use std::collections::HashSet;
+
+use crate::error::Error;
+use crate::model::LatLon;
+
+/// A named point; the id is kept verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPoint {
+    /// Identifier, verbatim (text).
+    pub id: String,
+    /// Location.
+    pub pos: LatLon,
+}
+
+/// Read `id,lat,lon` rows (header required, extra columns ignored, UTF-8 BOM allowed).
+///
+/// # Errors
+/// [`Error::Csv`] naming the file, line and field for a missing column, a malformed row,
+/// non-finite or out-of-range coordinates, or a duplicate id.
+pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let err = |line: usize, field: &str, message: String| Error::Csv {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        message,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(bytes);
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(1, "header", e.to_string()))?
+        .clone();
+    let col = |name: &str| -> Result<usize, Error> {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                err(
+                    1,
+                    name,
+                    "required column is missing (header must be id,lat,lon)".into(),
+                )
+            })
+    };
+    let (ci, clat, clon) = (col("id")?, col("lat")?, col("lon")?);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            err(line, "row", e.to_string())
+        })?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let id = rec.get(ci).unwrap_or_default().to_string();
+        if id.is_empty() {
+            return Err(err(line, "id", "empty id".into()));
+        }
+        let num = |c: usize, name: &str| -> Result<f64, Error> {
+            let raw = rec.get(c).unwrap_or_default();
+            let v: f64 = raw
+                .parse()
+                .map_err(|_| err(line, name, format!("`{raw}` is not a number")))?;
+            if !v.is_finite() {
+                return Err(err(line, name, format!("`{raw}` is not finite")));
+            }
+            Ok(v)
+        };
+        let (lat, lon) = (num(clat, "lat")?, num(clon, "lon")?);
+        if lat.abs() > 90.0 {
+            return Err(err(line, "lat", format!("{lat} is outside -90..90")));
+        }
+        if lon.abs() > 180.0 {
+            return Err(err(line, "lon", format!("{lon} is outside -180..180")));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(err(line, "id", format!("duplicate id `{id}`")));
+        }
+        out.push(NamedPoint {
+            id,
+            pos: LatLon { lat, lon },
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_good_rows_and_keeps_ids_verbatim() {
+        let p = read_points(
+            b"\xEF\xBB\xBFid,lat,lon\r\n007,54.1,-4.5\r\nA b,54.2,-4.4\r\n",
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].id, "007");
+        assert_eq!(p[1].id, "A b");
+    }
+
+    #[test]
+    fn rejects_bad_rows_with_file_line_field() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"id,lat,lon\na,NaN,1\n", "a.csv line 2, field `lat`"),
+            (b"id,lat,lon\na,1,inf\n", "a.csv line 2, field `lon`"),
+            (b"id,lat,lon\na,1,1\nb,91,1\n", "a.csv line 3, field `lat`"),
+            (b"id,lat,lon\na,1,181\n", "field `lon`"),
+            (
+                b"id,lat,lon\na,1,1\na,2,2\n",
+                "line 3, field `id`: duplicate id `a`",
+            ),
+            (b"id,latitude,lon\na,1,1\n", "line 1, field `lat`"),
+        ];
+        for (input, want) in cases {
+            let e = read_points(input, "a.csv").unwrap_err().to_string();
+            assert!(e.contains(want), "{e} should contain {want}");
+        }
+        let e = read_points(b"id,lat,lon\na,1\n", "a.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a.csv line 2"), "{e}");
+    }
+}

@@ -1,0 +1,215 @@
+//! Adapter: OpenStreetMap PBF bytes -> [`RawNetwork`] (drivable ways and their nodes).
+//!
+//! Two passes over the PBF (ways, then only the nodes those ways use) keep memory low on
+//! county and regional extracts. Ways are sorted by OSM id so that the graph built from
+//! them does not depend on block order or threads.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
+
+use osmpbfreader::OsmPbfReader;
+
+use crate::error::Error;
+use crate::model::LatLon;
+use crate::profile::{car_profile, Excluded, WayRule};
+
+/// A drivable way as read from OSM, with its profile applied.
+#[derive(Debug, Clone)]
+pub struct RawWay {
+    /// OSM way id.
+    pub id: i64,
+    /// Node ids in way order.
+    pub nodes: Vec<i64>,
+    /// Class, speed and direction from the car profile.
+    pub rule: WayRule,
+}
+
+/// Counts from reading the PBF, before the graph is built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReadStats {
+    /// Every way in the file.
+    pub ways_read: u64,
+    /// Ways with a `highway` tag.
+    pub highway_ways: u64,
+    /// Ways the car profile keeps.
+    pub drivable_ways: u64,
+    /// Highway ways excluded as `area=yes`.
+    pub excluded_area: u64,
+    /// Highway ways excluded by `no`/`private` access.
+    pub excluded_access: u64,
+    /// Highway ways excluded as `oneway=reversible|alternating`.
+    pub excluded_reversible: u64,
+    /// Highway ways whose `highway` value is not in the profile's table.
+    pub excluded_highway_value: u64,
+    /// Drivable ways that reference at least one node missing from the file.
+    pub ways_with_missing_nodes: u64,
+    /// Node references of drivable ways missing from the file.
+    pub missing_node_refs: u64,
+}
+
+/// Drivable ways and the coordinates of the nodes they reference.
+#[derive(Debug, Clone, Default)]
+pub struct RawNetwork {
+    /// Drivable ways, sorted by id.
+    pub ways: Vec<RawWay>,
+    /// Coordinates of every node referenced by a drivable way and present in the file.
+    pub nodes: HashMap<i64, LatLon>,
+    /// Read counts.
+    pub stats: ReadStats,
+}
+
+/// Read the drivable network from PBF data. `label` names the source in errors.
+///
+/// # Errors
+/// [`Error::Osm`] when the data is not a readable PBF (truncated, corrupt, not PBF).
+pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork, Error> {
+    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+        file: label.to_string(),
+        message: e.to_string(),
+    };
+    let mut pbf = OsmPbfReader::new(reader);
+    let mut stats = ReadStats::default();
+    let mut ways = Vec::new();
+    for way in pbf.iter_ways() {
+        let way = way.map_err(osm_err)?;
+        stats.ways_read += 1;
+        let tags = &way.tags;
+        if tags.contains_key("highway") {
+            stats.highway_ways += 1;
+        } else {
+            continue;
+        }
+        match car_profile(|k| tags.get(k).map(|v| v.as_str())) {
+            Ok(rule) => {
+                stats.drivable_ways += 1;
+                ways.push(RawWay {
+                    id: way.id.0,
+                    nodes: way.nodes.iter().map(|n| n.0).collect(),
+                    rule,
+                });
+            }
+            Err(Excluded::Area) => stats.excluded_area += 1,
+            Err(Excluded::NoAccess) => stats.excluded_access += 1,
+            Err(Excluded::Reversible) => stats.excluded_reversible += 1,
+            Err(Excluded::NotARoad) => stats.excluded_highway_value += 1,
+        }
+    }
+    ways.sort_by_key(|w| w.id);
+    let wanted: HashSet<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
+    pbf.rewind().map_err(osm_err)?;
+    let mut nodes = HashMap::with_capacity(wanted.len());
+    for node in pbf.iter_nodes() {
+        let node = node.map_err(osm_err)?;
+        if wanted.contains(&node.id.0) {
+            nodes.insert(
+                node.id.0,
+                LatLon {
+                    lat: node.lat(),
+                    lon: node.lon(),
+                },
+            );
+        }
+    }
+    for w in &ways {
+        let missing = w.nodes.iter().filter(|n| !nodes.contains_key(n)).count() as u64;
+        if missing > 0 {
+            stats.ways_with_missing_nodes += 1;
+            stats.missing_node_refs += missing;
+        }
+    }
+    Ok(RawNetwork { ways, nodes, stats })
+}
+
+/// A named point of interest read from OSM (e.g. a school), with its representative location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poi {
+    /// `n123` or `w456`.
+    pub osm_id: String,
+    /// The `name` tag, when present.
+    pub name: Option<String>,
+    /// The node location, or the mean of a way's node locations.
+    pub location: LatLon,
+}
+
+/// Every node or way tagged `key=value` (e.g. `amenity=school`), sorted by OSM id.
+///
+/// # Errors
+/// [`Error::Osm`] when the data is not a readable PBF.
+pub fn read_pois<R: Read + Seek>(
+    reader: R,
+    label: &str,
+    key: &str,
+    value: &str,
+) -> Result<Vec<Poi>, Error> {
+    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+        file: label.to_string(),
+        message: e.to_string(),
+    };
+    let mut pbf = OsmPbfReader::new(reader);
+    let mut way_nodes: Vec<(i64, Option<String>, Vec<i64>)> = Vec::new();
+    for way in pbf.iter_ways() {
+        let way = way.map_err(osm_err)?;
+        if way.tags.contains(key, value) {
+            let name = way.tags.get("name").map(|s| s.to_string());
+            way_nodes.push((way.id.0, name, way.nodes.iter().map(|n| n.0).collect()));
+        }
+    }
+    let wanted: HashSet<i64> = way_nodes.iter().flat_map(|w| w.2.iter().copied()).collect();
+    pbf.rewind().map_err(osm_err)?;
+    let mut coords = HashMap::new();
+    let mut pois = Vec::new();
+    for node in pbf.iter_nodes() {
+        let node = node.map_err(osm_err)?;
+        let loc = LatLon {
+            lat: node.lat(),
+            lon: node.lon(),
+        };
+        if wanted.contains(&node.id.0) {
+            coords.insert(node.id.0, loc);
+        }
+        if node.tags.contains(key, value) {
+            pois.push((
+                0u8,
+                node.id.0,
+                Poi {
+                    osm_id: format!("n{}", node.id.0),
+                    name: node.tags.get("name").map(|s| s.to_string()),
+                    location: loc,
+                },
+            ));
+        }
+    }
+    for (id, name, nodes) in way_nodes {
+        let pts: Vec<LatLon> = nodes
+            .iter()
+            .filter_map(|n| coords.get(n))
+            .copied()
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        // A closed way repeats its first node: count it once.
+        let closed = nodes.len() > 1 && nodes.first() == nodes.last();
+        let used = if closed && pts.len() > 1 {
+            &pts[..pts.len() - 1]
+        } else {
+            &pts[..]
+        };
+        let n = used.len().max(1) as f64;
+        let location = LatLon {
+            lat: used.iter().map(|p| p.lat).sum::<f64>() / n,
+            lon: used.iter().map(|p| p.lon).sum::<f64>() / n,
+        };
+        pois.push((
+            1,
+            id,
+            Poi {
+                osm_id: format!("w{id}"),
+                name,
+                location,
+            },
+        ));
+    }
+    pois.sort_by_key(|(kind, id, _)| (*kind, *id));
+    Ok(pois.into_iter().map(|(_, _, p)| p).collect())
+}

@@ -77,6 +77,53 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check a scenario's files and print a data-quality report (exit 1 on errors).
+    Validate {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+    },
+    /// Generate deterministic synthetic pupils calibrated to the authority's SEN2 figures.
+    Synth {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+        /// Random seed.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// SEN2 authority code for the targets (default: the scenario's `la_code`).
+        #[arg(long)]
+        la_code: Option<String>,
+        /// Output pupils CSV (default: the scenario's `pupils` path).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the target vs generated calibration table (CSV) here.
+        #[arg(long)]
+        calibration: Option<PathBuf>,
+    },
+    /// Analyse a scenario: journeys, out-of-area placements, optimal bring-back, savings.
+    Analyse {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Skip the routed GeoJSON lines (journeys.geojson, moves.geojson).
+        #[arg(long)]
+        no_geometry: bool,
+    },
+}
+
+/// The shipped demo scenario.
+pub const DEFAULT_SCENARIO: &str = "fixtures/scenarios/rutland/scenario.toml";
+
+fn scenario_path(p: Option<PathBuf>) -> PathBuf {
+    p.unwrap_or_else(|| {
+        let local = PathBuf::from(DEFAULT_SCENARIO);
+        if local.is_file() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_SCENARIO)
+        }
+    })
 }
 
 /// Set up logging to stderr; `RUST_LOG` overrides the default level.
@@ -111,6 +158,19 @@ pub fn run() -> Result<ExitCode> {
             max_snap_m,
             out,
         } => run_matrix(&osm, &from, &to, metric, max_snap_m, &out),
+        Command::Validate { scenario } => validate(&scenario_path(scenario)),
+        Command::Synth {
+            scenario,
+            seed,
+            la_code,
+            out,
+            calibration,
+        } => synth(&scenario_path(scenario), seed, la_code, out, calibration),
+        Command::Analyse {
+            scenario,
+            out,
+            no_geometry,
+        } => analyse(&scenario_path(scenario), &out, !no_geometry),
     }
 }
 
@@ -289,6 +349,124 @@ fn run_matrix(
         max_snap_m,
         t.elapsed().as_secs_f64(),
         out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(path: &Path) -> Result<ExitCode> {
+    use nearhome::scenario::Scenario;
+    let (probe, _) = Scenario::load(path, None)
+        .with_context(|| format!("loading scenario {}", path.display()))?;
+    let bbox = if probe.osm_present() {
+        let net = nearhome::pipeline::load_scenario_network(&probe)?;
+        nearhome::pipeline::network_bbox(&net)
+    } else {
+        None
+    };
+    let (_, report) = Scenario::load(path, bbox)?;
+    println!("{report}");
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn synth(
+    path: &Path,
+    seed: u64,
+    la_code: Option<String>,
+    out: Option<PathBuf>,
+    calibration: Option<PathBuf>,
+) -> Result<ExitCode> {
+    use nearhome::scenario::Scenario;
+    use nearhome::synth::{builtin_targets, generate, SynthConfig};
+    let (scenario, report) = Scenario::load(path, None)
+        .with_context(|| format!("loading scenario {}", path.display()))?;
+    let provision_errors = report
+        .issues
+        .iter()
+        .filter(|i| {
+            i.severity == nearhome::io::table::Severity::Error && !i.file.ends_with("pupils.csv")
+        })
+        .count();
+    if provision_errors > 0 {
+        bail!("scenario {} has data errors:\n{report}", path.display());
+    }
+    let code = la_code
+        .or_else(|| scenario.config.la_code.clone())
+        .context("no SEN2 authority: give --la-code or set la_code in scenario.toml")?;
+    let targets = builtin_targets(&code)?;
+    let homes: Vec<LatLon> = match &scenario.postcodes {
+        Some(table) => table.entries().iter().map(|(_, p)| *p).collect(),
+        None => {
+            let net = nearhome::pipeline::load_scenario_network(&scenario)?;
+            net.graph.residential_points()
+        }
+    };
+    let boundary = &scenario.boundary;
+    let cfg = SynthConfig::new(targets, seed);
+    let output = generate(&cfg, &scenario.provisions, &homes, &|p| {
+        boundary.contains(p)
+    })?;
+    let out = match out {
+        Some(o) => o,
+        None => scenario.resolve(
+            scenario
+                .config
+                .pupils
+                .as_deref()
+                .context("the scenario names no pupils file: give --out")?,
+        ),
+    };
+    let pupils: Vec<_> = output.pupils.iter().map(|s| s.pupil.clone()).collect();
+    let file = std::fs::File::create(&out).with_context(|| format!("writing {}", out.display()))?;
+    nearhome::io::pupils::write_pupils(&pupils, std::io::BufWriter::new(file))?;
+    if let Some(c) = calibration {
+        std::fs::write(&c, output.calibration_csv())
+            .with_context(|| format!("writing {}", c.display()))?;
+    }
+    eprintln!("{}", output.calibration_markdown());
+    eprintln!(
+        "wrote {} synthetic pupils to {} (seed {seed}, SEN2 {code}); calibrated: {}",
+        pupils.len(),
+        out.display(),
+        output.is_calibrated()
+    );
+    Ok(if output.is_calibrated() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
+    let t = Instant::now();
+    let prepared = nearhome::pipeline::prepare(path)?;
+    let routed = t.elapsed().as_secs_f64();
+    let files = nearhome::io::report::write_all(&prepared, out, with_geometry)?;
+    let a = &prepared.analysis;
+    let summary = nearhome::io::report::summary_json(&prepared, false);
+    eprintln!(
+        "{}: {} pupils, {} provisions; {} out of area, {} long journeys; bring-back: {} moved (greedy {}), {:.2} total minutes (greedy {:.2}); saving {} GBP/year; analysis {:.2} s, outputs {:.2} s",
+        prepared.scenario.config.name,
+        prepared.scenario.pupils.len(),
+        prepared.scenario.provisions.len(),
+        summary["out_of_area"],
+        summary["long_journeys"],
+        a.optimal.moved,
+        a.greedy.moved,
+        a.optimal.total_minutes,
+        a.greedy.total_minutes,
+        summary["savings_per_year"]["total_gbp"],
+        routed,
+        t.elapsed().as_secs_f64() - routed
+    );
+    eprintln!(
+        "wrote {} files to {}: {}",
+        files.len(),
+        out.display(),
+        files.join(", ")
     );
     Ok(ExitCode::SUCCESS)
 }

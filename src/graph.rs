@@ -300,6 +300,18 @@ impl RoadGraph {
         self.parts.junctions[v as usize]
     }
 
+    /// Every geometry point of residential and living-street pieces, in piece order (each
+    /// shared point once per piece): candidate home locations for synthetic pupils.
+    pub fn residential_points(&self) -> Vec<LatLon> {
+        let mut pts = Vec::new();
+        for (i, p) in self.parts.pieces.iter().enumerate() {
+            if p.class.is_residential() {
+                pts.extend_from_slice(self.piece_coords(i as u32));
+            }
+        }
+        pts
+    }
+
     /// Bounding box of the kept network: `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn bbox(&self) -> [f64; 4] {
         let mut b = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];

@@ -1,0 +1,500 @@
+//! The HTTP API through `tower::ServiceExt::oneshot` on the mini (Douglas) scenario:
+//! status codes, valid GeoJSON, roles (401/403), suppression of small counts, no pupil ids
+//! or home coordinates in public responses, limits and what-ifs that leave the state alone.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use nearhome::api::auth::Auth;
+use nearhome::api::{router, AppState, ServiceConfig};
+use nearhome::model::LatLon;
+use nearhome::pipeline::prepare;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::support::project_path;
+
+const OFFICER: &str = "test-officer-token-0123456789";
+const WRONG: &str = "test-wrong-token-012345678901";
+
+/// The mini scenario's state, prepared once per test binary.
+fn state() -> &'static AppState {
+    static STATE: OnceLock<AppState> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let prepared = prepare(&project_path("fixtures/data/mini/scenario.toml"))
+            .expect("mini scenario prepares");
+        AppState::new(prepared, Auth::new([OFFICER]), ServiceConfig::default())
+    })
+}
+
+fn app() -> Router {
+    router(state().clone())
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body[..self.body.len().min(300)])
+            )
+        })
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn send(req: Request<Body>) -> Reply {
+    let resp = app().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+async fn get(uri: &str, token: Option<&str>) -> Reply {
+    let mut b = Request::builder().uri(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(b.body(Body::empty()).unwrap()).await
+}
+
+async fn post_json(uri: &str, body: String, token: Option<&str>) -> Reply {
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(b.body(Body::from(body)).unwrap()).await
+}
+
+fn assert_error(r: &Reply, status: u16) {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
+    let v = r.json();
+    assert!(
+        v["error"].as_str().is_some_and(|s| !s.is_empty()),
+        "error body: {v}"
+    );
+}
+
+/// Parse as a GeoJSON FeatureCollection (the geojson crate validates the structure).
+fn feature_collection(r: &Reply) -> geojson::FeatureCollection {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let text = r.text();
+    match text.parse::<geojson::GeoJson>() {
+        Ok(geojson::GeoJson::FeatureCollection(fc)) => fc,
+        other => panic!("not a FeatureCollection: {other:?}"),
+    }
+}
+
+fn homes() -> Vec<LatLon> {
+    state()
+        .prepared()
+        .scenario
+        .pupils
+        .iter()
+        .map(|p| p.home)
+        .collect()
+}
+
+/// Every `[x, y]` number pair anywhere in a JSON value.
+fn pairs(v: &Value, out: &mut Vec<(f64, f64)>) {
+    match v {
+        Value::Array(a) => {
+            if a.len() == 2 {
+                if let (Some(x), Some(y)) = (a[0].as_f64(), a[1].as_f64()) {
+                    out.push((x, y));
+                    return;
+                }
+            }
+            for x in a {
+                pairs(x, out);
+            }
+        }
+        Value::Object(m) => m.values().for_each(|x| pairs(x, out)),
+        _ => {}
+    }
+}
+
+/// Public bodies: no pupil id, no coordinate near any home.
+fn assert_no_pupil_data(what: &str, body: &str) {
+    for p in &state().prepared().scenario.pupils {
+        assert!(!body.contains(&p.id), "{what} contains a pupil id");
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(body) {
+        let mut pts = Vec::new();
+        pairs(&v, &mut pts);
+        for h in homes() {
+            for &(x, y) in &pts {
+                let near = (x - h.lon).abs() < 2e-4 && (y - h.lat).abs() < 2e-4;
+                assert!(!near, "{what} has a coordinate at a pupil's home");
+            }
+        }
+    }
+}
+
+/// A public count is null (suppressed), 0, or a multiple of 5 that is at least 10.
+fn assert_public_count(what: &str, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::Number(n) => {
+            let n = n.as_u64().unwrap_or_else(|| panic!("{what}: {n} not a count"));
+            assert!(n == 0 || (n >= 10 && n % 5 == 0), "{what}: {n} is disclosive");
+        }
+        other => panic!("{what}: unexpected {other}"),
+    }
+}
+
+#[tokio::test]
+async fn health_and_web_app() {
+    let r = get("/api/health", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ok");
+    let page = get("/", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type.starts_with("text/html"));
+    let html = page.text();
+    assert!(html.contains("app.js") && html.contains("style.css"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no CDN");
+    for f in ["/app.js", "/style.css"] {
+        let r = get(f, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{f}");
+        assert!(!r.body.is_empty(), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_route_and_wrong_method_are_json_errors() {
+    assert_error(&get("/api/nope", None).await, 404);
+    assert_error(&post_json("/api/summary", "{}".into(), None).await, 405);
+    assert_error(&get("/api/whatif", None).await, 405);
+}
+
+#[tokio::test]
+async fn scenario_describes_assumptions() {
+    let v = get("/api/scenario", None).await.json();
+    assert_eq!(v["name"], "Mini (Douglas, illustrative)");
+    assert_eq!(v["thresholds"]["primary_max_age"], 10);
+    assert_eq!(v["thresholds"]["secondary_max_minutes"], 75.0);
+    assert_eq!(v["role"], "public");
+    // 6 pupils: a public count below 10 is suppressed.
+    assert_eq!(v["pupils"], Value::Null);
+    let officer = get("/api/scenario", Some(OFFICER)).await.json();
+    assert_eq!(officer["pupils"], 6);
+    assert_eq!(officer["role"], "officer");
+}
+
+#[tokio::test]
+async fn provisions_are_valid_geojson_points_with_suppressed_counts() {
+    let r = get("/api/provisions", None).await;
+    let fc = feature_collection(&r);
+    assert_eq!(fc.features.len(), 3);
+    for f in &fc.features {
+        let Some(geojson::GeometryValue::Point { coordinates }) =
+            f.geometry.as_ref().map(|g| &g.value)
+        else {
+            panic!("not a point");
+        };
+        assert_eq!(coordinates.len(), 2);
+    }
+    let v = r.json();
+    for f in v["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        for k in ["placed", "moves_in", "moves_out"] {
+            assert_public_count(k, &p[k]);
+        }
+    }
+    let ss1 = &v["features"][0]["properties"];
+    assert_eq!(ss1["id"], "SS1");
+    assert_eq!(ss1["spare"], 8);
+    assert_eq!(ss1["placed"], Value::Null, "2 pupils placed: suppressed");
+    assert_no_pupil_data("provisions", &r.text());
+    // Officers see the exact count.
+    let o = get("/api/provisions", Some(OFFICER)).await.json();
+    assert_eq!(o["features"][0]["properties"]["placed"], 2);
+}
+
+#[tokio::test]
+async fn areas_and_demand_suppress_small_cells() {
+    let r = get("/api/areas?layer=halves", None).await;
+    let fc = feature_collection(&r);
+    assert_eq!(fc.features.len(), 2);
+    let v = r.json();
+    for f in v["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        for k in ["pupils", "out_of_area", "long_journeys", "bring_back_candidates", "moves"] {
+            assert_public_count(k, &p[k]);
+        }
+        assert_eq!(p["median_minutes"], Value::Null, "percentiles of < 10 pupils hidden");
+    }
+    assert_eq!(v["features"][0]["properties"]["pupils"], Value::Null);
+    assert_no_pupil_data("areas", &r.text());
+    let o = get("/api/areas?layer=halves", Some(OFFICER)).await.json();
+    let total: u64 = o["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["pupils"].as_u64().unwrap())
+        .sum();
+    assert!(total <= 6 && total > 0);
+
+    let d = get("/api/demand?need=ASD&layer=halves", None).await;
+    let fc = feature_collection(&d);
+    assert_eq!(fc.features.len(), 2);
+    for f in d.json()["features"].as_array().unwrap() {
+        assert_eq!(f["properties"]["need"], "ASD");
+        assert_public_count("demand", &f["properties"]["pupils"]);
+    }
+    assert_no_pupil_data("demand", &d.text());
+    assert_error(&get("/api/areas?layer=nope", None).await, 404);
+    assert_error(&get("/api/demand?need=XYZ", None).await, 400);
+}
+
+#[tokio::test]
+async fn summary_and_csv_suppressed_for_public_exact_for_officers() {
+    let r = get("/api/summary", None).await;
+    let v = r.json();
+    assert_public_count("overall pupils", &v["overall"]["pupils"]);
+    assert_eq!(v["overall"]["pupils"], Value::Null);
+    for n in v["by_need"].as_array().unwrap() {
+        assert_public_count("by need", &n["pupils"]);
+    }
+    assert_no_pupil_data("summary", &r.text());
+    let o = get("/api/summary", Some(OFFICER)).await.json();
+    assert_eq!(o["overall"]["pupils"], 6);
+    assert_eq!(o["optimal"]["moved"], 1);
+
+    let csv = get("/api/download/areas.csv", None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type.starts_with("text/csv"));
+    let text = csv.text();
+    assert!(text.starts_with("layer,area_id,area_name,need,pupils"));
+    assert!(text.contains("[c]"), "small cells marked suppressed");
+    assert_no_pupil_data("areas.csv", &text);
+}
+
+#[tokio::test]
+async fn pupil_level_endpoints_need_an_officer_token() {
+    for uri in [
+        "/api/journeys",
+        "/api/moves",
+        "/api/download/pupils.csv",
+        "/api/journeys?area=W&need=ASD",
+    ] {
+        let r = get(uri, None).await;
+        assert_error(&r, 401);
+        let r = get(uri, Some(WRONG)).await;
+        assert_error(&r, 403);
+        let r = get(uri, Some(OFFICER)).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    }
+    let j = get("/api/journeys", Some(OFFICER)).await;
+    let fc = feature_collection(&j);
+    assert!(!fc.features.is_empty());
+    assert!(j.text().contains("X001"), "pseudonymous ids for officers");
+    let m = get("/api/moves", Some(OFFICER)).await.json();
+    assert_eq!(m["features"].as_array().unwrap().len(), 1);
+    assert_eq!(m["features"][0]["properties"]["pupil"], "X006");
+    assert_eq!(m["features"][0]["properties"]["to_id"], "SS1");
+    let csv = get("/api/download/pupils.csv", Some(OFFICER)).await.text();
+    assert_eq!(csv.lines().count(), 7);
+    assert_error(&get("/api/journeys?area=ZZ", Some(OFFICER)).await, 404);
+}
+
+#[tokio::test]
+async fn route_validates_coordinates() {
+    for bad in [
+        "/api/route?from=NaN,-4.48&to=54.15,-4.48",
+        "/api/route?from=54.15,inf&to=54.15,-4.48",
+        "/api/route?from=95,-4.48&to=54.15,-4.48",
+        "/api/route?from=54.15&to=54.15,-4.48",
+        "/api/route?to=54.15,-4.48",
+    ] {
+        assert_error(&get(bad, None).await, 400);
+    }
+    // Mid-Atlantic: no road within the snap limit.
+    assert_error(&get("/api/route?from=0,0&to=54.15,-4.48", None).await, 422);
+    let r = get("/api/route?from=54.145,-4.47&to=54.17,-4.50", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["geometry"]["type"], "LineString");
+    let minutes = v["properties"]["minutes"].as_f64().unwrap();
+    let km = v["properties"]["km"].as_f64().unwrap();
+    assert!(minutes > 1.0 && minutes < 30.0, "{minutes}");
+    assert!(km > 2.0 && km < 20.0, "{km}");
+}
+
+#[tokio::test]
+async fn catchment_is_a_closed_polygon_and_bounds_are_checked() {
+    assert_error(&get("/api/catchment?provision=NOPE&minutes=10", None).await, 404);
+    for m in ["0", "121", "abc", "-5", "1e9"] {
+        assert_error(
+            &get(&format!("/api/catchment?provision=SS1&minutes={m}"), None).await,
+            400,
+        );
+    }
+    let r = get("/api/catchment?provision=SS1&minutes=10", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["geometry"]["type"], "Polygon");
+    let ring = v["geometry"]["coordinates"][0].as_array().unwrap();
+    assert!(ring.len() >= 4);
+    assert_eq!(ring.first(), ring.last(), "closed ring");
+    let small = get("/api/catchment?provision=SS1&minutes=2", None).await.json();
+    let n_small = small["properties"]["junctions_reached"].as_u64().unwrap();
+    let n_big = v["properties"]["junctions_reached"].as_u64().unwrap();
+    assert!(n_small < n_big, "{n_small} < {n_big}");
+    // The site itself (public data) is inside the 10-minute polygon's bounding box.
+    let xs: Vec<f64> = ring.iter().map(|p| p[0].as_f64().unwrap()).collect();
+    let ys: Vec<f64> = ring.iter().map(|p| p[1].as_f64().unwrap()).collect();
+    let inside = |v: &[f64], x: f64| v.iter().cloned().fold(f64::INFINITY, f64::min) <= x
+        && x <= v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert!(inside(&xs, -4.48) && inside(&ys, 54.15));
+}
+
+/// A secondary ASD base north of Douglas (inside the mini boundary).
+fn asd_base(id: &str, places: u32) -> Value {
+    json!({"id": id, "name": "New ASD base", "lat": 54.168, "lon": -4.49,
+           "needs": ["ASD"], "age_min": 11, "age_max": 18, "places": places})
+}
+
+/// SS1 full (52 of 52 places): its one baseline move (X006) can no longer happen.
+fn ss1_full() -> Value {
+    json!({"id": "SS1", "places": 52})
+}
+
+#[tokio::test]
+async fn whatif_recomputes_without_touching_shared_state() {
+    let before = get("/api/summary", Some(OFFICER)).await.json();
+    // SS1 full: nobody comes back.
+    let body = json!({"change": [ss1_full()]}).to_string();
+    let v = post_json("/api/whatif", body, Some(OFFICER)).await.json();
+    assert_eq!(v["baseline"]["moved"], 1);
+    assert_eq!(v["whatif"]["moved"], 0);
+    assert_eq!(v["change"]["moved"], -1.0);
+    assert!(v["change"]["gbp_per_year_saved"].as_f64().unwrap() < 0.0);
+    // SS1 full and a new ASD base: the pupil comes back to the new base instead.
+    let body = json!({"change": [ss1_full()], "add": [asd_base("NEW1", 4)]}).to_string();
+    let r = post_json("/api/whatif", body, Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["whatif"]["moved"], 1);
+    let provs = v["provisions"].as_array().unwrap();
+    assert_eq!(provs.len(), 2);
+    assert_eq!(provs[0]["id"], "SS1");
+    assert_eq!(provs[0]["spare_before"], 0);
+    assert_eq!(provs[1]["id"], "NEW1");
+    assert_eq!(provs[1]["added"], true);
+    assert_eq!(provs[1]["moves_in"], 1);
+    let after = get("/api/summary", Some(OFFICER)).await.json();
+    assert_eq!(before, after, "shared state unchanged");
+    // Public callers get the same run with counts suppressed.
+    let body = json!({"change": [ss1_full()], "add": [asd_base("NEW1", 4)]}).to_string();
+    let p = post_json("/api/whatif", body, None).await.json();
+    assert_eq!(p["whatif"]["moved"], Value::Null);
+    assert_eq!(p["provisions"][0]["moves_in"], Value::Null);
+    assert_no_pupil_data("whatif", &p.to_string());
+}
+
+#[tokio::test]
+async fn concurrent_whatifs_do_not_interfere() {
+    let bodies: Vec<String> = (0..6)
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({"change": [ss1_full()], "add": [asd_base(&format!("N{i}"), 3)]})
+                    .to_string()
+            } else {
+                json!({"change": [ss1_full()]}).to_string()
+            }
+        })
+        .collect();
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|b| tokio::spawn(async move { post_json("/api/whatif", b, Some(OFFICER)).await }))
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let v = t.await.unwrap().json();
+        // With SS1 full only the new base can take the pupil back.
+        let want = if i % 2 == 0 { 1 } else { 0 };
+        assert_eq!(v["whatif"]["moved"], want, "request {i}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn whatif_limits_and_validation() {
+    // Body over 64 KiB.
+    let huge = format!("{{\"add\": [], \"pad\": \"{}\"}}", "x".repeat(70 * 1024));
+    assert_error(&post_json("/api/whatif", huge, None).await, 413);
+    // More provisions than allowed (small enough to pass the body limit).
+    let many: Vec<Value> = (0..51)
+        .map(|i| json!({"id": "SS1", "places": i}))
+        .collect();
+    let body = json!({ "change": many }).to_string();
+    assert_error(&post_json("/api/whatif", body, None).await, 413);
+    // 10,000 points: refused by the body limit.
+    let points: Vec<Value> = (0..10_000).map(|i| asd_base(&format!("P{i}"), 1)).collect();
+    let body = json!({ "add": points }).to_string();
+    assert_error(&post_json("/api/whatif", body, None).await, 413);
+    // Invalid values.
+    let cases = [
+        json!({"add": [{"id": "A", "lat": 95.0, "lon": -4.48, "needs": ["ASD"], "age_min": 5, "age_max": 11, "places": 5}]}),
+        json!({"add": [{"id": "A", "lat": 54.15, "lon": -4.48, "needs": ["XYZ"], "age_min": 5, "age_max": 11, "places": 5}]}),
+        json!({"add": [{"id": "A", "lat": 54.15, "lon": -4.48, "needs": ["ASD"], "age_min": 12, "age_max": 11, "places": 5}]}),
+        json!({"add": [{"id": "SS1", "lat": 54.15, "lon": -4.48, "needs": ["ASD"], "age_min": 5, "age_max": 11, "places": 5}]}),
+        json!({"add": [{"id": "A", "lat": 54.32, "lon": -4.38, "needs": ["ASD"], "age_min": 5, "age_max": 11, "places": 5}]}),
+        json!({"add": [{"id": "A", "lat": 54.15, "lon": -4.48, "needs": ["ASD"], "age_min": 5, "age_max": 11, "places": 0}]}),
+        json!({"change": [{"id": "NOPE", "places": 5}]}),
+        json!({}),
+    ];
+    for c in cases {
+        assert_error(&post_json("/api/whatif", c.to_string(), None).await, 422);
+    }
+    assert_error(&post_json("/api/whatif", "{not json".into(), None).await, 400);
+}
+
+#[tokio::test]
+async fn long_query_strings_are_refused() {
+    let q = "x".repeat(5000);
+    assert_error(&get(&format!("/api/route?from={q}"), None).await, 414);
+}
+
+#[tokio::test]
+async fn basemap_draws_roads_and_boundary() {
+    let r = get("/api/basemap", None).await;
+    let fc = feature_collection(&r);
+    assert!(fc.features.len() > 10);
+    let v = r.json();
+    assert_eq!(v["features"][0]["properties"]["kind"], "boundary");
+    let all = get("/api/basemap?detail=all", None).await;
+    assert!(all.body.len() > r.body.len(), "more detail, more roads");
+    assert_error(&get("/api/basemap?detail=huge", None).await, 400);
+}
+
+#[test]
+fn mini_scenario_path_exists() {
+    assert!(Path::new(&project_path("fixtures/data/mini/scenario.toml")).is_file());
+}

@@ -18,8 +18,7 @@ use anyhow::{bail, Context, Result};
 use nearhome::io::areas::load_boundary;
 use nearhome::io::postcodes::load_postcodes;
 use nearhome::io::provisions::load_provisions;
-use nearhome::io::pupils::write_pupils;
-use nearhome::model::{LatLon, Pupil};
+use nearhome::model::LatLon;
 use nearhome::scenario::ScenarioConfig;
 use nearhome::synth::{builtin_targets, generate, SynthConfig, SynthOutput};
 
@@ -95,28 +94,7 @@ fn run(name: &str) -> Result<()> {
 }
 
 fn write_outputs(dir: &Path, out: &SynthOutput, postcodes: Option<&[String]>) -> Result<()> {
-    let pupils: Vec<Pupil> = out.pupils.iter().map(|p| p.pupil.clone()).collect();
-    let mut buf = Vec::new();
-    match postcodes {
-        None => write_pupils(&pupils, &mut buf)?,
-        Some(codes) => {
-            let mut w = csv::Writer::from_writer(&mut buf);
-            w.write_record(["id", "age", "need", "postcode", "placement_id", "transport"])?;
-            for sp in &out.pupils {
-                let p = &sp.pupil;
-                w.write_record([
-                    p.id.as_str(),
-                    &p.age.to_string(),
-                    p.need.code(),
-                    &codes[sp.home_index],
-                    &p.placement_id,
-                    p.transport.map(|t| t.as_str()).unwrap_or(""),
-                ])?;
-            }
-            w.flush()?;
-        }
-    }
-    fs::write(dir.join("pupils.csv"), buf)?;
+    fs::write(dir.join("pupils.csv"), out.pupils_csv(postcodes)?)?;
     fs::write(dir.join("calibration.csv"), out.calibration_csv())?;
     Ok(())
 }

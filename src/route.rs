@@ -89,6 +89,40 @@ struct Seed {
     part: Part,
 }
 
+/// Up to three seeds, without allocating (a snapped point has at most a junction and two
+/// directions).
+#[derive(Debug, Clone, Copy)]
+struct Seeds {
+    items: [Seed; 3],
+    len: usize,
+}
+
+impl Seeds {
+    fn new() -> Seeds {
+        let none = Seed {
+            node: 0,
+            length_m: 0.0,
+            duration_s: 0.0,
+            part: Part::AtJunction,
+        };
+        Seeds {
+            items: [none; 3],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, s: Seed) {
+        if self.len < 3 {
+            self.items[self.len] = s;
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Seed> {
+        self.items[..self.len].iter()
+    }
+}
+
 const NO_PARENT: u32 = u32::MAX;
 const SEED_BASE: u32 = u32::MAX - 8;
 
@@ -155,10 +189,10 @@ impl Network {
         self.index.snap(&self.graph, p, max_snap_m)
     }
 
-    fn seeds(&self, s: &Snap, as_origin: bool) -> Vec<Seed> {
+    fn seeds(&self, s: &Snap, as_origin: bool) -> Seeds {
         let piece = self.graph.pieces()[s.piece as usize];
         let mps = piece.speed_mps();
-        let mut seeds = Vec::with_capacity(3);
+        let mut seeds = Seeds::new();
         if let Some(j) = s.junction {
             seeds.push(Seed {
                 node: j,
@@ -256,7 +290,7 @@ impl Network {
                 heap.push(Key(c, s.node));
             }
         }
-        t.seeds = seeds;
+        t.seeds = seeds.iter().copied().collect();
         let mut is_target = Vec::new();
         let mut remaining = 0usize;
         if let Some(ts) = targets {
@@ -337,7 +371,7 @@ impl Network {
         debug_assert!(tree.reverse);
         let mut best: Option<(Journey, Option<Seed>)> =
             self.direct(origin, &tree.snap).map(|(j, _)| (j, None));
-        for s in self.seeds(origin, true) {
+        for s in self.seeds(origin, true).iter().copied() {
             let v = s.node as usize;
             if !tree.cost[v].is_finite() {
                 continue;

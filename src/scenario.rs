@@ -435,16 +435,23 @@ impl fmt::Display for ValidationReport {
             .max()
             .unwrap_or(4)
             .max(4);
+        let role_width = self
+            .files
+            .iter()
+            .map(|s| s.role.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         writeln!(
             f,
-            "  {:<14} {:<width$} {:>8} {:>9} {:>9}",
+            "  {:<role_width$} {:<width$} {:>8} {:>9} {:>9}",
             "role", "file", "read", "accepted", "rejected"
         )?;
         for s in &self.files {
             let read = s.read.map_or("unread".to_string(), |n| n.to_string());
             writeln!(
                 f,
-                "  {:<14} {:<width$} {:>8} {:>9} {:>9}",
+                "  {:<role_width$} {:<width$} {:>8} {:>9} {:>9}",
                 s.role, s.file, read, s.accepted, s.rejected
             )?;
         }

@@ -64,7 +64,13 @@ async fn send(req: Request<Body>) -> Reply {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     Reply {
         status,
         content_type,
@@ -93,7 +99,11 @@ async fn post_json(uri: &str, body: String, token: Option<&str>) -> Reply {
 
 fn assert_error(r: &Reply, status: u16) {
     assert_eq!(r.status.as_u16(), status, "{}", r.text());
-    assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
+    assert!(
+        r.content_type.starts_with("application/json"),
+        "{}",
+        r.content_type
+    );
     let v = r.json();
     assert!(
         v["error"].as_str().is_some_and(|s| !s.is_empty()),
@@ -162,8 +172,13 @@ fn assert_public_count(what: &str, v: &Value) {
     match v {
         Value::Null => {}
         Value::Number(n) => {
-            let n = n.as_u64().unwrap_or_else(|| panic!("{what}: {n} not a count"));
-            assert!(n == 0 || (n >= 10 && n % 5 == 0), "{what}: {n} is disclosive");
+            let n = n
+                .as_u64()
+                .unwrap_or_else(|| panic!("{what}: {n} not a count"));
+            assert!(
+                n == 0 || (n >= 10 && n % 5 == 0),
+                "{what}: {n} is disclosive"
+            );
         }
         other => panic!("{what}: unexpected {other}"),
     }
@@ -179,7 +194,10 @@ async fn health_and_web_app() {
     assert!(page.content_type.starts_with("text/html"));
     let html = page.text();
     assert!(html.contains("app.js") && html.contains("style.css"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "no CDN");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no CDN"
+    );
     for f in ["/app.js", "/style.css"] {
         let r = get(f, None).await;
         assert_eq!(r.status, StatusCode::OK, "{f}");
@@ -198,8 +216,13 @@ async fn unknown_route_and_wrong_method_are_json_errors() {
 async fn scenario_describes_assumptions() {
     let v = get("/api/scenario", None).await.json();
     assert_eq!(v["name"], "Mini (Douglas, illustrative)");
-    assert_eq!(v["thresholds"]["primary_max_age"], 10);
-    assert_eq!(v["thresholds"]["secondary_max_minutes"], 75.0);
+    let params = &state().prepared().params;
+    assert_eq!(v["thresholds"]["primary_max_age"], params.primary_max_age);
+    assert_eq!(
+        v["thresholds"]["secondary_max_minutes"],
+        params.secondary_max_minutes
+    );
+    assert_eq!(v["params"]["circuity_factor"], params.circuity_factor);
     assert_eq!(v["role"], "public");
     // 6 pupils: a public count below 10 is suppressed.
     assert_eq!(v["pupils"], Value::Null);
@@ -246,10 +269,20 @@ async fn areas_and_demand_suppress_small_cells() {
     let v = r.json();
     for f in v["features"].as_array().unwrap() {
         let p = &f["properties"];
-        for k in ["pupils", "out_of_area", "long_journeys", "bring_back_candidates", "moves"] {
+        for k in [
+            "pupils",
+            "out_of_area",
+            "long_journeys",
+            "bring_back_candidates",
+            "moves",
+        ] {
             assert_public_count(k, &p[k]);
         }
-        assert_eq!(p["median_minutes"], Value::Null, "percentiles of < 10 pupils hidden");
+        assert_eq!(
+            p["median_minutes"],
+            Value::Null,
+            "percentiles of < 10 pupils hidden"
+        );
     }
     assert_eq!(v["features"][0]["properties"]["pupils"], Value::Null);
     assert_no_pupil_data("areas", &r.text());
@@ -350,7 +383,10 @@ async fn route_validates_coordinates() {
 
 #[tokio::test]
 async fn catchment_is_a_closed_polygon_and_bounds_are_checked() {
-    assert_error(&get("/api/catchment?provision=NOPE&minutes=10", None).await, 404);
+    assert_error(
+        &get("/api/catchment?provision=NOPE&minutes=10", None).await,
+        404,
+    );
     for m in ["0", "121", "abc", "-5", "1e9"] {
         assert_error(
             &get(&format!("/api/catchment?provision=SS1&minutes={m}"), None).await,
@@ -364,15 +400,19 @@ async fn catchment_is_a_closed_polygon_and_bounds_are_checked() {
     let ring = v["geometry"]["coordinates"][0].as_array().unwrap();
     assert!(ring.len() >= 4);
     assert_eq!(ring.first(), ring.last(), "closed ring");
-    let small = get("/api/catchment?provision=SS1&minutes=2", None).await.json();
+    let small = get("/api/catchment?provision=SS1&minutes=2", None)
+        .await
+        .json();
     let n_small = small["properties"]["junctions_reached"].as_u64().unwrap();
     let n_big = v["properties"]["junctions_reached"].as_u64().unwrap();
     assert!(n_small < n_big, "{n_small} < {n_big}");
     // The site itself (public data) is inside the 10-minute polygon's bounding box.
     let xs: Vec<f64> = ring.iter().map(|p| p[0].as_f64().unwrap()).collect();
     let ys: Vec<f64> = ring.iter().map(|p| p[1].as_f64().unwrap()).collect();
-    let inside = |v: &[f64], x: f64| v.iter().cloned().fold(f64::INFINITY, f64::min) <= x
-        && x <= v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let inside = |v: &[f64], x: f64| {
+        v.iter().cloned().fold(f64::INFINITY, f64::min) <= x
+            && x <= v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+    };
     assert!(inside(&xs, -4.48) && inside(&ys, 54.15));
 }
 
@@ -416,7 +456,11 @@ async fn whatif_recomputes_without_touching_shared_state() {
     let body = json!({"change": [ss1_full()], "add": [asd_base("NEW1", 4)]}).to_string();
     let p = post_json("/api/whatif", body, None).await.json();
     assert_eq!(p["whatif"]["moved"], Value::Null);
-    assert_eq!(p["provisions"][0]["moves_in"], Value::Null);
+    assert_eq!(
+        p["provisions"][1]["moves_in"],
+        Value::Null,
+        "1 pupil: suppressed"
+    );
     assert_no_pupil_data("whatif", &p.to_string());
 }
 
@@ -425,8 +469,7 @@ async fn concurrent_whatifs_do_not_interfere() {
     let bodies: Vec<String> = (0..6)
         .map(|i| {
             if i % 2 == 0 {
-                json!({"change": [ss1_full()], "add": [asd_base(&format!("N{i}"), 3)]})
-                    .to_string()
+                json!({"change": [ss1_full()], "add": [asd_base(&format!("N{i}"), 3)]}).to_string()
             } else {
                 json!({"change": [ss1_full()]}).to_string()
             }
@@ -450,9 +493,7 @@ async fn whatif_limits_and_validation() {
     let huge = format!("{{\"add\": [], \"pad\": \"{}\"}}", "x".repeat(70 * 1024));
     assert_error(&post_json("/api/whatif", huge, None).await, 413);
     // More provisions than allowed (small enough to pass the body limit).
-    let many: Vec<Value> = (0..51)
-        .map(|i| json!({"id": "SS1", "places": i}))
-        .collect();
+    let many: Vec<Value> = (0..51).map(|i| json!({"id": "SS1", "places": i})).collect();
     let body = json!({ "change": many }).to_string();
     assert_error(&post_json("/api/whatif", body, None).await, 413);
     // 10,000 points: refused by the body limit.
@@ -473,7 +514,10 @@ async fn whatif_limits_and_validation() {
     for c in cases {
         assert_error(&post_json("/api/whatif", c.to_string(), None).await, 422);
     }
-    assert_error(&post_json("/api/whatif", "{not json".into(), None).await, 400);
+    assert_error(
+        &post_json("/api/whatif", "{not json".into(), None).await,
+        400,
+    );
 }
 
 #[tokio::test]

@@ -68,7 +68,10 @@ fn road_m(net: &Network, a: LatLon, b: LatLon) -> f64 {
 }
 
 fn assert_m(got: f64, want: f64, what: &str) {
-    assert!(close(got, want, 0.05, 1e-9), "{what}: {got} m, want {want} m");
+    assert!(
+        close(got, want, 0.05, 1e-9),
+        "{what}: {got} m, want {want} m"
+    );
 }
 
 /// Seconds to drive `m` metres at `kmh`.
@@ -180,7 +183,11 @@ fn motorway_is_one_way_unless_oneway_no() {
     let net = fixture("motorway");
     assert_eq!(net.graph.summary().components_dropped, 0);
     let (_, bypass) = piece_of(&net, 400);
-    assert_eq!(bypass.direction, Direction::Forward, "motorway without oneway");
+    assert_eq!(
+        bypass.direction,
+        Direction::Forward,
+        "motorway without oneway"
+    );
     let (_, old) = piece_of(&net, 401);
     assert_eq!(old.direction, Direction::Both, "motorway with oneway=no");
     let (_, slip) = piece_of(&net, 402);
@@ -213,7 +220,11 @@ fn access_first_present_tag_decides() {
     assert_eq!(s.read.excluded_access, 3);
     assert_eq!(s.components_dropped, 0);
     let (_, drive) = piece_of(&net, 500);
-    assert_eq!(drive.direction, Direction::Both, "school drive: private but motor_vehicle=yes");
+    assert_eq!(
+        drive.direction,
+        Direction::Both,
+        "school drive: private but motor_vehicle=yes"
+    );
     piece_of(&net, 503); // delivery lane: motor_vehicle=destination decides before access=no
     for dropped in [501, 502, 504] {
         assert!(pieces_of(&net, dropped).is_empty(), "way {dropped}");
@@ -224,7 +235,9 @@ fn access_first_present_tag_decides() {
     assert!(close(t.duration_s, secs(h(school, SW), 16.0), 1e-6, 1e-9));
     // The end of the private drive is ~330 m from the square: it snaps to the square.
     let private_end = ll(53.997, -4.4817);
-    let sp = net.snap(private_end, DEFAULT_MAX_SNAP_M).expect("near the square");
+    let sp = net
+        .snap(private_end, DEFAULT_MAX_SNAP_M)
+        .expect("near the square");
     assert!(sp.distance_m > 300.0);
     assert!([100, 101].contains(&net.graph.pieces()[sp.piece as usize].way_id));
 }
@@ -236,7 +249,10 @@ fn only_listed_highway_values_and_no_areas() {
     assert_eq!(s.read.ways_read, 11);
     assert_eq!(s.read.highway_ways, 10, "the house has no highway tag");
     assert_eq!(s.read.drivable_ways, 6);
-    assert_eq!(s.read.excluded_highway_value, 3, "footway, Residential, proposed");
+    assert_eq!(
+        s.read.excluded_highway_value, 3,
+        "footway, Residential, proposed"
+    );
     assert_eq!(s.read.excluded_area, 1, "car park");
     for dropped in [600, 601, 602, 603, 605] {
         assert!(pieces_of(&net, dropped).is_empty(), "way {dropped}");
@@ -272,7 +288,11 @@ fn maxspeed_forms_set_the_duration() {
         (803, 12.5, "crawl way: residential, 12.5"),
         (804, 32.19, "zone street: tertiary, GB:zone20"),
         (805, 48.28, "zone avenue: secondary, GB:zone30"),
-        (806, 80.0, "national lane: trunk, GB:nsl_single (higher than 80)"),
+        (
+            806,
+            80.0,
+            "national lane: trunk, GB:nsl_single (higher than 80)",
+        ),
         (807, 32.0, "bad units road: residential, 30 km/h (invalid)"),
         (901, 32.0, "no space road: residential, 20mph (invalid)"),
         (902, 32.0, "zero road: residential, 0 (invalid)"),
@@ -280,7 +300,11 @@ fn maxspeed_forms_set_the_duration() {
         (904, 32.0, "quick road: residential, 50 (higher)"),
         (905, 96.0, "dual road: motorway, GB:nsl_dual (higher)"),
         (906, 30.0 * mph, "lower mph road: primary, 30 mph"),
-        (907, 32.0, "shouting mph road: residential, 20 MPH (invalid)"),
+        (
+            907,
+            32.0,
+            "shouting mph road: residential, 20 MPH (invalid)",
+        ),
     ];
     for (way, kmh, what) in cases {
         let (pi, p) = piece_of(&net, way);
@@ -288,7 +312,11 @@ fn maxspeed_forms_set_the_duration() {
         let len = h(c[0], c[1]);
         assert!(len > 990.0 && len < 1010.0, "{what}: {len} m");
         assert!(close(p.length_m, len, 1e-6, 1e-12), "{what}: length");
-        assert!(close(p.speed_kmh, kmh, 0.0, 1e-12), "{what}: {} km/h", p.speed_kmh);
+        assert!(
+            close(p.speed_kmh, kmh, 0.0, 1e-12),
+            "{what}: {} km/h",
+            p.speed_kmh
+        );
         assert_eq!(p.direction, Direction::Both, "{what}");
         for e in net.graph.piece_edges(pi).into_iter().flatten() {
             let edge = net.graph.edge(e.index() as u32);
@@ -321,7 +349,11 @@ fn only_the_largest_strongly_connected_component_is_kept() {
     assert_eq!(s.edges_kept, 8);
     assert_eq!(s.pieces_kept, 4);
     let perimeter = h(SW, SE) + h(SE, NE) + h(NE, NW) + h(NW, SW);
-    assert!(close(s.road_km, perimeter / 1000.0, 1e-9, 1e-9), "{}", s.road_km);
+    assert!(
+        close(s.road_km, perimeter / 1000.0, 1e-9, 1e-9),
+        "{}",
+        s.road_km
+    );
     for dropped in [700, 701, 702, 703] {
         assert!(pieces_of(&net, dropped).is_empty(), "way {dropped}");
     }
@@ -348,14 +380,21 @@ fn missing_nodes_split_ways() {
     assert_eq!(s.read.ways_with_missing_nodes, 3);
     assert_eq!(s.read.missing_node_refs, 4);
     assert_eq!(s.components_dropped, 0);
-    assert_eq!(s.nodes_kept, 7, "four corners, both ends of the gap, frayed end");
+    assert_eq!(
+        s.nodes_kept, 7,
+        "four corners, both ends of the gap, frayed end"
+    );
     let (third, two_thirds, frayed) = (
         ll(54.003, -4.4949),
         ll(54.006, -4.4898),
         ll(53.997, -4.4847),
     );
     let broken = pieces_of(&net, 900);
-    assert_eq!(broken.len(), 2, "broken lane: the runs either side of the gap");
+    assert_eq!(
+        broken.len(),
+        2,
+        "broken lane: the runs either side of the gap"
+    );
     let ends: Vec<(LatLon, LatLon)> = broken
         .iter()
         .map(|(pi, _)| {
@@ -368,7 +407,10 @@ fn missing_nodes_split_ways() {
     assert!(has(SW, third) && has(two_thirds, NE), "{ends:?}");
     let (_, frayed_piece) = piece_of(&net, 901);
     assert_m(frayed_piece.length_m, h(SE, frayed), "frayed end");
-    assert!(pieces_of(&net, 902).is_empty(), "lost road has one present node");
+    assert!(
+        pieces_of(&net, 902).is_empty(),
+        "lost road has one present node"
+    );
     // No road across the gap: back to the corner, round the square, and in again.
     let round = (h(SW, SE) + h(SE, NE)).min(h(SW, NW) + h(NW, NE));
     assert_m(

@@ -65,3 +65,56 @@ pub fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
 pub fn ll(lat: f64, lon: f64) -> LatLon {
     LatLon { lat, lon }
 }
+
+/// Run the built `nearhome` binary with `args` (from the project directory).
+pub fn nearhome(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_nearhome"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the nearhome binary runs")
+}
+
+/// One row of a matrix CSV: `from_id,to_id,distance_m,duration_s` (figures may be empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRow {
+    /// Origin id.
+    pub from_id: String,
+    /// Destination id.
+    pub to_id: String,
+    /// Road distance, metres.
+    pub distance_m: Option<f64>,
+    /// Driving time, seconds.
+    pub duration_s: Option<f64>,
+}
+
+/// Read a matrix CSV, checking its header.
+pub fn read_matrix_csv(bytes: &[u8], label: &str) -> Vec<MatrixRow> {
+    let mut rdr = csv::Reader::from_reader(bytes);
+    let header = rdr.headers().expect("a header").clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        ["from_id", "to_id", "distance_m", "duration_s"],
+        "{label}: header"
+    );
+    let num = |s: &str, line: usize| -> Option<f64> {
+        (!s.is_empty()).then(|| {
+            s.parse()
+                .unwrap_or_else(|_| panic!("{label} line {line}: `{s}` is not a number"))
+        })
+    };
+    rdr.records()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert_eq!(r.len(), 4, "{label} line {}", i + 2);
+            MatrixRow {
+                from_id: r[0].to_string(),
+                to_id: r[1].to_string(),
+                distance_m: num(&r[2], i + 2),
+                duration_s: num(&r[3], i + 2),
+            }
+        })
+        .collect()
+}

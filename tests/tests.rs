@@ -9,3 +9,12 @@ mod engine;
 
 // The car profile rule by rule on small hand-written OSM fixtures (fixtures/osm).
 mod osm_fixtures;
+
+// Properties of routes on the real Rutland and Isle of Man extracts.
+mod extracts;
+
+// The Isle of Man reference matrices, through the library and the CLI.
+mod acceptance;
+
+// The graph cache round trip; missing, empty, truncated and corrupt inputs; the CLI on them.
+mod cache_and_errors;

@@ -679,3 +679,240 @@ pub fn by_need<'a>(pupils: impl Iterator<Item = &'a Pupil>) -> BTreeMap<Need, us
     }
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::RoadGraph;
+    use crate::osm::{RawNetwork, RawWay};
+    use crate::profile::{Direction, RoadClass, WayRule};
+    use std::collections::HashMap;
+
+    /// A straight two-way road along the equator, nodes every 0.01 degrees (1,111.95 m),
+    /// at 36 km/h (10 m/s).
+    fn line_network() -> Network {
+        let mut nodes = HashMap::new();
+        for i in 0..=10 {
+            nodes.insert(
+                i,
+                LatLon {
+                    lat: 0.0,
+                    lon: i as f64 * 0.01,
+                },
+            );
+        }
+        let raw = RawNetwork {
+            ways: vec![RawWay {
+                id: 1,
+                nodes: (0..=10).collect(),
+                rule: WayRule {
+                    class: RoadClass::Residential,
+                    speed_kmh: 36.0,
+                    direction: Direction::Both,
+                },
+            }],
+            nodes,
+            stats: Default::default(),
+        };
+        Network::new(RoadGraph::build(&raw).unwrap())
+    }
+
+    fn provision(
+        id: &str,
+        kind: ProvisionKind,
+        lon: f64,
+        capacity: u32,
+        on_roll: u32,
+    ) -> Provision {
+        Provision {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            needs: vec![Need::Asd],
+            age_min: 4,
+            age_max: 18,
+            capacity: Some(capacity),
+            on_roll,
+            annual_cost_gbp: None,
+            location: LatLon { lat: 0.0, lon },
+            line: 0,
+        }
+    }
+
+    fn pupil(id: &str, age: u8, lon: f64, placement: &str) -> Pupil {
+        Pupil {
+            id: id.into(),
+            age,
+            need: Need::Asd,
+            home: LatLon { lat: 0.0, lon },
+            placement_id: placement.into(),
+            transport: Some(Transport::Taxi),
+            transport_cost_gbp: None,
+            line: 0,
+        }
+    }
+
+    /// Minutes for `k` node spacings at 10 m/s.
+    fn minutes(k: f64) -> f64 {
+        let step = crate::proj::haversine_m(
+            LatLon { lat: 0.0, lon: 0.0 },
+            LatLon {
+                lat: 0.0,
+                lon: 0.01,
+            },
+        );
+        k * step / 10.0 / 60.0
+    }
+
+    #[test]
+    fn hand_checked_mini_scenario() {
+        let net = line_network();
+        // Area: lon < 0.07. A, B in area; C outside.
+        let provisions = vec![
+            provision("A", ProvisionKind::ResourceBase, 0.02, 5, 4),
+            provision("B", ProvisionKind::SpecialSchool, 0.05, 10, 9),
+            provision("C", ProvisionKind::IndependentSpecial, 0.09, 20, 20),
+        ];
+        let pupils = vec![
+            pupil("P1", 8, 0.0, "C"),
+            pupil("P2", 14, 0.06, "C"),
+            pupil("P3", 8, 0.01, "A"),
+        ];
+        let mut params = Params::default();
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::IndependentSpecial, 60_000.0);
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::ResourceBase, 18_000.0);
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::SpecialSchool, 25_000.0);
+        params
+            .costs
+            .transport_gbp_per_km_by_mode
+            .insert(Transport::Taxi, 2.0);
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
+        // Current journeys: P1 9 steps, P2 3 steps, P3 1 step.
+        let cur: Vec<f64> = a
+            .pupils
+            .iter()
+            .map(|r| r.current.unwrap().minutes)
+            .collect();
+        assert!(
+            close(cur[0], minutes(9.0))
+                && close(cur[1], minutes(3.0))
+                && close(cur[2], minutes(1.0))
+        );
+        assert!(close(
+            a.pupils[0].current.unwrap().km,
+            minutes(9.0) * 60.0 * 10.0 / 1000.0
+        ));
+        assert_eq!(
+            a.pupils.iter().map(|r| r.out_of_area).collect::<Vec<_>>(),
+            [true, true, false]
+        );
+        // P1: suitable A (2 steps), B (5 steps); C is not a receiving kind.
+        let r1 = &a.pupils[0];
+        assert_eq!(
+            r1.suitable.iter().map(|s| s.provision).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(r1.nearest.unwrap().provision, 0);
+        assert_eq!(r1.current_rank, Some(3));
+        assert!(close(r1.extra_minutes.unwrap(), minutes(7.0)));
+        // P2 (secondary): nearest is B (1 step), then A (4 steps); current 3 steps -> rank 2.
+        let r2 = &a.pupils[1];
+        assert_eq!(r2.nearest.unwrap().provision, 1);
+        assert_eq!(r2.current_rank, Some(2));
+        assert!(close(r2.limit_minutes, 75.0));
+        assert!(close(r1.limit_minutes, 45.0));
+        // P3 at A: rank 1 (A itself is not counted as nearer).
+        assert_eq!(a.pupils[2].current_rank, Some(1));
+        assert!(!a.pupils.iter().any(|r| r.long_journey));
+        // Candidates: both out-of-area pupils x {A, B}; one spare place each.
+        assert_eq!(a.candidates.len(), 4);
+        // Optimal: P1 -> A (2 steps), P2 -> B (1 step).
+        assert_eq!(a.optimal.moved, 2);
+        let want_total = (centiminutes(minutes(2.0)) + centiminutes(minutes(1.0))) as f64 / 100.0;
+        assert!(close(a.optimal.total_minutes, want_total));
+        assert_eq!(a.greedy.moved, 2);
+        let m1 = &a.moves[0];
+        assert_eq!((m1.pupil, m1.from, m1.to), (0, 2, 0));
+        let trips = 190.0 * 2.0;
+        assert!((m1.km_per_year_saved - minutes(7.0) * 0.6 * trips).abs() < 1e-6);
+        assert!(close(m1.hours_per_year_saved, minutes(7.0) * trips / 60.0));
+        assert_eq!(m1.placement_gbp_saved, Some(60_000.0 - 18_000.0));
+        let km = |k: f64| k * a.pupils[0].current.unwrap().km / 9.0;
+        assert!(close(
+            m1.transport_gbp_saved.unwrap(),
+            (km(9.0) - km(2.0)) * trips * 2.0
+        ));
+        let m2 = &a.moves[1];
+        assert_eq!((m2.pupil, m2.to), (1, 1));
+        assert_eq!(m2.placement_gbp_saved, Some(60_000.0 - 25_000.0));
+        assert!(a.pupils.iter().all(|r| r.not_moved.is_none()));
+        assert_eq!(a.provisions[0].moves_in, 1);
+        assert_eq!(a.provisions[2].moves_out, 2);
+    }
+
+    #[test]
+    fn reasons_for_pupils_not_moved() {
+        let net = line_network();
+        let provisions = vec![
+            provision("A", ProvisionKind::ResourceBase, 0.02, 1, 0),
+            provision("C", ProvisionKind::IndependentSpecial, 0.09, 20, 20),
+        ];
+        let mut far = pupil("far", 8, 0.0, "C");
+        far.need = Need::Hi; // A only lists ASD
+        let pupils = vec![
+            pupil("P1", 8, 0.0, "C"),
+            pupil("P2", 8, 0.03, "C"),
+            far,
+            pupil("off", 8, 0.0, "C"),
+            pupil("unknown", 8, 0.0, "C"),
+        ];
+        let mut pupils = pupils;
+        pupils[3].home = LatLon { lat: 0.5, lon: 0.0 }; // 55 km from the road
+                                                        // A tight limit leaves the 2-step journey of P1 within and nothing else.
+        let mut params = Params::default();
+        params.primary_max_minutes = minutes(2.5);
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        assert_eq!(a.optimal.moved, 1);
+        assert!(a.pupils[0].moved.is_some() || a.pupils[1].moved.is_some());
+        let reasons: Vec<Option<NotMoved>> = a.pupils.iter().map(|r| r.not_moved).collect();
+        assert_eq!(reasons[2], Some(NotMoved::NoSuitableProvision));
+        assert_eq!(reasons[3], Some(NotMoved::Unsnappable));
+        assert!(matches!(
+            a.pupils[3].home_snap,
+            Err(SnapFailure::TooFar { .. })
+        ));
+        // P1 and P2 compete for one place: the other is told all suitable places are full.
+        let loser = if a.pupils[0].moved.is_some() { 1 } else { 0 };
+        assert_eq!(reasons[loser], Some(NotMoved::AllSuitableFull));
+        // Every out-of-area pupil is moved or has a reason.
+        assert!(a
+            .pupils
+            .iter()
+            .filter(|r| r.out_of_area)
+            .all(|r| r.moved.is_some() != r.not_moved.is_some()));
+    }
+}

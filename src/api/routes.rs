@@ -231,7 +231,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
             json!({
                 "role": f.role,
                 "file": f.file,
-                "read": f.read.map(|n| c(n)),
+                "read": f.read.map(&c),
                 "accepted": c(f.accepted),
                 "rejected": c(f.rejected),
             })

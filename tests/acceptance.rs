@@ -1,0 +1,183 @@
+//! Acceptance: the Isle of Man reference matrices of an independent implementation
+//! (`fixtures/acceptance/isle-of-man`, 60 origins x 40 destinations, both metrics).
+//!
+//! The rule (from the reference's README, copied into `fixtures/README.md`): a pair agrees
+//! when both figures are empty, or when `distance_m` is within max(0.5%, 10 m) and
+//! `duration_s` within max(0.5%, 2 s). At least 99% of pairs must agree, and the empty pairs
+//! must be exactly the reference's (two origins and one destination are unsnappable).
+
+use nearhome::analysis::matrix::{matrix, Matrix};
+use nearhome::io::points::{read_points, NamedPoint};
+use nearhome::route::Metric;
+use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+
+use crate::support::{isle_of_man, nearhome, project_path, read_matrix_csv, MatrixRow};
+
+const DIR: &str = "fixtures/acceptance/isle-of-man";
+
+fn read(rel: &str) -> Vec<u8> {
+    let path = project_path(&format!("{DIR}/{rel}"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn points(rel: &str) -> Vec<NamedPoint> {
+    read_points(&read(rel), rel).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn expected(metric: Metric) -> Vec<MatrixRow> {
+    let name = match metric {
+        Metric::Time => "expected_time.csv",
+        Metric::Distance => "expected_distance.csv",
+    };
+    read_matrix_csv(&read(name), name)
+}
+
+/// Within max(0.5%, `abs`) of the reference.
+fn within(got: f64, want: f64, abs: f64) -> bool {
+    (got - want).abs() <= abs.max(0.005 * want.abs())
+}
+
+fn agrees(got: &MatrixRow, want: &MatrixRow) -> bool {
+    match (
+        got.distance_m,
+        got.duration_s,
+        want.distance_m,
+        want.duration_s,
+    ) {
+        (None, None, None, None) => true,
+        (Some(gd), Some(gt), Some(wd), Some(wt)) => within(gd, wd, 10.0) && within(gt, wt, 2.0),
+        _ => false,
+    }
+}
+
+/// Compare rows with the reference: same pairs in the same order, empty exactly where the
+/// reference is empty, at least 99% agreeing. Returns the number that agree.
+fn assert_matches_reference(got: &[MatrixRow], want: &[MatrixRow], what: &str) -> usize {
+    assert_eq!(got.len(), want.len(), "{what}: rows");
+    let mut agree = 0;
+    let mut disagreements = Vec::new();
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(
+            (&g.from_id, &g.to_id),
+            (&w.from_id, &w.to_id),
+            "{what}: row order (origins outer, input order)"
+        );
+        assert_eq!(
+            g.distance_m.is_none(),
+            w.distance_m.is_none(),
+            "{what}: {} -> {} empty in one only ({g:?} vs {w:?})",
+            g.from_id,
+            g.to_id
+        );
+        if agrees(g, w) {
+            agree += 1;
+        } else {
+            disagreements.push(format!("{g:?} vs {w:?}"));
+        }
+    }
+    assert!(
+        agree * 100 >= want.len() * 99,
+        "{what}: {agree} of {} pairs agree; first disagreements: {:#?}",
+        want.len(),
+        &disagreements[..disagreements.len().min(10)]
+    );
+    agree
+}
+
+fn rows_of(m: &Matrix, origins: &[NamedPoint], dests: &[NamedPoint]) -> Vec<MatrixRow> {
+    let mut rows = Vec::new();
+    for (oi, o) in origins.iter().enumerate() {
+        for (di, d) in dests.iter().enumerate() {
+            let j = m.get(oi, di);
+            rows.push(MatrixRow {
+                from_id: o.id.clone(),
+                to_id: d.id.clone(),
+                distance_m: j.map(|j| j.distance_m),
+                duration_s: j.map(|j| j.duration_s),
+            });
+        }
+    }
+    rows
+}
+
+#[test]
+fn reference_fixture_is_as_documented() {
+    let (origins, dests) = (points("from.csv"), points("to.csv"));
+    assert_eq!((origins.len(), dests.len()), (60, 40));
+    for metric in [Metric::Time, Metric::Distance] {
+        let rows = expected(metric);
+        assert_eq!(rows.len(), 2400);
+        let empty = rows.iter().filter(|r| r.distance_m.is_none()).count();
+        assert_eq!(
+            empty,
+            2 * 40 + 60 - 2,
+            "{metric:?}: two origins, one destination"
+        );
+    }
+}
+
+#[test]
+fn library_matrix_agrees_with_the_reference() {
+    let net = isle_of_man();
+    let (origins, dests) = (points("from.csv"), points("to.csv"));
+    let snap = |pts: &[NamedPoint]| -> Vec<Option<Snap>> {
+        pts.iter()
+            .map(|p| net.snap(p.pos, DEFAULT_MAX_SNAP_M).ok())
+            .collect()
+    };
+    let (so, sd) = (snap(&origins), snap(&dests));
+    assert_eq!(
+        so.iter().filter(|s| s.is_none()).count(),
+        2,
+        "unsnappable origins"
+    );
+    assert_eq!(
+        sd.iter().filter(|s| s.is_none()).count(),
+        1,
+        "unsnappable destinations"
+    );
+    for metric in [Metric::Time, Metric::Distance] {
+        let m = matrix(net, &so, &sd, metric, None);
+        let rows = rows_of(&m, &origins, &dests);
+        let agree = assert_matches_reference(&rows, &expected(metric), &format!("{metric:?}"));
+        // The engine reproduced the reference exactly when these tests were written.
+        assert_eq!(agree, 2400, "{metric:?}");
+    }
+}
+
+#[test]
+fn cli_matrix_agrees_with_the_reference() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("distance.csv");
+    let out_s = out.to_str().expect("utf-8 temp path");
+    let run = nearhome(&[
+        "matrix",
+        "--osm",
+        "osm/isle-of-man_2019-09-05.osm.pbf",
+        "--from",
+        &format!("{DIR}/from.csv"),
+        "--to",
+        &format!("{DIR}/to.csv"),
+        "--metric",
+        "distance",
+        "--out",
+        out_s,
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "nearhome matrix failed: {stderr}");
+    assert!(stderr.contains("2400 pairs"), "summary: {stderr}");
+    assert!(stderr.contains("138 unsnappable"), "summary: {stderr}");
+    let bytes = std::fs::read(&out).expect("output written");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.starts_with("from_id,to_id,distance_m,duration_s\n"),
+        "header: {}",
+        &text[..text.len().min(80)]
+    );
+    // An unsnappable pair is a row with both figures empty (not 0).
+    assert!(text.lines().any(|l| l.ends_with(",,")), "no empty cells");
+    assert!(!text.lines().any(|l| l.ends_with(",0.000,0.000")));
+    let rows = read_matrix_csv(&bytes, "cli output");
+    let agree = assert_matches_reference(&rows, &expected(Metric::Distance), "cli distance");
+    assert_eq!(agree, 2400);
+}

@@ -1,0 +1,362 @@
+//! The graph cache (`prepare` -> `.nhg`) and bad inputs: the cache gives the same matrices
+//! as the PBF; truncated, corrupt, missing and empty files give an error naming the file
+//! (the CLI exits non-zero with the file name on stderr); a malformed matrix CSV gives the
+//! file, line and field.
+
+use std::path::Path;
+
+use nearhome::analysis::matrix::matrix;
+use nearhome::error::Error;
+use nearhome::io::network::{encode_cache, load_network, network_from_cache, network_from_pbf};
+use nearhome::io::points::read_points;
+use nearhome::route::{Metric, Network};
+use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::support::{isle_of_man, nearhome, project_path, rutland};
+
+const IOM_PBF: &str = "osm/isle-of-man_2019-09-05.osm.pbf";
+const FROM: &str = "fixtures/acceptance/isle-of-man/from.csv";
+const TO: &str = "fixtures/acceptance/isle-of-man/to.csv";
+
+fn snaps(net: &Network, rel: &str) -> Vec<Option<Snap>> {
+    let bytes = std::fs::read(project_path(rel)).expect("points file");
+    read_points(&bytes, rel)
+        .expect("valid points")
+        .iter()
+        .map(|p| net.snap(p.pos, DEFAULT_MAX_SNAP_M).ok())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write temp file");
+    path
+}
+
+/// The error (as displayed) from loading `path`, which must fail.
+fn load_error(path: &Path) -> String {
+    match load_network(path) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn rutland_bytes() -> Vec<u8> {
+    std::fs::read(project_path("osm/rutland-latest.osm.pbf")).expect("shipped extract")
+}
+
+#[test]
+fn cache_round_trip_gives_identical_networks_and_matrices() {
+    let net = isle_of_man();
+    let bytes = encode_cache(net).expect("encodes");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write(dir.path(), "iom.nhg", &bytes);
+    let cached = load_network(&path).expect("cache loads");
+    assert_eq!(cached.graph.summary(), net.graph.summary());
+    assert_eq!(cached.graph.pieces(), net.graph.pieces());
+    assert_eq!(cached.graph.node_count(), net.graph.node_count());
+    assert_eq!(cached.index.len(), net.index.len());
+    let (o, d) = (snaps(net, FROM), snaps(net, TO));
+    assert_eq!(snaps(&cached, FROM), o);
+    assert_eq!(snaps(&cached, TO), d);
+    for metric in [Metric::Time, Metric::Distance] {
+        let a = matrix(net, &o, &d, metric, None);
+        let b = matrix(&cached, &o, &d, metric, None);
+        assert_eq!(a, b, "{metric:?}");
+    }
+    // Encoding is deterministic.
+    assert_eq!(encode_cache(&cached).expect("encodes"), bytes);
+}
+
+#[test]
+fn cli_prepare_then_matrix_from_the_cache_is_identical() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    let (nhg, from_pbf, from_nhg) = (p("iom.nhg"), p("pbf.csv"), p("nhg.csv"));
+    let run = nearhome(&["prepare", "--osm", IOM_PBF, "--out", &nhg]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "prepare: {stderr}");
+    assert!(stderr.contains(&nhg), "prepare names its output: {stderr}");
+    for (osm, out) in [(IOM_PBF, &from_pbf), (nhg.as_str(), &from_nhg)] {
+        let run = nearhome(&[
+            "matrix", "--osm", osm, "--from", FROM, "--to", TO, "--out", out,
+        ]);
+        assert!(
+            run.status.success(),
+            "matrix --osm {osm}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let (a, b) = (
+        std::fs::read(&from_pbf).expect("pbf output"),
+        std::fs::read(&from_nhg).expect("cache output"),
+    );
+    assert_eq!(a.len(), b.len());
+    assert!(
+        a == b,
+        "matrix from the cache differs from the matrix from the PBF"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad graph caches
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn truncated_cache_is_an_error_naming_the_file() {
+    let bytes = encode_cache(rutland()).expect("encodes");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for keep in [5, 8, 9, 100, bytes.len() / 2, bytes.len() - 1] {
+        let path = write(dir.path(), &format!("cut-{keep}.nhg"), &bytes[..keep]);
+        let e = load_error(&path);
+        assert!(e.contains(&format!("cut-{keep}.nhg")), "{e}");
+        assert!(e.contains("not a nearhome graph cache"), "{e}");
+    }
+    // A cache from another format version.
+    let mut other = bytes.clone();
+    other[4..8].copy_from_slice(&99u32.to_le_bytes());
+    let path = write(dir.path(), "v99.nhg", &other);
+    let e = load_error(&path);
+    assert!(e.contains("v99.nhg") && e.contains("version 99"), "{e}");
+}
+
+/// Damaged bytes anywhere in the body must be reported, not loaded as a different road
+/// network (nor panic). Without a checksum most single-byte changes decode "fine".
+#[test]
+fn corrupt_cache_is_an_error_naming_the_file() {
+    let bytes = encode_cache(rutland()).expect("encodes");
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut loaded = Vec::new();
+    for k in 0..24 {
+        let mut bad = bytes.clone();
+        let at = rng.random_range(8..bad.len());
+        bad[at] ^= 0x5a;
+        let label = format!("corrupt-{k}.nhg");
+        let result = std::panic::catch_unwind(|| network_from_cache(&bad, &label).map(|_| ()));
+        match result {
+            Err(_) => panic!("{label}: byte {at} changed: panic while loading"),
+            Ok(Ok(())) => loaded.push(at),
+            Ok(Err(e)) => {
+                let e = e.to_string();
+                assert!(e.contains(&label), "{e}");
+            }
+        }
+    }
+    assert!(
+        loaded.is_empty(),
+        "{} of 24 corrupted caches loaded without error (changed bytes at {loaded:?})",
+        loaded.len()
+    );
+}
+
+/// A cache whose coordinates are damaged into NaN must be an error, not a panic.
+#[test]
+fn cache_with_a_nan_coordinate_is_an_error() {
+    let net = rutland();
+    let bytes = encode_cache(net).expect("encodes");
+    let first = net.graph.piece_coords(0)[0];
+    let needle = first.lat.to_le_bytes();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == needle)
+        .expect("the first coordinate is stored as 8 little-endian bytes");
+    let mut bad = bytes.clone();
+    bad[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let result = std::panic::catch_unwind(|| {
+        network_from_cache(&bad, "nan.nhg").map(|n| {
+            // If it loads, using it must not panic either.
+            let _ = n.snap(first, 1000.0);
+        })
+    });
+    match result {
+        Err(_) => panic!("panic on a NaN coordinate in the cache"),
+        Ok(Ok(())) => panic!("a NaN coordinate was accepted"),
+        Ok(Err(e)) => assert!(e.to_string().contains("nan.nhg"), "{e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad PBFs
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn missing_empty_and_non_pbf_files_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nowhere.osm.pbf");
+    let e = load_error(&missing);
+    assert!(e.contains("nowhere.osm.pbf"), "{e}");
+    assert!(matches!(load_network(&missing), Err(Error::Io { .. })));
+
+    let empty = write(dir.path(), "empty.osm.pbf", b"");
+    let e = load_error(&empty);
+    assert!(e.contains("empty.osm.pbf"), "{e}");
+
+    // Not a PBF at all: the XML a fixture was made from.
+    let xml = std::fs::read(project_path("fixtures/osm/directions.osm")).expect("fixture");
+    let path = write(dir.path(), "directions.osm", &xml);
+    let e = load_error(&path);
+    assert!(e.contains("directions.osm"), "{e}");
+}
+
+/// Loading must not panic: `Err` naming the label, or (for harmless damage) `Ok`.
+fn load_pbf_bytes(bytes: &[u8], label: &str) -> Result<(), String> {
+    match std::panic::catch_unwind(|| network_from_pbf(bytes, label).map(|_| ())) {
+        Err(_) => panic!("{label}: panic while reading the PBF"),
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+    }
+}
+
+/// A PBF cut short (an interrupted download) is an error naming the file. osmpbfreader
+/// 0.19 panics (`assert_eq!` in `OsmPbfReader::push`) when a blob is cut short.
+#[test]
+fn truncated_pbf_is_an_error_naming_the_file() {
+    let pbf = rutland_bytes();
+    for keep in [3, 20, 1000, pbf.len() / 2, pbf.len() - 10] {
+        let label = format!("cut-{keep}.osm.pbf");
+        match load_pbf_bytes(&pbf[..keep], &label) {
+            Ok(()) => panic!("{label} loaded"),
+            Err(e) => assert!(e.contains(&label), "{e}"),
+        }
+    }
+}
+
+#[test]
+fn pbf_with_a_hole_is_an_error_naming_the_file() {
+    let mut bad = rutland_bytes();
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 64] {
+        *b = 0xff;
+    }
+    match load_pbf_bytes(&bad, "holed.osm.pbf") {
+        Ok(()) => panic!("holed.osm.pbf loaded"),
+        Err(e) => assert!(e.contains("holed.osm.pbf"), "{e}"),
+    }
+}
+
+#[test]
+fn randomly_damaged_pbf_never_panics() {
+    let pbf = rutland_bytes();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for k in 0..12 {
+        let mut bad = pbf.clone();
+        for _ in 0..4 {
+            let at = rng.random_range(0..bad.len());
+            bad[at] ^= 1 << rng.random_range(0..8);
+        }
+        let label = format!("damaged-{k}.osm.pbf");
+        if let Err(e) = load_pbf_bytes(&bad, &label) {
+            assert!(e.contains(&label), "{e}");
+        } // else a flipped bit in a tag value can be harmless
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The CLI on bad inputs
+// ---------------------------------------------------------------------------------------
+
+fn assert_fails_naming(args: &[&str], name: &str) {
+    let run = nearhome(args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{args:?} succeeded");
+    // A clean error exit (2), not a panic (101).
+    assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(name),
+        "{args:?}: stderr does not name {name}: {stderr}"
+    );
+}
+
+/// Every subcommand that reads `--osm` fails with the file's name on stderr.
+fn cli_fails_on_network(name: &str, bytes: Option<&[u8]>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    if let Some(bytes) = bytes {
+        write(dir.path(), name, bytes);
+    }
+    let (osm, out, nhg) = (p(name), p("out.csv"), p("x.nhg"));
+    let from_to = ["--from", "52.66,-0.73", "--to", "52.67,-0.72"];
+    let route: Vec<&str> = ["route", "--osm", &osm]
+        .into_iter()
+        .chain(from_to)
+        .collect();
+    assert_fails_naming(&route, name);
+    let m = [
+        "matrix", "--osm", &osm, "--from", FROM, "--to", TO, "--out", &out,
+    ];
+    assert_fails_naming(&m, name);
+    assert_fails_naming(&["prepare", "--osm", &osm, "--out", &nhg], name);
+}
+
+#[test]
+fn cli_fails_naming_a_missing_pbf() {
+    cli_fails_on_network("nowhere.osm.pbf", None);
+}
+
+#[test]
+fn cli_fails_naming_a_truncated_cache() {
+    let cache = encode_cache(rutland()).expect("encodes");
+    cli_fails_on_network("cut.nhg", Some(&cache[..cache.len() / 3]));
+}
+
+#[test]
+fn cli_fails_naming_a_truncated_pbf() {
+    let pbf = rutland_bytes();
+    cli_fails_on_network("cut.osm.pbf", Some(&pbf[..pbf.len() / 2]));
+}
+
+#[test]
+fn cli_matrix_names_file_line_and_field_of_a_bad_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let osm = "fixtures/osm/directions.osm.pbf";
+    let good = write(dir.path(), "good.csv", b"id,lat,lon\na,54.0,-4.5\n");
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "lat.csv",
+            b"id,lat,lon\na,54.0,-4.5\nb,north,-4.5\n",
+            "lat.csv line 3, field `lat`",
+        ),
+        (
+            "range.csv",
+            b"id,lat,lon\na,54.0,-4.5\nb,54.0,-190\n",
+            "range.csv line 3, field `lon`",
+        ),
+        (
+            "nan.csv",
+            b"id,lat,lon\na,NaN,-4.5\n",
+            "nan.csv line 2, field `lat`",
+        ),
+        (
+            "dup.csv",
+            b"id,lat,lon\na,54.0,-4.5\nb,54.0,-4.49\na,54.0,-4.48\n",
+            "dup.csv line 4, field `id`",
+        ),
+        (
+            "header.csv",
+            b"name,lat,lon\na,54.0,-4.5\n",
+            "header.csv line 1, field `id`",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let bad = write(dir.path(), name, bytes);
+        for (from, to) in [(&bad, &good), (&good, &bad)] {
+            let out = dir.path().join("out.csv");
+            let run = nearhome(&[
+                "matrix",
+                "--osm",
+                osm,
+                "--from",
+                from.to_str().expect("utf-8"),
+                "--to",
+                to.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+            ]);
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert!(!run.status.success(), "{name} accepted");
+            assert!(stderr.contains(want), "{name}: `{want}` not in {stderr}");
+        }
+    }
+}

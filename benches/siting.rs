@@ -105,7 +105,7 @@ fn bench_siting(c: &mut Criterion) {
     let mut group = c.benchmark_group("siting");
     group.sample_size(10);
     group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(5));
+    group.measurement_time(Duration::from_secs(10));
     let options = HeuristicOptions::default();
 
     let return_most = instance(Objective::ReturnMost);

@@ -419,9 +419,13 @@ fn synth(
                 .context("the scenario names no pupils file: give --out")?,
         ),
     };
-    let pupils: Vec<_> = output.pupils.iter().map(|s| s.pupil.clone()).collect();
-    let file = std::fs::File::create(&out).with_context(|| format!("writing {}", out.display()))?;
-    nearhome::io::pupils::write_pupils(&pupils, std::io::BufWriter::new(file))?;
+    let labels: Option<Vec<String>> = scenario
+        .postcodes
+        .as_ref()
+        .map(|t| t.entries().iter().map(|(code, _)| code.clone()).collect());
+    let text = output.pupils_csv(labels.as_deref())?;
+    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    let n_pupils = output.pupils.len();
     if let Some(c) = calibration {
         std::fs::write(&c, output.calibration_csv())
             .with_context(|| format!("writing {}", c.display()))?;
@@ -429,7 +433,7 @@ fn synth(
     eprintln!("{}", output.calibration_markdown());
     eprintln!(
         "wrote {} synthetic pupils to {} (seed {seed}, SEN2 {code}); calibrated: {}",
-        pupils.len(),
+        n_pupils,
         out.display(),
         output.is_calibrated()
     );

@@ -4,6 +4,8 @@
 
 pub mod analysis;
 pub mod api;
+#[doc(hidden)]
+pub mod benchkit;
 pub mod bng;
 pub mod error;
 pub mod graph;

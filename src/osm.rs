@@ -120,6 +120,83 @@ pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork
     Ok(RawNetwork { ways, nodes, stats })
 }
 
+/// Check the PBF's block framing before decoding: each block is a 4-byte big-endian header
+/// length, a `BlobHeader` (whose field 3 is the blob's size) and the blob. A file cut short
+/// or with a damaged frame is reported here (the decoder would otherwise abort on it).
+///
+/// # Errors
+/// [`Error::Osm`] naming `label` and the byte offset of the bad frame.
+pub fn check_pbf_framing(bytes: &[u8], label: &str) -> Result<(), Error> {
+    let bad = |offset: usize, what: &str| Error::Osm {
+        file: label.to_string(),
+        message: format!("{what} at byte {offset} (file truncated or corrupt)"),
+    };
+    if bytes.is_empty() {
+        return Err(bad(0, "empty file"));
+    }
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let Some(len_bytes) = bytes.get(pos..pos + 4) else {
+            return Err(bad(pos, "incomplete block length"));
+        };
+        let header_len =
+            u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+        if header_len == 0 || header_len > 64 * 1024 {
+            return Err(bad(pos, "implausible block header length"));
+        }
+        let start = pos + 4;
+        let Some(header) = bytes.get(start..start + header_len) else {
+            return Err(bad(pos, "incomplete block header"));
+        };
+        let Some(datasize) = blob_datasize(header) else {
+            return Err(bad(pos, "block header without a data size"));
+        };
+        if datasize > 32 * 1024 * 1024 {
+            return Err(bad(pos, "implausible block size"));
+        }
+        let end = start + header_len + datasize;
+        if end > bytes.len() {
+            return Err(bad(pos, "incomplete block"));
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+/// Field 3 (`datasize`, varint) of a protobuf `BlobHeader`.
+fn blob_datasize(mut b: &[u8]) -> Option<usize> {
+    fn varint(b: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = b.split_first()?;
+            *b = rest;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    let mut size = None;
+    while !b.is_empty() {
+        let key = varint(&mut b)?;
+        match (key >> 3, key & 7) {
+            (3, 0) => size = Some(usize::try_from(varint(&mut b)?).ok()?),
+            (_, 0) => {
+                varint(&mut b)?;
+            }
+            (_, 2) => {
+                let n = usize::try_from(varint(&mut b)?).ok()?;
+                b = b.get(n..)?;
+            }
+            (_, 1) => b = b.get(8..)?,
+            (_, 5) => b = b.get(4..)?,
+            _ => return None,
+        }
+    }
+    size
+}
+
 /// A named point of interest read from OSM (e.g. a school), with its representative location.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Poi {

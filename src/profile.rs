@@ -172,9 +172,9 @@ pub enum Excluded {
 /// # Examples
 /// ```
 /// use nearhome::profile::{car_profile, Direction};
-/// let tags = [("highway", "residential"), ("maxspeed", "20 mph")];
+/// let tags = [("highway", "residential"), ("maxspeed", "15 mph")];
 /// let rule = car_profile(|k| tags.iter().find(|(kk, _)| *kk == k).map(|(_, v)| *v)).unwrap();
-/// assert!((rule.speed_kmh - 32.18688).abs() < 1e-9);
+/// assert!((rule.speed_kmh - 24.14016).abs() < 1e-9);
 /// assert_eq!(rule.direction, Direction::Both);
 /// ```
 pub fn car_profile<'a>(tag: impl Fn(&str) -> Option<&'a str>) -> Result<WayRule, Excluded> {
@@ -186,7 +186,7 @@ pub fn car_profile<'a>(tag: impl Fn(&str) -> Option<&'a str>) -> Result<WayRule,
     }
     let access = ["motorcar", "motor_vehicle", "vehicle", "access"]
         .into_iter()
-        .find_map(|k| tag(k));
+        .find_map(&tag);
     if matches!(access, Some("no" | "private")) {
         return Err(Excluded::NoAccess);
     }

@@ -418,7 +418,10 @@ impl Network {
                 return None;
             }
         }
-        Some(Route { journey, geometry })
+        Some(Route {
+            journey,
+            geometry: dedup(geometry),
+        })
     }
 
     /// Point-to-point route (reverse search from `dest`, stopping once the origin's

@@ -1864,6 +1864,86 @@ mod tests {
         ));
     }
 
+    /// Regenerates a shipped scenario's pupils with seed 2025 as `nearhome synth` does.
+    fn regenerate(name: &str) -> (SynthOutput, String) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("fixtures/scenarios").join(name);
+        let (scenario, report) =
+            crate::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
+        assert!(!report.has_errors(), "{report}");
+        let la = scenario.config.la_code.clone().unwrap();
+        let (homes, labels): (Vec<LatLon>, Option<Vec<String>>) = match &scenario.postcodes {
+            Some(table) => {
+                let (codes, points) = table.entries().iter().cloned().unzip();
+                (points, Some(codes))
+            }
+            None => {
+                let osm = scenario.osm_path();
+                let bytes = std::fs::read(&osm).unwrap();
+                let net = crate::io::network::network_from_pbf(&bytes, "osm").unwrap();
+                (net.graph.residential_points(), None)
+            }
+        };
+        let cfg = SynthConfig::new(builtin_targets(&la).unwrap(), 2025);
+        let b = &scenario.boundary;
+        let out = generate(&cfg, &scenario.provisions, &homes, &|p| b.contains(p)).unwrap();
+        // the shipped on_roll is the generated count (plus The Shires' other pupils)
+        for (p, &n) in scenario.provisions.iter().zip(&out.placed) {
+            let others = u32::from(p.id == "the-shires") * 17;
+            assert_eq!(p.on_roll, n + others, "{name}: on_roll of {}", p.id);
+            assert!(
+                p.capacity.is_none_or(|c| n <= c),
+                "{name}: {} overfilled",
+                p.id
+            );
+        }
+        let text = out.pupils_csv(labels.as_deref()).unwrap();
+        (out, text)
+    }
+
+    #[test]
+    fn shipped_rutland_pupils_are_reproduced_and_calibrated() {
+        let (out, text) = regenerate("rutland");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped =
+            std::fs::read_to_string(root.join("fixtures/scenarios/rutland/pupils.csv")).unwrap();
+        assert!(
+            text == shipped,
+            "fixtures/scenarios/rutland/pupils.csv is stale"
+        );
+        assert!(out.is_calibrated());
+        assert!(out.calibration.iter().all(CalibrationRow::is_met));
+        assert_eq!(out.pupils.len(), 376 - 39);
+        let calib =
+            std::fs::read_to_string(root.join("fixtures/scenarios/rutland/calibration.csv"))
+                .unwrap();
+        assert_eq!(calib, out.calibration_csv());
+    }
+
+    #[test]
+    fn shipped_birmingham_pupils_are_reproduced_and_calibrated() {
+        let (out, text) = regenerate("birmingham");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped =
+            std::fs::read_to_string(root.join("fixtures/scenarios/birmingham/pupils.csv")).unwrap();
+        assert!(
+            text == shipped,
+            "fixtures/scenarios/birmingham/pupils.csv is stale"
+        );
+        assert!(out.is_calibrated());
+        assert!(out.calibration.iter().all(CalibrationRow::is_met));
+        assert_eq!(out.pupils.len(), 12_094 - 1_274);
+        let out_of_area = out
+            .calibration
+            .iter()
+            .find(|r| r.measure == "out_of_area.independent");
+        assert_eq!(out_of_area.map(|r| r.generated), Some(229 + 3));
+        let calib =
+            std::fs::read_to_string(root.join("fixtures/scenarios/birmingham/calibration.csv"))
+                .unwrap();
+        assert_eq!(calib, out.calibration_csv());
+    }
+
     #[test]
     fn transport_rule() {
         use PlacementGroup as G;

@@ -11,7 +11,11 @@ use nearhome::io::points::{read_points, NamedPoint};
 use nearhome::route::Metric;
 use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
 
-use crate::support::{isle_of_man, nearhome, project_path, read_matrix_csv, MatrixRow};
+use nearhome::model::LatLon;
+
+use crate::support::{
+    haversine_m, isle_of_man, ll, nearhome, polyline_m, project_path, read_matrix_csv, MatrixRow,
+};
 
 const DIR: &str = "fixtures/acceptance/isle-of-man";
 
@@ -180,4 +184,161 @@ fn cli_matrix_agrees_with_the_reference() {
     let rows = read_matrix_csv(&bytes, "cli output");
     let agree = assert_matches_reference(&rows, &expected(Metric::Distance), "cli distance");
     assert_eq!(agree, 2400);
+}
+
+// ---------------------------------------------------------------------------------------
+// The CLI on a hand-written fixture (fixtures/osm/directions.osm: the square with the
+// one-way "school lane" diagonal from its south-west to its north-east corner).
+// ---------------------------------------------------------------------------------------
+
+const DIRECTIONS: &str = "fixtures/osm/directions.osm.pbf";
+
+#[test]
+fn cli_route_prints_figures_and_geojson() {
+    let (sw, ne) = (ll(54.0, -4.5), ll(54.009, -4.4847));
+    let diagonal = haversine_m(sw, ne);
+    // 50 m west of the south-west corner and exactly on the north-east corner.
+    let run = nearhome(&[
+        "route",
+        "--osm",
+        DIRECTIONS,
+        "--from",
+        "54.0,-4.50076",
+        "--to",
+        "54.009,-4.4847",
+        "--metric",
+        "distance",
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let field = |name: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"));
+        line[name.len() + 1..].parse().expect("a number")
+    };
+    assert!((field("distance_m") - diagonal).abs() < 0.01, "{stdout}");
+    assert!(
+        (field("duration_s") - diagonal / (32.0 / 3.6)).abs() < 0.01,
+        "{stdout}"
+    );
+    assert!((field("from_snap_m") - haversine_m(ll(54.0, -4.50076), sw)).abs() < 0.05);
+    assert_eq!(field("to_snap_m"), 0.0);
+
+    let run = nearhome(&[
+        "route",
+        "--osm",
+        DIRECTIONS,
+        "--from",
+        "54.009,-4.4847",
+        "--to",
+        "54.0,-4.5",
+        "--metric",
+        "distance",
+        "--geojson",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let f: serde_json::Value = serde_json::from_slice(&run.stdout).expect("GeoJSON");
+    assert_eq!(f["type"], "Feature");
+    assert_eq!(f["geometry"]["type"], "LineString");
+    let coords = f["geometry"]["coordinates"]
+        .as_array()
+        .expect("coordinates");
+    let pts: Vec<LatLon> = coords
+        .iter()
+        .map(|c| ll(c[1].as_f64().expect("lat"), c[0].as_f64().expect("lon")))
+        .collect();
+    // Against the one-way: round the square by the north-west corner, three points.
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    assert!(haversine_m(pts[0], ne) < 0.2 && haversine_m(pts[2], sw) < 0.2);
+    assert!(haversine_m(pts[1], ll(54.009, -4.5)) < 0.2, "{pts:?}");
+    let props = &f["properties"];
+    let round = haversine_m(ne, ll(54.009, -4.5)) + haversine_m(ll(54.009, -4.5), sw);
+    let d = props["distance_m"].as_f64().expect("distance_m");
+    assert!((d - round).abs() < 0.01, "{props}");
+    assert!((polyline_m(&pts) - d).abs() < 0.5);
+    assert!(props["duration_s"].as_f64().is_some());
+    assert_eq!(props["from_snap_m"].as_f64(), Some(0.0));
+    assert_eq!(props["to_snap_m"].as_f64(), Some(0.0));
+
+    // A point 4.4 km out: unsnappable, with the reason.
+    let run = nearhome(&[
+        "route",
+        "--osm",
+        DIRECTIONS,
+        "--from",
+        "54.05,-4.49",
+        "--to",
+        "54.0,-4.5",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("--from") && stderr.contains("no road within 1000 m"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cli_matrix_keeps_ids_verbatim_in_input_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = dir.path().join("from.csv");
+    let to = dir.path().join("to.csv");
+    let out = dir.path().join("out.csv");
+    // Ids are text: leading zeros, spaces, a comma; one origin 4.4 km out (unsnappable).
+    std::fs::write(
+        &from,
+        "id,lat,lon\n007,54.0,-4.5\n\"corner, NE\",54.009,-4.4847\nfar away,54.05,-4.49\n",
+    )
+    .expect("write");
+    std::fs::write(&to, "id,lat,lon\nz,54.009,-4.5\n10,54.0,-4.4847\n").expect("write");
+    let arg = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let run = nearhome(&[
+        "matrix",
+        "--osm",
+        DIRECTIONS,
+        "--from",
+        &arg(&from),
+        "--to",
+        &arg(&to),
+        "--out",
+        &arg(&out),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("6 pairs") && stderr.contains("2 unsnappable"),
+        "{stderr}"
+    );
+    let rows = read_matrix_csv(&std::fs::read(&out).expect("output"), "out.csv");
+    let ids: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.from_id.as_str(), r.to_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("007", "z"),
+            ("007", "10"),
+            ("corner, NE", "z"),
+            ("corner, NE", "10"),
+            ("far away", "z"),
+            ("far away", "10")
+        ]
+    );
+    for r in &rows[..4] {
+        assert!(r.distance_m.is_some_and(|d| d > 900.0), "{r:?}");
+    }
+    for r in &rows[4..] {
+        assert_eq!((r.distance_m, r.duration_s), (None, None), "{r:?}");
+    }
 }

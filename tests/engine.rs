@@ -389,8 +389,9 @@ impl AllowedSegments {
     }
 }
 
-/// A route starts at the origin's snapped point, ends at the destination's, drives only along allowed directed segments (or the
-/// allowed parts of the snapped segments), and its haversine length is `distance_m`.
+/// A route starts at the origin's snapped point, ends at the destination's, drives only
+/// along allowed directed segments (or the allowed parts of the snapped segments), and its
+/// haversine length is `distance_m` (within `tol_m` plus one part per million).
 pub fn check_route(
     net: &Network,
     allowed: &AllowedSegments,
@@ -507,9 +508,14 @@ fn snap_all(net: &Network, pts: &[LatLon]) -> Vec<Snap> {
 
 /// Every ordered pair of query points, both metrics: journey and route against the oracle.
 fn compare_all_pairs(raw: &RawNetwork, net: &Network, seed: u64) -> (usize, usize) {
+    compare_pairs(raw, net, &snap_all(net, &query_points(net, seed)), seed)
+}
+
+/// Every ordered pair of `snaps`, both metrics: journey and route against the oracle.
+/// Returns the numbers of reachable and unreachable pairs.
+fn compare_pairs(raw: &RawNetwork, net: &Network, snaps: &[Snap], seed: u64) -> (usize, usize) {
     let oracle = Oracle::new(raw);
     let allowed = AllowedSegments::of(net);
-    let snaps = snap_all(net, &query_points(net, seed));
     let places: Vec<Place> = snaps.iter().map(|s| oracle.place(net, s)).collect();
     let (mut found, mut unreachable) = (0, 0);
     for metric in METRICS {
@@ -568,6 +574,98 @@ fn unfiltered_graph_matches_oracle_including_unreachable_pairs() {
     }
     assert!(found > 1000, "{found} reachable pairs");
     assert!(unreachable > 50, "{unreachable} unreachable pairs");
+}
+
+fn residential(id: i64, nodes: Vec<i64>, direction: Direction) -> RawWay {
+    RawWay {
+        id,
+        nodes,
+        rule: WayRule {
+            class: RoadClass::Residential,
+            speed_kmh: 32.0,
+            direction,
+        },
+    }
+}
+
+/// Shapes random networks rarely make: a one-way loop and a two-way loop each hanging off
+/// a single junction (one piece from the junction back to itself), a way through the same
+/// node twice (a "P"), a repeated consecutive node (a zero-length segment).
+#[test]
+fn loops_and_odd_ways_match_oracle() {
+    let nodes: Vec<(i64, LatLon)> = vec![
+        (1, ll(54.000, -4.500)),
+        (2, ll(54.000, -4.490)),
+        (3, ll(54.004, -4.488)),
+        (4, ll(54.006, -4.492)),
+        (5, ll(54.004, -4.496)),
+        (6, ll(53.996, -4.503)),
+        (7, ll(53.992, -4.500)),
+        (8, ll(53.994, -4.494)),
+        (9, ll(54.003, -4.506)),
+        (10, ll(54.006, -4.508)),
+        (11, ll(54.004, -4.512)),
+    ];
+    let raw = RawNetwork {
+        ways: vec![
+            residential(10, vec![1, 2], Direction::Both),
+            // one-way loop off 2: 2 -> 3 -> 4 -> 5 -> 2
+            residential(11, vec![2, 3, 4, 5, 2], Direction::Forward),
+            // two-way spur 1 -> 6, then a two-way loop 6 -> 7 -> 8 -> 6
+            residential(12, vec![1, 6, 6, 7, 8, 6], Direction::Both),
+            // a "P": 1 -> 9 -> 10 -> 11 -> 9
+            residential(13, vec![1, 9, 10, 11, 9], Direction::Both),
+        ],
+        nodes: nodes.iter().copied().collect(),
+        stats: ReadStats::default(),
+    };
+    let net = built_net(&raw);
+    assert_eq!(net.graph.summary().components_dropped, 0);
+    let mut pts: Vec<LatLon> = nodes.iter().map(|(_, p)| *p).collect();
+    for (a, b) in [
+        (2, 3),
+        (3, 4),
+        (4, 5),
+        (5, 2),
+        (6, 7),
+        (7, 8),
+        (8, 6),
+        (9, 10),
+        (10, 11),
+        (11, 9),
+    ] {
+        let (pa, pb) = (raw.nodes[&a], raw.nodes[&b]);
+        pts.extend([lerp(pa, pb, 0.2), lerp(pa, pb, 0.7)]);
+    }
+    let snaps = snap_all(&net, &pts);
+    for (p, s) in pts.iter().zip(&snaps) {
+        assert!(s.distance_m < 1e-6, "{p:?} is on a road: {s:?}");
+    }
+    let (found, unreachable) = compare_pairs(&raw, &net, &snaps, 0);
+    assert_eq!(unreachable, 0);
+    assert_eq!(found, 2 * snaps.len() * snaps.len());
+}
+
+#[test]
+fn empty_matrices() {
+    let net = built_net(&random_raw(1, 20, 25));
+    let s = snap_all(&net, &query_points(&net, 1));
+    let some: Vec<Option<Snap>> = s.iter().copied().map(Some).collect();
+    for (o, d) in [
+        (&[][..], &some[..]),
+        (&some[..], &[][..]),
+        (&[][..], &[][..]),
+    ] {
+        let m = matrix(&net, o, d, Metric::Time, None);
+        assert_eq!(
+            (m.n_origins, m.n_dests, m.cells.len()),
+            (o.len(), d.len(), 0)
+        );
+    }
+    let none = vec![None; 3];
+    let m = matrix(&net, &none, &some, Metric::Distance, None);
+    assert!(m.cells.iter().all(Option::is_none));
+    assert_eq!(m.cells.len(), 3 * some.len());
 }
 
 #[test]
@@ -911,15 +1009,7 @@ fn route_between_two_snaps_of_one_junction_is_a_line() {
         (2, ll(54.0, -4.49)),
         (3, ll(54.01, -4.49)),
     ];
-    let way = |id: i64, nodes: Vec<i64>| RawWay {
-        id,
-        nodes,
-        rule: WayRule {
-            class: RoadClass::Residential,
-            speed_kmh: 32.0,
-            direction: Direction::Both,
-        },
-    };
+    let way = |id: i64, nodes: Vec<i64>| residential(id, nodes, Direction::Both);
     let raw = RawNetwork {
         ways: vec![way(10, vec![1, 2]), way(11, vec![2, 3])],
         nodes: nodes.into_iter().collect(),
@@ -966,15 +1056,7 @@ fn route_geometry_has_no_repeated_points() {
         (4, ll(54.005, -4.485)),
         (5, ll(54.005, -4.505)),
     ];
-    let way = |id: i64, nodes: Vec<i64>| RawWay {
-        id,
-        nodes,
-        rule: WayRule {
-            class: RoadClass::Residential,
-            speed_kmh: 32.0,
-            direction: Direction::Both,
-        },
-    };
+    let way = |id: i64, nodes: Vec<i64>| residential(id, nodes, Direction::Both);
     let raw = RawNetwork {
         ways: vec![
             way(10, vec![1, 2, 3]), // bend road

@@ -18,3 +18,6 @@ mod acceptance;
 
 // The graph cache round trip; missing, empty, truncated and corrupt inputs; the CLI on them.
 mod cache_and_errors;
+
+// The placement analysis on the Rutland demo: golden summary, determinism, properties.
+mod analysis;

@@ -615,8 +615,10 @@ pub fn route_geometries(
 ) -> (Vec<Option<Route>>, Vec<Option<Route>>) {
     let net = inp.network;
     let provs = inp.provisions;
-    // (provision, pupil, slot) where slot 0 = current journey, 1 = move index.
-    let mut wanted: BTreeMap<usize, Vec<(usize, Option<usize>)>> = BTreeMap::new();
+    // Per provision: (pupil, None) for the current journey or (pupil, Some(move index)).
+    type Wanted = Vec<(usize, Option<usize>)>;
+    type Done = Vec<(usize, Option<usize>, Option<Route>)>;
+    let mut wanted: BTreeMap<usize, Wanted> = BTreeMap::new();
     for r in &analysis.pupils {
         if let (Some(pl), Some(c)) = (r.placement, r.current) {
             if !c.estimated {
@@ -627,8 +629,8 @@ pub fn route_geometries(
     for (mi, m) in analysis.moves.iter().enumerate() {
         wanted.entry(m.to).or_default().push((m.pupil, Some(mi)));
     }
-    let jobs: Vec<(usize, Vec<(usize, Option<usize>)>)> = wanted.into_iter().collect();
-    let done: Vec<Vec<(usize, Option<usize>, Option<Route>)>> = jobs
+    let jobs: Vec<(usize, Wanted)> = wanted.into_iter().collect();
+    let done: Vec<Done> = jobs
         .par_iter()
         .map(|(pi, list)| {
             let Ok(ps) = net.snap(provs[*pi].location, inp.params.max_snap_m) else {
@@ -886,8 +888,10 @@ mod tests {
         let mut pupils = pupils;
         pupils[3].home = LatLon { lat: 0.5, lon: 0.0 }; // 55 km from the road
                                                         // A tight limit leaves the 2-step journey of P1 within and nothing else.
-        let mut params = Params::default();
-        params.primary_max_minutes = minutes(2.5);
+        let params = Params {
+            primary_max_minutes: minutes(2.5),
+            ..Params::default()
+        };
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
             network: &net,

@@ -1809,6 +1809,36 @@ mod tests {
     }
 
     #[test]
+    fn exact_bounds_heuristic_on_medium_instances() {
+        // 300 pupils, 40 candidates: too many subsets to enumerate, fine for the MIP.
+        let mut worst = 0.0f64;
+        for (seed, objective) in OBJECTIVES.into_iter().enumerate() {
+            let problem = medium_problem(seed as u64 + 10, objective);
+            let path = optimise(&problem, 4, &HeuristicOptions::default()).unwrap();
+            for k in 1..=4 {
+                let exact = solve_exact(&problem, k).unwrap();
+                assert_eq!(exact.evaluation, evaluate(&problem, &exact.sites).unwrap());
+                let h = &path.per_k[k - 1];
+                let (hs, es) = (
+                    score_of(objective, &h.evaluation),
+                    score_of(objective, &exact.evaluation),
+                );
+                assert!(
+                    hs <= es,
+                    "{objective:?} k {k}: heuristic {hs:?} beats exact {es:?}"
+                );
+                let g = gap(objective, &h.evaluation, &exact.evaluation, &path.baseline);
+                assert!(
+                    g.relative <= 1.0 - (-1.0f64).exp(),
+                    "{objective:?} k {k}: {g:?}"
+                );
+                worst = worst.max(g.relative);
+            }
+        }
+        eprintln!("siting medium instances: worst relative gap {worst:.4}");
+    }
+
+    #[test]
     fn site_use_respects_places_and_moves_respect_capacity() {
         let problem = medium_problem(7, Objective::ReturnMost);
         let e = evaluate(&problem, &[3, 9, 27]).unwrap();

@@ -165,9 +165,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn internal_detail_is_not_shown() {
+    #[tokio::test]
+    async fn internal_detail_is_not_shown() {
         let r = ApiError::Internal("secret path /x".into()).into_response();
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"error":"internal error"}"#);
+    }
+
+    #[tokio::test]
+    async fn plain_error_responses_become_json() {
+        let plain = (StatusCode::PAYLOAD_TOO_LARGE, "too big").into_response();
+        let r = json_errors(plain).await;
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"error":"request body too large"}"#);
+        let ok = json_errors(StatusCode::OK.into_response()).await;
+        assert_eq!(ok.status(), StatusCode::OK);
     }
 }

@@ -26,7 +26,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::api::auth::Auth;
 use crate::api::error::{error_response, json_errors};
@@ -80,10 +80,13 @@ pub fn log_route(path: &str) -> &'static str {
 /// The app: every endpoint with its limits, error mapping and request logging.
 pub fn router(state: AppState) -> Router {
     let cfg = state.config().clone();
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        let route = log_route(req.uri().path());
-        tracing::info_span!("request", method = %req.method(), route = %route)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let route = log_route(req.uri().path());
+            tracing::info_span!("request", method = %req.method(), route = %route)
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
     Router::new()
         .route("/", get(web::index))
         .route("/index.html", get(web::index))

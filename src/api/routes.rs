@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::analysis::placement::Trip;
-use crate::analysis::summary::{not_moved_counts, GroupStats};
+use crate::analysis::summary::not_moved_counts;
 use crate::api::auth::{Caller, Role};
 use crate::api::basemap::r5;
 use crate::api::error::ApiError;
@@ -951,11 +951,6 @@ pub async fn pupils_csv(
         .into_inner()
         .map_err(|e| ApiError::Internal(format!("pupils.csv: {e}")))?;
     Ok(csv_response("pupils.csv", body))
-}
-
-/// Exact overall figures (used by tests and the what-if baseline).
-pub fn baseline_stats(state: &AppState) -> GroupStats {
-    state.overall().0.clone()
 }
 
 #[cfg(test)]

@@ -13,14 +13,22 @@ use crate::osm::read_network;
 use crate::route::Network;
 
 const MAGIC: &[u8; 4] = b"NHG\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Build a network from PBF bytes. `label` names the source in errors.
 ///
 /// # Errors
 /// [`Error::Osm`] for unreadable data, [`Error::EmptyNetwork`] when no drivable road is left.
 pub fn network_from_pbf(bytes: &[u8], label: &str) -> Result<Network, Error> {
-    let raw = read_network(Cursor::new(bytes), label)?;
+    crate::osm::check_pbf_framing(bytes, label)?;
+    // The decoder may still abort on damaged compressed data: report that as an error.
+    let raw =
+        std::panic::catch_unwind(|| read_network(Cursor::new(bytes), label)).map_err(|_| {
+            Error::Osm {
+                file: label.to_string(),
+                message: "the decoder failed on damaged data".into(),
+            }
+        })??;
     let graph = RoadGraph::build(&raw).ok_or_else(|| Error::EmptyNetwork {
         file: label.to_string(),
     })?;
@@ -40,6 +48,8 @@ pub fn encode_cache(net: &Network) -> Result<Vec<u8>, Error> {
             file: "(encoding)".into(),
             message: e.to_string(),
         })?;
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&fnv1a64(&body).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -67,11 +77,39 @@ pub fn network_from_cache(bytes: &[u8], label: &str) -> Result<Network, Error> {
             "format version {version}, this build reads {VERSION}: run `nearhome prepare` again"
         )));
     }
+    let Some(head) = bytes.get(8..24) else {
+        return Err(bad("truncated header".into()));
+    };
+    let mut len8 = [0u8; 8];
+    len8.copy_from_slice(&head[..8]);
+    let mut sum8 = [0u8; 8];
+    sum8.copy_from_slice(&head[8..]);
+    let body = &bytes[24..];
+    if u64::from_le_bytes(len8) != body.len() as u64 {
+        return Err(bad(format!(
+            "truncated: body is {} bytes, header says {}",
+            body.len(),
+            u64::from_le_bytes(len8)
+        )));
+    }
+    if u64::from_le_bytes(sum8) != fnv1a64(body) {
+        return Err(bad("checksum mismatch: the file is damaged".into()));
+    }
     let (parts, _): (GraphParts, usize) =
-        bincode::serde::decode_from_slice(&bytes[8..], bincode::config::standard())
+        bincode::serde::decode_from_slice(body, bincode::config::standard())
             .map_err(|e| bad(format!("corrupt or truncated ({e})")))?;
     validate_parts(&parts).map_err(bad)?;
     Ok(Network::new(RoadGraph::from_parts(parts)))
+}
+
+/// FNV-1a, 64-bit: a cheap checksum against damaged cache files (not a security measure).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Check the indexes inside cache parts so that a damaged file cannot cause a panic later.
@@ -79,6 +117,12 @@ fn validate_parts(p: &GraphParts) -> Result<(), String> {
     let nj = p.junctions.len() as u64;
     if p.coords.len() != p.cum_m.len() {
         return Err("coordinate and length arrays differ in size".into());
+    }
+    if p.coords.iter().any(|c| {
+        !(c.lat.is_finite() && c.lon.is_finite() && c.lat.abs() <= 90.0 && c.lon.abs() <= 180.0)
+    }) || p.cum_m.iter().any(|v| !v.is_finite())
+    {
+        return Err("non-finite or out-of-range coordinate".into());
     }
     if p.pieces.is_empty() {
         return Err("no road pieces".into());

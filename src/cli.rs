@@ -110,6 +110,45 @@ enum Command {
         #[arg(long)]
         no_geometry: bool,
     },
+    /// Where new places for one need would bring most pupils back or cut most travel, with a
+    /// capital plan (sites.csv, proposals.csv, capital.csv, sites.geojson, report.md).
+    Site {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+        /// Need the new places serve (SEN2 code, e.g. ASD).
+        #[arg(long)]
+        need: nearhome::model::Need,
+        /// Places per new base.
+        #[arg(long)]
+        places: u32,
+        /// Youngest age served, years.
+        #[arg(long, default_value_t = 0)]
+        age_min: u8,
+        /// Oldest age served, years.
+        #[arg(long, default_value_t = 25)]
+        age_max: u8,
+        /// Largest number of new bases (answers for every k from 1).
+        #[arg(long, default_value_t = 3)]
+        k: usize,
+        /// `return` (bring back the most out-of-area pupils) or `travel` (cut the most travel).
+        #[arg(long, default_value = "return")]
+        objective: nearhome::planning::PlanObjective,
+        /// With `travel`, let in-area pupils move too.
+        #[arg(long)]
+        any_pupil: bool,
+        /// Coverage threshold, minutes (default: each pupil's journey limit).
+        #[arg(long)]
+        coverage_minutes: Option<f64>,
+        /// Extra candidate sites, CSV `id,name,lat,lon`.
+        #[arg(long)]
+        candidates: Option<PathBuf>,
+        /// Use only the --candidates sites, not the scenario's school sites.
+        #[arg(long)]
+        only_candidates: bool,
+        /// Output folder.
+        #[arg(long, default_value = "out/site")]
+        out: PathBuf,
+    },
 }
 
 /// The shipped demo scenario.
@@ -171,6 +210,29 @@ pub fn run() -> Result<ExitCode> {
             out,
             no_geometry,
         } => analyse(&scenario_path(scenario), &out, !no_geometry),
+        Command::Site {
+            scenario,
+            need,
+            places,
+            age_min,
+            age_max,
+            k,
+            objective,
+            any_pupil,
+            coverage_minutes,
+            candidates,
+            only_candidates,
+            out,
+        } => {
+            let mut req = nearhome::planning::SiteRequest::new(need, places, k);
+            req.age_min = age_min;
+            req.age_max = age_max;
+            req.objective = objective;
+            req.any_pupil = any_pupil;
+            req.coverage_minutes = coverage_minutes;
+            req.scenario_sites = !only_candidates;
+            site(&scenario_path(scenario), req, candidates.as_deref(), &out)
+        }
     }
 }
 
@@ -468,6 +530,63 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
     );
     eprintln!(
         "wrote {} files to {}: {}",
+        files.len(),
+        out.display(),
+        files.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn site(
+    path: &Path,
+    mut req: nearhome::planning::SiteRequest,
+    candidates: Option<&Path>,
+    out: &Path,
+) -> Result<ExitCode> {
+    use nearhome::planning::{capital_plan, read_candidates, site, write_outputs};
+    if let Some(c) = candidates {
+        req.extra_candidates = read_candidates(&read_file(c)?, &c.display().to_string())?;
+    }
+    req.validate()?;
+    let t = Instant::now();
+    let prepared = nearhome::pipeline::prepare(path)?;
+    let analysed = t.elapsed().as_secs_f64();
+    let result = site(&prepared, &req)?;
+    let plan = capital_plan(&prepared, Some(&result));
+    let files = write_outputs(&result, &plan, out)?;
+    eprintln!(
+        "{}: {} {} pupils aged {}-{} ({} out of area, {} without a journey left out); {} candidates; existing spare places bring back {}",
+        result.scenario,
+        result.pupils,
+        req.need,
+        req.age_min,
+        req.age_max,
+        result.out_of_area_pupils,
+        result.excluded_no_journey,
+        result.candidates.len(),
+        result.baseline.returned
+    );
+    for k in &result.per_k {
+        let names: Vec<&str> = k.sites.iter().map(|s| s.id.as_str()).collect();
+        let gap = k.exact.as_ref().map_or(String::new(), |x| {
+            format!("; gap to exact {:.1}%", x.relative_gap * 100.0)
+        });
+        eprintln!(
+            "k={}: {} -> returned {} ({:+}), {:.0} GBP/year saved beyond existing places, capital {:.0} GBP{}",
+            k.k,
+            names.join(", "),
+            k.figures.returned,
+            k.extra_returned,
+            k.extra_gbp_per_year_saved,
+            k.capital_gbp,
+            gap
+        );
+    }
+    eprintln!("{}", result.exact_note);
+    eprintln!(
+        "analysis {:.2} s, siting {:.2} s; wrote {} files to {}: {}",
+        analysed,
+        t.elapsed().as_secs_f64() - analysed,
         files.len(),
         out.display(),
         files.join(", ")

@@ -13,6 +13,7 @@ pub mod io;
 pub mod model;
 pub mod osm;
 pub mod pipeline;
+pub mod planning;
 pub mod privacy;
 pub mod profile;
 pub mod proj;

@@ -31,8 +31,14 @@ fn state() -> &'static AppState {
     })
 }
 
-fn app() -> Router {
-    router(state().clone())
+/// The Rutland demo's state, prepared once per test binary.
+fn rutland() -> &'static AppState {
+    static STATE: OnceLock<AppState> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let prepared = prepare(&project_path("fixtures/scenarios/rutland/scenario.toml"))
+            .expect("the Rutland demo prepares");
+        AppState::new(prepared, Auth::new([OFFICER]), ServiceConfig::default())
+    })
 }
 
 struct Reply {
@@ -55,8 +61,9 @@ impl Reply {
     }
 }
 
-async fn send(req: Request<Body>) -> Reply {
-    let resp = app().oneshot(req).await.unwrap();
+async fn send_to(st: &AppState, req: Request<Body>) -> Reply {
+    let app: Router = router(st.clone());
+    let resp = app.oneshot(req).await.unwrap();
     let status = resp.status();
     let content_type = resp
         .headers()
@@ -78,12 +85,20 @@ async fn send(req: Request<Body>) -> Reply {
     }
 }
 
-async fn get(uri: &str, token: Option<&str>) -> Reply {
+async fn send(req: Request<Body>) -> Reply {
+    send_to(state(), req).await
+}
+
+async fn get_in(st: &AppState, uri: &str, token: Option<&str>) -> Reply {
     let mut b = Request::builder().uri(uri);
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    send(b.body(Body::empty()).unwrap()).await
+    send_to(st, b.body(Body::empty()).unwrap()).await
+}
+
+async fn get(uri: &str, token: Option<&str>) -> Reply {
+    get_in(state(), uri, token).await
 }
 
 async fn post_json(uri: &str, body: String, token: Option<&str>) -> Reply {
@@ -121,17 +136,8 @@ fn feature_collection(r: &Reply) -> geojson::FeatureCollection {
     }
 }
 
-fn homes() -> Vec<LatLon> {
-    state()
-        .prepared()
-        .scenario
-        .pupils
-        .iter()
-        .map(|p| p.home)
-        .collect()
-}
-
-/// Every `[x, y]` number pair anywhere in a JSON value.
+/// Every `[x, y]` number pair anywhere in a JSON value, except inside Polygon and
+/// MultiPolygon geometries (area boundaries are public data with many vertices).
 fn pairs(v: &Value, out: &mut Vec<(f64, f64)>) {
     match v {
         Value::Array(a) => {
@@ -145,26 +151,40 @@ fn pairs(v: &Value, out: &mut Vec<(f64, f64)>) {
                 pairs(x, out);
             }
         }
-        Value::Object(m) => m.values().for_each(|x| pairs(x, out)),
+        Value::Object(m) => {
+            if matches!(
+                m.get("type").and_then(Value::as_str),
+                Some("Polygon" | "MultiPolygon")
+            ) {
+                return;
+            }
+            m.values().for_each(|x| pairs(x, out));
+        }
         _ => {}
     }
 }
 
-/// Public bodies: no pupil id, no coordinate near any home.
-fn assert_no_pupil_data(what: &str, body: &str) {
-    for p in &state().prepared().scenario.pupils {
+/// Public bodies: no pupil id, no point or line vertex at any home (within ~1 m).
+fn assert_no_pupil_data_in(st: &AppState, what: &str, body: &str) {
+    let pupils = &st.prepared().scenario.pupils;
+    for p in pupils {
         assert!(!body.contains(&p.id), "{what} contains a pupil id");
     }
     if let Ok(v) = serde_json::from_str::<Value>(body) {
         let mut pts = Vec::new();
         pairs(&v, &mut pts);
-        for h in homes() {
+        let homes: Vec<LatLon> = pupils.iter().map(|p| p.home).collect();
+        for h in homes {
             for &(x, y) in &pts {
-                let near = (x - h.lon).abs() < 2e-4 && (y - h.lat).abs() < 2e-4;
+                let near = (x - h.lon).abs() < 1e-5 && (y - h.lat).abs() < 1e-5;
                 assert!(!near, "{what} has a coordinate at a pupil's home");
             }
         }
     }
+}
+
+fn assert_no_pupil_data(what: &str, body: &str) {
+    assert_no_pupil_data_in(state(), what, body);
 }
 
 /// A public count is null (suppressed), 0, or a multiple of 5 that is at least 10.
@@ -541,4 +561,106 @@ async fn basemap_draws_roads_and_boundary() {
 #[test]
 fn mini_scenario_path_exists() {
     assert!(Path::new(&project_path("fixtures/data/mini/scenario.toml")).is_file());
+}
+
+/// The Rutland demo (335 pupils): every public count is suppressed (1..=9) or rounded to 5,
+/// no line of the published grid has exactly one hidden cell, every exact 1..=9 is hidden,
+/// and no public response carries a pupil id or home.
+#[tokio::test]
+async fn rutland_public_counts_follow_the_disclosure_rules() {
+    let st = rutland();
+    let needs: Vec<String> = get_in(st, "/api/scenario", None).await.json()["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let mut cols = vec!["ALL".to_string()];
+    cols.extend(needs);
+    let summary = get_in(st, "/api/summary", None).await;
+    assert_no_pupil_data_in(st, "summary", &summary.text());
+    let summary = summary.json();
+    let total_row: Vec<Value> = cols
+        .iter()
+        .map(|c| {
+            if c == "ALL" {
+                summary["overall"]["pupils"].clone()
+            } else {
+                summary["by_need"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|n| n["need"] == c.as_str())
+                    .map(|n| n["pupils"].clone())
+                    .unwrap()
+            }
+        })
+        .collect();
+    assert!(total_row[0]
+        .as_u64()
+        .is_some_and(|n| n % 5 == 0 && n >= 300));
+    for layer in ["places", "parishes"] {
+        // grid[area][col] public and exact
+        let mut public: Vec<Vec<Value>> = Vec::new();
+        let mut exact: Vec<Vec<u64>> = Vec::new();
+        for (ci, need) in cols.iter().enumerate() {
+            let uri = format!("/api/demand?layer={layer}&need={need}");
+            let p = get_in(st, &uri, None).await;
+            assert_no_pupil_data_in(st, &uri, &p.text());
+            let o = get_in(st, &uri, Some(OFFICER)).await.json();
+            let pf = p.json()["features"].as_array().unwrap().clone();
+            let of = o["features"].as_array().unwrap().clone();
+            if ci == 0 {
+                public = vec![Vec::new(); pf.len()];
+                exact = vec![Vec::new(); of.len()];
+            }
+            for (ai, (f, g)) in pf.iter().zip(&of).enumerate() {
+                assert_eq!(f["properties"]["area_id"], g["properties"]["area_id"]);
+                let v = f["properties"]["pupils"].clone();
+                assert_public_count(&uri, &v);
+                public[ai].push(v);
+                exact[ai].push(g["properties"]["pupils"].as_u64().unwrap());
+            }
+        }
+        for (ai, row) in public.iter().enumerate() {
+            for (ci, v) in row.iter().enumerate() {
+                let n = exact[ai][ci];
+                if (1..10).contains(&n) {
+                    assert!(v.is_null(), "{layer} area {ai} col {ci}: exact {n} shown");
+                }
+                if let Some(shown) = v.as_u64() {
+                    assert!(shown.abs_diff(n) <= 2, "rounded to the nearest 5");
+                }
+            }
+            let hidden = row.iter().filter(|v| v.is_null()).count();
+            assert_ne!(hidden, 1, "{layer} area {ai}: one hidden cell in a row");
+        }
+        // Columns with the authority total (homes outside every area are a hidden extra
+        // row in the grid, so only check layers where the areas cover every home).
+        let covered: u64 = exact.iter().map(|r| r[0]).sum();
+        if covered == st.prepared().scenario.pupils.len() as u64 {
+            for ci in 0..cols.len() {
+                let mut hidden = public.iter().filter(|r| r[ci].is_null()).count();
+                hidden += usize::from(total_row[ci].is_null());
+                assert_ne!(hidden, 1, "{layer} column {}: one hidden cell", cols[ci]);
+            }
+        }
+    }
+    for uri in [
+        "/api/provisions",
+        "/api/areas?layer=places",
+        "/api/areas?layer=parishes",
+        "/api/scenario",
+        "/api/download/areas.csv",
+    ] {
+        let r = get_in(st, uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_no_pupil_data_in(st, uri, &r.text());
+    }
+    let prov = get_in(st, "/api/provisions", None).await.json();
+    for f in prov["features"].as_array().unwrap() {
+        for k in ["placed", "moves_in", "moves_out"] {
+            assert_public_count(k, &f["properties"][k]);
+        }
+    }
 }

@@ -21,3 +21,6 @@ mod cache_and_errors;
 
 // The placement analysis on the Rutland demo: golden summary, determinism, properties.
 mod analysis;
+
+// Planning: siting new bases and the capital plan on the Rutland demo and a hand-built instance.
+mod planning;

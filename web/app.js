@@ -436,7 +436,7 @@
       "<dt>Scenario pupils placed</dt><dd>" + fmt(p.placed) + "</dd>" +
       "<dt>Could come here</dt><dd>" + fmt(p.moves_in) + "</dd>" +
       "<dt>In the authority</dt><dd>" + (p.in_area ? "yes" : "no") + "</dd>" +
-      "</dl>";
+      "</dl>" + sameSite(f);
     const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
     const [w, h] = size();
     pop.style.left = Math.min(Math.max(8, x + 12), w - 260) + "px";
@@ -446,8 +446,25 @@
       pop.hidden = true;
       canvas.focus();
     });
+    pop.querySelectorAll("button[data-prov]").forEach((b) =>
+      b.addEventListener("click", () => {
+        const g = state.provisions.features.find((x) => x.properties.id === b.dataset.prov);
+        if (g) showPopup(g);
+      })
+    );
     loadCatchment(p.id);
     draw();
+  }
+
+  function sameSite(f) {
+    const [x0, y0] = f.geometry.coordinates;
+    const others = visibleProvisions().filter(
+      (g) => g !== f && g.geometry.coordinates[0] === x0 && g.geometry.coordinates[1] === y0
+    );
+    if (others.length === 0) return "";
+    return "<p>Same site: " + others
+      .map((g) => "<button type=\"button\" data-prov=\"" + esc(g.properties.id) + "\">" + esc(g.properties.name) + "</button>")
+      .join(" ") + "</p>";
   }
 
   async function loadCatchment(id) {
@@ -592,11 +609,12 @@
 
   // ---------- Interaction ----------
   function provisionAt(x, y) {
+    // The topmost (last drawn) provision wins ties, e.g. a resource base inside its school.
     let best = null, bestD = Infinity;
     for (const f of visibleProvisions()) {
       const [px, py] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
       const d = Math.hypot(px - x, py - y);
-      if (d < Math.max(10, radius(f.properties) + 3) && d < bestD) {
+      if (d < Math.max(10, radius(f.properties) + 3) && d <= bestD) {
         best = f; bestD = d;
       }
     }
@@ -676,6 +694,7 @@
   }
   function setPlacing(on) {
     state.placing = on;
+    if (on) $("popup").hidden = true;
     $("wi-place").setAttribute("aria-pressed", on ? "true" : "false");
     canvas.classList.toggle("placing", on);
     setStatus(on ? "Click the map where the new base would be" : "Ready");

@@ -45,8 +45,9 @@ async fn limit_query(State(max): State<usize>, req: Request, next: Next) -> Resp
 }
 
 /// Every route of the app (request logs show one of these, or `(other)`).
-pub const ROUTES: [&str; 19] = [
+pub const ROUTES: [&str; 20] = [
     "/",
+    "/favicon.ico",
     "/index.html",
     "/app.js",
     "/style.css",
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/index.html", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style_css))
+        .route("/favicon.ico", get(web::favicon))
         .route("/api/health", get(routes::health))
         .route("/api/scenario", get(routes::scenario))
         .route("/api/provisions", get(routes::provisions))

@@ -42,3 +42,8 @@ pub async fn app_js() -> Response {
 pub async fn style_css() -> Response {
     file(STYLE_CSS, "text/css; charset=utf-8")
 }
+
+/// `GET /favicon.ico`: none (204), so browsers stop asking.
+pub async fn favicon() -> axum::http::StatusCode {
+    axum::http::StatusCode::NO_CONTENT
+}

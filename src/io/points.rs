@@ -21,6 +21,16 @@ pub struct NamedPoint {
 /// non-finite or out-of-range coordinates, or a duplicate id.
 pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Windows line endings: the csv crate's line numbers drift on `\r\n`, so normalise.
+    let normalised: Vec<u8>;
+    let bytes = if bytes.contains(&b'\r') {
+        normalised = String::from_utf8_lossy(bytes)
+            .replace("\r\n", "\n")
+            .into_bytes();
+        &normalised[..]
+    } else {
+        bytes
+    };
     let err = |line: usize, field: &str, message: String| Error::Csv {
         file: file.to_string(),
         line,
@@ -117,6 +127,10 @@ mod tests {
             ),
             (b"id,latitude,lon\na,1,1\n", "line 1, field `lat`"),
         ];
+        let e = read_points(b"id,lat,lon\r\na,1,1\r\nb,NaN,1\r\n", "w.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("w.csv line 3, field `lat`"), "{e}");
         for (input, want) in cases {
             let e = read_points(input, "a.csv").unwrap_err().to_string();
             assert!(e.contains(want), "{e} should contain {want}");

@@ -24,3 +24,6 @@ mod analysis;
 
 // Planning: siting new bases and the capital plan on the Rutland demo and a hand-built instance.
 mod planning;
+
+// The map in headless Chromium against a live server (prerequisites installed by .ci/run).
+mod browser;

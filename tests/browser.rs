@@ -1,0 +1,79 @@
+//! The map in a real browser: headless Chromium (Debian's `chromium`) driven by
+//! playwright-core (`web/package-lock.json`) against the service on a loopback port.
+//!
+//! Needs `/usr/bin/chromium` (or `NEARHOME_CHROMIUM`) and `web/node_modules`; `.ci/run`
+//! installs both. Outside CI, without them the test says so and passes; with `CI` set it
+//! fails instead, so CI can never skip it silently.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use nearhome::api::auth::Auth;
+use nearhome::api::state::{AppState, ServiceConfig};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn map_works_in_headless_chromium() {
+    let chromium =
+        std::env::var("NEARHOME_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+    let playwright = root().join("web/node_modules/playwright-core");
+    let missing: Vec<String> = [
+        (!Path::new(&chromium).exists()).then(|| format!("{chromium} (apt-get install chromium)")),
+        (!playwright.exists()).then(|| "web/node_modules (cd web && npm ci)".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !missing.is_empty() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser test prerequisites missing in CI: {missing:?}"
+        );
+        eprintln!("SKIPPED map_works_in_headless_chromium: missing {missing:?}");
+        return;
+    }
+    let prepared = nearhome::pipeline::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
+        .expect("the Rutland demo analyses");
+    let token = "browser-test-officer-token-0123456789";
+    let state = AppState::new(prepared, Auth::new([token]), ServiceConfig::default());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        axum::serve(listener, nearhome::api::router(state))
+            .await
+            .unwrap();
+    });
+    let shot_dir = root().join("target/browser");
+    std::fs::create_dir_all(&shot_dir).unwrap();
+    let shot = shot_dir.join("map.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = Command::new("node")
+        .arg(root().join("web/tests/browser.mjs"))
+        .arg(format!("http://{addr}/"))
+        .arg(token)
+        .arg(&shot)
+        .env("NEARHOME_CHROMIUM", &chromium)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("drawn: provisions"), "{stdout}");
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "screenshot {} is {size} bytes", shot.display());
+    rt.shutdown_timeout(Duration::from_secs(2));
+}

@@ -99,6 +99,14 @@ enum Command {
         #[arg(long)]
         calibration: Option<PathBuf>,
     },
+    /// Serve the analysis and the offline web map over HTTP (default: the Rutland demo).
+    Serve {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+        /// Address to listen on (loopback by default).
+        #[arg(long, env = "NEARHOME_BIND", default_value = nearhome::api::DEFAULT_BIND)]
+        bind: std::net::SocketAddr,
+    },
     /// Analyse a scenario: journeys, out-of-area placements, optimal bring-back, savings.
     Analyse {
         /// `scenario.toml` (default: the Rutland demo).
@@ -210,6 +218,7 @@ pub fn run() -> Result<ExitCode> {
             out,
             no_geometry,
         } => analyse(&scenario_path(scenario), &out, !no_geometry),
+        Command::Serve { scenario, bind } => serve(&scenario_path(scenario), bind),
         Command::Site {
             scenario,
             need,
@@ -591,5 +600,21 @@ fn site(
         out.display(),
         files.join(", ")
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
+    let prepared = nearhome::pipeline::prepare(path)?;
+    let token = nearhome::api::auth::generate_token()?;
+    eprintln!(
+        "{}: {} pupils analysed. Open http://{bind}/ (public view).\nOfficer token for this run (pupil-level layers; keep it private): {token}",
+        prepared.scenario.config.name,
+        prepared.scenario.pupils.len()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(nearhome::api::serve(prepared, bind, token))?;
     Ok(ExitCode::SUCCESS)
 }

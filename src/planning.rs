@@ -35,7 +35,7 @@
 //!   (existing spare places only). Capital = sites × places × `capital_gbp_per_place`;
 //!   payback years = capital / annual saving due to the new places (none when ≤ 0).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
@@ -291,90 +291,47 @@ impl SiteRequest {
 /// [`PlanningError::Csv`] naming the file, line and field for a missing column, a malformed
 /// row, an empty or duplicate id, or non-finite or out-of-range coordinates.
 pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, PlanningError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let err = |line: usize, field: &str, message: String| PlanningError::Csv {
-        file: file.to_string(),
-        line,
-        field: field.to_string(),
-        message,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(bytes);
-    let headers = rdr
-        .headers()
-        .map_err(|e| err(1, "header", e.to_string()))?
-        .clone();
-    let col = |name: &str| -> Result<usize, PlanningError> {
-        headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                err(
-                    1,
-                    name,
-                    "required column is missing (header must be id,name,lat,lon)".into(),
-                )
-            })
-    };
-    let (ci, cn, clat, clon) = (col("id")?, col("name")?, col("lat")?, col("lon")?);
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            err(line, "row", e.to_string())
-        })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| physical_line(bytes, p.byte() as usize));
-        let id = rec.get(ci).unwrap_or_default().to_string();
-        if id.is_empty() {
-            return Err(err(line, "id", "empty id".into()));
-        }
-        let num = |c: usize, name: &str| -> Result<f64, PlanningError> {
-            let raw = rec.get(c).unwrap_or_default();
-            let v: f64 = raw
-                .parse()
-                .map_err(|_| err(line, name, format!("`{raw}` is not a number")))?;
-            if !v.is_finite() {
-                return Err(err(line, name, format!("`{raw}` is not finite")));
-            }
-            Ok(v)
-        };
-        let (lat, lon) = (num(clat, "lat")?, num(clon, "lon")?);
-        if lat.abs() > 90.0 {
-            return Err(err(line, "lat", format!("{lat} is outside -90..90")));
-        }
-        if lon.abs() > 180.0 {
-            return Err(err(line, "lon", format!("{lon} is outside -180..180")));
-        }
-        if !seen.insert(id.clone()) {
-            return Err(err(line, "id", format!("duplicate id `{id}`")));
-        }
-        let name = match rec.get(cn).unwrap_or_default() {
-            "" => id.clone(),
-            n => n.to_string(),
-        };
-        out.push(CandidatePoint {
-            id,
-            name,
-            location: LatLon { lat, lon },
-            source: format!("{file} line {line}"),
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let has_name = String::from_utf8_lossy(header)
+        .split(',')
+        .any(|h| h.trim().eq_ignore_ascii_case("name"));
+    if !has_name {
+        return Err(PlanningError::Csv {
+            file: file.to_string(),
+            line: 1,
+            field: "name".into(),
+            message: "required column is missing (header must be id,name,lat,lon)".into(),
         });
     }
-    Ok(out)
-}
-
-/// 1-based physical line of the first byte at or after `offset` that is not a line break
-/// (the csv crate reports a CRLF record's line before its previous `\n` is consumed).
-fn physical_line(bytes: &[u8], offset: usize) -> usize {
-    let mut b = offset.min(bytes.len());
-    while b < bytes.len() && matches!(bytes[b], b'\r' | b'\n') {
-        b += 1;
-    }
-    1 + bytes[..b].iter().filter(|&&c| c == b'\n').count()
+    let points = crate::io::points::read_points(bytes, file).map_err(|e| match e {
+        crate::error::Error::Csv {
+            file,
+            line,
+            field,
+            message,
+        } => PlanningError::Csv {
+            file,
+            line,
+            field,
+            message,
+        },
+        other => PlanningError::Csv {
+            file: file.to_string(),
+            line: 0,
+            field: "file".into(),
+            message: other.to_string(),
+        },
+    })?;
+    Ok(points
+        .into_iter()
+        .map(|p| CandidatePoint {
+            name: p.name.unwrap_or_else(|| p.id.clone()),
+            source: format!("{file} line {}", p.line),
+            id: p.id,
+            location: p.pos,
+        })
+        .collect())
 }
 
 fn location_key(p: LatLon) -> (i64, i64) {

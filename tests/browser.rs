@@ -36,8 +36,9 @@ fn map_works_in_headless_chromium() {
         eprintln!("SKIPPED map_works_in_headless_chromium: missing {missing:?}");
         return;
     }
-    let prepared = nearhome::pipeline::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
-        .expect("the Rutland demo analyses");
+    let prepared =
+        nearhome::pipeline::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
+            .expect("the Rutland demo analyses");
     let token = "browser-test-officer-token-0123456789";
     let state = AppState::new(prepared, Auth::new([token]), ServiceConfig::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -74,6 +75,10 @@ fn map_works_in_headless_chromium() {
     );
     assert!(stdout.contains("drawn: provisions"), "{stdout}");
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 10_000, "screenshot {} is {size} bytes", shot.display());
+    assert!(
+        size > 10_000,
+        "screenshot {} is {size} bytes",
+        shot.display()
+    );
     rt.shutdown_timeout(Duration::from_secs(2));
 }

@@ -12,9 +12,14 @@ pub struct NamedPoint {
     pub id: String,
     /// Location.
     pub pos: LatLon,
+    /// The optional `name` column (`None` when absent or blank).
+    pub name: Option<String>,
+    /// 1-based physical line in the file.
+    pub line: usize,
 }
 
-/// Read `id,lat,lon` rows (header required, extra columns ignored, UTF-8 BOM allowed).
+/// Read `id,lat,lon` rows (header required; an optional `name` column is kept, other
+/// columns are ignored; UTF-8 BOM and CRLF allowed).
 ///
 /// # Errors
 /// [`Error::Csv`] naming the file, line and field for a missing column, a malformed row,
@@ -58,6 +63,7 @@ pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
             })
     };
     let (ci, clat, clon) = (col("id")?, col("lat")?, col("lon")?);
+    let cname = headers.iter().position(|h| h.eq_ignore_ascii_case("name"));
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for rec in rdr.records() {
@@ -90,9 +96,15 @@ pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
         if !seen.insert(id.clone()) {
             return Err(err(line, "id", format!("duplicate id `{id}`")));
         }
+        let name = cname
+            .and_then(|c| rec.get(c))
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
         out.push(NamedPoint {
             id,
             pos: LatLon { lat, lon },
+            name,
+            line,
         });
     }
     Ok(out)

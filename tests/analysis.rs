@@ -2,22 +2,17 @@
 //! thread counts, capacity and reason properties, and the written files re-solved.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use nearhome::analysis::assign::{solve_optimal, Arc, Problem};
 use nearhome::analysis::placement::{analyse, centiminutes, Inputs};
-use nearhome::pipeline::{prepare, Prepared};
+use nearhome::pipeline::Prepared;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn rutland() -> &'static Prepared {
-    static P: OnceLock<Prepared> = OnceLock::new();
-    P.get_or_init(|| {
-        prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
-            .expect("the Rutland demo analyses")
-    })
+    crate::support::rutland_demo()
 }
 
 /// Golden `summary.json`: changes only on purpose. To accept a change, run with

@@ -1,27 +1,16 @@
 //! Planning (`nearhome::planning`, `nearhome site`) on the Rutland demo and on a hand-built
 //! instance on the Rutland roads whose best site and savings are known.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use nearhome::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
-use nearhome::pipeline::{analyse_loaded, prepare, Prepared};
+use nearhome::pipeline::{analyse_loaded, Prepared};
 use nearhome::planning::{
     capital_plan, read_candidates, report_md, site, write_outputs, CandidatePoint, PlanObjective,
     SiteRequest,
 };
 use nearhome::scenario::ValidationReport;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn rutland() -> &'static Prepared {
-    static P: OnceLock<Prepared> = OnceLock::new();
-    P.get_or_init(|| {
-        prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
-            .expect("the Rutland demo analyses")
-    })
+    crate::support::rutland_demo()
 }
 
 #[test]

@@ -118,3 +118,12 @@ pub fn read_matrix_csv(bytes: &[u8], label: &str) -> Vec<MatrixRow> {
         })
         .collect()
 }
+
+/// The Rutland demo scenario, loaded and analysed once per test binary.
+pub fn rutland_demo() -> &'static nearhome::pipeline::Prepared {
+    static P: OnceLock<nearhome::pipeline::Prepared> = OnceLock::new();
+    P.get_or_init(|| {
+        nearhome::pipeline::prepare(&project_path("fixtures/scenarios/rutland/scenario.toml"))
+            .expect("the Rutland demo analyses")
+    })
+}

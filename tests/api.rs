@@ -691,3 +691,49 @@ async fn slow_requests_time_out() {
         .unwrap();
     assert_error(&send_to(st, req).await, 408);
 }
+
+async fn post_json_in(st: &AppState, uri: &str, body: &str, token: Option<&str>) -> Reply {
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send_to(st, b.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn planning_endpoints_are_officer_only_and_answer() {
+    let st = rutland();
+    let body = r#"{"need": "ASD", "places": 12, "k": 2}"#;
+    assert_error(&post_json_in(st, "/api/site", body, None).await, 401);
+    assert_error(&post_json_in(st, "/api/site", body, Some(WRONG)).await, 403);
+    assert_error(&get_in(st, "/api/capital", None).await, 401);
+    let r = post_json_in(st, "/api/site", body, Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let per_k = v["site"]["per_k"].as_array().expect("per_k");
+    assert_eq!(per_k.len(), 2);
+    assert!(v["capital"]["rows"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    let r = get_in(st, "/api/capital", Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Bad requests: unknown need, k too large, bad candidate coordinates, malformed JSON.
+    let bad = [
+        (r#"{"need": "XYZ", "places": 12, "k": 1}"#, 422),
+        (r#"{"need": "ASD", "places": 12, "k": 50}"#, 413),
+        (r#"{"need": "ASD", "places": 0, "k": 1}"#, 422),
+        (r#"{"need": "ASD", "places": 12"#, 400),
+    ];
+    for (b, status) in bad {
+        let r = post_json_in(st, "/api/site", b, Some(OFFICER)).await;
+        assert!(
+            r.status.as_u16() == status || (status == 422 && r.status.as_u16() == 400),
+            "{b}: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+}

@@ -73,7 +73,9 @@ fn map_works_in_headless_chromium() {
         out.status.success(),
         "browser test failed:\n{stdout}\n{stderr}"
     );
+    eprintln!("{stdout}");
     assert!(stdout.contains("drawn: provisions"), "{stdout}");
+    assert!(stdout.contains("planning: "), "{stdout}");
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(
         size > 10_000,

@@ -27,3 +27,6 @@ mod planning;
 
 // The map in headless Chromium against a live server (prerequisites installed by .ci/run).
 mod browser;
+
+// The HTTP API through tower::ServiceExt::oneshot: statuses, GeoJSON, roles, suppression, limits.
+mod api;

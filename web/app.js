@@ -31,6 +31,7 @@
     summary: null,
     selected: null,
     candidate: null,
+    sites: [],
     placing: false,
     sortKey: "area_name",
     sortDir: 1,
@@ -273,6 +274,16 @@
       }
     }
     canvas.dataset.provisionsDrawn = String(provDrawn);
+    for (const site of state.sites) {
+      const [x, y] = project(site.lon, site.lat);
+      ctx.beginPath();
+      ctx.rect(x - 7, y - 7, 14, 14);
+      ctx.fillStyle = "#CC79A7";
+      ctx.fill();
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+    }
     if (state.candidate) {
       const [x, y] = project(state.candidate.lon, state.candidate.lat);
       ctx.beginPath();
@@ -330,6 +341,7 @@
     if ($("show-moves").checked && state.moves) parts.push(swatch("#0072B2", "Bring-back move", false));
     if ($("show-journeys").checked && state.journeys) parts.push(swatch("#CC79A7", "Journey over the guidance", false));
     if (state.candidate) parts.push(swatch("#F0E442", "What-if base", false));
+    if (state.sites.length) parts.push(swatch("#CC79A7", "Chosen sites (planning)", false));
     leg.innerHTML = parts.join("");
   }
   function swatch(colour, label, round) {
@@ -487,7 +499,7 @@
     $("scenario-name").textContent = "· " + state.scenario.name;
     $("role").textContent = state.role;
     const officer = state.role === "officer";
-    for (const id of ["show-journeys", "show-moves", "dl-pupils"]) $(id).disabled = !officer;
+    for (const id of ["show-journeys", "show-moves", "dl-pupils", "site-run"]) $(id).disabled = !officer;
     if (!officer) {
       $("show-journeys").checked = false;
       $("show-moves").checked = false;
@@ -500,6 +512,7 @@
       for (const n of state.scenario.needs) {
         $("need").add(new Option(n, n));
         $("wi-needs").add(new Option(n, n, n === "ASD", n === "ASD"));
+        $("site-need").add(new Option(n, n, n === "ASD", n === "ASD"));
       }
     }
     if (!state.home && state.scenario.bbox) fit(state.scenario.bbox);
@@ -555,6 +568,41 @@
       setStatus("Ready");
     } catch (e) {
       setStatus("Error: " + e.message);
+    }
+  }
+
+  // ---------- Planning: best sites ----------
+  async function runSite() {
+    const out = $("site-result");
+    const body = {
+      need: $("site-need").value,
+      places: parseInt($("site-places").value, 10),
+      k: parseInt($("site-k").value, 10),
+      objective: $("site-objective").value,
+    };
+    out.textContent = "Computing…";
+    try {
+      const r = await api("api/site", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const s = r.site;
+      const rows = s.per_k.map((k) =>
+        "<tr><td>" + k.k + "</td><td>" + k.sites.map((x) => esc(x.name)).join("; ") + "</td><td>" +
+        fmt(k.figures.returned) + "</td><td>" + money(k.extra_gbp_per_year_saved) + "</td><td>" +
+        money(k.capital_gbp) + "</td><td>" + (k.payback_years == null ? "–" : fmt(k.payback_years, 1)) + "</td></tr>");
+      out.innerHTML = "<p>Out of area now: <strong>" + fmt(s.out_of_area_pupils) + "</strong>; existing spare places alone bring back " +
+        fmt(s.baseline.returned) + ".</p>" +
+        "<table class=\"wi\"><thead><tr><th scope=\"col\">k</th><th scope=\"col\">Sites</th><th scope=\"col\">Returned</th>" +
+        "<th scope=\"col\">Extra £/yr</th><th scope=\"col\">Capital</th><th scope=\"col\">Payback (yr)</th></tr></thead><tbody>" +
+        rows.join("") + "</tbody></table>";
+      const last = s.per_k[s.per_k.length - 1];
+      state.sites = last ? last.sites.map((x) => ({ lat: x.location.lat, lon: x.location.lon, name: x.name })) : [];
+      out.dataset.k = String(s.per_k.length);
+      draw();
+    } catch (e) {
+      out.textContent = "Planning refused: " + e.message;
     }
   }
 
@@ -705,6 +753,7 @@
   $("zoom-reset").addEventListener("click", () => { if (state.scenario) fit(state.scenario.bbox); draw(); });
   $("wi-place").addEventListener("click", () => setPlacing(!state.placing));
   $("whatif-form").addEventListener("submit", (e) => { e.preventDefault(); runWhatIf(); });
+  $("site-form").addEventListener("submit", (e) => { e.preventDefault(); runSite(); });
   $("wi-clear").addEventListener("click", () => {
     state.candidate = null;
     $("wi-lat").value = "";

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod basemap;
 pub mod error;
+pub mod planning;
 pub mod routes;
 pub mod state;
 pub mod tables;
@@ -45,7 +46,7 @@ async fn limit_query(State(max): State<usize>, req: Request, next: Next) -> Resp
 }
 
 /// Every route of the app (request logs show one of these, or `(other)`).
-pub const ROUTES: [&str; 20] = [
+pub const ROUTES: [&str; 22] = [
     "/",
     "/favicon.ico",
     "/index.html",
@@ -65,6 +66,8 @@ pub const ROUTES: [&str; 20] = [
     "/api/download/areas.csv",
     "/api/download/pupils.csv",
     "/api/whatif",
+    "/api/site",
+    "/api/capital",
     "(other)",
 ];
 
@@ -108,6 +111,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/download/areas.csv", get(routes::areas_csv))
         .route("/api/download/pupils.csv", get(routes::pupils_csv))
         .route("/api/whatif", post(whatif::whatif))
+        .route("/api/site", post(planning::site_handler))
+        .route("/api/capital", get(planning::capital_handler))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))

@@ -56,6 +56,17 @@ try {
     console.log("officer role: " + (await page.textContent("#role")));
   }
 
+  // Planning (officer): best sites for 12 ASD places, up to 2 bases.
+  if (token) {
+    await page.selectOption("#site-need", "ASD");
+    await page.fill("#site-k", "2");
+    await page.click("#site-run");
+    await page.waitForSelector("#site-result[data-k]", { timeout: 60000 });
+    const siteText = await page.textContent("#site-result");
+    if (!siteText.includes("Payback")) fail("planning panel shows no result: " + siteText);
+    console.log("planning: " + siteText.replace(/\s+/g, " ").slice(0, 160));
+  }
+
   // What-if: place a base by clicking the map and check the panel changes.
   await page.keyboard.press("Escape");
   await page.selectOption("#wi-needs", ["ASD"]);

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read {}: {io}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (kept in the message, not chained, so it prints once).
+        io: std::io::Error,
     },
     /// The OSM extract could not be decoded (missing, truncated or corrupt PBF).
     #[error("{file}: not a readable OpenStreetMap PBF ({message})")]

@@ -737,3 +737,22 @@ async fn planning_endpoints_are_officer_only_and_answer() {
         );
     }
 }
+
+#[tokio::test]
+async fn hexagon_demand_is_officer_only_and_counts_every_pupil() {
+    let st = rutland();
+    assert_error(&get_in(st, "/api/demand?layer=hex", None).await, 401);
+    assert_error(
+        &get_in(st, "/api/demand?layer=hex&hex_m=5", Some(OFFICER)).await,
+        400,
+    );
+    let r = get_in(st, "/api/demand?layer=hex&hex_m=2000", Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let fc = feature_collection(&r);
+    let total: u64 = fc
+        .features
+        .iter()
+        .map(|f| f.property("pupils").and_then(|v| v.as_u64()).unwrap())
+        .sum();
+    assert_eq!(total as usize, st.prepared().scenario.pupils.len());
+}

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod basemap;
 pub mod error;
+pub mod hexgrid;
 pub mod planning;
 pub mod routes;
 pub mod state;

@@ -355,6 +355,8 @@ pub struct AreasQuery {
     pub layer: Option<String>,
     /// Need code or `ALL` (default).
     pub need: Option<String>,
+    /// `/api/demand?layer=hex` only: hexagon size (centre to corner), metres (default 1000).
+    pub hex_m: Option<f64>,
 }
 
 fn area_features(
@@ -422,6 +424,35 @@ pub async fn demand(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
     let need = parse_need(q.need.as_deref())?;
+    if q.layer.as_deref() == Some("hex") {
+        // A fine grid beside the public layers could be differenced: officers only.
+        caller.require_officer()?;
+        let hex_m = q.hex_m.unwrap_or(1000.0);
+        if !crate::api::hexgrid::HEX_M_RANGE.contains(&hex_m) {
+            return Err(ApiError::BadRequest(format!(
+                "hex_m {hex_m} is outside 200..=20000 metres"
+            )));
+        }
+        let p = state.prepared();
+        let homes: Vec<crate::model::LatLon> = p
+            .scenario
+            .pupils
+            .iter()
+            .filter(|u| need.is_none_or(|n| u.need == n))
+            .map(|u| u.home)
+            .collect();
+        let centre = p
+            .scenario
+            .boundary
+            .bbox()
+            .map(|b| crate::model::LatLon {
+                lat: (b.min_lat + b.max_lat) / 2.0,
+                lon: (b.min_lon + b.max_lon) / 2.0,
+            })
+            .or_else(|| homes.first().copied())
+            .unwrap_or(crate::model::LatLon { lat: 0.0, lon: 0.0 });
+        return Ok(Json(crate::api::hexgrid::hex_counts(&homes, centre, hex_m)));
+    }
     area_features(&state, q.layer.as_deref(), need, caller.role, true)
 }
 

@@ -148,9 +148,9 @@ fn validate_parts(p: &GraphParts) -> Result<(), String> {
 /// [`Error::Io`] when the file cannot be read (with a hint when it is missing), or the
 /// errors of [`network_from_pbf`] / [`network_from_cache`].
 pub fn load_network(path: &Path) -> Result<Network, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|io| Error::Io {
         path: path.to_path_buf(),
-        source,
+        io,
     })?;
     let label = path.display().to_string();
     if is_cache(&bytes) {

@@ -13,9 +13,53 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use serde::{Deserialize, Serialize};
 
 use crate::model::LatLon;
-use crate::osm::{RawNetwork, ReadStats};
-use crate::profile::{Direction, RoadClass};
+use crate::profile::{Direction, RoadClass, WayRule};
 use crate::proj::haversine_m;
+
+/// A drivable way as read from OSM, with its profile applied.
+#[derive(Debug, Clone)]
+pub struct RawWay {
+    /// OSM way id.
+    pub id: i64,
+    /// Node ids in way order.
+    pub nodes: Vec<i64>,
+    /// Class, speed and direction from the car profile.
+    pub rule: WayRule,
+}
+
+/// Counts from reading the PBF, before the graph is built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReadStats {
+    /// Every way in the file.
+    pub ways_read: u64,
+    /// Ways with a `highway` tag.
+    pub highway_ways: u64,
+    /// Ways the car profile keeps.
+    pub drivable_ways: u64,
+    /// Highway ways excluded as `area=yes`.
+    pub excluded_area: u64,
+    /// Highway ways excluded by `no`/`private` access.
+    pub excluded_access: u64,
+    /// Highway ways excluded as `oneway=reversible|alternating`.
+    pub excluded_reversible: u64,
+    /// Highway ways whose `highway` value is not in the profile's table.
+    pub excluded_highway_value: u64,
+    /// Drivable ways that reference at least one node missing from the file.
+    pub ways_with_missing_nodes: u64,
+    /// Node references of drivable ways missing from the file.
+    pub missing_node_refs: u64,
+}
+
+/// Drivable ways and the coordinates of the nodes they reference.
+#[derive(Debug, Clone, Default)]
+pub struct RawNetwork {
+    /// Drivable ways, sorted by id.
+    pub ways: Vec<RawWay>,
+    /// Coordinates of every node referenced by a drivable way and present in the file.
+    pub nodes: HashMap<i64, LatLon>,
+    /// Read counts.
+    pub stats: ReadStats,
+}
 
 /// A junction (graph vertex).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

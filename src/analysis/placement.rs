@@ -686,7 +686,7 @@ pub fn by_need<'a>(pupils: impl Iterator<Item = &'a Pupil>) -> BTreeMap<Need, us
 mod tests {
     use super::*;
     use crate::graph::RoadGraph;
-    use crate::osm::{RawNetwork, RawWay};
+    use crate::graph::{RawNetwork, RawWay};
     use crate::profile::{Direction, RoadClass, WayRule};
     use std::collections::HashMap;
 

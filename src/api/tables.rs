@@ -3,7 +3,7 @@
 //! hides.
 //!
 //! One grid per measure: row 0 is the whole authority, then one row per (layer, area) as in
-//! [`area_rows`] (including an `(outside)` row); column 0 is `ALL`, then one column per need
+//! [`area_rows`](crate::analysis::summary::area_rows) (including an `(outside)` row); column 0 is `ALL`, then one column per need
 //! in [`Need::ALL`] order. The lines given to [`suppress_table`] are every row (ALL = sum of
 //! the needs) and, per layer, every column (the authority total = sum of that layer's
 //! rows). Primary suppression hides counts 1..=9, secondary suppression hides the smallest

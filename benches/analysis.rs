@@ -6,7 +6,6 @@
 //! Run: `cargo bench --bench analysis`.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -14,10 +13,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use nearhome::analysis::assign::{solve_optimal, Arc, Problem};
 use nearhome::analysis::placement::{analyse, centiminutes, Inputs, Params};
 use nearhome::benchkit::synthetic_scenario;
-use nearhome::io::areas::Boundary;
 use nearhome::io::network::network_from_pbf;
 use nearhome::route::Metric;
-use nearhome::scenario::{Scenario, ScenarioConfig, ValidationReport};
+use nearhome::scenario::ValidationReport;
 
 const PBF: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -77,23 +75,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     // Outputs: build a scenario around the same data and write every file (no geometry).
-    let toml =
-        "name = \"bench\"\nosm = \"x.osm.pbf\"\nboundary = \"b.geojson\"\nprovisions = \"p.csv\"\n";
-    let config = ScenarioConfig::from_toml_str(toml, "bench").expect("bench toml");
-    let [min_lon, min_lat, max_lon, _] = net.graph.bbox();
-    let rect = geo::Rect::new(
-        geo::coord! { x: min_lon - 1.0, y: min_lat - 1.0 },
-        geo::coord! { x: max_lon + 1.0, y: sc.area_max_lat },
-    );
-    let scenario = Scenario {
-        config,
-        dir: Path::new(".").to_path_buf(),
-        boundary: Boundary::new(geo::MultiPolygon(vec![rect.to_polygon()])),
-        area_layers: Vec::new(),
-        provisions: sc.provisions.clone(),
-        pupils: sc.pupils.clone(),
-        postcodes: None,
-    };
+    let scenario = sc.to_scenario(&net);
     let prepared =
         nearhome::pipeline::analyse_loaded(scenario, ValidationReport::default(), net.clone());
     assert_eq!(prepared.analysis.optimal.moved, moved);

@@ -153,33 +153,15 @@ const PBF: &str = concat!(
 
 fn bench_real(c: &mut Criterion) {
     use nearhome::benchkit::synthetic_scenario;
-    use nearhome::io::areas::Boundary;
     use nearhome::io::network::network_from_pbf;
     use nearhome::model::Need;
     use nearhome::planning::{site, SiteRequest};
-    use nearhome::scenario::{Scenario, ScenarioConfig, ValidationReport};
+    use nearhome::scenario::ValidationReport;
 
     let bytes = std::fs::read(PBF).expect("the Isle of Man extract is shipped in osm/");
     let net = network_from_pbf(&bytes, PBF).expect("extract builds");
     let sc = synthetic_scenario(&net, 12_000, 42).expect("synthetic scenario");
-    let toml =
-        "name = \"bench\"\nosm = \"x.osm.pbf\"\nboundary = \"b.geojson\"\nprovisions = \"p.csv\"\n";
-    let config = ScenarioConfig::from_toml_str(toml, "bench").expect("bench toml");
-    let [min_lon, min_lat, max_lon, _] = net.graph.bbox();
-    // The area is everything below `area_max_lat` (as `sc.in_area`).
-    let rect = geo::Rect::new(
-        geo::coord! { x: min_lon - 1.0, y: min_lat - 1.0 },
-        geo::coord! { x: max_lon + 1.0, y: sc.area_max_lat },
-    );
-    let scenario = Scenario {
-        config,
-        dir: std::path::PathBuf::from("."),
-        boundary: Boundary::new(geo::MultiPolygon(vec![rect.to_polygon()])),
-        area_layers: Vec::new(),
-        provisions: sc.provisions.clone(),
-        pupils: sc.pupils.clone(),
-        postcodes: None,
-    };
+    let scenario = sc.to_scenario(&net);
     let prepared = nearhome::pipeline::analyse_loaded(scenario, ValidationReport::default(), net);
     // Existing spare places already return every out-of-area ASD pupil of this scenario, so
     // the bench cuts travel (p-median), any ASD pupil may move.

@@ -10,8 +10,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::io::areas::Boundary;
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil};
 use crate::route::Network;
+use crate::scenario::{Scenario, ScenarioConfig};
 use crate::synth::{builtin_targets, generate, SynthConfig};
 
 /// A synthetic scenario: provisions, pupils and the latitude below which is "in area".
@@ -29,6 +31,28 @@ impl SyntheticScenario {
     /// True when a point is in the home authority.
     pub fn in_area(&self, p: LatLon) -> bool {
         p.lat < self.area_max_lat
+    }
+
+    /// Wrap as a loaded [`Scenario`] on `net` (boundary: everything below `area_max_lat`,
+    /// no area layers), ready for [`crate::pipeline::analyse_loaded`].
+    pub fn to_scenario(&self, net: &Network) -> Scenario {
+        let toml = "name = \"synthetic bench\"\nosm = \"x.osm.pbf\"\nboundary = \"b.geojson\"\nprovisions = \"p.csv\"\n";
+        let config = ScenarioConfig::from_toml_str(toml, "benchkit")
+            .expect("the built-in bench toml parses");
+        let [min_lon, min_lat, max_lon, _] = net.graph.bbox();
+        let rect = geo::Rect::new(
+            geo::coord! { x: min_lon - 1.0, y: min_lat - 1.0 },
+            geo::coord! { x: max_lon + 1.0, y: self.area_max_lat },
+        );
+        Scenario {
+            config,
+            dir: std::path::PathBuf::from("."),
+            boundary: Boundary::new(geo::MultiPolygon(vec![rect.to_polygon()])),
+            area_layers: Vec::new(),
+            provisions: self.provisions.clone(),
+            pupils: self.pupils.clone(),
+            postcodes: None,
+        }
     }
 }
 

@@ -426,15 +426,14 @@ fn run_matrix(
 
 fn validate(path: &Path) -> Result<ExitCode> {
     use nearhome::scenario::Scenario;
-    let (probe, _) = Scenario::load(path, None)
-        .with_context(|| format!("loading scenario {}", path.display()))?;
-    let bbox = if probe.osm_present() {
-        let net = nearhome::pipeline::load_scenario_network(&probe)?;
-        nearhome::pipeline::network_bbox(&net)
-    } else {
-        None
+    // The road network's bounding box, when the extract is there (a missing extract is a
+    // warning in the report, with instructions).
+    let bbox = match nearhome::pipeline::scenario_osm(path)? {
+        Ok(osm) => nearhome::pipeline::network_bbox(&nearhome::pipeline::load_cached(&osm)?),
+        Err(_) => None,
     };
-    let (_, report) = Scenario::load(path, bbox)?;
+    let (_, report) = Scenario::load(path, bbox)
+        .with_context(|| format!("loading scenario {}", path.display()))?;
     println!("{report}");
     Ok(if report.has_errors() {
         ExitCode::from(1)

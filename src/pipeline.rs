@@ -71,8 +71,33 @@ pub fn load_scenario_network(scenario: &Scenario) -> Result<Network> {
     if !osm.is_file() {
         bail!("{}", scenario.osm_missing_message());
     }
-    let cache = cache_path_for(&osm);
-    let fresh = match (std::fs::metadata(&cache), std::fs::metadata(&osm)) {
+    load_cached(&osm)
+}
+
+/// Where a scenario file's road extract is, read from its toml alone (no data loaded);
+/// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
+pub fn scenario_osm(path: &Path) -> Result<std::result::Result<PathBuf, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading scenario {}", path.display()))?;
+    let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let osm = crate::scenario::resolve_path(&dir, &config.osm);
+    Ok(if osm.is_file() {
+        Ok(osm)
+    } else {
+        Err(crate::scenario::osm_missing_message(
+            &osm,
+            config.osm_download.as_deref(),
+        ))
+    })
+}
+
+/// Load a road network from a PBF, through its `.nhg` cache when that is fresh.
+pub fn load_cached(osm: &Path) -> Result<Network> {
+    let cache = cache_path_for(osm);
+    let fresh = match (std::fs::metadata(&cache), std::fs::metadata(osm)) {
         (Ok(c), Ok(o)) => match (c.modified(), o.modified()) {
             (Ok(cm), Ok(om)) => cm >= om,
             _ => false,
@@ -85,7 +110,7 @@ pub fn load_scenario_network(scenario: &Scenario) -> Result<Network> {
             Err(e) => tracing::warn!("ignoring graph cache: {e}"),
         }
     }
-    let net = load_network(&osm).with_context(|| format!("loading {}", osm.display()))?;
+    let net = load_network(osm).with_context(|| format!("loading {}", osm.display()))?;
     match encode_cache(&net).map(|b| std::fs::write(&cache, b)) {
         Ok(Ok(())) => tracing::info!("wrote graph cache {}", cache.display()),
         Ok(Err(e)) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
@@ -111,15 +136,9 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
 /// When the toml cannot be read, the data have validation errors, or the network cannot
 /// be loaded (with instructions when the extract is missing).
 pub fn prepare(path: &Path) -> Result<Prepared> {
-    let (probe, probe_report) = Scenario::load(path, None)
-        .with_context(|| format!("loading scenario {}", path.display()))?;
-    if probe_report.has_errors() {
-        bail!(
-            "scenario {} has data errors:\n{probe_report}",
-            path.display()
-        );
-    }
-    let network = load_scenario_network(&probe)?;
+    // The network first (its bounding box feeds the data checks), then the data, once.
+    let osm = scenario_osm(path)?.map_err(|message| anyhow::anyhow!(message))?;
+    let network = load_cached(&osm)?;
     let (scenario, report) = Scenario::load(path, network_bbox(&network))
         .with_context(|| format!("loading scenario {}", path.display()))?;
     if report.has_errors() {

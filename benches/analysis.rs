@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use nearhome::analysis::assign::{solve_optimal, Arc, Problem};
-use nearhome::analysis::placement::{analyse, centiminutes, Inputs, Params};
+use nearhome::analyse::assign::{solve_optimal, Arc, Problem};
+use nearhome::analyse::placement::{analyse, centiminutes, Inputs, Params};
 use nearhome::benchkit::synthetic_scenario;
-use nearhome::io::network::network_from_pbf;
-use nearhome::route::Metric;
-use nearhome::scenario::ValidationReport;
+use nearhome::load::network::network_from_pbf;
+use nearhome::load::scenario::ValidationReport;
+use nearhome::query::route::Metric;
 
 const PBF: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -77,12 +77,12 @@ fn benches(c: &mut Criterion) {
     // Outputs: build a scenario around the same data and write every file (no geometry).
     let scenario = sc.to_scenario(&net);
     let prepared =
-        nearhome::pipeline::analyse_loaded(scenario, ValidationReport::default(), net.clone());
+        nearhome::app::analyse_loaded(scenario, ValidationReport::default(), net.clone());
     assert_eq!(prepared.analysis.optimal.moved, moved);
     let dir = tempfile::tempdir().expect("temp dir");
     g.bench_function("outputs_no_geometry", |b| {
         b.iter(|| {
-            nearhome::io::report::write_all(&prepared, dir.path(), false)
+            nearhome::output::report::write_all(&prepared, dir.path(), false)
                 .expect("outputs written")
                 .len()
         })

@@ -1,4 +1,4 @@
-//! Criterion bench for the bring-back assignment (`nearhome::analysis::assign`).
+//! Criterion bench for the bring-back assignment (`nearhome::analyse::assign`).
 //!
 //! A synthetic 2,000-pupil × 150-provision instance: homes and provisions uniform in a
 //! 30 km square, each pupil with arcs to its 40 nearest provisions, cost = straight-line
@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nearhome::analysis::assign::{solve_greedy, solve_optimal, Arc, Problem, Solver};
+use nearhome::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solver};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -11,11 +11,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use nearhome::analysis::matrix::matrix;
-use nearhome::io::network::{encode_cache, network_from_cache, network_from_pbf};
+use nearhome::index::snap::Snap;
+use nearhome::load::network::{encode_cache, network_from_cache, network_from_pbf};
 use nearhome::model::LatLon;
-use nearhome::route::{Metric, Network};
-use nearhome::snap::Snap;
+use nearhome::query::matrix::matrix;
+use nearhome::query::route::{Metric, Network};
 
 const PBF: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

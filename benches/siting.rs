@@ -7,13 +7,13 @@
 //!
 //! Real data (`real_iom_12000_asd_k5`): the analysis bench's synthetic 12,000-pupil scenario
 //! on the Isle of Man graph (`nearhome::benchkit`), analysed once outside the loop; timed is
-//! the whole `nearhome::planning::site` call choosing 5 new ASD bases of 12 places from every
+//! the whole `nearhome::analyse::planning::site` call choosing 5 new ASD bases of 12 places from every
 //! mainstream and special school site in the area: one reverse search per candidate
 //! (routing reused by every evaluation), the heuristic for k = 1..5 and the ranking of every
 //! candidate alone. Run: `cargo bench --bench siting`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nearhome::analysis::siting::{
+use nearhome::analyse::siting::{
     optimise, CandidateSite, HeuristicOptions, Movers, Objective, SitingArc, SitingProblem,
     SitingPupil,
 };
@@ -152,21 +152,21 @@ const PBF: &str = concat!(
 );
 
 fn bench_real(c: &mut Criterion) {
+    use nearhome::analyse::planning::{site, SiteRequest};
     use nearhome::benchkit::synthetic_scenario;
-    use nearhome::io::network::network_from_pbf;
+    use nearhome::load::network::network_from_pbf;
+    use nearhome::load::scenario::ValidationReport;
     use nearhome::model::Need;
-    use nearhome::planning::{site, SiteRequest};
-    use nearhome::scenario::ValidationReport;
 
     let bytes = std::fs::read(PBF).expect("the Isle of Man extract is shipped in osm/");
     let net = network_from_pbf(&bytes, PBF).expect("extract builds");
     let sc = synthetic_scenario(&net, 12_000, 42).expect("synthetic scenario");
     let scenario = sc.to_scenario(&net);
-    let prepared = nearhome::pipeline::analyse_loaded(scenario, ValidationReport::default(), net);
+    let prepared = nearhome::app::analyse_loaded(scenario, ValidationReport::default(), net);
     // Existing spare places already return every out-of-area ASD pupil of this scenario, so
     // the bench cuts travel (p-median), any ASD pupil may move.
     let mut request = SiteRequest::new(Need::Asd, PLACES, K);
-    request.objective = nearhome::planning::PlanObjective::Travel;
+    request.objective = nearhome::analyse::planning::PlanObjective::Travel;
     request.any_pupil = true;
     let reference = site(&prepared, &request).expect("siting runs");
     let best = &reference.per_k[K - 1];

@@ -2,7 +2,7 @@
 //!
 //! 150 provisions at junctions of the network (mainstream, resource bases, special schools
 //! in the "area", special and independent special schools and post-16 colleges outside
-//! it), and pupils generated with [`crate::synth::generate`] from Birmingham's SEN2 mix,
+//! it), and pupils generated with [`crate::analyse::synth::generate`] from Birmingham's SEN2 mix,
 //! scaled to the requested total. The area is the part of the network's bounding box below
 //! its latitude at `area_fraction` of the height. Not part of the stable API.
 
@@ -10,11 +10,11 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::io::areas::Boundary;
+use crate::analyse::synth::{builtin_targets, generate, SynthConfig};
+use crate::load::areas::Boundary;
+use crate::load::scenario::{Scenario, ScenarioConfig};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil};
-use crate::route::Network;
-use crate::scenario::{Scenario, ScenarioConfig};
-use crate::synth::{builtin_targets, generate, SynthConfig};
+use crate::query::route::Network;
 
 /// A synthetic scenario: provisions, pupils and the latitude below which is "in area".
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl SyntheticScenario {
     }
 
     /// Wrap as a loaded [`Scenario`] on `net` (boundary: everything below `area_max_lat`,
-    /// no area layers), ready for [`crate::pipeline::analyse_loaded`].
+    /// no area layers), ready for [`crate::app::analyse_loaded`].
     pub fn to_scenario(&self, net: &Network) -> Scenario {
         let toml = "name = \"synthetic bench\"\nosm = \"x.osm.pbf\"\nboundary = \"b.geojson\"\nprovisions = \"p.csv\"\n";
         let config = ScenarioConfig::from_toml_str(toml, "benchkit")
@@ -59,7 +59,7 @@ impl SyntheticScenario {
 /// Build the scenario (deterministic for `seed`).
 ///
 /// # Errors
-/// When the generator cannot place the pupils (message from [`crate::synth`]).
+/// When the generator cannot place the pupils (message from [`crate::analyse::synth`]).
 pub fn synthetic_scenario(
     net: &Network,
     n_pupils: u32,

@@ -8,12 +8,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
-use nearhome::analysis::matrix::matrix;
-use nearhome::io::network::{encode_cache, load_network};
-use nearhome::io::points::read_points;
+use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::load::network::{encode_cache, load_network};
+use nearhome::load::points::read_points;
 use nearhome::model::LatLon;
-use nearhome::route::{Metric, Network};
-use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::query::matrix::matrix;
+use nearhome::query::route::{Metric, Network};
 
 /// nearhome: home-to-school journeys, out-of-area SEND placements and where new local
 /// places would help most.
@@ -104,7 +104,7 @@ enum Command {
         /// `scenario.toml` (default: the Rutland demo).
         scenario: Option<PathBuf>,
         /// Address to listen on (loopback by default).
-        #[arg(long, env = "NEARHOME_BIND", default_value = nearhome::api::DEFAULT_BIND)]
+        #[arg(long, env = "NEARHOME_BIND", default_value = nearhome::serve::DEFAULT_BIND)]
         bind: std::net::SocketAddr,
     },
     /// Analyse a scenario: journeys, out-of-area placements, optimal bring-back, savings.
@@ -140,7 +140,7 @@ enum Command {
         k: usize,
         /// `return` (bring back the most out-of-area pupils) or `travel` (cut the most travel).
         #[arg(long, default_value = "return")]
-        objective: nearhome::planning::PlanObjective,
+        objective: nearhome::analyse::planning::PlanObjective,
         /// With `travel`, let in-area pupils move too.
         #[arg(long)]
         any_pupil: bool,
@@ -233,7 +233,7 @@ pub fn run() -> Result<ExitCode> {
             only_candidates,
             out,
         } => {
-            let mut req = nearhome::planning::SiteRequest::new(need, places, k);
+            let mut req = nearhome::analyse::planning::SiteRequest::new(need, places, k);
             req.age_min = age_min;
             req.age_max = age_max;
             req.objective = objective;
@@ -373,7 +373,7 @@ fn run_matrix(
     let dests = read_points(&read_file(to)?, &to.display().to_string())?;
     let net = load(osm)?;
     let t = Instant::now();
-    let snap_all = |pts: &[nearhome::io::points::NamedPoint]| -> Vec<Option<Snap>> {
+    let snap_all = |pts: &[nearhome::load::points::NamedPoint]| -> Vec<Option<Snap>> {
         pts.iter()
             .map(|p| net.snap(p.pos, max_snap_m).ok())
             .collect()
@@ -425,11 +425,11 @@ fn run_matrix(
 }
 
 fn validate(path: &Path) -> Result<ExitCode> {
-    use nearhome::scenario::Scenario;
+    use nearhome::load::scenario::Scenario;
     // The road network's bounding box, when the extract is there (a missing extract is a
     // warning in the report, with instructions).
-    let bbox = match nearhome::pipeline::scenario_osm(path)? {
-        Ok(osm) => nearhome::pipeline::network_bbox(&nearhome::pipeline::load_cached(&osm)?),
+    let bbox = match nearhome::app::scenario_osm(path)? {
+        Ok(osm) => nearhome::app::network_bbox(&nearhome::app::load_cached(&osm)?),
         Err(_) => None,
     };
     let (_, report) = Scenario::load(path, bbox)
@@ -449,15 +449,15 @@ fn synth(
     out: Option<PathBuf>,
     calibration: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    use nearhome::scenario::Scenario;
-    use nearhome::synth::{builtin_targets, generate, SynthConfig};
+    use nearhome::analyse::synth::{builtin_targets, generate, SynthConfig};
+    use nearhome::load::scenario::Scenario;
     let (scenario, report) = Scenario::load(path, None)
         .with_context(|| format!("loading scenario {}", path.display()))?;
     let provision_errors = report
         .issues
         .iter()
         .filter(|i| {
-            i.severity == nearhome::io::table::Severity::Error && !i.file.ends_with("pupils.csv")
+            i.severity == nearhome::load::table::Severity::Error && !i.file.ends_with("pupils.csv")
         })
         .count();
     if provision_errors > 0 {
@@ -470,7 +470,7 @@ fn synth(
     let homes: Vec<LatLon> = match &scenario.postcodes {
         Some(table) => table.entries().iter().map(|(_, p)| *p).collect(),
         None => {
-            let net = nearhome::pipeline::load_scenario_network(&scenario)?;
+            let net = nearhome::app::load_scenario_network(&scenario)?;
             net.graph.residential_points()
         }
     };
@@ -516,11 +516,11 @@ fn synth(
 
 fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
     let t = Instant::now();
-    let prepared = nearhome::pipeline::prepare(path)?;
+    let prepared = nearhome::app::prepare(path)?;
     let routed = t.elapsed().as_secs_f64();
-    let files = nearhome::io::report::write_all(&prepared, out, with_geometry)?;
+    let files = nearhome::output::report::write_all(&prepared, out, with_geometry)?;
     let a = &prepared.analysis;
-    let summary = nearhome::io::report::summary_json(&prepared, false);
+    let summary = nearhome::output::report::summary_json(&prepared, false);
     eprintln!(
         "{}: {} pupils, {} provisions; {} out of area, {} long journeys; bring-back: {} moved (greedy {}), {:.2} total minutes (greedy {:.2}); saving {} GBP/year; analysis {:.2} s, outputs {:.2} s",
         prepared.scenario.config.name,
@@ -547,17 +547,17 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
 
 fn site(
     path: &Path,
-    mut req: nearhome::planning::SiteRequest,
+    mut req: nearhome::analyse::planning::SiteRequest,
     candidates: Option<&Path>,
     out: &Path,
 ) -> Result<ExitCode> {
-    use nearhome::planning::{capital_plan, read_candidates, site, write_outputs};
+    use nearhome::analyse::planning::{capital_plan, read_candidates, site, write_outputs};
     if let Some(c) = candidates {
         req.extra_candidates = read_candidates(&read_file(c)?, &c.display().to_string())?;
     }
     req.validate()?;
     let t = Instant::now();
-    let prepared = nearhome::pipeline::prepare(path)?;
+    let prepared = nearhome::app::prepare(path)?;
     let analysed = t.elapsed().as_secs_f64();
     let result = site(&prepared, &req)?;
     let plan = capital_plan(&prepared, Some(&result));
@@ -603,8 +603,8 @@ fn site(
 }
 
 fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
-    let prepared = nearhome::pipeline::prepare(path)?;
-    let token = nearhome::api::auth::generate_token()?;
+    let prepared = nearhome::app::prepare(path)?;
+    let token = nearhome::serve::auth::generate_token()?;
     eprintln!(
         "{}: {} pupils analysed. Open http://{bind}/ (public view).\nOfficer token for this run (pupil-level layers; keep it private): {token}",
         prepared.scenario.config.name,
@@ -614,6 +614,6 @@ fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(nearhome::api::serve(prepared, bind, token))?;
+    rt.block_on(nearhome::serve::serve(prepared, bind, token))?;
     Ok(ExitCode::SUCCESS)
 }

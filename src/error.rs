@@ -1,7 +1,7 @@
 //! Library error type for loading inputs and building the road network.
 //!
 //! Per-item outcomes (an unsnappable point, an unreachable pair) are data, not errors:
-//! see [`crate::snap::SnapFailure`] and the `Option`s of [`crate::route`].
+//! see [`crate::index::snap::SnapFailure`] and the `Option`s of [`crate::query::route`].
 
 use std::path::PathBuf;
 

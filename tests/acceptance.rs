@@ -6,10 +6,10 @@
 //! `duration_s` within max(0.5%, 2 s). At least 99% of pairs must agree, and the empty pairs
 //! must be exactly the reference's (two origins and one destination are unsnappable).
 
-use nearhome::analysis::matrix::{matrix, Matrix};
-use nearhome::io::points::{read_points, NamedPoint};
-use nearhome::route::Metric;
-use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::load::points::{read_points, NamedPoint};
+use nearhome::query::matrix::{matrix, Matrix};
+use nearhome::query::route::Metric;
 
 use nearhome::model::LatLon;
 

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use nearhome::analysis::assign::{solve_optimal, Arc, Problem};
-use nearhome::analysis::placement::{analyse, centiminutes, Inputs};
-use nearhome::pipeline::Prepared;
+use nearhome::analyse::assign::{solve_optimal, Arc, Problem};
+use nearhome::analyse::placement::{analyse, centiminutes, Inputs};
+use nearhome::app::Prepared;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +19,7 @@ fn rutland() -> &'static Prepared {
 /// `NEARHOME_BLESS=1`, then review `git diff fixtures/expected/`.
 #[test]
 fn rutland_summary_is_golden() {
-    let got = nearhome::io::report::summary_json(rutland(), false);
+    let got = nearhome::output::report::summary_json(rutland(), false);
     let path = root().join("fixtures/expected/rutland_summary.json");
     let text = serde_json::to_string_pretty(&got).unwrap() + "\n";
     if std::env::var_os("NEARHOME_BLESS").is_some() {
@@ -107,7 +107,7 @@ fn moves_respect_capacity_threshold_and_every_pupil_is_accounted_for() {
 fn candidates_csv_re_solves_to_moves_csv() {
     let p = rutland();
     let dir = tempfile::tempdir().unwrap();
-    nearhome::io::report::write_all(p, dir.path(), true).unwrap();
+    nearhome::output::report::write_all(p, dir.path(), true).unwrap();
     let read = |name: &str| -> Vec<csv::StringRecord> {
         csv::Reader::from_path(dir.path().join(name))
             .unwrap()

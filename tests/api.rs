@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use nearhome::api::auth::Auth;
-use nearhome::api::{router, AppState, ServiceConfig};
+use nearhome::app::prepare;
 use nearhome::model::LatLon;
-use nearhome::pipeline::prepare;
+use nearhome::serve::auth::Auth;
+use nearhome::serve::{router, AppState, ServiceConfig};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

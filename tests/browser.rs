@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use nearhome::api::auth::Auth;
-use nearhome::api::state::{AppState, ServiceConfig};
+use nearhome::serve::auth::Auth;
+use nearhome::serve::state::{AppState, ServiceConfig};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,9 +36,8 @@ fn map_works_in_headless_chromium() {
         eprintln!("SKIPPED map_works_in_headless_chromium: missing {missing:?}");
         return;
     }
-    let prepared =
-        nearhome::pipeline::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
-            .expect("the Rutland demo analyses");
+    let prepared = nearhome::app::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))
+        .expect("the Rutland demo analyses");
     let token = "browser-test-officer-token-0123456789";
     let state = AppState::new(prepared, Auth::new([token]), ServiceConfig::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -51,7 +50,7 @@ fn map_works_in_headless_chromium() {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     rt.spawn(async move {
-        axum::serve(listener, nearhome::api::router(state))
+        axum::serve(listener, nearhome::serve::router(state))
             .await
             .unwrap();
     });

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use nearhome::analysis::matrix::matrix;
 use nearhome::error::Error;
-use nearhome::io::network::{encode_cache, load_network, network_from_cache, network_from_pbf};
-use nearhome::io::points::read_points;
-use nearhome::route::{Metric, Network};
-use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::load::network::{encode_cache, load_network, network_from_cache, network_from_pbf};
+use nearhome::load::points::read_points;
+use nearhome::query::matrix::matrix;
+use nearhome::query::route::{Metric, Network};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

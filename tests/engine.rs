@@ -10,13 +10,13 @@
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use nearhome::analysis::matrix::matrix;
-use nearhome::graph::{GraphParts, Junction, LoadSummary, Piece, RoadGraph};
+use nearhome::index::graph::{GraphParts, Junction, LoadSummary, Piece, RoadGraph};
+use nearhome::index::snap::{snap_brute_force, Snap, SnapFailure};
+use nearhome::load::osm::{RawNetwork, RawWay, ReadStats};
+use nearhome::model::profile::{Direction, RoadClass, WayRule};
 use nearhome::model::LatLon;
-use nearhome::osm::{RawNetwork, RawWay, ReadStats};
-use nearhome::profile::{Direction, RoadClass, WayRule};
-use nearhome::route::{Journey, Metric, Network, Route};
-use nearhome::snap::{snap_brute_force, Snap, SnapFailure};
+use nearhome::query::matrix::matrix;
+use nearhome::query::route::{Journey, Metric, Network, Route};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -979,7 +979,7 @@ fn unsnappable_beyond_max_snap_m_with_the_reason() {
     // Far out to sea: the default limit.
     let far = ll(BOX.0 + 0.2, BOX.1);
     assert!(matches!(
-        net.snap(far, nearhome::snap::DEFAULT_MAX_SNAP_M),
+        net.snap(far, nearhome::index::snap::DEFAULT_MAX_SNAP_M),
         Err(SnapFailure::TooFar { nearest_m, max_snap_m }) if nearest_m > 15_000.0 && max_snap_m == 1000.0
     ));
     for bad in [

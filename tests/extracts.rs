@@ -3,9 +3,9 @@
 //! as `distance_m`; the time metric never slower and the distance metric never longer; road
 //! distance never below the great-circle distance; the triangle inequality at junctions.
 
+use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
 use nearhome::model::LatLon;
-use nearhome::route::{Metric, Network};
-use nearhome::snap::{Snap, DEFAULT_MAX_SNAP_M};
+use nearhome::query::route::{Metric, Network};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

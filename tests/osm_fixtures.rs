@@ -5,12 +5,12 @@
 //! Every fixture has the same base: a two-way residential square about 1 km a side,
 //! corners 1 (south-west), 2 (south-east), 3 (north-east), 4 (north-west), ways 100-103.
 
-use nearhome::graph::Piece;
-use nearhome::io::network::load_network;
+use nearhome::index::graph::Piece;
+use nearhome::index::snap::{SnapFailure, DEFAULT_MAX_SNAP_M};
+use nearhome::load::network::load_network;
+use nearhome::model::profile::Direction;
 use nearhome::model::LatLon;
-use nearhome::profile::Direction;
-use nearhome::route::{Journey, Metric, Network};
-use nearhome::snap::{SnapFailure, DEFAULT_MAX_SNAP_M};
+use nearhome::query::route::{Journey, Metric, Network};
 
 use crate::support::{close, haversine_m as h, lerp, ll, project_path};
 

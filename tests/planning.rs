@@ -1,13 +1,13 @@
-//! Planning (`nearhome::planning`, `nearhome site`) on the Rutland demo and on a hand-built
+//! Planning (`nearhome::analyse::planning`, `nearhome site`) on the Rutland demo and on a hand-built
 //! instance on the Rutland roads whose best site and savings are known.
 
-use nearhome::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
-use nearhome::pipeline::{analyse_loaded, Prepared};
-use nearhome::planning::{
+use nearhome::analyse::planning::{
     capital_plan, read_candidates, report_md, site, write_outputs, CandidatePoint, PlanObjective,
     SiteRequest,
 };
-use nearhome::scenario::ValidationReport;
+use nearhome::app::{analyse_loaded, Prepared};
+use nearhome::load::scenario::ValidationReport;
+use nearhome::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
 
 fn rutland() -> &'static Prepared {
     crate::support::rutland_demo()
@@ -253,7 +253,7 @@ fn hand_built_instance_has_the_known_best_site() {
             geo::coord! { x: -0.80, y: lat0 },
             geo::coord! { x: -0.65, y: lat1 },
         );
-        nearhome::io::areas::Area {
+        nearhome::load::areas::Area {
             id: id.into(),
             name: id.into(),
             geometry: geo::MultiPolygon(vec![r.to_polygon()]),
@@ -266,7 +266,7 @@ fn hand_built_instance_has_the_known_best_site() {
             properties: props.as_object().cloned().unwrap_or_default(),
         }
     };
-    scenario.area_layers = vec![nearhome::io::areas::AreaLayer::new(
+    scenario.area_layers = vec![nearhome::load::areas::AreaLayer::new(
         "send_areas",
         "SEND areas",
         vec![
@@ -300,7 +300,7 @@ fn hand_built_instance_has_the_known_best_site() {
     ];
     // A user's own proposal set, evaluated on the routed context: Uppingham alone also
     // returns all five, with longer journeys than Oakham.
-    let ctx = nearhome::planning::PlanningContext::new(&p, &req).unwrap();
+    let ctx = nearhome::analyse::planning::PlanningContext::new(&p, &req).unwrap();
     let (up, oak) = (ctx.evaluate(&[0]).unwrap(), ctx.evaluate(&[1]).unwrap());
     assert_eq!((up.returned, oak.returned), (5, 5));
     assert!(up.journey_minutes_after > oak.journey_minutes_after);

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use nearhome::io::network::load_network;
+use nearhome::load::network::load_network;
 use nearhome::model::LatLon;
-use nearhome::route::Network;
+use nearhome::query::route::Network;
 
 /// Mean Earth radius of the profile, metres (written out again here on purpose: the tests
-/// do not trust `nearhome::proj`).
+/// do not trust `nearhome::model::proj`).
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// A path inside the project.
@@ -120,10 +120,10 @@ pub fn read_matrix_csv(bytes: &[u8], label: &str) -> Vec<MatrixRow> {
 }
 
 /// The Rutland demo scenario, loaded and analysed once per test binary.
-pub fn rutland_demo() -> &'static nearhome::pipeline::Prepared {
-    static P: OnceLock<nearhome::pipeline::Prepared> = OnceLock::new();
+pub fn rutland_demo() -> &'static nearhome::app::Prepared {
+    static P: OnceLock<nearhome::app::Prepared> = OnceLock::new();
     P.get_or_init(|| {
-        nearhome::pipeline::prepare(&project_path("fixtures/scenarios/rutland/scenario.toml"))
+        nearhome::app::prepare(&project_path("fixtures/scenarios/rutland/scenario.toml"))
             .expect("the Rutland demo analyses")
     })
 }

@@ -1,0 +1,923 @@
+//! Placement analysis: every pupil's current journey, every suitable alternative, the
+//! optimal capacity-constrained bring-back of out-of-area pupils, and what it saves.
+//!
+//! Semantics (documented for independent re-implementation; see `docs/analysis.md`):
+//! - Journeys use the `time` metric (least duration); minutes and km are of that path.
+//! - A provision *suits* a pupil when it lists the pupil's need, the pupil's age is within
+//!   `age_min..=age_max`, and its kind is one of the scenario's receiving kinds.
+//! - A placement that cannot be snapped (outside the road extract) gets an *estimated*
+//!   journey: great-circle km x circuity factor, at the scenario's estimate speed.
+//! - Out of area: the placement's location lies outside the home authority boundary.
+//! - Long journey: minutes above the primary limit (age <= primary_max_age) or the
+//!   secondary limit.
+//! - Bring-back: out-of-area pupils with a snapped home may move to a suitable provision
+//!   inside the boundary with spare places (capacity known, capacity - on_roll > 0), when the
+//!   routed minutes are within the pupil's limit. The assignment maximises pupils moved, then
+//!   minimises total minutes, with minutes rounded to 0.01 (centiminutes) as written in
+//!   `candidates.csv`. Pupils already in area are not moved.
+//!
+//! Rayon parallelism: one reverse search per provision, folded per provision. Results do
+//! not depend on the number of threads.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution};
+use crate::index::snap::{Snap, SnapFailure};
+use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
+use crate::query::route::{Metric, Network, Route};
+
+/// Analysis parameters (from the scenario's `[analysis]` and `[costs]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Oldest age counted as primary (years).
+    pub primary_max_age: u8,
+    /// Longest acceptable journey for primary-age pupils, minutes.
+    pub primary_max_minutes: f64,
+    /// Longest acceptable journey for secondary-age pupils, minutes.
+    pub secondary_max_minutes: f64,
+    /// Largest snap distance, metres.
+    pub max_snap_m: f64,
+    /// Road km per great-circle km for estimated journeys.
+    pub circuity_factor: f64,
+    /// Average speed for estimated journeys, km/h.
+    pub estimate_speed_kmh: f64,
+    /// Provision kinds that may receive moves (and count as suitable alternatives).
+    pub receiving_kinds: Vec<ProvisionKind>,
+    /// Cost assumptions.
+    pub costs: Costs,
+}
+
+/// Cost assumptions, echoed in every output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Costs {
+    /// School days per year.
+    pub school_days_per_year: f64,
+    /// Journeys per school day (there and back: 2).
+    pub journeys_per_day: f64,
+    /// Annual placement cost by kind, £/year (a provision's own `annual_cost_gbp` wins).
+    pub placement_gbp_by_kind: BTreeMap<ProvisionKind, f64>,
+    /// Transport cost per km by mode, £/km.
+    pub transport_gbp_per_km_by_mode: BTreeMap<Transport, f64>,
+    /// Mode assumed when a pupil's transport is not given.
+    pub default_transport: Transport,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            primary_max_age: 11,
+            primary_max_minutes: 45.0,
+            secondary_max_minutes: 75.0,
+            max_snap_m: crate::index::snap::DEFAULT_MAX_SNAP_M,
+            circuity_factor: 1.3,
+            estimate_speed_kmh: 40.0,
+            receiving_kinds: vec![ProvisionKind::SpecialSchool, ProvisionKind::ResourceBase],
+            costs: Costs {
+                school_days_per_year: 190.0,
+                journeys_per_day: 2.0,
+                placement_gbp_by_kind: BTreeMap::new(),
+                transport_gbp_per_km_by_mode: BTreeMap::new(),
+                default_transport: Transport::Taxi,
+            },
+        }
+    }
+}
+
+impl Params {
+    /// The journey limit for a pupil of this age, minutes.
+    pub fn limit_minutes(&self, age: u8) -> f64 {
+        if age <= self.primary_max_age {
+            self.primary_max_minutes
+        } else {
+            self.secondary_max_minutes
+        }
+    }
+
+    /// Annual placement cost of a provision, £/year, when known.
+    pub fn placement_cost(&self, p: &Provision) -> Option<f64> {
+        p.annual_cost_gbp
+            .or_else(|| self.costs.placement_gbp_by_kind.get(&p.kind).copied())
+    }
+
+    /// Annual transport cost of `km` one-way journeys by `mode`, £/year, when a rate is set.
+    pub fn transport_cost(&self, mode: Transport, km: f64) -> Option<f64> {
+        let rate = self.costs.transport_gbp_per_km_by_mode.get(&mode)?;
+        Some(km * self.trips_per_year() * rate)
+    }
+
+    /// One-way journeys per year.
+    pub fn trips_per_year(&self) -> f64 {
+        self.costs.school_days_per_year * self.costs.journeys_per_day
+    }
+}
+
+/// Everything the analysis reads.
+pub struct Inputs<'a> {
+    /// The road network.
+    pub network: &'a Network,
+    /// Provisions.
+    pub provisions: &'a [Provision],
+    /// Pupils.
+    pub pupils: &'a [Pupil],
+    /// True when a point lies inside the home authority.
+    pub in_area: &'a (dyn Fn(LatLon) -> bool + Sync),
+    /// Parameters.
+    pub params: &'a Params,
+}
+
+/// A journey figure and how it was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trip {
+    /// Minutes.
+    pub minutes: f64,
+    /// Kilometres.
+    pub km: f64,
+    /// True when estimated from great-circle distance (placement outside the road extract).
+    pub estimated: bool,
+}
+
+/// An alternative provision for a pupil.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// Provision index.
+    pub provision: usize,
+    /// Routed journey.
+    pub trip: Trip,
+}
+
+/// Why an out-of-area pupil is not moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotMoved {
+    /// The home could not be snapped to the road network.
+    Unsnappable,
+    /// No in-area provision suits the pupil's need and age.
+    NoSuitableProvision,
+    /// Suitable in-area provisions exist but none has (or, after the optimal allocation, has
+    /// left) a spare place within reach.
+    AllSuitableFull,
+    /// Suitable in-area provisions with spare places exist but every one is beyond the
+    /// journey limit (or unreachable).
+    OverThreshold,
+}
+
+impl NotMoved {
+    /// Stable code used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotMoved::Unsnappable => "unsnappable",
+            NotMoved::NoSuitableProvision => "no_suitable_provision",
+            NotMoved::AllSuitableFull => "all_suitable_full",
+            NotMoved::OverThreshold => "over_threshold",
+        }
+    }
+}
+
+/// A bring-back move and what it saves a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    /// Pupil index.
+    pub pupil: usize,
+    /// Current placement index.
+    pub from: usize,
+    /// New provision index.
+    pub to: usize,
+    /// Current journey.
+    pub before: Option<Trip>,
+    /// New journey.
+    pub after: Trip,
+    /// km/year saved (both journeys a day, every school day).
+    pub km_per_year_saved: f64,
+    /// Hours/year saved.
+    pub hours_per_year_saved: f64,
+    /// Placement cost saved, £/year (None when a cost is unknown).
+    pub placement_gbp_saved: Option<f64>,
+    /// Transport cost saved, £/year (None when a rate is unknown).
+    pub transport_gbp_saved: Option<f64>,
+}
+
+impl Move {
+    /// Total £/year saved (unknown parts count as 0).
+    pub fn total_gbp_saved(&self) -> f64 {
+        self.placement_gbp_saved.unwrap_or(0.0) + self.transport_gbp_saved.unwrap_or(0.0)
+    }
+}
+
+/// Every figure for one pupil.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PupilResult {
+    /// Pupil index in the input.
+    pub pupil: usize,
+    /// Placement index, when the placement id is known.
+    pub placement: Option<usize>,
+    /// The home snap, or why it failed.
+    pub home_snap: Result<Snap, SnapFailure>,
+    /// Snap distance of the placement, metres (None when outside the road extract).
+    pub placement_snap_m: Option<f64>,
+    /// Current journey (None when the home is unsnappable or the pair unreachable).
+    pub current: Option<Trip>,
+    /// Every suitable provision with its journey, nearest first (ties by index).
+    pub suitable: Vec<Alternative>,
+    /// Nearest suitable provision, any capacity.
+    pub nearest: Option<Alternative>,
+    /// Nearest suitable provision with spare places.
+    pub nearest_with_space: Option<Alternative>,
+    /// Rank of the current placement among suitable provisions by minutes (1 = nearest):
+    /// 1 + the number of suitable provisions strictly nearer than the current journey.
+    pub current_rank: Option<usize>,
+    /// Current minutes minus the nearest suitable provision's minutes (may be negative).
+    pub extra_minutes: Option<f64>,
+    /// Placement outside the home boundary.
+    pub out_of_area: bool,
+    /// Current journey above the pupil's limit.
+    pub long_journey: bool,
+    /// The pupil's journey limit, minutes.
+    pub limit_minutes: f64,
+    /// The move, when brought back (index into [`Analysis::moves`]).
+    pub moved: Option<usize>,
+    /// Why an out-of-area pupil was not moved.
+    pub not_moved: Option<NotMoved>,
+}
+
+/// One out-of-area pupil x suitable in-area provision with spare places.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Pupil index.
+    pub pupil: usize,
+    /// Provision index.
+    pub provision: usize,
+    /// Routed journey (minutes rounded to 0.01 for the assignment).
+    pub trip: Trip,
+    /// Minutes within the pupil's limit.
+    pub within_threshold: bool,
+}
+
+/// Per-provision figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionResult {
+    /// Provision index.
+    pub provision: usize,
+    /// Inside the home boundary.
+    pub in_area: bool,
+    /// Snap distance, metres (None when outside the road extract).
+    pub snap_m: Option<f64>,
+    /// Spare places before moves (None when capacity unknown).
+    pub spare_before: Option<u32>,
+    /// Pupils of this scenario placed here now.
+    pub placed: usize,
+    /// Pupils moved here by the bring-back.
+    pub moves_in: usize,
+    /// Pupils moved away from here.
+    pub moves_out: usize,
+}
+
+/// Headline bring-back figures for one solver.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SolverFigures {
+    /// Pupils moved.
+    pub moved: usize,
+    /// Total minutes of the new journeys (sum of centiminute-rounded minutes).
+    pub total_minutes: f64,
+}
+
+/// The whole analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// One per input pupil, in input order.
+    pub pupils: Vec<PupilResult>,
+    /// One per provision, in input order.
+    pub provisions: Vec<ProvisionResult>,
+    /// Every out-of-area pupil x suitable in-area provision with spare places.
+    pub candidates: Vec<Candidate>,
+    /// The optimal moves, by pupil index.
+    pub moves: Vec<Move>,
+    /// The optimum's figures.
+    pub optimal: SolverFigures,
+    /// The greedy (nearest-first) baseline's figures.
+    pub greedy: SolverFigures,
+    /// Provisions with unknown capacity (never offered as having spare places).
+    pub unknown_capacity: usize,
+}
+
+/// Round minutes to centiminutes (the assignment's integer cost).
+pub fn centiminutes(minutes: f64) -> i64 {
+    (minutes * 100.0).round() as i64
+}
+
+fn trip_of(j: crate::query::route::Journey) -> Trip {
+    Trip {
+        minutes: j.duration_s / 60.0,
+        km: j.distance_m / 1000.0,
+        estimated: false,
+    }
+}
+
+/// Run the analysis.
+pub fn analyse(inp: &Inputs) -> Analysis {
+    let net = inp.network;
+    let params = inp.params;
+    let provisions = inp.provisions;
+    let pupils = inp.pupils;
+    let index: BTreeMap<&str, usize> = provisions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let prov_snaps: Vec<Result<Snap, SnapFailure>> = provisions
+        .par_iter()
+        .map(|p| net.snap(p.location, params.max_snap_m))
+        .collect();
+    let home_snaps: Vec<Result<Snap, SnapFailure>> = pupils
+        .par_iter()
+        .map(|p| net.snap(p.home, params.max_snap_m))
+        .collect();
+    let placement: Vec<Option<usize>> = pupils
+        .iter()
+        .map(|p| index.get(p.placement_id.as_str()).copied())
+        .collect();
+    let receiving: Vec<bool> = provisions
+        .iter()
+        .map(|p| params.receiving_kinds.contains(&p.kind))
+        .collect();
+    let suits = |pi: usize, u: &Pupil| receiving[pi] && provisions[pi].suits(u.need, u.age);
+
+    // One reverse search per provision; journeys for the pupils it matters to.
+    let per_provision: Vec<Vec<(usize, Trip)>> = (0..provisions.len())
+        .into_par_iter()
+        .map(|pi| {
+            let Ok(ps) = &prov_snaps[pi] else {
+                return Vec::new();
+            };
+            let who: Vec<usize> = (0..pupils.len())
+                .filter(|&u| {
+                    home_snaps[u].is_ok() && (placement[u] == Some(pi) || suits(pi, &pupils[u]))
+                })
+                .collect();
+            if who.is_empty() {
+                return Vec::new();
+            }
+            let mut targets: Vec<u32> = who
+                .iter()
+                .filter_map(|&u| home_snaps[u].as_ref().ok())
+                .flat_map(|s| net.origin_vertices(s))
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            let tree = net.reverse_tree(ps, Metric::Time, Some(&targets), None);
+            who.into_iter()
+                .filter_map(|u| {
+                    let hs = home_snaps[u].as_ref().ok()?;
+                    Some((u, trip_of(net.journey_to_root(&tree, hs)?)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut trips: Vec<BTreeMap<usize, Trip>> = vec![BTreeMap::new(); pupils.len()];
+    for (pi, list) in per_provision.into_iter().enumerate() {
+        for (u, t) in list {
+            trips[u].insert(pi, t);
+        }
+    }
+
+    let mut results: Vec<PupilResult> = pupils
+        .iter()
+        .enumerate()
+        .map(|(u, pupil)| {
+            let limit = params.limit_minutes(pupil.age);
+            let pl = placement[u];
+            let current = pl.and_then(|pi| {
+                if let Some(t) = trips[u].get(&pi) {
+                    return Some(*t);
+                }
+                // Placement outside the road extract: estimate from great-circle distance.
+                if prov_snaps[pi].is_err() && home_snaps[u].is_ok() {
+                    let km = crate::model::proj::haversine_m(pupil.home, provisions[pi].location)
+                        / 1000.0
+                        * params.circuity_factor;
+                    return Some(Trip {
+                        minutes: km / params.estimate_speed_kmh * 60.0,
+                        km,
+                        estimated: true,
+                    });
+                }
+                None
+            });
+            let mut suitable: Vec<Alternative> = trips[u]
+                .iter()
+                .filter(|(pi, _)| suits(**pi, pupil))
+                .map(|(pi, t)| Alternative {
+                    provision: *pi,
+                    trip: *t,
+                })
+                .collect();
+            suitable.sort_by(|a, b| {
+                a.trip
+                    .minutes
+                    .total_cmp(&b.trip.minutes)
+                    .then(a.provision.cmp(&b.provision))
+            });
+            let nearest = suitable.first().copied();
+            let nearest_with_space = suitable
+                .iter()
+                .find(|a| provisions[a.provision].spare_places().unwrap_or(0) > 0)
+                .copied();
+            let current_rank = current.map(|c| {
+                1 + suitable
+                    .iter()
+                    .filter(|a| Some(a.provision) != pl && a.trip.minutes < c.minutes)
+                    .count()
+            });
+            let extra_minutes = match (current, nearest) {
+                (Some(c), Some(n)) => Some(c.minutes - n.trip.minutes),
+                _ => None,
+            };
+            let out_of_area = pl.is_some_and(|pi| !(inp.in_area)(provisions[pi].location));
+            PupilResult {
+                pupil: u,
+                placement: pl,
+                home_snap: home_snaps[u],
+                placement_snap_m: pl.and_then(|pi| prov_snaps[pi].ok().map(|s| s.distance_m)),
+                current,
+                suitable,
+                nearest,
+                nearest_with_space,
+                current_rank,
+                extra_minutes,
+                out_of_area,
+                long_journey: current.is_some_and(|c| c.minutes > limit),
+                limit_minutes: limit,
+                moved: None,
+                not_moved: None,
+            }
+        })
+        .collect();
+
+    // Bring-back candidates and the assignment.
+    let prov_in_area: Vec<bool> = provisions
+        .iter()
+        .map(|p| (inp.in_area)(p.location))
+        .collect();
+    let spare: Vec<u32> = provisions
+        .iter()
+        .map(|p| p.spare_places().unwrap_or(0))
+        .collect();
+    let mut candidates = Vec::new();
+    for r in &results {
+        if !r.out_of_area || r.home_snap.is_err() {
+            continue;
+        }
+        for a in &r.suitable {
+            if prov_in_area[a.provision] && spare[a.provision] > 0 {
+                candidates.push(Candidate {
+                    pupil: r.pupil,
+                    provision: a.provision,
+                    trip: a.trip,
+                    within_threshold: a.trip.minutes <= r.limit_minutes,
+                });
+            }
+        }
+    }
+    candidates.sort_by_key(|c| (c.pupil, c.provision));
+    let problem = Problem {
+        n_pupils: pupils.len(),
+        capacity: spare.clone(),
+        arcs: candidates
+            .iter()
+            .filter(|c| c.within_threshold)
+            .map(|c| Arc {
+                pupil: c.pupil as u32,
+                provision: c.provision as u32,
+                cost: centiminutes(c.trip.minutes),
+            })
+            .collect(),
+    };
+    let optimal = solve_optimal(&problem);
+    let greedy = solve_greedy(&problem);
+    let figures = |s: &Solution| SolverFigures {
+        moved: s.moved,
+        total_minutes: s.total_cost as f64 / 100.0,
+    };
+
+    let mut moves = Vec::new();
+    for (u, to) in optimal.assigned.iter().enumerate() {
+        let Some(to) = to.map(|t| t as usize) else {
+            continue;
+        };
+        let (Some(from), Some(after)) = (placement[u], trips[u].get(&to).copied()) else {
+            continue;
+        };
+        let before = results[u].current;
+        let mode = pupils[u]
+            .transport
+            .unwrap_or(params.costs.default_transport);
+        let trips_year = params.trips_per_year();
+        let km_saved = before.map_or(0.0, |b| (b.km - after.km) * trips_year);
+        let hours_saved = before.map_or(0.0, |b| (b.minutes - after.minutes) * trips_year / 60.0);
+        let placement_gbp_saved = match (
+            params.placement_cost(&provisions[from]),
+            params.placement_cost(&provisions[to]),
+        ) {
+            (Some(a), Some(b)) => Some(a - b),
+            _ => None,
+        };
+        let transport_gbp_saved = before.and_then(|b| {
+            let new = params.transport_cost(mode, after.km)?;
+            let old = match pupils[u].transport_cost_gbp {
+                Some(actual) => actual,
+                None => params.transport_cost(mode, b.km)?,
+            };
+            Some(old - new)
+        });
+        results[u].moved = Some(moves.len());
+        moves.push(Move {
+            pupil: u,
+            from,
+            to,
+            before,
+            after,
+            km_per_year_saved: km_saved,
+            hours_per_year_saved: hours_saved,
+            placement_gbp_saved,
+            transport_gbp_saved,
+        });
+    }
+
+    // Reasons for out-of-area pupils not moved.
+    let mut left = spare.clone();
+    for m in &moves {
+        left[m.to] -= 1;
+    }
+    for r in results.iter_mut() {
+        if !r.out_of_area || r.moved.is_some() {
+            continue;
+        }
+        let pupil = &pupils[r.pupil];
+        r.not_moved = Some(if r.home_snap.is_err() {
+            NotMoved::Unsnappable
+        } else {
+            let local: Vec<usize> = (0..provisions.len())
+                .filter(|&pi| prov_in_area[pi] && suits(pi, pupil))
+                .collect();
+            let with_space: Vec<&usize> = local.iter().filter(|&&pi| spare[pi] > 0).collect();
+            let reachable_within = r.suitable.iter().any(|a| {
+                prov_in_area[a.provision]
+                    && spare[a.provision] > 0
+                    && a.trip.minutes <= r.limit_minutes
+            });
+            if local.is_empty() {
+                NotMoved::NoSuitableProvision
+            } else if with_space.is_empty() || reachable_within {
+                NotMoved::AllSuitableFull
+            } else {
+                NotMoved::OverThreshold
+            }
+        });
+    }
+
+    let mut prov_results: Vec<ProvisionResult> = provisions
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| ProvisionResult {
+            provision: pi,
+            in_area: prov_in_area[pi],
+            snap_m: prov_snaps[pi].ok().map(|s| s.distance_m),
+            spare_before: p.spare_places(),
+            placed: 0,
+            moves_in: 0,
+            moves_out: 0,
+        })
+        .collect();
+    for pl in placement.iter().flatten() {
+        prov_results[*pl].placed += 1;
+    }
+    for m in &moves {
+        prov_results[m.to].moves_in += 1;
+        prov_results[m.from].moves_out += 1;
+    }
+    Analysis {
+        pupils: results,
+        provisions: prov_results,
+        candidates,
+        moves,
+        optimal: figures(&optimal),
+        greedy: figures(&greedy),
+        unknown_capacity: provisions.iter().filter(|p| p.capacity.is_none()).count(),
+    }
+}
+
+/// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:
+/// one reverse tree per provision, then a path walk per pupil. `None` where not routed.
+pub fn route_geometries(
+    inp: &Inputs,
+    analysis: &Analysis,
+) -> (Vec<Option<Route>>, Vec<Option<Route>>) {
+    let net = inp.network;
+    let provs = inp.provisions;
+    // Per provision: (pupil, None) for the current journey or (pupil, Some(move index)).
+    type Wanted = Vec<(usize, Option<usize>)>;
+    type Done = Vec<(usize, Option<usize>, Option<Route>)>;
+    let mut wanted: BTreeMap<usize, Wanted> = BTreeMap::new();
+    for r in &analysis.pupils {
+        if let (Some(pl), Some(c)) = (r.placement, r.current) {
+            if !c.estimated {
+                wanted.entry(pl).or_default().push((r.pupil, None));
+            }
+        }
+    }
+    for (mi, m) in analysis.moves.iter().enumerate() {
+        wanted.entry(m.to).or_default().push((m.pupil, Some(mi)));
+    }
+    let jobs: Vec<(usize, Wanted)> = wanted.into_iter().collect();
+    let done: Vec<Done> = jobs
+        .par_iter()
+        .map(|(pi, list)| {
+            let Ok(ps) = net.snap(provs[*pi].location, inp.params.max_snap_m) else {
+                return Vec::new();
+            };
+            let tree = net.reverse_tree(&ps, Metric::Time, None, None);
+            list.iter()
+                .map(|&(u, mi)| {
+                    let route = analysis.pupils[u]
+                        .home_snap
+                        .as_ref()
+                        .ok()
+                        .and_then(|hs| net.route_to_root(&tree, hs));
+                    (u, mi, route)
+                })
+                .collect()
+        })
+        .collect();
+    let mut journeys = vec![None; inp.pupils.len()];
+    let mut moves = vec![None; analysis.moves.len()];
+    for (u, mi, route) in done.into_iter().flatten() {
+        match mi {
+            None => journeys[u] = route,
+            Some(mi) => moves[mi] = route,
+        }
+    }
+    (journeys, moves)
+}
+
+/// Median and 90th percentile (nearest-rank) of a list of minutes.
+pub fn median_p90(mut xs: Vec<f64>) -> (Option<f64>, Option<f64>) {
+    if xs.is_empty() {
+        return (None, None);
+    }
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let rank = |q: f64| {
+        let k = (q * xs.len() as f64).ceil() as usize;
+        xs[k.clamp(1, xs.len()) - 1]
+    };
+    (Some(rank(0.5)), Some(rank(0.9)))
+}
+
+/// Pupil counts per need (all needs, zero included), for summaries.
+pub fn by_need<'a>(pupils: impl Iterator<Item = &'a Pupil>) -> BTreeMap<Need, usize> {
+    let mut m: BTreeMap<Need, usize> = Need::ALL.iter().map(|n| (*n, 0)).collect();
+    for p in pupils {
+        *m.entry(p.need).or_default() += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::graph::RoadGraph;
+    use crate::index::graph::{RawNetwork, RawWay};
+    use crate::model::profile::{Direction, RoadClass, WayRule};
+    use std::collections::HashMap;
+
+    /// A straight two-way road along the equator, nodes every 0.01 degrees (1,111.95 m),
+    /// at 36 km/h (10 m/s).
+    fn line_network() -> Network {
+        let mut nodes = HashMap::new();
+        for i in 0..=10 {
+            nodes.insert(
+                i,
+                LatLon {
+                    lat: 0.0,
+                    lon: i as f64 * 0.01,
+                },
+            );
+        }
+        let raw = RawNetwork {
+            ways: vec![RawWay {
+                id: 1,
+                nodes: (0..=10).collect(),
+                rule: WayRule {
+                    class: RoadClass::Residential,
+                    speed_kmh: 36.0,
+                    direction: Direction::Both,
+                },
+            }],
+            nodes,
+            stats: Default::default(),
+        };
+        Network::new(RoadGraph::build(&raw).unwrap())
+    }
+
+    fn provision(
+        id: &str,
+        kind: ProvisionKind,
+        lon: f64,
+        capacity: u32,
+        on_roll: u32,
+    ) -> Provision {
+        Provision {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            needs: vec![Need::Asd],
+            age_min: 4,
+            age_max: 18,
+            capacity: Some(capacity),
+            on_roll,
+            annual_cost_gbp: None,
+            location: LatLon { lat: 0.0, lon },
+            line: 0,
+        }
+    }
+
+    fn pupil(id: &str, age: u8, lon: f64, placement: &str) -> Pupil {
+        Pupil {
+            id: id.into(),
+            age,
+            need: Need::Asd,
+            home: LatLon { lat: 0.0, lon },
+            placement_id: placement.into(),
+            transport: Some(Transport::Taxi),
+            transport_cost_gbp: None,
+            line: 0,
+        }
+    }
+
+    /// Minutes for `k` node spacings at 10 m/s.
+    fn minutes(k: f64) -> f64 {
+        let step = crate::model::proj::haversine_m(
+            LatLon { lat: 0.0, lon: 0.0 },
+            LatLon {
+                lat: 0.0,
+                lon: 0.01,
+            },
+        );
+        k * step / 10.0 / 60.0
+    }
+
+    #[test]
+    fn hand_checked_mini_scenario() {
+        let net = line_network();
+        // Area: lon < 0.07. A, B in area; C outside.
+        let provisions = vec![
+            provision("A", ProvisionKind::ResourceBase, 0.02, 5, 4),
+            provision("B", ProvisionKind::SpecialSchool, 0.05, 10, 9),
+            provision("C", ProvisionKind::IndependentSpecial, 0.09, 20, 20),
+        ];
+        let pupils = vec![
+            pupil("P1", 8, 0.0, "C"),
+            pupil("P2", 14, 0.06, "C"),
+            pupil("P3", 8, 0.01, "A"),
+        ];
+        let mut params = Params::default();
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::IndependentSpecial, 60_000.0);
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::ResourceBase, 18_000.0);
+        params
+            .costs
+            .placement_gbp_by_kind
+            .insert(ProvisionKind::SpecialSchool, 25_000.0);
+        params
+            .costs
+            .transport_gbp_per_km_by_mode
+            .insert(Transport::Taxi, 2.0);
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
+        // Current journeys: P1 9 steps, P2 3 steps, P3 1 step.
+        let cur: Vec<f64> = a
+            .pupils
+            .iter()
+            .map(|r| r.current.unwrap().minutes)
+            .collect();
+        assert!(
+            close(cur[0], minutes(9.0))
+                && close(cur[1], minutes(3.0))
+                && close(cur[2], minutes(1.0))
+        );
+        assert!(close(
+            a.pupils[0].current.unwrap().km,
+            minutes(9.0) * 60.0 * 10.0 / 1000.0
+        ));
+        assert_eq!(
+            a.pupils.iter().map(|r| r.out_of_area).collect::<Vec<_>>(),
+            [true, true, false]
+        );
+        // P1: suitable A (2 steps), B (5 steps); C is not a receiving kind.
+        let r1 = &a.pupils[0];
+        assert_eq!(
+            r1.suitable.iter().map(|s| s.provision).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(r1.nearest.unwrap().provision, 0);
+        assert_eq!(r1.current_rank, Some(3));
+        assert!(close(r1.extra_minutes.unwrap(), minutes(7.0)));
+        // P2 (secondary): nearest is B (1 step), then A (4 steps); current 3 steps -> rank 2.
+        let r2 = &a.pupils[1];
+        assert_eq!(r2.nearest.unwrap().provision, 1);
+        assert_eq!(r2.current_rank, Some(2));
+        assert!(close(r2.limit_minutes, 75.0));
+        assert!(close(r1.limit_minutes, 45.0));
+        // P3 at A: rank 1 (A itself is not counted as nearer).
+        assert_eq!(a.pupils[2].current_rank, Some(1));
+        assert!(!a.pupils.iter().any(|r| r.long_journey));
+        // Candidates: both out-of-area pupils x {A, B}; one spare place each.
+        assert_eq!(a.candidates.len(), 4);
+        // Optimal: P1 -> A (2 steps), P2 -> B (1 step).
+        assert_eq!(a.optimal.moved, 2);
+        let want_total = (centiminutes(minutes(2.0)) + centiminutes(minutes(1.0))) as f64 / 100.0;
+        assert!(close(a.optimal.total_minutes, want_total));
+        assert_eq!(a.greedy.moved, 2);
+        let m1 = &a.moves[0];
+        assert_eq!((m1.pupil, m1.from, m1.to), (0, 2, 0));
+        let trips = 190.0 * 2.0;
+        assert!((m1.km_per_year_saved - minutes(7.0) * 0.6 * trips).abs() < 1e-6);
+        assert!(close(m1.hours_per_year_saved, minutes(7.0) * trips / 60.0));
+        assert_eq!(m1.placement_gbp_saved, Some(60_000.0 - 18_000.0));
+        let km = |k: f64| k * a.pupils[0].current.unwrap().km / 9.0;
+        assert!(close(
+            m1.transport_gbp_saved.unwrap(),
+            (km(9.0) - km(2.0)) * trips * 2.0
+        ));
+        let m2 = &a.moves[1];
+        assert_eq!((m2.pupil, m2.to), (1, 1));
+        assert_eq!(m2.placement_gbp_saved, Some(60_000.0 - 25_000.0));
+        assert!(a.pupils.iter().all(|r| r.not_moved.is_none()));
+        assert_eq!(a.provisions[0].moves_in, 1);
+        assert_eq!(a.provisions[2].moves_out, 2);
+    }
+
+    #[test]
+    fn reasons_for_pupils_not_moved() {
+        let net = line_network();
+        let provisions = vec![
+            provision("A", ProvisionKind::ResourceBase, 0.02, 1, 0),
+            provision("C", ProvisionKind::IndependentSpecial, 0.09, 20, 20),
+        ];
+        let mut far = pupil("far", 8, 0.0, "C");
+        far.need = Need::Hi; // A only lists ASD
+        let pupils = vec![
+            pupil("P1", 8, 0.0, "C"),
+            pupil("P2", 8, 0.03, "C"),
+            far,
+            pupil("off", 8, 0.0, "C"),
+            pupil("unknown", 8, 0.0, "C"),
+        ];
+        let mut pupils = pupils;
+        pupils[3].home = LatLon { lat: 0.5, lon: 0.0 }; // 55 km from the road
+                                                        // A tight limit leaves the 2-step journey of P1 within and nothing else.
+        let params = Params {
+            primary_max_minutes: minutes(2.5),
+            ..Params::default()
+        };
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        assert_eq!(a.optimal.moved, 1);
+        assert!(a.pupils[0].moved.is_some() || a.pupils[1].moved.is_some());
+        let reasons: Vec<Option<NotMoved>> = a.pupils.iter().map(|r| r.not_moved).collect();
+        assert_eq!(reasons[2], Some(NotMoved::NoSuitableProvision));
+        assert_eq!(reasons[3], Some(NotMoved::Unsnappable));
+        assert!(matches!(
+            a.pupils[3].home_snap,
+            Err(SnapFailure::TooFar { .. })
+        ));
+        // P1 and P2 compete for one place: the other is told all suitable places are full.
+        let loser = if a.pupils[0].moved.is_some() { 1 } else { 0 };
+        assert_eq!(reasons[loser], Some(NotMoved::AllSuitableFull));
+        // Every out-of-area pupil is moved or has a reason.
+        assert!(a
+            .pupils
+            .iter()
+            .filter(|r| r.out_of_area)
+            .all(|r| r.moved.is_some() != r.not_moved.is_some()));
+    }
+}

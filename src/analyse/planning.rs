@@ -1,0 +1,1864 @@
+//! Planning: where new specialist places would do most good, and a capital plan view that a
+//! finance officer can attach to a bid.
+//!
+//! Glue over the pure location-allocation core [`crate::analyse::siting`]: this module turns a
+//! [`Prepared`] scenario and a [`SiteRequest`] (need, age range, places per base, `k`,
+//! objective) into a [`SitingProblem`], routes **once per candidate site** (one reverse
+//! search each, in parallel with rayon; the journeys are reused for every site set the search
+//! evaluates), runs the heuristic ([`siting::optimise`]) for `k = 1..=K` and, on small
+//! instances, the exact MIP ([`siting::solve_exact`]) to report the heuristic's gap. Every
+//! chosen set is priced: pupils returned, journey hours and km saved, placement and transport
+//! £/year saved, capital cost and payback. [`capital_plan`] adds the per area × need view.
+//! Writers for the `nearhome site` outputs (`sites.csv`, `proposals.csv`, `capital.csv`,
+//! `sites.geojson`, `report.md`) are at the end; the method is documented in
+//! `docs/planning.md`.
+//!
+//! Semantics:
+//! - **Pupils** of the problem: pupils of the requested need whose age is in
+//!   `age_min..=age_max` and whose current journey is known (routed or estimated). Pupils
+//!   without one (unsnappable home, unknown placement, unreachable) are left out and counted
+//!   in [`SiteResult::excluded_no_journey`].
+//! - **Existing places**: receiving provisions inside the home boundary that list the need,
+//!   whose age range overlaps the request and that have spare places; a pupil may move there
+//!   when the provision suits the pupil (need, age) and the routed journey is within the
+//!   pupil's limit.
+//! - **Candidates**: by default every mainstream and special school site inside the home
+//!   boundary whose age range overlaps the request's (identical locations merged), plus user
+//!   points; a user point outside the
+//!   boundary is rejected (a new base must be local). A pupil may use a new base within the
+//!   pupil's journey limit.
+//! - **Money**: a moved pupil saves the placement cost of the current placement minus that of
+//!   the new one (an existing provision's own cost, or the scenario's cost of a place of the
+//!   new base's kind), and the transport cost of the current journey (the pupil's actual cost
+//!   when given) minus that of the new journey at the £/km rate of the pupil's mode.
+//!   Figures "due to the new places" are the set's figures minus the no-new-site baseline
+//!   (existing spare places only). Capital = sites × places × `capital_gbp_per_place`;
+//!   payback years = capital / annual saving due to the new places (none when ≤ 0).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::analyse::placement::{centiminutes, Trip};
+use crate::analyse::siting::{
+    self, CandidateSite, Destination, Evaluation, HeuristicOptions, Movers, Objective, SitingArc,
+    SitingError, SitingProblem, SitingPupil, MAX_COST_CMIN,
+};
+use crate::app::Prepared;
+use crate::index::snap::Snap;
+use crate::model::{LatLon, Need, ProvisionKind};
+use crate::query::route::Metric;
+
+/// The exact solver runs only when there are at most this many candidates …
+pub const EXACT_MAX_CANDIDATES: usize = 60;
+/// … and at most this many pupils in the problem.
+pub const EXACT_MAX_PUPILS: usize = 400;
+/// Default number of ranked proposals kept.
+pub const DEFAULT_MAX_PROPOSALS: usize = 20;
+/// Upper bounds of the journey-time bands, minutes (the last band is open: 90 and over).
+pub const BANDS_MIN: [f64; 6] = [15.0, 30.0, 45.0, 60.0, 75.0, 90.0];
+/// Band labels matching [`BANDS_MIN`] plus the open band.
+pub const BAND_LABELS: [&str; 7] = ["0-15", "15-30", "30-45", "45-60", "60-75", "75-90", "90+"];
+
+/// Why planning failed. Messages name the file, line and field, or the request field.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanningError {
+    /// A candidates CSV row is malformed (`line` is 1-based, the header is line 1).
+    #[error("{file} line {line}, field `{field}`: {message}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// Column name.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A request field is invalid.
+    #[error("request field `{field}`: {message}")]
+    Request {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The siting core rejected the problem.
+    #[error(transparent)]
+    Siting(#[from] SitingError),
+    /// An output could not be written.
+    #[error("writing {path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What the new places should achieve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanObjective {
+    /// Bring back the most out-of-area pupils (capacitated maximal covering).
+    #[default]
+    Return,
+    /// Cut the most total journey time (capacitated p-median).
+    Travel,
+}
+
+impl PlanObjective {
+    /// Stable code (`return` or `travel`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanObjective::Return => "return",
+            PlanObjective::Travel => "travel",
+        }
+    }
+}
+
+impl FromStr for PlanObjective {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "return" => Ok(PlanObjective::Return),
+            "travel" => Ok(PlanObjective::Travel),
+            other => Err(format!(
+                "unknown objective `{other}` (expected return or travel)"
+            )),
+        }
+    }
+}
+
+/// A candidate site for a new base.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidatePoint {
+    /// Identifier (a provision id for scenario sites, verbatim from the user file otherwise).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Location.
+    pub location: LatLon,
+    /// Where it came from: `scenario: <provision ids>` or `<file> line <n>` (may be omitted
+    /// in JSON; messages then name the point by its id).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A proposal: a site, the needs and age range it serves and the places it adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Candidate id.
+    pub site_id: String,
+    /// Candidate name.
+    pub site_name: String,
+    /// Location.
+    pub location: LatLon,
+    /// Needs served.
+    pub needs: Vec<Need>,
+    /// Youngest age served, years.
+    pub age_min: u8,
+    /// Oldest age served, years.
+    pub age_max: u8,
+    /// Places added.
+    pub places: u32,
+    /// Kind of the new provision (its placement cost applies to the new places).
+    pub kind: ProvisionKind,
+}
+
+fn default_age_max() -> u8 {
+    *crate::model::AGE_RANGE.end()
+}
+fn default_kind() -> ProvisionKind {
+    ProvisionKind::ResourceBase
+}
+fn yes() -> bool {
+    true
+}
+fn default_max_proposals() -> usize {
+    DEFAULT_MAX_PROPOSALS
+}
+
+/// A siting request (`nearhome site`, `/api/site`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteRequest {
+    /// Need the new places serve.
+    pub need: Need,
+    /// Youngest age served, years (default 0).
+    #[serde(default)]
+    pub age_min: u8,
+    /// Oldest age served, years (default 25).
+    #[serde(default = "default_age_max")]
+    pub age_max: u8,
+    /// Places per new base.
+    pub places: u32,
+    /// Largest number of new bases (answers for every `k = 1..=k`).
+    pub k: usize,
+    /// What the places should achieve.
+    #[serde(default)]
+    pub objective: PlanObjective,
+    /// Under `travel`, let in-area pupils move too (default: out-of-area pupils only).
+    #[serde(default)]
+    pub any_pupil: bool,
+    /// Kind of the new provision (`resource_base` or `special_school`).
+    #[serde(default = "default_kind")]
+    pub kind: ProvisionKind,
+    /// Coverage threshold N, minutes (default: each pupil's own journey limit).
+    #[serde(default)]
+    pub coverage_minutes: Option<f64>,
+    /// Include the scenario's mainstream and special school sites as candidates.
+    #[serde(default = "yes")]
+    pub scenario_sites: bool,
+    /// Extra candidate points (user file or map).
+    #[serde(default)]
+    pub extra_candidates: Vec<CandidatePoint>,
+    /// Ranked proposals kept.
+    #[serde(default = "default_max_proposals")]
+    pub max_proposals: usize,
+    /// Run the exact solver when the instance is small enough.
+    #[serde(default = "yes")]
+    pub exact_when_small: bool,
+}
+
+impl SiteRequest {
+    /// A request with the defaults: all ages, `return`, resource base, scenario sites.
+    pub fn new(need: Need, places: u32, k: usize) -> Self {
+        SiteRequest {
+            need,
+            age_min: 0,
+            age_max: default_age_max(),
+            places,
+            k,
+            objective: PlanObjective::Return,
+            any_pupil: false,
+            kind: ProvisionKind::ResourceBase,
+            coverage_minutes: None,
+            scenario_sites: true,
+            extra_candidates: Vec::new(),
+            max_proposals: DEFAULT_MAX_PROPOSALS,
+            exact_when_small: true,
+        }
+    }
+
+    /// Check the fields.
+    ///
+    /// # Errors
+    /// [`PlanningError::Request`] naming the field.
+    pub fn validate(&self) -> Result<(), PlanningError> {
+        let bad = |field, message: String| Err(PlanningError::Request { field, message });
+        if self.places == 0 {
+            return bad("places", "must be at least 1".into());
+        }
+        if self.k == 0 {
+            return bad("k", "must be at least 1".into());
+        }
+        if self.age_min > self.age_max {
+            return bad(
+                "age_min",
+                format!("{} is above age_max {}", self.age_min, self.age_max),
+            );
+        }
+        if !crate::model::AGE_RANGE.contains(&self.age_max) {
+            return bad("age_max", format!("{} is outside 0..=25", self.age_max));
+        }
+        if !matches!(
+            self.kind,
+            ProvisionKind::ResourceBase | ProvisionKind::SpecialSchool
+        ) {
+            return bad(
+                "kind",
+                format!("`{}`: expected resource_base or special_school", self.kind),
+            );
+        }
+        if let Some(n) = self.coverage_minutes {
+            if !(n.is_finite() && n > 0.0 && n <= 600.0) {
+                return bad("coverage_minutes", format!("{n} is not in (0, 600]"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read user candidate points: CSV with header `id,name,lat,lon` (extra columns ignored,
+/// UTF-8 BOM allowed; an empty name becomes the id).
+///
+/// # Errors
+/// [`PlanningError::Csv`] naming the file, line and field for a missing column, a malformed
+/// row, an empty or duplicate id, or non-finite or out-of-range coordinates.
+pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, PlanningError> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let has_name = String::from_utf8_lossy(header)
+        .split(',')
+        .any(|h| h.trim().eq_ignore_ascii_case("name"));
+    if !has_name {
+        return Err(PlanningError::Csv {
+            file: file.to_string(),
+            line: 1,
+            field: "name".into(),
+            message: "required column is missing (header must be id,name,lat,lon)".into(),
+        });
+    }
+    let points = crate::load::points::read_points(bytes, file).map_err(|e| match e {
+        crate::error::Error::Csv {
+            file,
+            line,
+            field,
+            message,
+        } => PlanningError::Csv {
+            file,
+            line,
+            field,
+            message,
+        },
+        other => PlanningError::Csv {
+            file: file.to_string(),
+            line: 0,
+            field: "file".into(),
+            message: other.to_string(),
+        },
+    })?;
+    Ok(points
+        .into_iter()
+        .map(|p| CandidatePoint {
+            name: p.name.unwrap_or_else(|| p.id.clone()),
+            source: format!("{file} line {}", p.line),
+            id: p.id,
+            location: p.pos,
+        })
+        .collect())
+}
+
+fn location_key(p: LatLon) -> (i64, i64) {
+    ((p.lat * 1e6).round() as i64, (p.lon * 1e6).round() as i64)
+}
+
+/// The scenario's candidate sites: every mainstream and special school inside the home
+/// boundary whose age range overlaps `age_min..=age_max` (a base sits inside a host school
+/// of the right phase), in provision order, identical locations (to 1e-6°) merged into the
+/// first.
+pub fn scenario_candidates(prepared: &Prepared, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
+    let mut out: Vec<CandidatePoint> = Vec::new();
+    let mut at: BTreeMap<(i64, i64), usize> = BTreeMap::new();
+    for (pi, p) in prepared.scenario.provisions.iter().enumerate() {
+        let kind_ok = matches!(
+            p.kind,
+            ProvisionKind::Mainstream | ProvisionKind::SpecialSchool
+        );
+        let in_area = prepared
+            .analysis
+            .provisions
+            .get(pi)
+            .is_some_and(|r| r.in_area);
+        let ages_ok = p.age_min <= age_max && age_min <= p.age_max;
+        if !kind_ok || !in_area || !ages_ok {
+            continue;
+        }
+        let key = location_key(p.location);
+        if let Some(&i) = at.get(&key) {
+            out[i].source.push_str(&format!("; {}", p.id));
+            continue;
+        }
+        at.insert(key, out.len());
+        out.push(CandidatePoint {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            location: p.location,
+            source: format!("scenario: {}", p.id),
+        });
+    }
+    out
+}
+
+/// A site in a chosen set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChosenSite {
+    /// Candidate index in [`SiteResult::candidates`].
+    pub candidate: usize,
+    /// Candidate id.
+    pub id: String,
+    /// Candidate name.
+    pub name: String,
+    /// Location.
+    pub location: LatLon,
+    /// Places the base adds.
+    pub places: u32,
+    /// Places taken by moved pupils.
+    pub used: u32,
+    /// `(layer, area id)` for every area layer holding the site.
+    pub areas: Vec<(String, String)>,
+}
+
+/// Figures for one set of open sites (or none: the baseline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetFigures {
+    /// Pupils moved (to existing spare places or new sites).
+    pub moved: usize,
+    /// Out-of-area pupils moved, i.e. brought back.
+    pub returned: usize,
+    /// Pupils moved to the new sites.
+    pub moved_to_new_sites: usize,
+    /// Total one-way journey of the problem's pupils now, minutes.
+    pub journey_minutes_before: f64,
+    /// Total one-way journey after the moves, minutes.
+    pub journey_minutes_after: f64,
+    /// Journey hours saved a year (every school journey).
+    pub hours_per_year_saved: f64,
+    /// Journey km saved a year.
+    pub km_per_year_saved: f64,
+    /// Placement £/year saved (moves with an unknown cost count 0).
+    pub placement_gbp_per_year_saved: f64,
+    /// Transport £/year saved (moves with an unknown rate count 0).
+    pub transport_gbp_per_year_saved: f64,
+    /// Placement + transport £/year saved.
+    pub total_gbp_per_year_saved: f64,
+    /// Pupils with a suitable local place (existing, any capacity, or a new site) within the
+    /// coverage threshold, now.
+    pub coverage_before: usize,
+    /// The same after opening the sites.
+    pub coverage_after: usize,
+    /// Pupils per journey band ([`BAND_LABELS`]) now.
+    pub distribution_before: Vec<usize>,
+    /// Pupils per journey band after the moves.
+    pub distribution_after: Vec<usize>,
+    /// Pupils whose journey is above their limit now.
+    pub long_journeys_before: usize,
+    /// The same after the moves.
+    pub long_journeys_after: usize,
+}
+
+/// How far the heuristic is from the exact optimum for one `k`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExactCheck {
+    /// Candidate indices of an optimal set.
+    pub optimum_sites: Vec<usize>,
+    /// Pupils the optimum returns.
+    pub optimum_returned: usize,
+    /// Journey minutes the optimum saves (one-way total).
+    pub optimum_saved_minutes: f64,
+    /// Pupils fewer than the optimum returned by the heuristic.
+    pub returned_shortfall: i64,
+    /// Journey minutes fewer than the optimum saved by the heuristic.
+    pub saved_shortfall_minutes: f64,
+    /// Primary-objective shortfall as a fraction of the optimum's gain (0 = optimal).
+    pub relative_gap: f64,
+}
+
+/// The answer for one `k`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KResult {
+    /// Number of new bases.
+    pub k: usize,
+    /// The chosen sites, by candidate index.
+    pub sites: Vec<ChosenSite>,
+    /// Figures with these sites open.
+    pub figures: SetFigures,
+    /// Pupils returned beyond the no-new-site baseline.
+    pub extra_returned: i64,
+    /// Journey hours a year saved beyond the baseline.
+    pub extra_hours_per_year_saved: f64,
+    /// £/year saved beyond the baseline (the revenue saving of the new places).
+    pub extra_gbp_per_year_saved: f64,
+    /// Capital cost of the new places, £.
+    pub capital_gbp: f64,
+    /// Capital / extra £ saved a year (None when nothing is saved).
+    pub payback_years: Option<f64>,
+    /// Comparison with the exact optimum (small instances only).
+    pub exact: Option<ExactCheck>,
+}
+
+/// One ranked proposal: a single new base evaluated on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProposalRow {
+    /// 1 = best.
+    pub rank: usize,
+    /// Candidate index.
+    pub candidate: usize,
+    /// The proposal.
+    pub proposal: Proposal,
+    /// Capital cost, £.
+    pub capital_gbp: f64,
+    /// Out-of-area pupils returned beyond the baseline.
+    pub pupils_returned: i64,
+    /// Pupils moved to the new base.
+    pub places_used: u32,
+    /// Journey hours a year saved beyond the baseline.
+    pub hours_per_year_saved: f64,
+    /// Journey km a year saved beyond the baseline.
+    pub km_per_year_saved: f64,
+    /// Placement + transport £/year saved beyond the baseline.
+    pub revenue_gbp_per_year_saved: f64,
+    /// Capital / revenue saving (None when nothing is saved).
+    pub payback_years: Option<f64>,
+    /// `(layer, area id)` for every area layer holding the site.
+    pub areas: Vec<(String, String)>,
+}
+
+/// Stated assumptions, echoed in every output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assumptions {
+    /// Capital cost of one new place, £.
+    pub capital_gbp_per_place: f64,
+    /// Annual cost of a place in the new provision, £/year.
+    pub new_place_gbp_per_year: Option<f64>,
+    /// Annual placement cost by kind, £/year.
+    pub placement_gbp_by_kind: BTreeMap<String, f64>,
+    /// Transport £/km by mode.
+    pub transport_gbp_per_km_by_mode: BTreeMap<String, f64>,
+    /// Mode assumed when not given.
+    pub default_transport: String,
+    /// One-way journeys a year.
+    pub trips_per_year: f64,
+    /// Oldest primary age.
+    pub primary_max_age: u8,
+    /// Journey limit for primary age, minutes.
+    pub primary_max_minutes: f64,
+    /// Journey limit for secondary age, minutes.
+    pub secondary_max_minutes: f64,
+    /// Coverage threshold, minutes (None: each pupil's limit).
+    pub coverage_minutes: Option<f64>,
+}
+
+/// The whole answer of [`site`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// True when the scenario describes its pupils as synthetic.
+    pub synthetic_pupils: bool,
+    /// The request.
+    pub request: SiteRequest,
+    /// Every candidate, in index order.
+    pub candidates: Vec<CandidatePoint>,
+    /// Ids of candidates that could not be snapped to the road network (never useful).
+    pub unsnappable_candidates: Vec<String>,
+    /// Pupils in the problem.
+    pub pupils: usize,
+    /// Of which placed out of area.
+    pub out_of_area_pupils: usize,
+    /// Pupils of the need and age left out for want of a current journey.
+    pub excluded_no_journey: usize,
+    /// Existing local provisions with spare places for the need.
+    pub existing_provisions: usize,
+    /// Their spare places.
+    pub existing_spare_places: u64,
+    /// Figures with no new site.
+    pub baseline: SetFigures,
+    /// The answer for `k = 1..=K`.
+    pub per_k: Vec<KResult>,
+    /// Whether and why the exact solver ran.
+    pub exact_note: String,
+    /// Single-site proposals ranked by annual saving (fastest payback first), then returns.
+    pub proposals: Vec<ProposalRow>,
+    /// Assumptions.
+    pub assumptions: Assumptions,
+    /// Site sets evaluated by the heuristic.
+    pub evaluations: usize,
+}
+
+/// A built siting problem with the routing done once, ready to evaluate any site set.
+pub struct PlanningContext<'a> {
+    prepared: &'a Prepared,
+    request: SiteRequest,
+    /// Candidates, in index order.
+    pub candidates: Vec<CandidatePoint>,
+    snapped: Vec<bool>,
+    /// Scenario pupil index per problem pupil.
+    pupils: Vec<usize>,
+    /// Provision index per existing target.
+    existing: Vec<usize>,
+    /// The siting problem.
+    pub problem: SitingProblem,
+    existing_trip: BTreeMap<(u32, u32), Trip>,
+    candidate_trip: Vec<BTreeMap<u32, Trip>>,
+    coverage_min: Vec<f64>,
+    covered_now: Vec<bool>,
+    excluded_no_journey: usize,
+}
+
+fn trip_of(j: crate::query::route::Journey) -> Trip {
+    Trip {
+        minutes: j.duration_s / 60.0,
+        km: j.distance_m / 1000.0,
+        estimated: false,
+    }
+}
+
+fn band(minutes: f64) -> usize {
+    BANDS_MIN
+        .iter()
+        .position(|&b| minutes < b)
+        .unwrap_or(BANDS_MIN.len())
+}
+
+fn cmin(minutes: f64) -> i64 {
+    centiminutes(minutes).clamp(0, MAX_COST_CMIN)
+}
+
+impl<'a> PlanningContext<'a> {
+    /// Build the problem: select pupils and existing places, assemble the candidates, and
+    /// route once per candidate (rayon over candidates).
+    ///
+    /// # Errors
+    /// An invalid request, or a user candidate outside the home boundary.
+    pub fn new(prepared: &'a Prepared, request: &SiteRequest) -> Result<Self, PlanningError> {
+        request.validate()?;
+        let req = request.clone();
+        let sc = &prepared.scenario;
+        let a = &prepared.analysis;
+        let params = &prepared.params;
+        let net = &prepared.network;
+
+        let mut candidates = if req.scenario_sites {
+            scenario_candidates(prepared, req.age_min, req.age_max)
+        } else {
+            Vec::new()
+        };
+        for (i, c) in req.extra_candidates.iter().enumerate() {
+            let (lat, lon) = (c.location.lat, c.location.lon);
+            let label = if c.source.is_empty() {
+                format!("extra_candidates[{i}]")
+            } else {
+                c.source.clone()
+            };
+            if c.id.is_empty() {
+                return Err(PlanningError::Request {
+                    field: "extra_candidates",
+                    message: format!("{label}: empty id"),
+                });
+            }
+            if !(lat.is_finite() && lon.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 180.0) {
+                return Err(PlanningError::Request {
+                    field: "extra_candidates",
+                    message: format!(
+                        "{label} (id `{}`): location {lat},{lon} is not a valid WGS84 point",
+                        c.id
+                    ),
+                });
+            }
+            if !sc.boundary.contains(c.location) {
+                return Err(PlanningError::Request {
+                    field: "extra_candidates",
+                    message: format!(
+                        "{} (id `{}`): {} is outside the home authority boundary; a new base must be local",
+                        label, c.id, c.location
+                    ),
+                });
+            }
+            if candidates.iter().any(|d| d.id == c.id) {
+                return Err(PlanningError::Request {
+                    field: "extra_candidates",
+                    message: format!("{label}: id `{}` is already a candidate", c.id),
+                });
+            }
+            candidates.push(c.clone());
+        }
+        if candidates.is_empty() {
+            return Err(PlanningError::Request {
+                field: "candidates",
+                message: "no candidate site (the scenario has no mainstream or special school site in area and no points were given)".into(),
+            });
+        }
+
+        // Pupils of the need and age with a known current journey.
+        let mut pupils = Vec::new();
+        let mut sp = Vec::new();
+        let mut excluded_no_journey = 0;
+        for (u, pupil) in sc.pupils.iter().enumerate() {
+            if pupil.need != req.need || !(req.age_min..=req.age_max).contains(&pupil.age) {
+                continue;
+            }
+            let Some(r) = a.pupils.get(u) else { continue };
+            let Some(cur) = r.current else {
+                excluded_no_journey += 1;
+                continue;
+            };
+            pupils.push(u);
+            sp.push(SitingPupil {
+                current_cost_cmin: cmin(cur.minutes),
+                out_of_area: r.out_of_area,
+            });
+        }
+        let coverage_min: Vec<f64> = pupils
+            .iter()
+            .map(|&u| req.coverage_minutes.unwrap_or(a.pupils[u].limit_minutes))
+            .collect();
+
+        // Existing local places for the need.
+        let mut existing = Vec::new();
+        let mut existing_of: BTreeMap<usize, u32> = BTreeMap::new();
+        let mut existing_spare = Vec::new();
+        for (pi, p) in sc.provisions.iter().enumerate() {
+            let local = prepared.receiving.get(pi).copied().unwrap_or(false)
+                && a.provisions.get(pi).is_some_and(|r| r.in_area);
+            let overlaps = p.age_min <= req.age_max && req.age_min <= p.age_max;
+            let spare = p.spare_places().unwrap_or(0);
+            if local && overlaps && spare > 0 && p.needs.contains(&req.need) {
+                existing_of.insert(pi, existing.len() as u32);
+                existing.push(pi);
+                existing_spare.push(spare);
+            }
+        }
+        let mut existing_arcs = Vec::new();
+        let mut existing_trip = BTreeMap::new();
+        let mut covered_now = Vec::with_capacity(pupils.len());
+        for (l, &u) in pupils.iter().enumerate() {
+            let r = &a.pupils[u];
+            let mut covered = false;
+            for alt in &r.suitable {
+                let in_area = a.provisions.get(alt.provision).is_some_and(|p| p.in_area);
+                covered |= in_area && alt.trip.minutes <= coverage_min[l];
+                let Some(&e) = existing_of.get(&alt.provision) else {
+                    continue;
+                };
+                if Some(alt.provision) == r.placement || alt.trip.minutes > r.limit_minutes {
+                    continue;
+                }
+                existing_arcs.push(SitingArc {
+                    pupil: l as u32,
+                    target: e,
+                    cost_cmin: cmin(alt.trip.minutes),
+                });
+                existing_trip.insert((l as u32, e), alt.trip);
+            }
+            covered_now.push(covered);
+        }
+
+        // One reverse search per candidate site, reused for every evaluation.
+        let homes: Vec<Option<Snap>> = pupils.iter().map(|&u| a.pupils[u].home_snap.ok()).collect();
+        let reach_min: Vec<f64> = pupils
+            .iter()
+            .zip(&coverage_min)
+            .map(|(&u, &n)| a.pupils[u].limit_minutes.max(n))
+            .collect();
+        let mut targets: Vec<u32> = homes
+            .iter()
+            .flatten()
+            .flat_map(|s| net.origin_vertices(s))
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let cutoff_s = reach_min.iter().copied().fold(0.0, f64::max) * 60.0 + 1.0;
+        let routed: Vec<(bool, BTreeMap<u32, Trip>)> = candidates
+            .par_iter()
+            .map(|c| {
+                let Ok(s) = net.snap(c.location, params.max_snap_m) else {
+                    return (false, BTreeMap::new());
+                };
+                let mut found = BTreeMap::new();
+                if targets.is_empty() {
+                    return (true, found);
+                }
+                let tree = net.reverse_tree(&s, Metric::Time, Some(&targets), Some(cutoff_s));
+                for (l, h) in homes.iter().enumerate() {
+                    let Some(h) = h else { continue };
+                    let Some(t) = net.journey_to_root(&tree, h).map(trip_of) else {
+                        continue;
+                    };
+                    if t.minutes <= reach_min[l] {
+                        found.insert(l as u32, t);
+                    }
+                }
+                (true, found)
+            })
+            .collect();
+        let mut snapped = Vec::with_capacity(routed.len());
+        let mut candidate_trip = Vec::with_capacity(routed.len());
+        let mut candidate_arcs = Vec::new();
+        for (j, (ok, found)) in routed.into_iter().enumerate() {
+            for (&l, t) in &found {
+                if t.minutes <= a.pupils[pupils[l as usize]].limit_minutes {
+                    candidate_arcs.push(SitingArc {
+                        pupil: l,
+                        target: j as u32,
+                        cost_cmin: cmin(t.minutes),
+                    });
+                }
+            }
+            snapped.push(ok);
+            candidate_trip.push(found);
+        }
+        let objective = match req.objective {
+            PlanObjective::Return => Objective::ReturnMost,
+            PlanObjective::Travel => Objective::CutTravel {
+                movers: if req.any_pupil {
+                    Movers::AnyPupil
+                } else {
+                    Movers::OutOfArea
+                },
+            },
+        };
+        let problem = SitingProblem {
+            pupils: sp,
+            existing_spare,
+            existing_arcs,
+            candidates: vec![CandidateSite { places: req.places }; candidates.len()],
+            candidate_arcs,
+            objective,
+        };
+        Ok(PlanningContext {
+            prepared,
+            request: req,
+            candidates,
+            snapped,
+            pupils,
+            existing,
+            problem,
+            existing_trip,
+            candidate_trip,
+            coverage_min,
+            covered_now,
+            excluded_no_journey,
+        })
+    }
+
+    /// Figures for opening `sites` (candidate indices).
+    ///
+    /// # Errors
+    /// An unknown or repeated site.
+    pub fn evaluate(&self, sites: &[usize]) -> Result<SetFigures, PlanningError> {
+        let ids: Vec<u32> = sites.iter().map(|&s| s as u32).collect();
+        let e = siting::evaluate(&self.problem, &ids)?;
+        Ok(self.figures(&e))
+    }
+
+    fn new_place_cost(&self) -> Option<f64> {
+        self.prepared
+            .params
+            .costs
+            .placement_gbp_by_kind
+            .get(&self.request.kind)
+            .copied()
+    }
+
+    /// Price an evaluation of the siting core.
+    pub fn figures(&self, e: &Evaluation) -> SetFigures {
+        let p = self.prepared;
+        let params = &p.params;
+        let provisions = &p.scenario.provisions;
+        let trips_year = params.trips_per_year();
+        let n = self.pupils.len();
+        let mut after: Vec<f64> = Vec::with_capacity(n);
+        let mut before: Vec<f64> = Vec::with_capacity(n);
+        for &u in &self.pupils {
+            let m = p.analysis.pupils[u].current.map_or(0.0, |t| t.minutes);
+            before.push(m);
+            after.push(m);
+        }
+        let mut covered = self.covered_now.clone();
+        let open: Vec<u32> = e.site_use.iter().map(|s| s.candidate).collect();
+        for &j in &open {
+            if let Some(found) = self.candidate_trip.get(j as usize) {
+                for (&l, t) in found {
+                    if t.minutes <= self.coverage_min[l as usize] {
+                        covered[l as usize] = true;
+                    }
+                }
+            }
+        }
+        let mut f = SetFigures {
+            moved: e.moved,
+            returned: e.returned,
+            moved_to_new_sites: 0,
+            journey_minutes_before: 0.0,
+            journey_minutes_after: 0.0,
+            hours_per_year_saved: 0.0,
+            km_per_year_saved: 0.0,
+            placement_gbp_per_year_saved: 0.0,
+            transport_gbp_per_year_saved: 0.0,
+            total_gbp_per_year_saved: 0.0,
+            coverage_before: self.covered_now.iter().filter(|&&c| c).count(),
+            coverage_after: covered.iter().filter(|&&c| c).count(),
+            distribution_before: vec![0; BAND_LABELS.len()],
+            distribution_after: vec![0; BAND_LABELS.len()],
+            long_journeys_before: 0,
+            long_journeys_after: 0,
+        };
+        for m in &e.moves {
+            let l = m.pupil as usize;
+            let u = self.pupils[l];
+            let pupil = &p.scenario.pupils[u];
+            let r = &p.analysis.pupils[u];
+            let (trip, new_cost) = match m.to {
+                Destination::Existing(x) => (
+                    self.existing_trip.get(&(m.pupil, x)).copied(),
+                    self.existing
+                        .get(x as usize)
+                        .and_then(|&pi| params.placement_cost(&provisions[pi])),
+                ),
+                Destination::Candidate(j) => {
+                    f.moved_to_new_sites += 1;
+                    (
+                        self.candidate_trip
+                            .get(j as usize)
+                            .and_then(|t| t.get(&m.pupil))
+                            .copied(),
+                        self.new_place_cost(),
+                    )
+                }
+            };
+            let (Some(trip), Some(cur)) = (trip, r.current) else {
+                continue;
+            };
+            after[l] = trip.minutes;
+            f.hours_per_year_saved += (cur.minutes - trip.minutes) * trips_year / 60.0;
+            f.km_per_year_saved += (cur.km - trip.km) * trips_year;
+            let old_cost = r
+                .placement
+                .and_then(|pi| params.placement_cost(&provisions[pi]));
+            if let (Some(a), Some(b)) = (old_cost, new_cost) {
+                f.placement_gbp_per_year_saved += a - b;
+            }
+            let mode = pupil.transport.unwrap_or(params.costs.default_transport);
+            if let Some(new) = params.transport_cost(mode, trip.km) {
+                let old = pupil
+                    .transport_cost_gbp
+                    .or_else(|| params.transport_cost(mode, cur.km));
+                if let Some(old) = old {
+                    f.transport_gbp_per_year_saved += old - new;
+                }
+            }
+        }
+        f.total_gbp_per_year_saved =
+            f.placement_gbp_per_year_saved + f.transport_gbp_per_year_saved;
+        for (l, &u) in self.pupils.iter().enumerate() {
+            let limit = p.analysis.pupils[u].limit_minutes;
+            f.journey_minutes_before += before[l];
+            f.journey_minutes_after += after[l];
+            f.distribution_before[band(before[l])] += 1;
+            f.distribution_after[band(after[l])] += 1;
+            f.long_journeys_before += usize::from(before[l] > limit);
+            f.long_journeys_after += usize::from(after[l] > limit);
+        }
+        f
+    }
+
+    fn areas_of(&self, loc: LatLon) -> Vec<(String, String)> {
+        self.prepared
+            .scenario
+            .area_layers
+            .iter()
+            .filter_map(|layer| {
+                let i = layer.area_of(loc)?;
+                Some((layer.id.clone(), layer.get(i)?.id.clone()))
+            })
+            .collect()
+    }
+
+    fn chosen(&self, e: &Evaluation) -> Vec<ChosenSite> {
+        e.site_use
+            .iter()
+            .filter_map(|s| {
+                let c = self.candidates.get(s.candidate as usize)?;
+                Some(ChosenSite {
+                    candidate: s.candidate as usize,
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    location: c.location,
+                    places: s.places,
+                    used: s.used,
+                    areas: self.areas_of(c.location),
+                })
+            })
+            .collect()
+    }
+
+    fn proposal(&self, j: usize) -> Proposal {
+        let c = &self.candidates[j];
+        Proposal {
+            site_id: c.id.clone(),
+            site_name: c.name.clone(),
+            location: c.location,
+            needs: vec![self.request.need],
+            age_min: self.request.age_min,
+            age_max: self.request.age_max,
+            places: self.request.places,
+            kind: self.request.kind,
+        }
+    }
+
+    fn assumptions(&self) -> Assumptions {
+        let params = &self.prepared.params;
+        let c = &self.prepared.scenario.config.costs;
+        Assumptions {
+            capital_gbp_per_place: c.capital_gbp_per_place,
+            new_place_gbp_per_year: self.new_place_cost(),
+            placement_gbp_by_kind: params
+                .costs
+                .placement_gbp_by_kind
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), *v))
+                .collect(),
+            transport_gbp_per_km_by_mode: params
+                .costs
+                .transport_gbp_per_km_by_mode
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), *v))
+                .collect(),
+            default_transport: params.costs.default_transport.as_str().to_string(),
+            trips_per_year: params.trips_per_year(),
+            primary_max_age: params.primary_max_age,
+            primary_max_minutes: params.primary_max_minutes,
+            secondary_max_minutes: params.secondary_max_minutes,
+            coverage_minutes: self.request.coverage_minutes,
+        }
+    }
+}
+
+fn payback(capital_gbp: f64, saving_gbp: f64) -> Option<f64> {
+    (saving_gbp > 0.0).then(|| capital_gbp / saving_gbp)
+}
+
+/// Choose up to `request.k` new bases and price every answer (see the module docs).
+///
+/// # Errors
+/// An invalid request or candidate, `k` above the number of candidates, or a siting failure.
+pub fn site(prepared: &Prepared, request: &SiteRequest) -> Result<SiteResult, PlanningError> {
+    let ctx = PlanningContext::new(prepared, request)?;
+    run(&ctx)
+}
+
+/// [`site`] on an already built context (routing reused).
+///
+/// # Errors
+/// `k` above the number of candidates, or a siting failure.
+pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
+    let req = &ctx.request;
+    let problem = &ctx.problem;
+    let capital_per_place = ctx.prepared.scenario.config.costs.capital_gbp_per_place;
+    let path = siting::optimise(problem, req.k, &HeuristicOptions::default())?;
+    let baseline = ctx.figures(&path.baseline);
+
+    let small = problem.candidates.len() <= EXACT_MAX_CANDIDATES
+        && problem.pupils.len() <= EXACT_MAX_PUPILS;
+    let run_exact = small && req.exact_when_small;
+    let mut exact_note = if run_exact {
+        "exact optimum computed (MIP) for every k; gap reported".to_string()
+    } else if !req.exact_when_small {
+        "exact not run (not requested)".to_string()
+    } else {
+        format!(
+            "exact not run (instance too large: {} candidates, {} pupils; limits {EXACT_MAX_CANDIDATES} and {EXACT_MAX_PUPILS})",
+            problem.candidates.len(),
+            problem.pupils.len()
+        )
+    };
+    let mut per_k = Vec::with_capacity(path.per_k.len());
+    for sel in &path.per_k {
+        let figures = ctx.figures(&sel.evaluation);
+        let capital_gbp = sel.k as f64 * f64::from(req.places) * capital_per_place;
+        let extra_gbp = figures.total_gbp_per_year_saved - baseline.total_gbp_per_year_saved;
+        let exact = if run_exact {
+            match siting::solve_exact(problem, sel.k) {
+                Ok(opt) => {
+                    let g = siting::gap(
+                        problem.objective,
+                        &sel.evaluation,
+                        &opt.evaluation,
+                        &path.baseline,
+                    );
+                    Some(ExactCheck {
+                        optimum_sites: opt.sites.iter().map(|&s| s as usize).collect(),
+                        optimum_returned: opt.evaluation.returned,
+                        optimum_saved_minutes: opt.evaluation.saved_cost_cmin as f64 / 100.0,
+                        returned_shortfall: g.returned_shortfall,
+                        saved_shortfall_minutes: g.saved_shortfall_cmin as f64 / 100.0,
+                        relative_gap: g.relative,
+                    })
+                }
+                Err(e) => {
+                    exact_note = format!("exact not run for k = {}: {e}", sel.k);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        per_k.push(KResult {
+            k: sel.k,
+            sites: ctx.chosen(&sel.evaluation),
+            extra_returned: figures.returned as i64 - baseline.returned as i64,
+            extra_hours_per_year_saved: figures.hours_per_year_saved
+                - baseline.hours_per_year_saved,
+            extra_gbp_per_year_saved: extra_gbp,
+            capital_gbp,
+            payback_years: payback(capital_gbp, extra_gbp),
+            figures,
+            exact,
+        });
+    }
+
+    // Every candidate on its own, ranked.
+    let singles: Vec<Result<(usize, SetFigures, u32), PlanningError>> =
+        (0..problem.candidates.len())
+            .into_par_iter()
+            .map(|j| {
+                let e = siting::evaluate(problem, &[j as u32])?;
+                let used = e.site_use.first().map_or(0, |s| s.used);
+                Ok((j, ctx.figures(&e), used))
+            })
+            .collect();
+    let capital_one = f64::from(req.places) * capital_per_place;
+    let mut proposals = Vec::new();
+    for s in singles {
+        let (j, f, used) = s?;
+        let returned = f.returned as i64 - baseline.returned as i64;
+        let gbp = f.total_gbp_per_year_saved - baseline.total_gbp_per_year_saved;
+        let hours = f.hours_per_year_saved - baseline.hours_per_year_saved;
+        if used == 0 {
+            continue;
+        }
+        proposals.push(ProposalRow {
+            rank: 0,
+            candidate: j,
+            proposal: ctx.proposal(j),
+            capital_gbp: capital_one,
+            pupils_returned: returned,
+            places_used: used,
+            hours_per_year_saved: hours,
+            km_per_year_saved: f.km_per_year_saved - baseline.km_per_year_saved,
+            revenue_gbp_per_year_saved: gbp,
+            payback_years: payback(capital_one, gbp),
+            areas: ctx.areas_of(ctx.candidates[j].location),
+        });
+    }
+    proposals.sort_by(|a, b| {
+        b.revenue_gbp_per_year_saved
+            .total_cmp(&a.revenue_gbp_per_year_saved)
+            .then(b.pupils_returned.cmp(&a.pupils_returned))
+            .then(a.candidate.cmp(&b.candidate))
+    });
+    proposals.truncate(req.max_proposals);
+    for (i, p) in proposals.iter_mut().enumerate() {
+        p.rank = i + 1;
+    }
+
+    let sc = &ctx.prepared.scenario;
+    Ok(SiteResult {
+        scenario: sc.config.name.clone(),
+        synthetic_pupils: sc.config.description.to_lowercase().contains("synthetic"),
+        request: req.clone(),
+        candidates: ctx.candidates.clone(),
+        unsnappable_candidates: ctx
+            .candidates
+            .iter()
+            .zip(&ctx.snapped)
+            .filter(|(_, &ok)| !ok)
+            .map(|(c, _)| c.id.clone())
+            .collect(),
+        pupils: ctx.pupils.len(),
+        out_of_area_pupils: problem.pupils.iter().filter(|p| p.out_of_area).count(),
+        excluded_no_journey: ctx.excluded_no_journey,
+        existing_provisions: ctx.existing.len(),
+        existing_spare_places: problem.existing_spare.iter().map(|&s| u64::from(s)).sum(),
+        baseline,
+        per_k,
+        exact_note,
+        proposals,
+        assumptions: ctx.assumptions(),
+        evaluations: path.stats.evaluations,
+    })
+}
+
+/// One row of the capital plan: an area of one layer × a need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapitalRow {
+    /// Layer id.
+    pub layer: String,
+    /// Area id.
+    pub area_id: String,
+    /// Area name.
+    pub area_name: String,
+    /// Need code.
+    pub need: String,
+    /// Pupils of the need living in the area.
+    pub demand_pupils: usize,
+    /// Of which placed out of area.
+    pub out_of_area_pupils: usize,
+    /// Spare places in receiving provisions in the area listing the need.
+    pub local_spare_places: u64,
+    /// `max(0, out_of_area_pupils − local_spare_places)`: places still missing to bring
+    /// every out-of-area pupil of the area back.
+    pub gap_places: u64,
+    /// Sites of the largest-k answer in the area (the siting need only).
+    pub chosen_sites: usize,
+    /// Their capital cost, £.
+    pub chosen_capital_gbp: f64,
+    /// Ranked proposals sited in the area (the siting need only).
+    pub proposals_in_area: usize,
+    /// The best-ranked proposal in the area: candidate id.
+    pub best_proposal: Option<String>,
+    /// Its payback, years.
+    pub best_proposal_payback_years: Option<f64>,
+    /// The area's notional budget share (area property `budget_share_gbp`), £.
+    pub budget_share_gbp: Option<f64>,
+}
+
+/// The capital plan view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapitalPlan {
+    /// Capital cost of one new place, £.
+    pub capital_gbp_per_place: f64,
+    /// Every layer × area × need with pupils or local places.
+    pub rows: Vec<CapitalRow>,
+    /// Ranked proposals (from the siting result, when given).
+    pub proposals: Vec<ProposalRow>,
+}
+
+/// Per area (each layer) × need: demand, local spare places, out-of-area pupils and the gap,
+/// with the siting result's chosen sites and proposals in each area and the area's budget
+/// share where its feature has a `budget_share_gbp` property.
+pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPlan {
+    let sc = &prepared.scenario;
+    let a = &prepared.analysis;
+    let capital_per_place = sc.config.costs.capital_gbp_per_place;
+    let mut rows = Vec::new();
+    for (li, layer) in prepared.layers.iter().enumerate() {
+        let Some(area_layer) = sc.area_layers.get(li) else {
+            continue;
+        };
+        for (ai, (area_id, area_name)) in layer.areas.iter().enumerate() {
+            let budget = area_layer
+                .get(ai)
+                .and_then(|ar| ar.properties.get("budget_share_gbp"))
+                .and_then(Value::as_f64);
+            for need in Need::ALL {
+                let mut demand = 0;
+                let mut out = 0;
+                for (u, pupil) in sc.pupils.iter().enumerate() {
+                    if pupil.need == need && layer.pupil_area.get(u) == Some(&Some(ai)) {
+                        demand += 1;
+                        out += usize::from(a.pupils.get(u).is_some_and(|r| r.out_of_area));
+                    }
+                }
+                let spare: u64 = sc
+                    .provisions
+                    .iter()
+                    .enumerate()
+                    .filter(|(pi, p)| {
+                        prepared.receiving.get(*pi).copied().unwrap_or(false)
+                            && layer.provision_area.get(*pi) == Some(&Some(ai))
+                            && p.needs.contains(&need)
+                    })
+                    .map(|(_, p)| u64::from(p.spare_places().unwrap_or(0)))
+                    .sum();
+                let this_need = site.filter(|s| s.request.need == need);
+                if demand == 0 && spare == 0 && this_need.is_none() {
+                    continue;
+                }
+                let in_area = |areas: &[(String, String)]| {
+                    areas
+                        .iter()
+                        .any(|(l, id)| *l == layer.layer && id == area_id)
+                };
+                let (mut chosen, mut chosen_places) = (0usize, 0u64);
+                let (mut n_props, mut best) = (0usize, None::<&ProposalRow>);
+                if let Some(s) = this_need {
+                    if let Some(last) = s.per_k.last() {
+                        for c in last.sites.iter().filter(|c| in_area(&c.areas)) {
+                            chosen += 1;
+                            chosen_places += u64::from(c.places);
+                        }
+                    }
+                    for p in s.proposals.iter().filter(|p| in_area(&p.areas)) {
+                        n_props += 1;
+                        best = best.or(Some(p));
+                    }
+                }
+                rows.push(CapitalRow {
+                    layer: layer.layer.clone(),
+                    area_id: area_id.clone(),
+                    area_name: area_name.clone(),
+                    need: need.code().to_string(),
+                    demand_pupils: demand,
+                    out_of_area_pupils: out,
+                    local_spare_places: spare,
+                    gap_places: (out as u64).saturating_sub(spare),
+                    chosen_sites: chosen,
+                    chosen_capital_gbp: chosen_places as f64 * capital_per_place,
+                    proposals_in_area: n_props,
+                    best_proposal: best.map(|p| p.proposal.site_id.clone()),
+                    best_proposal_payback_years: best.and_then(|p| p.payback_years),
+                    budget_share_gbp: budget,
+                });
+            }
+        }
+    }
+    CapitalPlan {
+        capital_gbp_per_place: capital_per_place,
+        rows,
+        proposals: site.map(|s| s.proposals.clone()).unwrap_or_default(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Outputs.
+
+fn f2(v: f64) -> String {
+    format!("{v:.2}")
+}
+fn f6(v: f64) -> String {
+    format!("{v:.6}")
+}
+fn opt_f2(v: Option<f64>) -> String {
+    v.map(f2).unwrap_or_default()
+}
+fn areas_text(areas: &[(String, String)]) -> String {
+    areas
+        .iter()
+        .map(|(l, a)| format!("{l}:{a}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String, PlanningError> {
+    let e = |m: String| PlanningError::Write {
+        path: "CSV".into(),
+        message: m,
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|x| e(x.to_string()))?;
+    for r in rows {
+        w.write_record(&r).map_err(|x| e(x.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|x| e(x.to_string()))?;
+    String::from_utf8(bytes).map_err(|x| e(x.to_string()))
+}
+
+/// `sites.csv`: one row per `k` and chosen site, with the set's figures.
+///
+/// # Errors
+/// A CSV encoding failure.
+pub fn sites_csv(r: &SiteResult) -> Result<String, PlanningError> {
+    let header = [
+        "k",
+        "site_id",
+        "site_name",
+        "lat",
+        "lon",
+        "areas",
+        "places",
+        "places_used",
+        "set_returned",
+        "set_moved",
+        "set_extra_returned",
+        "set_hours_per_year_saved",
+        "set_km_per_year_saved",
+        "set_gbp_per_year_saved",
+        "set_extra_gbp_per_year_saved",
+        "set_capital_gbp",
+        "set_payback_years",
+        "set_coverage_after",
+        "exact_returned",
+        "exact_relative_gap",
+    ];
+    let mut rows = Vec::new();
+    for k in &r.per_k {
+        for s in &k.sites {
+            let f = &k.figures;
+            rows.push(vec![
+                k.k.to_string(),
+                s.id.clone(),
+                s.name.clone(),
+                f6(s.location.lat),
+                f6(s.location.lon),
+                areas_text(&s.areas),
+                s.places.to_string(),
+                s.used.to_string(),
+                f.returned.to_string(),
+                f.moved.to_string(),
+                k.extra_returned.to_string(),
+                f2(f.hours_per_year_saved),
+                f2(f.km_per_year_saved),
+                f2(f.total_gbp_per_year_saved),
+                f2(k.extra_gbp_per_year_saved),
+                f2(k.capital_gbp),
+                opt_f2(k.payback_years),
+                f.coverage_after.to_string(),
+                k.exact
+                    .as_ref()
+                    .map(|x| x.optimum_returned.to_string())
+                    .unwrap_or_default(),
+                k.exact
+                    .as_ref()
+                    .map(|x| format!("{:.4}", x.relative_gap))
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    csv_text(&header, rows)
+}
+
+/// `proposals.csv`: ranked single-base proposals.
+///
+/// # Errors
+/// A CSV encoding failure.
+pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError> {
+    let header = [
+        "rank",
+        "site_id",
+        "site_name",
+        "lat",
+        "lon",
+        "areas",
+        "kind",
+        "needs",
+        "age_min",
+        "age_max",
+        "places",
+        "capital_gbp",
+        "pupils_returned",
+        "places_used",
+        "hours_per_year_saved",
+        "km_per_year_saved",
+        "revenue_gbp_per_year_saved",
+        "payback_years",
+    ];
+    let rows = proposals
+        .iter()
+        .map(|p| {
+            let q = &p.proposal;
+            vec![
+                p.rank.to_string(),
+                q.site_id.clone(),
+                q.site_name.clone(),
+                f6(q.location.lat),
+                f6(q.location.lon),
+                areas_text(&p.areas),
+                q.kind.as_str().to_string(),
+                q.needs
+                    .iter()
+                    .map(|n| n.code())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                q.age_min.to_string(),
+                q.age_max.to_string(),
+                q.places.to_string(),
+                f2(p.capital_gbp),
+                p.pupils_returned.to_string(),
+                p.places_used.to_string(),
+                f2(p.hours_per_year_saved),
+                f2(p.km_per_year_saved),
+                f2(p.revenue_gbp_per_year_saved),
+                opt_f2(p.payback_years),
+            ]
+        })
+        .collect();
+    csv_text(&header, rows)
+}
+
+/// `capital.csv`: the capital plan rows.
+///
+/// # Errors
+/// A CSV encoding failure.
+pub fn capital_csv(plan: &CapitalPlan) -> Result<String, PlanningError> {
+    let header = [
+        "layer",
+        "area_id",
+        "area_name",
+        "need",
+        "demand_pupils",
+        "out_of_area_pupils",
+        "local_spare_places",
+        "gap_places",
+        "chosen_sites",
+        "chosen_capital_gbp",
+        "proposals_in_area",
+        "best_proposal",
+        "best_proposal_payback_years",
+        "budget_share_gbp",
+    ];
+    let rows = plan
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.layer.clone(),
+                r.area_id.clone(),
+                r.area_name.clone(),
+                r.need.clone(),
+                r.demand_pupils.to_string(),
+                r.out_of_area_pupils.to_string(),
+                r.local_spare_places.to_string(),
+                r.gap_places.to_string(),
+                r.chosen_sites.to_string(),
+                f2(r.chosen_capital_gbp),
+                r.proposals_in_area.to_string(),
+                r.best_proposal.clone().unwrap_or_default(),
+                opt_f2(r.best_proposal_payback_years),
+                opt_f2(r.budget_share_gbp),
+            ]
+        })
+        .collect();
+    csv_text(&header, rows)
+}
+
+/// `sites.geojson`: the sites of the largest-k answer as points, with the `k` values whose
+/// answer includes each.
+pub fn sites_geojson(r: &SiteResult) -> Value {
+    let Some(last) = r.per_k.last() else {
+        return json!({"type": "FeatureCollection", "features": []});
+    };
+    let features: Vec<Value> = last
+        .sites
+        .iter()
+        .map(|s| {
+            let in_k: Vec<usize> = r
+                .per_k
+                .iter()
+                .filter(|k| k.sites.iter().any(|x| x.candidate == s.candidate))
+                .map(|k| k.k)
+                .collect();
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [
+                    (s.location.lon * 1e6).round() / 1e6, (s.location.lat * 1e6).round() / 1e6]},
+                "properties": {
+                    "site_id": s.id,
+                    "site_name": s.name,
+                    "need": r.request.need.code(),
+                    "age_min": r.request.age_min,
+                    "age_max": r.request.age_max,
+                    "kind": r.request.kind.as_str(),
+                    "places": s.places,
+                    "places_used": s.used,
+                    "in_answer_for_k": in_k,
+                    "areas": areas_text(&s.areas),
+                    "capital_gbp": f64::from(s.places) * r.assumptions.capital_gbp_per_place,
+                }
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+fn gbp(v: f64) -> String {
+    let neg = v < 0.0;
+    let whole = v.abs().round() as u64;
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}£{out}", if neg { "−" } else { "" })
+}
+
+/// `report.md`: a short report a finance officer can attach to a bid.
+pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
+    let q = &r.request;
+    let a = &r.assumptions;
+    let mut s = String::new();
+    let aim = match q.objective {
+        PlanObjective::Return => "bring the most pupils placed out of area back to local provision",
+        PlanObjective::Travel => "cut the most total journey time",
+    };
+    let _ = writeln!(
+        s,
+        "# New places for {} pupils aged {}–{}: where, and what they return\n",
+        q.need.code(),
+        q.age_min,
+        q.age_max
+    );
+    let _ = writeln!(s, "Scenario: **{}**.\n", r.scenario);
+    let _ = writeln!(s, "## The question\n");
+    let _ = writeln!(
+        s,
+        "Where would 1 to {} new {} of {} places each, for pupils with a primary need of {} aged {}–{}, {}? What would they cost, and how fast would they pay back?\n",
+        q.k,
+        if q.kind == ProvisionKind::SpecialSchool { "special school units" } else { "resource bases" },
+        q.places,
+        q.need.code(),
+        q.age_min,
+        q.age_max,
+        aim
+    );
+    let _ = writeln!(s, "## Method in plain words\n");
+    let _ = writeln!(
+        s,
+        "- {} pupils with this need and age are counted ({} placed out of area; {} left out because their current journey is unknown).",
+        r.pupils, r.out_of_area_pupils, r.excluded_no_journey
+    );
+    let _ = writeln!(
+        s,
+        "- Journeys are driving times on the OpenStreetMap road network. Each of the {} candidate sites (school sites in the area of a suitable phase{}) is routed once.",
+        r.candidates.len(),
+        if q.extra_candidates.is_empty() { "" } else { " plus the sites supplied" }
+    );
+    let _ = writeln!(
+        s,
+        "- A pupil may take a new place only if the journey is within the guidance limit ({} min up to age {}, {} min above).",
+        a.primary_max_minutes, a.primary_max_age, a.secondary_max_minutes
+    );
+    let _ = writeln!(
+        s,
+        "- For each set of sites, pupils are matched to places (the {} existing local places with spare capacity plus the new ones) by an optimal assignment: {}.",
+        r.existing_spare_places,
+        match q.objective {
+            PlanObjective::Return => "first the most out-of-area pupils brought back, then the shortest journeys",
+            PlanObjective::Travel => "the largest total cut in journey time; a pupil only moves if the journey gets shorter",
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- Sites are chosen by a greedy search improved by swapping sites ({} site sets evaluated). {}{}.",
+        r.evaluations,
+        r.exact_note.get(..1).unwrap_or_default().to_uppercase(),
+        r.exact_note.get(1..).unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "- Savings are counted against what existing spare places alone would achieve, so they are due to the new places only.\n"
+    );
+    let _ = writeln!(s, "## Assumptions\n");
+    let _ = writeln!(s, "| Assumption | Value |\n|---|---|");
+    let _ = writeln!(
+        s,
+        "| Capital cost of one new place | {} |",
+        gbp(a.capital_gbp_per_place)
+    );
+    let _ = writeln!(
+        s,
+        "| Annual cost of a new place ({}) | {} |",
+        q.kind.as_str(),
+        a.new_place_gbp_per_year
+            .map(gbp)
+            .unwrap_or_else(|| "not set".into())
+    );
+    for (k, v) in &a.placement_gbp_by_kind {
+        let _ = writeln!(s, "| Annual placement cost, {k} | {} |", gbp(*v));
+    }
+    for (k, v) in &a.transport_gbp_per_km_by_mode {
+        let _ = writeln!(s, "| Transport cost per km, {k} | £{v:.2} |");
+    }
+    let _ = writeln!(
+        s,
+        "| Transport mode when not recorded | {} |",
+        a.default_transport
+    );
+    let _ = writeln!(s, "| One-way journeys a year | {} |", a.trips_per_year);
+    let _ = writeln!(
+        s,
+        "| Coverage threshold | {} |\n",
+        a.coverage_minutes
+            .map(|m| format!("{m} min"))
+            .unwrap_or_else(|| "each pupil's journey limit".into())
+    );
+    let _ = writeln!(s, "## Results\n");
+    let _ = writeln!(
+        s,
+        "With existing spare places only, {} of the {} out-of-area pupils could come back.\n",
+        r.baseline.returned, r.out_of_area_pupils
+    );
+    let _ = writeln!(
+        s,
+        "| New bases | Sites | Pupils returned (extra) | Places used | Journey hours saved/yr | Revenue saved £/yr | Capital | Payback (years) | Within threshold before → after |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for k in &r.per_k {
+        let names: Vec<&str> = k.sites.iter().map(|x| x.name.as_str()).collect();
+        let used: u32 = k.sites.iter().map(|x| x.used).sum();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} ({:+}) | {} of {} | {:.0} | {} | {} | {} | {} → {} |",
+            k.k,
+            names.join("; "),
+            k.figures.returned,
+            k.extra_returned,
+            used,
+            k.sites.len() as u32 * q.places,
+            k.extra_hours_per_year_saved,
+            gbp(k.extra_gbp_per_year_saved),
+            gbp(k.capital_gbp),
+            k.payback_years
+                .map(|y| format!("{y:.1}"))
+                .unwrap_or_else(|| "does not pay back".into()),
+            k.figures.coverage_before,
+            k.figures.coverage_after
+        );
+    }
+    if let Some(gap) = r
+        .per_k
+        .iter()
+        .filter_map(|k| k.exact.as_ref())
+        .map(|x| x.relative_gap)
+        .reduce(f64::max)
+    {
+        let _ = writeln!(
+            s,
+            "\nLargest gap between the search and the exact optimum: {:.1}%.",
+            gap * 100.0
+        );
+    }
+    if !r.proposals.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Ranked proposals (one base each, fastest payback first)\n"
+        );
+        let _ = writeln!(
+            s,
+            "| Rank | Site | Places | Capital | Pupils returned | Revenue saved £/yr | Payback (years) |\n|---|---|---|---|---|---|---|"
+        );
+        for p in r.proposals.iter().take(10) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                p.rank,
+                p.proposal.site_name,
+                p.proposal.places,
+                gbp(p.capital_gbp),
+                p.pupils_returned,
+                gbp(p.revenue_gbp_per_year_saved),
+                p.payback_years
+                    .map(|y| format!("{y:.1}"))
+                    .unwrap_or_else(|| "does not pay back".into())
+            );
+        }
+    }
+    let budgets: Vec<&CapitalRow> = plan
+        .rows
+        .iter()
+        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need.code())
+        .collect();
+    if !budgets.is_empty() {
+        let _ = writeln!(s, "\n## Areas: budget share beside the proposed capital\n");
+        let _ = writeln!(
+            s,
+            "| Area | Pupils | Out of area | Local spare places | Gap | Chosen sites | Their capital | Budget share |\n|---|---|---|---|---|---|---|---|"
+        );
+        for row in budgets {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                row.area_name,
+                row.demand_pupils,
+                row.out_of_area_pupils,
+                row.local_spare_places,
+                row.gap_places,
+                row.chosen_sites,
+                gbp(row.chosen_capital_gbp),
+                row.budget_share_gbp.map(gbp).unwrap_or_default()
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Caveats\n");
+    if r.synthetic_pupils {
+        let _ = writeln!(
+            s,
+            "- The pupils in this scenario are **synthetic** (generated to match the authority's published totals), not real children: the figures show the method, not a real case."
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "- Figures are only as good as the pupil and provision data supplied."
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- Capacities and resource-base designations may be illustrative; check them before a bid.\n- Costs are the stated assumptions above, not quotes. Capital per place does not include land or transport to the site.\n- Journeys are modelled car times without traffic; real taxi routes differ.\n- Payback ignores inflation, discounting and the time to build.\n- Counts here are internal: suppress small numbers (below 10) before publishing."
+    );
+    s
+}
+
+/// Write `sites.csv`, `proposals.csv`, `capital.csv`, `sites.geojson` and `report.md`
+/// into `dir` (created if needed). Returns the file names written.
+///
+/// # Errors
+/// [`PlanningError::Write`] naming the file.
+pub fn write_outputs(
+    r: &SiteResult,
+    plan: &CapitalPlan,
+    dir: &Path,
+) -> Result<Vec<String>, PlanningError> {
+    let werr = |path: &Path, e: std::io::Error| PlanningError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
+    let files = [
+        ("sites.csv", sites_csv(r)?),
+        ("proposals.csv", proposals_csv(&r.proposals)?),
+        ("capital.csv", capital_csv(plan)?),
+        ("sites.geojson", sites_geojson(r).to_string()),
+        ("report.md", report_md(r, plan)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| werr(&path, e))?;
+        written.push(name.to_string());
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_candidates_and_reports_bad_rows() {
+        let c = read_candidates(
+            b"\xEF\xBB\xBFid,name,lat,lon\r\nA,,52.6,-0.7\r\nB,Bee,52.7,-0.6\r\n",
+            "c.csv",
+        )
+        .unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].name, "A");
+        assert_eq!(c[1].source, "c.csv line 3");
+        let e = read_candidates(b"id,name,lat,lon\r\na,A,1,1\r\nb,B,x,1\r\n", "c.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.csv line 3, field `lat`"), "{e}");
+        let cases: [(&[u8], &str); 5] = [
+            (b"id,lat,lon\na,1,1\n", "c.csv line 1, field `name`"),
+            (b"id,name,lat,lon\na,x,NaN,1\n", "c.csv line 2, field `lat`"),
+            (b"id,name,lat,lon\na,x,1,200\n", "line 2, field `lon`"),
+            (b"id,name,lat,lon\na,x,1,1\na,y,2,2\n", "line 3, field `id`"),
+            (b"id,name,lat,lon\n,x,1,1\n", "line 2, field `id`: empty id"),
+        ];
+        for (input, want) in cases {
+            let e = read_candidates(input, "c.csv").unwrap_err().to_string();
+            assert!(e.contains(want), "{e} should contain {want}");
+        }
+    }
+
+    #[test]
+    fn request_validation_names_the_field() {
+        let mut r = SiteRequest::new(Need::Asd, 12, 3);
+        assert!(r.validate().is_ok());
+        r.age_min = 17;
+        r.age_max = 11;
+        assert!(r.validate().unwrap_err().to_string().contains("age_min"));
+        let mut r = SiteRequest::new(Need::Asd, 0, 3);
+        assert!(r.validate().unwrap_err().to_string().contains("places"));
+        r.places = 4;
+        r.kind = ProvisionKind::Mainstream;
+        assert!(r.validate().unwrap_err().to_string().contains("kind"));
+        let r: SiteRequest =
+            serde_json::from_str(r#"{"need":"SEMH","places":8,"k":2,"objective":"travel"}"#)
+                .unwrap();
+        assert_eq!(r.objective, PlanObjective::Travel);
+        assert_eq!((r.age_min, r.age_max), (0, 25));
+        assert!(r.scenario_sites);
+    }
+
+    #[test]
+    fn bands_and_money_format() {
+        assert_eq!(band(0.0), 0);
+        assert_eq!(band(44.99), 2);
+        assert_eq!(band(45.0), 3);
+        assert_eq!(band(500.0), 6);
+        assert_eq!(gbp(1_234_567.4), "£1,234,567");
+        assert_eq!(gbp(-900.0), "−£900");
+        assert_eq!(payback(100.0, 50.0), Some(2.0));
+        assert_eq!(payback(100.0, 0.0), None);
+        assert_eq!("travel".parse::<PlanObjective>(), Ok(PlanObjective::Travel));
+        assert!("x".parse::<PlanObjective>().is_err());
+    }
+}

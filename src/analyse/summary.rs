@@ -1,0 +1,260 @@
+//! Summaries of an [`Analysis`]: per area (of every layer) x need, and overall.
+//!
+//! A pupil belongs to the area holding their home; a provision to the area holding its
+//! site. Journey percentiles are nearest-rank over the pupils' current journeys (routed or
+//! estimated). No I/O here; the caller locates points in areas.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyse::placement::{median_p90, Analysis, NotMoved};
+use crate::model::{Need, Provision, Pupil};
+
+/// One layer's areas and where each pupil and provision falls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerIndex {
+    /// Layer id.
+    pub layer: String,
+    /// `(id, name)` per area.
+    pub areas: Vec<(String, String)>,
+    /// Area index per pupil (home).
+    pub pupil_area: Vec<Option<usize>>,
+    /// Area index per provision (site).
+    pub provision_area: Vec<Option<usize>>,
+}
+
+/// Figures for a group of pupils (an area x need cell, a need, or everyone).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupStats {
+    /// Pupils.
+    pub pupils: usize,
+    /// Pupils placed outside the home authority.
+    pub out_of_area: usize,
+    /// Pupils whose current journey is above their limit.
+    pub long_journeys: usize,
+    /// Median current journey, minutes.
+    pub median_minutes: Option<f64>,
+    /// 90th percentile current journey, minutes.
+    pub p90_minutes: Option<f64>,
+    /// Spare places in receiving provisions of the area suiting the need (for "ALL", every
+    /// receiving provision in the area).
+    pub local_spare_places: u64,
+    /// Out-of-area pupils with at least one suitable in-area place within their limit.
+    pub bring_back_candidates: usize,
+    /// Pupils moved by the optimal bring-back.
+    pub moves: usize,
+    /// km/year saved by those moves.
+    pub km_per_year_saved: f64,
+    /// Hours/year saved.
+    pub hours_per_year_saved: f64,
+    /// Placement £/year saved.
+    pub placement_gbp_saved: f64,
+    /// Transport £/year saved.
+    pub transport_gbp_saved: f64,
+}
+
+/// One row of `areas.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaRow {
+    /// Layer id.
+    pub layer: String,
+    /// Area id (`"(outside)"` for homes in no area of the layer).
+    pub area_id: String,
+    /// Area name.
+    pub area_name: String,
+    /// Need code, or `"ALL"`.
+    pub need: String,
+    /// The figures.
+    #[serde(flatten)]
+    pub stats: GroupStats,
+}
+
+fn group_stats(
+    analysis: &Analysis,
+    members: &[usize],
+    spare: u64,
+    candidates_by_pupil: &BTreeMap<usize, bool>,
+) -> GroupStats {
+    let mut s = GroupStats {
+        local_spare_places: spare,
+        ..GroupStats::default()
+    };
+    let mut minutes = Vec::new();
+    for &u in members {
+        let r = &analysis.pupils[u];
+        s.pupils += 1;
+        s.out_of_area += usize::from(r.out_of_area);
+        s.long_journeys += usize::from(r.long_journey);
+        if let Some(c) = r.current {
+            minutes.push(c.minutes);
+        }
+        if candidates_by_pupil.get(&u).copied().unwrap_or(false) {
+            s.bring_back_candidates += 1;
+        }
+        if let Some(mi) = r.moved {
+            let m = &analysis.moves[mi];
+            s.moves += 1;
+            s.km_per_year_saved += m.km_per_year_saved;
+            s.hours_per_year_saved += m.hours_per_year_saved;
+            s.placement_gbp_saved += m.placement_gbp_saved.unwrap_or(0.0);
+            s.transport_gbp_saved += m.transport_gbp_saved.unwrap_or(0.0);
+        }
+    }
+    let (median, p90) = median_p90(minutes);
+    s.median_minutes = median;
+    s.p90_minutes = p90;
+    s
+}
+
+fn spare_of(
+    provisions: &[Provision],
+    receiving: &[bool],
+    idx: &[usize],
+    need: Option<Need>,
+) -> u64 {
+    idx.iter()
+        .filter(|&&pi| receiving[pi])
+        .filter(|&&pi| need.is_none_or(|n| provisions[pi].needs.contains(&n)))
+        .map(|&pi| u64::from(provisions[pi].spare_places().unwrap_or(0)))
+        .sum()
+}
+
+/// Rows for every layer x area x (ALL + each need), plus an `(outside)` row per layer for
+/// homes outside every area of the layer when there are any.
+pub fn area_rows(
+    analysis: &Analysis,
+    pupils: &[Pupil],
+    provisions: &[Provision],
+    receiving: &[bool],
+    layers: &[LayerIndex],
+) -> Vec<AreaRow> {
+    let candidates = candidate_flags(analysis);
+    let mut rows = Vec::new();
+    for layer in layers {
+        let n_areas = layer.areas.len();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_areas + 1];
+        for (u, a) in layer.pupil_area.iter().enumerate() {
+            members[a.unwrap_or(n_areas)].push(u);
+        }
+        let mut sites: Vec<Vec<usize>> = vec![Vec::new(); n_areas + 1];
+        for (pi, a) in layer.provision_area.iter().enumerate() {
+            sites[a.unwrap_or(n_areas)].push(pi);
+        }
+        for ai in 0..=n_areas {
+            let (id, name) = match layer.areas.get(ai) {
+                Some((i, n)) => (i.clone(), n.clone()),
+                None => {
+                    if members[ai].is_empty() {
+                        continue;
+                    }
+                    ("(outside)".to_string(), "Outside every area".to_string())
+                }
+            };
+            let all = group_stats(
+                analysis,
+                &members[ai],
+                spare_of(provisions, receiving, &sites[ai], None),
+                &candidates,
+            );
+            rows.push(AreaRow {
+                layer: layer.layer.clone(),
+                area_id: id.clone(),
+                area_name: name.clone(),
+                need: "ALL".to_string(),
+                stats: all,
+            });
+            for need in Need::ALL {
+                let m: Vec<usize> = members[ai]
+                    .iter()
+                    .copied()
+                    .filter(|&u| pupils[u].need == need)
+                    .collect();
+                let stats = group_stats(
+                    analysis,
+                    &m,
+                    spare_of(provisions, receiving, &sites[ai], Some(need)),
+                    &candidates,
+                );
+                rows.push(AreaRow {
+                    layer: layer.layer.clone(),
+                    area_id: id.clone(),
+                    area_name: name.clone(),
+                    need: need.code().to_string(),
+                    stats,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Per pupil: has at least one within-limit bring-back candidate.
+pub fn candidate_flags(analysis: &Analysis) -> BTreeMap<usize, bool> {
+    let mut m = BTreeMap::new();
+    for c in &analysis.candidates {
+        let e = m.entry(c.pupil).or_insert(false);
+        *e |= c.within_threshold;
+    }
+    m
+}
+
+/// Figures for everyone and per need.
+pub fn overall(
+    analysis: &Analysis,
+    pupils: &[Pupil],
+    provisions: &[Provision],
+    receiving: &[bool],
+) -> (GroupStats, BTreeMap<String, GroupStats>) {
+    let candidates = candidate_flags(analysis);
+    let all_sites: Vec<usize> = analysis
+        .provisions
+        .iter()
+        .filter(|p| p.in_area)
+        .map(|p| p.provision)
+        .collect();
+    let everyone: Vec<usize> = (0..pupils.len()).collect();
+    let total = group_stats(
+        analysis,
+        &everyone,
+        spare_of(provisions, receiving, &all_sites, None),
+        &candidates,
+    );
+    let mut per_need = BTreeMap::new();
+    for need in Need::ALL {
+        let m: Vec<usize> = everyone
+            .iter()
+            .copied()
+            .filter(|&u| pupils[u].need == need)
+            .collect();
+        per_need.insert(
+            need.code().to_string(),
+            group_stats(
+                analysis,
+                &m,
+                spare_of(provisions, receiving, &all_sites, Some(need)),
+                &candidates,
+            ),
+        );
+    }
+    (total, per_need)
+}
+
+/// Out-of-area pupils not moved, by reason code.
+pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<String, usize> {
+    let mut m: BTreeMap<String, usize> = [
+        NotMoved::Unsnappable,
+        NotMoved::NoSuitableProvision,
+        NotMoved::AllSuitableFull,
+        NotMoved::OverThreshold,
+    ]
+    .iter()
+    .map(|r| (r.as_str().to_string(), 0))
+    .collect();
+    for r in &analysis.pupils {
+        if let Some(reason) = r.not_moved {
+            *m.entry(reason.as_str().to_string()).or_default() += 1;
+        }
+    }
+    m
+}

@@ -1,0 +1,1959 @@
+//! Deterministic synthetic pupils calibrated to DfE SEN2 statistics.
+//!
+//! [`generate`] draws a synthetic cohort of pupils with EHC plans for one authority. It is
+//! pure (no I/O, no clock, no global state): the same [`SynthConfig`], provisions, home
+//! points and boundary test always give the same pupils, byte for byte. Randomness comes
+//! from a [`ChaCha8Rng`] seeded with [`SynthConfig::seed`].
+//!
+//! The method (also in `docs/synth.md`):
+//! 1. **Counts.** The pupils to generate are split over the placement groups
+//!    ([`PlacementGroup`]) by largest-remainder apportionment of the SEN2 placement counts,
+//!    then each group over primary needs by its SEN2 need mix (the SEN2 "type of placement ×
+//!    primary need" table), then over ages by its SEN2 age mix restricted to
+//!    [`SynthConfig::age_min`]..=[`SynthConfig::age_max`] and to ages some provision of the
+//!    group accepts. With the default total every count equals SEN2 exactly. The
+//!    `elsewhere` group (educated elsewhere, early years, placement not recorded) has no
+//!    school to travel to and is not generated; the calibration table shows it as excluded.
+//! 2. **Homes** are drawn uniformly from the candidate home points that lie in the area
+//!    (postcode centroids or points on residential roads).
+//! 3. **Placement.** Pupils of scarcer needs are placed first. Each takes an age from its
+//!    group's age pool (the first one, in a shuffled order, for which a suitable provision
+//!    still has room), then a provision among the suitable ones with room, with probability
+//!    proportional to `exp(-d / λ)`, `d` the great-circle distance from home and `λ` the
+//!    group's decay length ([`DecayLengths`]). Independent and non-maintained placements
+//!    only go to provisions outside the area, so the out-of-area independent share equals
+//!    SEN2's. A provision never takes more pupils than its capacity (unknown capacity:
+//!    no limit); in-area special schools and resource bases keep
+//!    [`SynthConfig::in_area_spare_fraction`] of their places free when they can, so that
+//!    bring-back has somewhere to go.
+//! 4. **Transport** follows a simple documented rule ([`transport_for`]).
+//! 5. Pupils are shuffled and given pseudonymous ids `P000001`, `P000002`, …
+//!
+//! The SEN2 targets come from `fixtures/sen2/targets.csv` (built by
+//! `tools/sen2_targets.py`), embedded in the binary as [`BUILTIN_TARGETS_CSV`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fmt::Write as _;
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
+
+/// The SEN2 2024/25 targets shipped with nearhome (`fixtures/sen2/targets.csv`).
+pub const BUILTIN_TARGETS_CSV: &str = include_str!("../../fixtures/sen2/targets.csv");
+
+/// Label used in error messages for [`BUILTIN_TARGETS_CSV`].
+pub const BUILTIN_TARGETS_LABEL: &str = "fixtures/sen2/targets.csv";
+
+/// Statutory walking distance for pupils under 8, metres (2 miles).
+pub const WALK_UNDER_8_M: f64 = 3_218.69;
+
+/// Statutory walking distance for pupils aged 8 and over, metres (3 miles).
+pub const WALK_8_AND_OVER_M: f64 = 4_828.03;
+
+/// Where a pupil with an EHC plan is placed, in the groups SEN2 reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlacementGroup {
+    /// Mainstream schools without resourced places (LA maintained, academy, free school,
+    /// independent mainstream); placed at `mainstream` provisions.
+    Mainstream,
+    /// Resourced provision and SEN units in mainstream schools; `resource_base` provisions.
+    Resourced,
+    /// LA-maintained, academy and free special schools; `special_school` provisions.
+    Special,
+    /// Independent and non-maintained special schools; `independent_special` or
+    /// `non_maintained_special` provisions outside the area only.
+    Independent,
+    /// Further education (general FE, specialist post-16, other providers); `post16`.
+    Post16,
+    /// Alternative provision and pupil referral units; `alternative_provision`.
+    Ap,
+    /// Educated elsewhere, non-maintained early years, placement not recorded: not
+    /// generated (no school placement to travel to).
+    Elsewhere,
+}
+
+impl PlacementGroup {
+    /// Every group, in the order they are generated and reported.
+    pub const ALL: [PlacementGroup; 7] = [
+        PlacementGroup::Mainstream,
+        PlacementGroup::Resourced,
+        PlacementGroup::Special,
+        PlacementGroup::Independent,
+        PlacementGroup::Post16,
+        PlacementGroup::Ap,
+        PlacementGroup::Elsewhere,
+    ];
+
+    /// The name used in `targets.csv` measures, e.g. `"special"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementGroup::Mainstream => "mainstream",
+            PlacementGroup::Resourced => "resourced",
+            PlacementGroup::Special => "special",
+            PlacementGroup::Independent => "independent",
+            PlacementGroup::Post16 => "post16",
+            PlacementGroup::Ap => "ap",
+            PlacementGroup::Elsewhere => "elsewhere",
+        }
+    }
+
+    /// Provision kinds that receive pupils of this group (empty for `Elsewhere`).
+    pub fn kinds(self) -> &'static [ProvisionKind] {
+        match self {
+            PlacementGroup::Mainstream => &[ProvisionKind::Mainstream],
+            PlacementGroup::Resourced => &[ProvisionKind::ResourceBase],
+            PlacementGroup::Special => &[ProvisionKind::SpecialSchool],
+            PlacementGroup::Independent => &[
+                ProvisionKind::IndependentSpecial,
+                ProvisionKind::NonMaintainedSpecial,
+            ],
+            PlacementGroup::Post16 => &[ProvisionKind::Post16],
+            PlacementGroup::Ap => &[ProvisionKind::AlternativeProvision],
+            PlacementGroup::Elsewhere => &[],
+        }
+    }
+
+    /// True when the group is generated (every group but `Elsewhere`).
+    pub fn is_generated(self) -> bool {
+        self != PlacementGroup::Elsewhere
+    }
+
+    /// The group whose provisions are of `kind`.
+    pub fn of_kind(kind: ProvisionKind) -> PlacementGroup {
+        match kind {
+            ProvisionKind::Mainstream => PlacementGroup::Mainstream,
+            ProvisionKind::ResourceBase => PlacementGroup::Resourced,
+            ProvisionKind::SpecialSchool => PlacementGroup::Special,
+            ProvisionKind::IndependentSpecial | ProvisionKind::NonMaintainedSpecial => {
+                PlacementGroup::Independent
+            }
+            ProvisionKind::Post16 => PlacementGroup::Post16,
+            ProvisionKind::AlternativeProvision => PlacementGroup::Ap,
+        }
+    }
+
+    fn parse(s: &str) -> Option<PlacementGroup> {
+        PlacementGroup::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+impl fmt::Display for PlacementGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why synthetic pupils could not be generated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SynthError {
+    /// A row of the targets file is malformed.
+    #[error("{source_label} line {line}, field `{field}`: {reason}")]
+    Targets {
+        /// The targets file label.
+        source_label: String,
+        /// 1-based physical line (the header is line 1).
+        line: usize,
+        /// Column name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The targets file has no rows for this authority.
+    #[error("{source_label}: no SEN2 targets for authority {authority} (have: {available})")]
+    UnknownAuthority {
+        /// The targets file label.
+        source_label: String,
+        /// The authority code asked for.
+        authority: String,
+        /// Authorities present, comma-separated.
+        available: String,
+    },
+    /// A measure the generator needs is missing for an authority.
+    #[error("{source_label}: authority {authority} lacks measure `{measure}`")]
+    MissingMeasure {
+        /// The targets file label.
+        source_label: String,
+        /// The authority code.
+        authority: String,
+        /// The missing measure.
+        measure: String,
+    },
+    /// No candidate home point lies inside the area.
+    #[error("none of the {candidates} candidate home points lies inside the area")]
+    NoHomes {
+        /// How many candidates were offered.
+        candidates: usize,
+    },
+    /// Pupils of a group and need must be generated but no provision could ever take them.
+    #[error(
+        "{count} {group} pupil(s) with need {need} to place, but no {kinds} provision{where_} lists {need} for ages {age_min}-{age_max}"
+    )]
+    NoSuitableProvision {
+        /// The placement group.
+        group: PlacementGroup,
+        /// The need.
+        need: Need,
+        /// Pupils to place.
+        count: u32,
+        /// The provision kinds the group uses.
+        kinds: String,
+        /// " outside the area" for the independent group, else empty.
+        where_: &'static str,
+        /// Youngest age generated.
+        age_min: u8,
+        /// Oldest age generated.
+        age_max: u8,
+    },
+    /// Every suitable provision is full.
+    #[error(
+        "no room left for a {group} pupil with need {need}: every suitable provision is at capacity (add places or raise capacities)"
+    )]
+    NoPlaceLeft {
+        /// The placement group.
+        group: PlacementGroup,
+        /// The need.
+        need: Need,
+    },
+    /// A setting of [`SynthConfig`] is unusable.
+    #[error("invalid synth setting: {0}")]
+    Config(String),
+}
+
+/// One authority's SEN2 counts used as calibration targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sen2Targets {
+    /// ONS code of the authority, e.g. `E06000017` (Rutland).
+    pub authority: String,
+    /// All EHC plans.
+    pub ehc_plans: u32,
+    /// Plans by primary need.
+    pub need: BTreeMap<Need, u32>,
+    /// Plans by placement group.
+    pub placement: BTreeMap<PlacementGroup, u32>,
+    /// Plans by placement group and primary need.
+    pub placement_need: BTreeMap<(PlacementGroup, Need), u32>,
+    /// Plans by placement group and age in whole years (SEN2 "under 3" is counted as 2).
+    pub placement_age: BTreeMap<(PlacementGroup, u8), u32>,
+}
+
+impl Sen2Targets {
+    /// Plans in `group` (0 when absent).
+    pub fn placement_count(&self, group: PlacementGroup) -> u32 {
+        self.placement.get(&group).copied().unwrap_or(0)
+    }
+
+    /// Plans in `group` with primary need `need` (0 when absent).
+    pub fn placement_need_count(&self, group: PlacementGroup, need: Need) -> u32 {
+        self.placement_need
+            .get(&(group, need))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Plans in `group` of age `age` (0 when absent).
+    pub fn placement_age_count(&self, group: PlacementGroup, age: u8) -> u32 {
+        self.placement_age.get(&(group, age)).copied().unwrap_or(0)
+    }
+
+    /// Plans in the groups that are generated (all but `elsewhere`).
+    pub fn generated_total(&self) -> u32 {
+        PlacementGroup::ALL
+            .into_iter()
+            .filter(|g| g.is_generated())
+            .map(|g| self.placement_count(g))
+            .sum()
+    }
+}
+
+/// Parses a targets CSV (`authority,measure,value`) into one [`Sen2Targets`] per authority.
+///
+/// Measures: `ehc_plans`, `need.<NEED>`, `placement.<group>`, `placement_need.<group>.<NEED>`,
+/// `placement_age.<group>.<age>`; any other measure (e.g. `raw.*`) is ignored. `source` labels
+/// the file in error messages. Checks that the group and need breakdowns add up.
+pub fn parse_targets(
+    text: &str,
+    source: &str,
+) -> Result<BTreeMap<String, Sen2Targets>, SynthError> {
+    let err = |line: usize, field: &'static str, reason: String| SynthError::Targets {
+        source_label: source.to_string(),
+        line,
+        field,
+        reason,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines().enumerate();
+    let Some((_, header)) = lines.next() else {
+        return Err(err(1, "header", "the file is empty".into()));
+    };
+    let header: Vec<String> = header.split(',').map(|h| h.trim().to_lowercase()).collect();
+    if header != ["authority", "measure", "value"] {
+        return Err(err(
+            1,
+            "header",
+            format!(
+                "expected `authority,measure,value`, found `{}`",
+                header.join(",")
+            ),
+        ));
+    }
+    let mut out: BTreeMap<String, Sen2Targets> = BTreeMap::new();
+    for (index, raw) in lines {
+        let line = index + 1;
+        let raw = raw.trim_end_matches('\r');
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let [authority, measure, value] = fields[..] else {
+            return Err(err(
+                line,
+                "value",
+                format!("expected 3 fields, found {}", fields.len()),
+            ));
+        };
+        if authority.is_empty() {
+            return Err(err(line, "authority", "blank".into()));
+        }
+        let value: u32 = value.parse().map_err(|_| {
+            err(
+                line,
+                "value",
+                format!("`{value}` is not a whole number of plans"),
+            )
+        })?;
+        let t = out
+            .entry(authority.to_string())
+            .or_insert_with(|| Sen2Targets {
+                authority: authority.to_string(),
+                ehc_plans: 0,
+                need: BTreeMap::new(),
+                placement: BTreeMap::new(),
+                placement_need: BTreeMap::new(),
+                placement_age: BTreeMap::new(),
+            });
+        let parts: Vec<&str> = measure.split('.').collect();
+        let group = |s: &str| {
+            PlacementGroup::parse(s)
+                .ok_or_else(|| err(line, "measure", format!("unknown placement group `{s}`")))
+        };
+        let need = |s: &str| {
+            s.parse::<Need>()
+                .map_err(|e| err(line, "measure", e.to_string()))
+        };
+        match parts[..] {
+            ["ehc_plans"] => t.ehc_plans = value,
+            ["need", n] => {
+                t.need.insert(need(n)?, value);
+            }
+            ["placement", g] => {
+                t.placement.insert(group(g)?, value);
+            }
+            ["placement_need", g, n] => {
+                t.placement_need.insert((group(g)?, need(n)?), value);
+            }
+            ["placement_age", g, a] => {
+                let age: u8 = a
+                    .parse()
+                    .map_err(|_| err(line, "measure", format!("`{a}` is not an age")))?;
+                t.placement_age.insert((group(g)?, age), value);
+            }
+            _ => {}
+        }
+    }
+    for t in out.values() {
+        check_sums(t, source)?;
+    }
+    Ok(out)
+}
+
+/// The breakdowns of one authority must add up to their totals.
+fn check_sums(t: &Sen2Targets, source: &str) -> Result<(), SynthError> {
+    let bad = |what: String| SynthError::Targets {
+        source_label: source.to_string(),
+        line: 0,
+        field: "value",
+        reason: format!("authority {}: {what}", t.authority),
+    };
+    let groups: u32 = t.placement.values().sum();
+    if groups != t.ehc_plans {
+        return Err(bad(format!(
+            "placement groups sum to {groups}, ehc_plans is {}",
+            t.ehc_plans
+        )));
+    }
+    for g in PlacementGroup::ALL {
+        let by_need: u32 = Need::ALL
+            .into_iter()
+            .map(|n| t.placement_need_count(g, n))
+            .sum();
+        if by_need != t.placement_count(g) {
+            return Err(bad(format!(
+                "placement_need.{g}.* sums to {by_need}, placement.{g} is {}",
+                t.placement_count(g)
+            )));
+        }
+    }
+    for n in Need::ALL {
+        let by_group: u32 = PlacementGroup::ALL
+            .into_iter()
+            .map(|g| t.placement_need_count(g, n))
+            .sum();
+        let total = t.need.get(&n).copied().unwrap_or(0);
+        if by_group != total {
+            return Err(bad(format!(
+                "placement_need.*.{n} sums to {by_group}, need.{n} is {total}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The targets of `authority` (an ONS code such as `E08000025`) from [`BUILTIN_TARGETS_CSV`].
+pub fn builtin_targets(authority: &str) -> Result<Sen2Targets, SynthError> {
+    targets_for(BUILTIN_TARGETS_CSV, BUILTIN_TARGETS_LABEL, authority)
+}
+
+/// The targets of `authority` from a targets CSV text labelled `source`.
+pub fn targets_for(text: &str, source: &str, authority: &str) -> Result<Sen2Targets, SynthError> {
+    let mut all = parse_targets(text, source)?;
+    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
+    let t = all
+        .remove(authority)
+        .ok_or_else(|| SynthError::UnknownAuthority {
+            source_label: source.to_string(),
+            authority: authority.to_string(),
+            available,
+        })?;
+    if t.ehc_plans == 0 {
+        return Err(SynthError::MissingMeasure {
+            source_label: source.to_string(),
+            authority: authority.to_string(),
+            measure: "ehc_plans".into(),
+        });
+    }
+    Ok(t)
+}
+
+/// Distance-decay lengths `λ` (metres) per placement group: a provision `d` metres from
+/// home is chosen with weight `exp(-d / λ)` among the suitable ones with room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecayLengths {
+    /// Mainstream schools (default 1,500 m: most children go to a school near home).
+    pub mainstream_m: f64,
+    /// Resource bases (default 4,000 m).
+    pub resourced_m: f64,
+    /// Maintained and academy special schools (default 5,000 m).
+    pub special_m: f64,
+    /// Independent and non-maintained special schools (default 25,000 m).
+    pub independent_m: f64,
+    /// Post-16 colleges (default 5,000 m).
+    pub post16_m: f64,
+    /// Alternative provision (default 4,000 m).
+    pub ap_m: f64,
+}
+
+impl Default for DecayLengths {
+    fn default() -> Self {
+        Self {
+            mainstream_m: 1_500.0,
+            resourced_m: 4_000.0,
+            special_m: 5_000.0,
+            independent_m: 25_000.0,
+            post16_m: 5_000.0,
+            ap_m: 4_000.0,
+        }
+    }
+}
+
+impl DecayLengths {
+    /// The decay length of `group` in metres (`Elsewhere` uses the mainstream length).
+    pub fn for_group(&self, group: PlacementGroup) -> f64 {
+        match group {
+            PlacementGroup::Mainstream | PlacementGroup::Elsewhere => self.mainstream_m,
+            PlacementGroup::Resourced => self.resourced_m,
+            PlacementGroup::Special => self.special_m,
+            PlacementGroup::Independent => self.independent_m,
+            PlacementGroup::Post16 => self.post16_m,
+            PlacementGroup::Ap => self.ap_m,
+        }
+    }
+}
+
+/// Settings of [`generate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthConfig {
+    /// Seed of the random generator; the same seed gives the same pupils.
+    pub seed: u64,
+    /// SEN2 counts to calibrate to.
+    pub targets: Sen2Targets,
+    /// Pupils to generate; `None` means the SEN2 total less the `elsewhere` group (then
+    /// every count equals SEN2 exactly). Other totals scale every count proportionally.
+    pub total_pupils: Option<u32>,
+    /// Youngest age generated (default 4, Reception).
+    pub age_min: u8,
+    /// Oldest age generated (default 18).
+    pub age_max: u8,
+    /// Distance-decay lengths per group.
+    pub decay: DecayLengths,
+    /// Share of the places of each in-area special school and resource base kept free when
+    /// possible (default 0.02, rounded up to whole places), so bring-back has room.
+    pub in_area_spare_fraction: f64,
+}
+
+impl SynthConfig {
+    /// Default settings for `targets` and `seed`.
+    pub fn new(targets: Sen2Targets, seed: u64) -> Self {
+        Self {
+            seed,
+            targets,
+            total_pupils: None,
+            age_min: 4,
+            age_max: 18,
+            decay: DecayLengths::default(),
+            in_area_spare_fraction: 0.02,
+        }
+    }
+}
+
+/// One generated pupil with the facts behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthPupil {
+    /// The pupil (`line` is 0; `transport` set by [`transport_for`]; no transport cost).
+    pub pupil: Pupil,
+    /// Index of the home in the `homes` slice given to [`generate`] (to write a postcode).
+    pub home_index: usize,
+    /// Placement group drawn for the pupil.
+    pub group: PlacementGroup,
+    /// Index of the placement in the `provisions` slice given to [`generate`].
+    pub provision_index: usize,
+    /// Great-circle distance from home to placement, metres.
+    pub distance_m: f64,
+    /// True when the placement lies outside the area.
+    pub out_of_area: bool,
+}
+
+/// One row of the calibration table: a SEN2 figure, what the generator aimed for and got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalibrationRow {
+    /// Measure name, as in `targets.csv` (plus `age_band.*` and `out_of_area.*`).
+    pub measure: String,
+    /// The SEN2 2024/25 figure, when SEN2 has one.
+    pub sen2: Option<u32>,
+    /// Part of the SEN2 figure not generated (the `elsewhere` group).
+    pub excluded: u32,
+    /// The count aimed for (`sen2 − excluded`, scaled when a total is set); `None` for
+    /// information rows with no target.
+    pub target: Option<u32>,
+    /// The count generated.
+    pub generated: u32,
+    /// True when [`generate`] guarantees `generated == target` (totals, needs, groups,
+    /// group × need, out-of-area independent). Age bands are aimed at but may deviate when
+    /// the provisions' age ranges and designations cannot take the SEN2 age mix (see
+    /// [`SynthOutput::re_aged`]).
+    pub exact: bool,
+    /// Plain-English note.
+    pub note: String,
+}
+
+impl CalibrationRow {
+    /// True when the target, if any, was met exactly (information rows count as met).
+    pub fn is_met(&self) -> bool {
+        self.target.is_none_or(|t| t == self.generated)
+    }
+}
+
+/// Everything [`generate`] produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthOutput {
+    /// The pupils, in id order (`P000001` first).
+    pub pupils: Vec<SynthPupil>,
+    /// Target vs generated per category.
+    pub calibration: Vec<CalibrationRow>,
+    /// Pupils placed at each provision, aligned with the `provisions` slice.
+    pub placed: Vec<u32>,
+    /// Pupils whose age had to be drawn outside their group's SEN2 age pool because no
+    /// suitable provision with room took any age left in it (0 in the shipped scenarios).
+    pub re_aged: u32,
+    /// Candidate homes inside the area that were eligible.
+    pub homes_in_area: usize,
+}
+
+impl SynthOutput {
+    /// True when every row marked [`CalibrationRow::exact`] is met.
+    pub fn is_calibrated(&self) -> bool {
+        self.calibration
+            .iter()
+            .filter(|r| r.exact)
+            .all(CalibrationRow::is_met)
+    }
+
+    /// The pupils as `pupils.csv` text, in id order: `id,age,need,lat,lon,placement_id,
+    /// transport,transport_cost_gbp` (homes to 6 decimal places), or with `home_labels`
+    /// (e.g. the postcode of each candidate home, indexed like the `homes` given to
+    /// [`generate`]) a `postcode` column instead of `lat,lon`. The cost column is blank.
+    pub fn pupils_csv(&self, home_labels: Option<&[String]>) -> Result<String, SynthError> {
+        let fail = |e: csv::Error| SynthError::Config(format!("writing pupils CSV: {e}"));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let place: &[&str] = if home_labels.is_some() {
+            &["postcode"]
+        } else {
+            &["lat", "lon"]
+        };
+        let mut header = vec!["id", "age", "need"];
+        header.extend_from_slice(place);
+        header.extend_from_slice(&["placement_id", "transport", "transport_cost_gbp"]);
+        w.write_record(&header).map_err(fail)?;
+        for sp in &self.pupils {
+            let p = &sp.pupil;
+            let mut rec = vec![p.id.clone(), p.age.to_string(), p.need.code().to_string()];
+            match home_labels {
+                Some(labels) => {
+                    let Some(label) = labels.get(sp.home_index) else {
+                        return Err(SynthError::Config(format!(
+                            "{} home labels given, but a pupil lives at home {}",
+                            labels.len(),
+                            sp.home_index
+                        )));
+                    };
+                    rec.push(label.clone());
+                }
+                None => {
+                    rec.push(format!("{:.6}", p.home.lat));
+                    rec.push(format!("{:.6}", p.home.lon));
+                }
+            }
+            rec.push(p.placement_id.clone());
+            rec.push(
+                p.transport
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+            );
+            rec.push(String::new());
+            w.write_record(&rec).map_err(fail)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| SynthError::Config(format!("writing pupils CSV: {e}")))?;
+        String::from_utf8(bytes)
+            .map_err(|e| SynthError::Config(format!("pupils CSV is not UTF-8: {e}")))
+    }
+
+    /// The calibration table as CSV (`measure,sen2,excluded,target,generated,exact,note`).
+    pub fn calibration_csv(&self) -> String {
+        let mut s = String::from("measure,sen2,excluded,target,generated,exact,note\n");
+        for r in &self.calibration {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},\"{}\"",
+                r.measure,
+                r.sen2.map(|v| v.to_string()).unwrap_or_default(),
+                r.excluded,
+                r.target.map(|v| v.to_string()).unwrap_or_default(),
+                r.generated,
+                r.exact,
+                r.note.replace('"', "\"\"")
+            );
+        }
+        s
+    }
+
+    /// The headline calibration rows (totals, needs, groups, age bands, out of area) as a
+    /// Markdown table; `placement_need.*` rows are summarised by a count of rows met.
+    pub fn calibration_markdown(&self) -> String {
+        let mut s = String::from(
+            "| measure | SEN2 2024/25 | not generated | target | generated | note |\n|---|---:|---:|---:|---:|---|\n",
+        );
+        let cell = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "–".into());
+        let mut joint = (0usize, 0usize);
+        for r in &self.calibration {
+            if r.measure.starts_with("placement_need.") {
+                joint.0 += 1;
+                joint.1 += usize::from(r.is_met());
+                continue;
+            }
+            let empty = r.sen2.unwrap_or(0) == 0 && r.target.unwrap_or(0) == 0 && r.generated == 0;
+            if empty && r.measure.starts_with("age_band.") {
+                continue;
+            }
+            let target = match (r.target, r.exact) {
+                (Some(t), false) => format!("≈{t}"),
+                (t, _) => cell(t),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.measure,
+                cell(r.sen2),
+                r.excluded,
+                target,
+                r.generated,
+                r.note
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| placement_need.* (group × need) | | | {} rows | {} met exactly | |",
+            joint.0, joint.1
+        );
+        s
+    }
+}
+
+/// The transport arrangement the generator records for a pupil (a simple, documented rule,
+/// not a council policy): mainstream and post-16 pupils within the statutory walking
+/// distance (2 miles under 8, 3 miles from 8) get `none`; beyond it, a public transport
+/// pass from age 11 (and always for post-16), a taxi under 11; resource bases and
+/// alternative provision: taxi; maintained special schools: minibus; independent and
+/// non-maintained special schools: taxi.
+pub fn transport_for(group: PlacementGroup, age: u8, distance_m: f64) -> Transport {
+    let walk_m = if age < 8 {
+        WALK_UNDER_8_M
+    } else {
+        WALK_8_AND_OVER_M
+    };
+    match group {
+        PlacementGroup::Mainstream | PlacementGroup::Elsewhere => {
+            if distance_m <= walk_m {
+                Transport::None
+            } else if age >= 11 {
+                Transport::Public
+            } else {
+                Transport::Taxi
+            }
+        }
+        PlacementGroup::Post16 => {
+            if distance_m <= walk_m {
+                Transport::None
+            } else {
+                Transport::Public
+            }
+        }
+        PlacementGroup::Resourced | PlacementGroup::Ap | PlacementGroup::Independent => {
+            Transport::Taxi
+        }
+        PlacementGroup::Special => Transport::Minibus,
+    }
+}
+
+/// Largest-remainder (Hamilton) apportionment of `total` over `weights`: the shares sum to
+/// `total`, each is the floor of its quota or one more, and ties go to the earlier index.
+/// All-zero weights share `total` equally (earlier indices first).
+pub fn apportion(total: u32, weights: &[u64]) -> Vec<u32> {
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    let sum: u64 = weights.iter().sum();
+    let weights: Vec<u64> = if sum == 0 {
+        vec![1; weights.len()]
+    } else {
+        weights.to_vec()
+    };
+    let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+    let total_w = u128::from(total);
+    let mut shares: Vec<u32> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(weights.len());
+    for (i, &w) in weights.iter().enumerate() {
+        let q = total_w * u128::from(w);
+        // q / sum <= total, which fits in u32
+        shares.push(u32::try_from(q / sum).unwrap_or(u32::MAX));
+        remainders.push((q % sum, i));
+    }
+    let given: u32 = shares.iter().sum();
+    let mut left = total.saturating_sub(given);
+    // largest remainder first; ties to the earlier index
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, i) in &remainders {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    shares
+}
+
+/// How much of a provision is still free for the generator.
+#[derive(Debug, Clone, Copy)]
+struct Room {
+    /// Places the generator may fill before touching the kept-free reserve (`None`: no limit).
+    soft: Option<u32>,
+    /// Places it may fill at most (`None`: no limit).
+    hard: Option<u32>,
+    placed: u32,
+}
+
+impl Room {
+    fn has_room(&self, use_reserve: bool) -> bool {
+        let cap = if use_reserve { self.hard } else { self.soft };
+        cap.is_none_or(|c| self.placed < c)
+    }
+}
+
+/// The placements made so far, for moving pupils to make room.
+struct Placed<'a> {
+    provisions: &'a [Provision],
+    prov_in_area: &'a [bool],
+    rooms: &'a mut [Room],
+    at: &'a mut [Vec<usize>],
+    pupils: &'a mut [SynthPupil],
+}
+
+impl Placed<'_> {
+    /// Frees a place (up to capacity) at an `eligible` provision suiting `need` and `age`
+    /// by moving already placed pupils, each to another eligible provision that suits
+    /// them, along the shortest chain ending at a provision with room (breadth-first
+    /// search for an augmenting path). False when no chain exists.
+    fn free_a_place(&mut self, need: Need, age: u8, eligible: &[usize]) -> bool {
+        let n = self.provisions.len();
+        // parent[y] = (x, pupil moved from x to y)
+        let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut seen = vec![false; n];
+        let mut queue = std::collections::VecDeque::new();
+        for &i in eligible {
+            if self.provisions[i].suits(need, age) {
+                seen[i] = true;
+                queue.push_back(i);
+            }
+        }
+        while let Some(x) = queue.pop_front() {
+            for k in 0..self.at[x].len() {
+                let q = self.at[x][k];
+                let (qn, qa) = (self.pupils[q].pupil.need, self.pupils[q].pupil.age);
+                for &y in eligible {
+                    if seen[y] || !self.provisions[y].suits(qn, qa) {
+                        continue;
+                    }
+                    if self.rooms[y].has_room(true) {
+                        self.move_pupil(q, x, y);
+                        let mut cur = x;
+                        while let Some((prev, moved)) = parent[cur] {
+                            self.move_pupil(moved, prev, cur);
+                            cur = prev;
+                        }
+                        return true;
+                    }
+                    seen[y] = true;
+                    parent[y] = Some((x, q));
+                    queue.push_back(y);
+                }
+            }
+        }
+        false
+    }
+
+    /// Lets the pupil being placed (need `need`) take the age of an already placed pupil `q`
+    /// of the group, `q` taking an age still in the pool instead (staying put when its
+    /// provision accepts the new age, else moving to one with room that suits it). Keeps
+    /// the group's age counts exact. Returns `(pooled age given to q, age taken)`.
+    fn swap_age(&mut self, need: Need, pooled: &[u8], eligible: &[usize]) -> Option<(u8, u8)> {
+        for &a_p in pooled {
+            for &x in eligible {
+                for k in 0..self.at[x].len() {
+                    let q = self.at[x][k];
+                    let (qn, a_q) = (self.pupils[q].pupil.need, self.pupils[q].pupil.age);
+                    if a_q == a_p
+                        || !eligible
+                            .iter()
+                            .any(|&i| self.provisions[i].suits(need, a_q))
+                    {
+                        continue;
+                    }
+                    let y = if self.provisions[x].suits(qn, a_p) {
+                        x
+                    } else {
+                        let Some(&y) = eligible.iter().find(|&&y| {
+                            self.provisions[y].suits(qn, a_p) && self.rooms[y].has_room(true)
+                        }) else {
+                            continue;
+                        };
+                        y
+                    };
+                    self.pupils[q].pupil.age = a_p;
+                    if y != x {
+                        self.move_pupil(q, x, y);
+                    }
+                    let fits = eligible.iter().any(|&i| {
+                        self.provisions[i].suits(need, a_q) && self.rooms[i].has_room(true)
+                    });
+                    if fits {
+                        let sp = &mut self.pupils[q];
+                        sp.pupil.transport = Some(transport_for(sp.group, a_p, sp.distance_m));
+                        return Some((a_p, a_q));
+                    }
+                    // undo (q goes back to the end of `at[x]`: the scan may skip one
+                    // candidate, never repeats forever, and stays deterministic)
+                    self.pupils[q].pupil.age = a_q;
+                    if y != x {
+                        self.move_pupil(q, y, x);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Moves pupil `q` from provision `from` to `to`, updating every derived field.
+    fn move_pupil(&mut self, q: usize, from: usize, to: usize) {
+        self.at[from].retain(|&p| p != q);
+        self.at[to].push(q);
+        self.rooms[from].placed -= 1;
+        self.rooms[to].placed += 1;
+        let sp = &mut self.pupils[q];
+        let prov = &self.provisions[to];
+        sp.provision_index = to;
+        sp.pupil.placement_id = prov.id.clone();
+        sp.distance_m = sp.pupil.home.haversine_m(prov.location);
+        sp.out_of_area = !self.prov_in_area[to];
+        sp.pupil.transport = Some(transport_for(sp.group, sp.pupil.age, sp.distance_m));
+    }
+}
+
+/// Per-group counts decided before placing anyone.
+struct GroupPlan {
+    group: PlacementGroup,
+    /// Eligible provision indices.
+    eligible: Vec<usize>,
+    /// Pupils per need (Need::ALL order).
+    by_need: Vec<u32>,
+    /// Pupils per age (age_min..=age_max).
+    by_age: Vec<u32>,
+}
+
+/// Generates synthetic pupils; see the module documentation for the method.
+///
+/// `provisions` are the scenario's provisions, `homes` the candidate home points (only
+/// those for which `in_area` is true are used), `in_area` the boundary test of the home
+/// authority. Errors when a group cannot be placed (no suitable provision, or every
+/// suitable one full) or no home lies in the area.
+pub fn generate(
+    cfg: &SynthConfig,
+    provisions: &[Provision],
+    homes: &[LatLon],
+    in_area: &dyn Fn(LatLon) -> bool,
+) -> Result<SynthOutput, SynthError> {
+    if cfg.age_min > cfg.age_max {
+        return Err(SynthError::Config(format!(
+            "age_min {} is above age_max {}",
+            cfg.age_min, cfg.age_max
+        )));
+    }
+    if !(0.0..1.0).contains(&cfg.in_area_spare_fraction) {
+        return Err(SynthError::Config(format!(
+            "in_area_spare_fraction {} is outside 0..1",
+            cfg.in_area_spare_fraction
+        )));
+    }
+    for g in PlacementGroup::ALL.into_iter().filter(|g| g.is_generated()) {
+        let l = cfg.decay.for_group(g);
+        if !(l.is_finite() && l > 0.0) {
+            return Err(SynthError::Config(format!(
+                "decay length for {g} must be a positive number of metres, not {l}"
+            )));
+        }
+    }
+    let t = &cfg.targets;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+
+    let home_idx: Vec<usize> = (0..homes.len()).filter(|&i| in_area(homes[i])).collect();
+    if home_idx.is_empty() {
+        return Err(SynthError::NoHomes {
+            candidates: homes.len(),
+        });
+    }
+    let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
+    let mut rooms: Vec<Room> = provisions
+        .iter()
+        .zip(&prov_in_area)
+        .map(|(p, &inside)| {
+            let keep = inside
+                && matches!(
+                    p.kind,
+                    ProvisionKind::SpecialSchool | ProvisionKind::ResourceBase
+                );
+            let soft = p.capacity.map(|c| {
+                if keep {
+                    // ceil(c * fraction) places kept free; small float error must not add one
+                    let reserve = (f64::from(c) * cfg.in_area_spare_fraction - 1e-9).ceil();
+                    c.saturating_sub(reserve.max(0.0) as u32)
+                } else {
+                    c
+                }
+            });
+            Room {
+                soft,
+                hard: p.capacity,
+                placed: 0,
+            }
+        })
+        .collect();
+
+    // 1. counts per group, need and age
+    let generated_groups: Vec<PlacementGroup> = PlacementGroup::ALL
+        .into_iter()
+        .filter(|g| g.is_generated())
+        .collect();
+    let default_total = t.generated_total();
+    let total = cfg.total_pupils.unwrap_or(default_total);
+    let group_counts = apportion(
+        total,
+        &generated_groups
+            .iter()
+            .map(|&g| u64::from(t.placement_count(g)))
+            .collect::<Vec<_>>(),
+    );
+    let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
+    let mut plans: Vec<GroupPlan> = Vec::new();
+    for (&group, &count) in generated_groups.iter().zip(&group_counts) {
+        let eligible: Vec<usize> = (0..provisions.len())
+            .filter(|&i| {
+                group.kinds().contains(&provisions[i].kind)
+                    && (group != PlacementGroup::Independent || !prov_in_area[i])
+            })
+            .collect();
+        let by_need = apportion(
+            count,
+            &Need::ALL.map(|n| u64::from(t.placement_need_count(group, n))),
+        );
+        let where_ = if group == PlacementGroup::Independent {
+            " outside the area"
+        } else {
+            ""
+        };
+        let kinds = group
+            .kinds()
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("/");
+        for (n, &c) in Need::ALL.iter().zip(&by_need) {
+            let any = eligible.iter().any(|&i| {
+                provisions[i].needs.contains(n)
+                    && ages.iter().any(|&a| provisions[i].accepts_age(a))
+            });
+            if c > 0 && !any {
+                return Err(SynthError::NoSuitableProvision {
+                    group,
+                    need: *n,
+                    count: c,
+                    kinds: kinds.clone(),
+                    where_,
+                    age_min: cfg.age_min,
+                    age_max: cfg.age_max,
+                });
+            }
+        }
+        // ages that some eligible provision accepts; SEN2 ages outside them are folded in
+        let feasible: Vec<bool> = ages
+            .iter()
+            .map(|&a| eligible.iter().any(|&i| provisions[i].accepts_age(a)))
+            .collect();
+        let weights: Vec<u64> = ages
+            .iter()
+            .zip(&feasible)
+            .map(|(&a, &ok)| {
+                if ok {
+                    u64::from(t.placement_age_count(group, a))
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let weights = if weights.iter().all(|&w| w == 0) {
+            // no SEN2 ages in range: spread evenly over the feasible ages
+            feasible.iter().map(|&ok| u64::from(ok)).collect()
+        } else {
+            weights
+        };
+        let by_age = apportion(count, &weights);
+        plans.push(GroupPlan {
+            group,
+            eligible,
+            by_need,
+            by_age,
+        });
+    }
+
+    // 2-3. homes, ages, placements
+    let mut pupils: Vec<SynthPupil> = Vec::with_capacity(total as usize);
+    // pupils placed at each provision (indices into `pupils`)
+    let mut at: Vec<Vec<usize>> = vec![Vec::new(); provisions.len()];
+    let mut re_aged = 0u32;
+    for plan in &plans {
+        let group = plan.group;
+        let decay_m = cfg.decay.for_group(group);
+        // scarcer needs first: places listing the need per pupil of that need, then fewer
+        // provisions listing it
+        let mut order: Vec<(f64, usize, usize)> = Need::ALL
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| plan.by_need[*k] > 0)
+            .map(|(k, n)| {
+                let mut places = 0.0f64;
+                let mut listing = 0usize;
+                for &i in &plan.eligible {
+                    if provisions[i].needs.contains(n) {
+                        listing += 1;
+                        places += provisions[i].capacity.map_or(f64::INFINITY, f64::from);
+                    }
+                }
+                (places / f64::from(plan.by_need[k]), listing, k)
+            })
+            .collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut pool: Vec<u8> = Vec::new();
+        for (a, &c) in ages.iter().zip(&plan.by_age) {
+            pool.extend(std::iter::repeat_n(*a, c as usize));
+        }
+        pool.shuffle(&mut rng);
+        for &(_, _, k) in &order {
+            let need = Need::ALL[k];
+            for _ in 0..plan.by_need[k] {
+                let home_index = home_idx[rng.random_range(0..home_idx.len())];
+                let home = homes[home_index];
+                let suits_with_room = |age: u8, use_reserve: bool, rooms: &[Room]| {
+                    plan.eligible
+                        .iter()
+                        .any(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
+                };
+                // first age in the pool that a suitable provision with room accepts
+                let mut chosen: Option<(usize, bool)> = None;
+                'levels: for use_reserve in [false, true] {
+                    let mut tried: Vec<u8> = Vec::new();
+                    for (pos, &age) in pool.iter().enumerate() {
+                        if tried.contains(&age) {
+                            continue;
+                        }
+                        if suits_with_room(age, use_reserve, &rooms) {
+                            chosen = Some((pos, use_reserve));
+                            break 'levels;
+                        }
+                        tried.push(age);
+                    }
+                }
+                if chosen.is_none() {
+                    // every suitable provision is full: move placed pupils along to make room
+                    let mut tried: Vec<u8> = Vec::new();
+                    for (pos, &age) in pool.iter().enumerate() {
+                        if tried.contains(&age) {
+                            continue;
+                        }
+                        tried.push(age);
+                        let mut world = Placed {
+                            provisions,
+                            prov_in_area: &prov_in_area,
+                            rooms: &mut rooms,
+                            at: &mut at,
+                            pupils: &mut pupils,
+                        };
+                        if world.free_a_place(need, age, &plan.eligible) {
+                            chosen = Some((pos, true));
+                            break;
+                        }
+                    }
+                }
+                if chosen.is_none() {
+                    // trade ages with a placed pupil of the group (keeps the age counts)
+                    let mut pooled: Vec<u8> = Vec::new();
+                    for &a in &pool {
+                        if !pooled.contains(&a) {
+                            pooled.push(a);
+                        }
+                    }
+                    let mut world = Placed {
+                        provisions,
+                        prov_in_area: &prov_in_area,
+                        rooms: &mut rooms,
+                        at: &mut at,
+                        pupils: &mut pupils,
+                    };
+                    if let Some((given, taken)) = world.swap_age(need, &pooled, &plan.eligible) {
+                        if let Some(pos) = pool.iter().position(|&a| a == given) {
+                            pool[pos] = taken;
+                            chosen = Some((pos, true));
+                        }
+                    }
+                }
+                let (age, use_reserve) = match chosen {
+                    Some((pos, r)) => (pool.swap_remove(pos), r),
+                    None => {
+                        // no pooled age fits: any age a suitable provision with room takes
+                        let mut fits: Vec<u8> = ages
+                            .iter()
+                            .copied()
+                            .filter(|&a| suits_with_room(a, true, &rooms))
+                            .collect();
+                        if fits.is_empty() {
+                            for &a in &ages {
+                                let mut world = Placed {
+                                    provisions,
+                                    prov_in_area: &prov_in_area,
+                                    rooms: &mut rooms,
+                                    at: &mut at,
+                                    pupils: &mut pupils,
+                                };
+                                if world.free_a_place(need, a, &plan.eligible) {
+                                    fits.push(a);
+                                    break;
+                                }
+                            }
+                        }
+                        if fits.is_empty() {
+                            return Err(SynthError::NoPlaceLeft { group, need });
+                        }
+                        re_aged += 1;
+                        (fits[rng.random_range(0..fits.len())], true)
+                    }
+                };
+                let candidates: Vec<(usize, f64)> = plan
+                    .eligible
+                    .iter()
+                    .copied()
+                    .filter(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
+                    .map(|i| (i, home.haversine_m(provisions[i].location)))
+                    .collect();
+                let d_min = candidates.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
+                let weights: Vec<f64> = candidates
+                    .iter()
+                    .map(|c| (-(c.1 - d_min) / decay_m).exp())
+                    .collect();
+                let sum: f64 = weights.iter().sum();
+                let mut x = rng.random::<f64>() * sum;
+                let mut pick = candidates.len() - 1;
+                for (j, w) in weights.iter().enumerate() {
+                    if x < *w {
+                        pick = j;
+                        break;
+                    }
+                    x -= w;
+                }
+                let (pi, distance_m) = candidates[pick];
+                rooms[pi].placed += 1;
+                at[pi].push(pupils.len());
+                pupils.push(SynthPupil {
+                    pupil: Pupil {
+                        id: String::new(),
+                        age,
+                        need,
+                        home,
+                        placement_id: provisions[pi].id.clone(),
+                        transport: Some(transport_for(group, age, distance_m)),
+                        transport_cost_gbp: None,
+                        line: 0,
+                    },
+                    home_index,
+                    group,
+                    provision_index: pi,
+                    distance_m,
+                    out_of_area: !prov_in_area[pi],
+                });
+            }
+        }
+    }
+
+    // 5. shuffle and number
+    pupils.shuffle(&mut rng);
+    let width = pupils.len().to_string().len().max(6);
+    for (k, p) in pupils.iter_mut().enumerate() {
+        p.pupil.id = format!("P{:0width$}", k + 1);
+    }
+    let placed = rooms.iter().map(|r| r.placed).collect();
+    let calibration = calibration_rows(cfg, &plans, &pupils, total);
+    Ok(SynthOutput {
+        pupils,
+        calibration,
+        placed,
+        re_aged,
+        homes_in_area: home_idx.len(),
+    })
+}
+
+/// Age bands reported in the calibration table: primary, secondary, post-16.
+const AGE_BANDS: [(&str, u8, u8); 3] = [("4-10", 4, 10), ("11-15", 11, 15), ("16-18", 16, 18)];
+
+fn calibration_rows(
+    cfg: &SynthConfig,
+    plans: &[GroupPlan],
+    pupils: &[SynthPupil],
+    total: u32,
+) -> Vec<CalibrationRow> {
+    let t = &cfg.targets;
+    let scaled = cfg.total_pupils.is_some_and(|n| n != t.generated_total());
+    let excluded_group = t.placement_count(PlacementGroup::Elsewhere);
+    let mut rows = Vec::new();
+    let count = |f: &dyn Fn(&SynthPupil) -> bool| -> u32 {
+        u32::try_from(pupils.iter().filter(|p| f(p)).count()).unwrap_or(u32::MAX)
+    };
+    let scale_note = if scaled {
+        format!(" (scaled to {total} pupils)")
+    } else {
+        String::new()
+    };
+    rows.push(CalibrationRow {
+        measure: "ehc_plans".into(),
+        sen2: Some(t.ehc_plans),
+        excluded: excluded_group,
+        target: Some(total),
+        generated: u32::try_from(pupils.len()).unwrap_or(u32::MAX),
+        exact: true,
+        note: format!(
+            "all EHC plans; {excluded_group} educated elsewhere / early years / not recorded are not generated{scale_note}"
+        ),
+    });
+    for (k, n) in Need::ALL.iter().enumerate() {
+        let target: u32 = plans.iter().map(|p| p.by_need[k]).sum();
+        rows.push(CalibrationRow {
+            measure: format!("need.{n}"),
+            sen2: Some(t.need.get(n).copied().unwrap_or(0)),
+            excluded: t.placement_need_count(PlacementGroup::Elsewhere, *n),
+            target: Some(target),
+            generated: count(&|p| p.pupil.need == *n),
+            exact: true,
+            note: String::new(),
+        });
+    }
+    for g in PlacementGroup::ALL {
+        let plan = plans.iter().find(|p| p.group == g);
+        let note = match g {
+            PlacementGroup::Mainstream => "mainstream without resourced places",
+            PlacementGroup::Resourced => "resourced provision and SEN units",
+            PlacementGroup::Special => "LA-maintained, academy and free special schools",
+            PlacementGroup::Independent => "independent and non-maintained special schools",
+            PlacementGroup::Post16 => "further education",
+            PlacementGroup::Ap => "alternative provision / PRU",
+            PlacementGroup::Elsewhere => "not generated: no school placement to travel to",
+        };
+        rows.push(CalibrationRow {
+            measure: format!("placement.{g}"),
+            sen2: Some(t.placement_count(g)),
+            excluded: if g.is_generated() {
+                0
+            } else {
+                t.placement_count(g)
+            },
+            target: Some(plan.map_or(0, |p| p.by_need.iter().sum())),
+            generated: count(&|p| p.group == g),
+            exact: true,
+            note: note.into(),
+        });
+    }
+    for plan in plans {
+        for (k, n) in Need::ALL.iter().enumerate() {
+            rows.push(CalibrationRow {
+                measure: format!("placement_need.{}.{n}", plan.group),
+                sen2: Some(t.placement_need_count(plan.group, *n)),
+                excluded: 0,
+                target: Some(plan.by_need[k]),
+                generated: count(&|p| p.group == plan.group && p.pupil.need == *n),
+                exact: true,
+                note: String::new(),
+            });
+        }
+    }
+    for plan in plans {
+        for (band, lo, hi) in AGE_BANDS {
+            let target: u32 = (cfg.age_min..=cfg.age_max)
+                .zip(&plan.by_age)
+                .filter(|(a, _)| (lo..=hi).contains(a))
+                .map(|(_, &c)| c)
+                .sum();
+            let sen2: u32 = (lo..=hi)
+                .map(|a| t.placement_age_count(plan.group, a))
+                .sum();
+            rows.push(CalibrationRow {
+                measure: format!("age_band.{}.{band}", plan.group),
+                sen2: Some(sen2),
+                excluded: 0,
+                target: Some(target),
+                generated: count(&|p| p.group == plan.group && (lo..=hi).contains(&p.pupil.age)),
+                exact: false,
+                note: "ages outside 4-18 or every provision's range folded in".into(),
+            });
+        }
+    }
+    let independent_target = plans
+        .iter()
+        .find(|p| p.group == PlacementGroup::Independent)
+        .map_or(0, |p| p.by_need.iter().sum());
+    rows.push(CalibrationRow {
+        measure: "out_of_area.independent".into(),
+        sen2: Some(t.placement_count(PlacementGroup::Independent)),
+        excluded: 0,
+        target: Some(independent_target),
+        generated: count(&|p| p.group == PlacementGroup::Independent && p.out_of_area),
+        exact: true,
+        note: "independent + non-maintained special placements outside the area (SEN2 share)"
+            .into(),
+    });
+    for g in PlacementGroup::ALL
+        .into_iter()
+        .filter(|g| g.is_generated() && *g != PlacementGroup::Independent)
+    {
+        rows.push(CalibrationRow {
+            measure: format!("out_of_area.{g}"),
+            sen2: None,
+            excluded: 0,
+            target: None,
+            generated: count(&|p| p.group == g && p.out_of_area),
+            exact: false,
+            note: "information: placements of this group at provisions outside the area".into(),
+        });
+    }
+    rows.push(CalibrationRow {
+        measure: "out_of_area.all".into(),
+        sen2: None,
+        excluded: 0,
+        target: None,
+        generated: count(&|p| p.out_of_area),
+        exact: false,
+        note: "information: all placements outside the area".into(),
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny authority: needs ASD and SEMH only, 42 generated pupils + 2 elsewhere.
+    fn targets_csv() -> String {
+        // (group, plans by need [ASD, SEMH], plans by (age, count))
+        type Row = (&'static str, [u32; 2], [(u8, u32); 3]);
+        let rows: [Row; 7] = [
+            ("mainstream", [12, 8], [(5, 10), (12, 8), (3, 2)]),
+            ("resourced", [4, 2], [(6, 3), (12, 3), (20, 0)]),
+            ("special", [5, 3], [(7, 4), (13, 4), (2, 0)]),
+            ("independent", [3, 1], [(14, 4), (9, 0), (19, 0)]),
+            ("post16", [2, 1], [(17, 2), (19, 1), (16, 0)]),
+            ("ap", [0, 1], [(14, 1), (13, 0), (12, 0)]),
+            ("elsewhere", [1, 1], [(10, 2), (11, 0), (12, 0)]),
+        ];
+        let mut s = String::from("authority,measure,value\n");
+        let mut need = [0u32; 2];
+        let mut total = 0;
+        for (g, by_need, by_age) in rows {
+            let n: u32 = by_need.iter().sum();
+            total += n;
+            let _ = writeln!(s, "T,placement.{g},{n}");
+            for (k, code) in ["ASD", "SEMH"].iter().enumerate() {
+                need[k] += by_need[k];
+                let _ = writeln!(s, "T,placement_need.{g}.{code},{}", by_need[k]);
+            }
+            for (age, c) in by_age {
+                let _ = writeln!(s, "T,placement_age.{g}.{age},{c}");
+            }
+        }
+        let _ = writeln!(s, "T,ehc_plans,{total}");
+        let _ = writeln!(s, "T,need.ASD,{}\nT,need.SEMH,{}", need[0], need[1]);
+        s.push_str("T,raw.special_independent,3\n");
+        s
+    }
+
+    fn targets() -> Sen2Targets {
+        targets_for(&targets_csv(), "test.csv", "T").unwrap()
+    }
+
+    fn prov(
+        id: &str,
+        kind: ProvisionKind,
+        needs: &[Need],
+        ages: (u8, u8),
+        capacity: Option<u32>,
+        at: (f64, f64),
+    ) -> Provision {
+        Provision {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            needs: needs.to_vec(),
+            age_min: ages.0,
+            age_max: ages.1,
+            capacity,
+            on_roll: 0,
+            annual_cost_gbp: None,
+            location: LatLon {
+                lat: at.0,
+                lon: at.1,
+            },
+            line: 0,
+        }
+    }
+
+    /// The area is lat < 1.0; provisions at lat >= 1.0 are outside.
+    fn inside(p: LatLon) -> bool {
+        p.lat < 1.0
+    }
+
+    fn world() -> (Vec<Provision>, Vec<LatLon>) {
+        use Need::{Asd, Semh};
+        use ProvisionKind::*;
+        let both = [Asd, Semh];
+        let provisions = vec![
+            prov("M1", Mainstream, &both, (4, 10), None, (0.10, 0.10)),
+            prov("M2", Mainstream, &both, (4, 10), None, (0.50, 0.50)),
+            prov("M3", Mainstream, &both, (11, 15), None, (0.30, 0.30)),
+            prov("RB1", ResourceBase, &[Asd], (4, 10), Some(4), (0.20, 0.20)),
+            prov("RB2", ResourceBase, &both, (11, 15), Some(5), (0.40, 0.40)),
+            prov("S1", SpecialSchool, &both, (4, 18), Some(6), (0.25, 0.35)),
+            prov("S2", SpecialSchool, &[Asd], (11, 18), Some(4), (0.60, 0.10)),
+            prov(
+                "I1",
+                IndependentSpecial,
+                &both,
+                (7, 18),
+                Some(10),
+                (1.30, 0.20),
+            ),
+            // an in-area independent school never receives generated pupils
+            prov(
+                "I2",
+                IndependentSpecial,
+                &both,
+                (4, 18),
+                Some(10),
+                (0.45, 0.45),
+            ),
+            prov("C1", Post16, &both, (16, 25), None, (0.35, 0.15)),
+            prov(
+                "A1",
+                AlternativeProvision,
+                &[Semh],
+                (11, 15),
+                Some(3),
+                (0.15, 0.45),
+            ),
+        ];
+        let mut homes = Vec::new();
+        for i in 0..20 {
+            for j in 0..20 {
+                homes.push(LatLon {
+                    lat: 0.05 * f64::from(i),
+                    lon: 0.03 * f64::from(j),
+                });
+            }
+        }
+        (provisions, homes)
+    }
+
+    fn run(seed: u64) -> SynthOutput {
+        let (p, h) = world();
+        generate(&SynthConfig::new(targets(), seed), &p, &h, &inside).unwrap()
+    }
+
+    #[test]
+    fn builtin_targets_hold_the_published_sen2_totals() {
+        let r = builtin_targets("E06000017").unwrap();
+        assert_eq!(r.ehc_plans, 376);
+        assert_eq!(r.need[&Need::Asd], 136);
+        assert_eq!(r.placement_count(PlacementGroup::Independent), 33);
+        let b = builtin_targets("E08000025").unwrap();
+        assert_eq!(b.ehc_plans, 12_094);
+        assert_eq!(b.need[&Need::Asd], 4_702);
+        assert_eq!(b.placement_count(PlacementGroup::Special), 2_690 + 2_140);
+        assert_eq!(b.placement_count(PlacementGroup::Independent), 229 + 3);
+        assert_eq!(b.placement_count(PlacementGroup::Resourced), 722);
+        assert_eq!(
+            b.placement_count(PlacementGroup::Special)
+                + b.placement_count(PlacementGroup::Independent),
+            5_062
+        );
+        let err = builtin_targets("E09999999").unwrap_err();
+        assert!(err.to_string().contains("E06000017, E08000025"), "{err}");
+    }
+
+    #[test]
+    fn targets_errors_name_line_and_field() {
+        let bad_value = "authority,measure,value\nT,ehc_plans,12\nT,need.ASD,1.5\n";
+        assert_eq!(
+            parse_targets(bad_value, "t.csv").unwrap_err().to_string(),
+            "t.csv line 3, field `value`: `1.5` is not a whole number of plans"
+        );
+        let bad_need = "authority,measure,value\nT,need.XYZ,1\n";
+        let e = parse_targets(bad_need, "t.csv").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv line 2, field `measure`: unknown need code \"XYZ\""),
+            "{e}"
+        );
+        let bad_group = "authority,measure,value\nT,placement.school,1\n";
+        let e = parse_targets(bad_group, "t.csv").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv line 2, field `measure`: unknown placement group `school`"
+        );
+        let e = parse_targets("a,b\n", "t.csv").unwrap_err().to_string();
+        assert!(e.contains("line 1, field `header`"), "{e}");
+        let e = parse_targets("authority,measure,value\nT,ehc_plans\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        // breakdowns that do not add up are refused
+        let uneven = targets_csv().replace("T,ehc_plans,44", "T,ehc_plans,45");
+        let e = parse_targets(&uneven, "t.csv").unwrap_err().to_string();
+        assert!(
+            e.contains("placement groups sum to 44, ehc_plans is 45"),
+            "{e}"
+        );
+        // a BOM and CRLF endings are accepted
+        let crlf = format!("\u{feff}{}", targets_csv().replace('\n', "\r\n"));
+        assert_eq!(parse_targets(&crlf, "t.csv").unwrap()["T"], targets());
+    }
+
+    #[test]
+    fn apportion_is_exact_and_largest_remainder() {
+        assert_eq!(apportion(10, &[1, 1, 1]), vec![4, 3, 3]);
+        assert_eq!(apportion(7, &[5, 3, 2]), vec![4, 2, 1]);
+        assert_eq!(apportion(100, &[50, 30, 20]), vec![50, 30, 20]);
+        assert_eq!(apportion(3, &[0, 0]), vec![2, 1]);
+        assert_eq!(apportion(0, &[4, 9]), vec![0, 0]);
+        assert!(apportion(5, &[]).is_empty());
+        // Birmingham's need mix apportioned to its own total reproduces it
+        let b = builtin_targets("E08000025").unwrap();
+        let w: Vec<u64> = Need::ALL.iter().map(|n| u64::from(b.need[n])).collect();
+        let got = apportion(b.ehc_plans, &w);
+        assert_eq!(got.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), w);
+        // scaled: sums hold and every share is within one of its quota
+        let got = apportion(1000, &w);
+        assert_eq!(got.iter().sum::<u32>(), 1000);
+        for (g, wi) in got.iter().zip(&w) {
+            let quota = 1000.0 * *wi as f64 / f64::from(b.ehc_plans);
+            assert!((f64::from(*g) - quota).abs() < 1.0);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_pupils_and_other_seed_differs() {
+        let a = run(7);
+        let b = run(7);
+        assert_eq!(a, b);
+        let c = run(8);
+        assert_ne!(
+            a.pupils.iter().map(|p| &p.pupil).collect::<Vec<_>>(),
+            c.pupils.iter().map(|p| &p.pupil).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn calibration_counts_equal_targets() {
+        for seed in 0..20 {
+            let out = run(seed);
+            assert!(
+                out.is_calibrated(),
+                "seed {seed}:\n{}",
+                out.calibration_csv()
+            );
+            assert_eq!(out.pupils.len(), 42);
+            assert_eq!(out.re_aged, 0);
+            let row = |m: &str| {
+                out.calibration
+                    .iter()
+                    .find(|r| r.measure == m)
+                    .unwrap()
+                    .clone()
+            };
+            assert_eq!(row("ehc_plans").sen2, Some(44));
+            assert_eq!(row("ehc_plans").excluded, 2);
+            assert_eq!(row("need.ASD").target, Some(26));
+            assert_eq!(row("need.ASD").generated, 26);
+            assert_eq!(row("need.SEMH").generated, 16);
+            assert_eq!(row("placement.special").generated, 8);
+            assert_eq!(row("placement.elsewhere").generated, 0);
+            assert_eq!(row("placement_need.resourced.SEMH").generated, 2);
+            assert_eq!(row("out_of_area.independent").generated, 4);
+            // mainstream ages: SEN2 5 at age 10 and 8 at 12 within 4-18; age 3 (2 plans)
+            // folded in: 20 pupils over weights 10 and 8
+            assert_eq!(row("age_band.mainstream.4-10").target, Some(11));
+            assert_eq!(row("age_band.mainstream.11-15").target, Some(9));
+            let csv = out.calibration_csv();
+            assert!(csv.starts_with("measure,sen2,excluded,target,generated,exact,note\n"));
+            // with room to spare every age band is met too
+            assert!(out.calibration.iter().all(CalibrationRow::is_met));
+            assert!(out
+                .calibration_markdown()
+                .contains("| placement.special | 8 | 0 | 8 | 8 |"));
+        }
+    }
+
+    #[test]
+    fn no_provision_overfilled_and_spare_places_kept() {
+        let (provisions, _) = world();
+        for seed in 0..20 {
+            let out = run(seed);
+            for (p, &n) in provisions.iter().zip(&out.placed) {
+                if let Some(c) = p.capacity {
+                    assert!(n <= c, "seed {seed}: {} has {n} > {c}", p.id);
+                }
+            }
+            let counted: u32 = out.placed.iter().sum();
+            assert_eq!(counted as usize, out.pupils.len());
+            // in-area special schools and bases keep a place free when demand allows:
+            // 6 resourced pupils into 4 + 5 places, 8 special into 6 + 4
+            let free = |id: &str| {
+                let i = provisions.iter().position(|p| p.id == id).unwrap();
+                provisions[i].capacity.unwrap() - out.placed[i]
+            };
+            assert!(free("RB1") + free("RB2") >= 2, "seed {seed}");
+            assert!(free("S1") + free("S2") >= 2, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn every_placement_suits_need_age_and_group() {
+        let (provisions, homes) = world();
+        for seed in 0..20 {
+            let out = run(seed);
+            let mut ids = std::collections::BTreeSet::new();
+            for sp in &out.pupils {
+                let p = &sp.pupil;
+                let prov = &provisions[sp.provision_index];
+                assert_eq!(prov.id, p.placement_id);
+                assert!(
+                    prov.suits(p.need, p.age),
+                    "{} {} {}",
+                    prov.id,
+                    p.need,
+                    p.age
+                );
+                assert!((4..=18).contains(&p.age));
+                assert!(sp.group.kinds().contains(&prov.kind));
+                assert_eq!(sp.out_of_area, !inside(prov.location));
+                if sp.group == PlacementGroup::Independent {
+                    assert!(sp.out_of_area, "independent pupil placed in area");
+                }
+                assert_eq!(homes[sp.home_index], p.home);
+                assert!(inside(p.home));
+                assert!((sp.distance_m - p.home.haversine_m(prov.location)).abs() < 1e-6);
+                assert_eq!(
+                    p.transport,
+                    Some(transport_for(sp.group, p.age, sp.distance_m))
+                );
+                assert_eq!(p.id.len(), 7);
+                assert!(p.id.starts_with('P'));
+                assert!(ids.insert(p.id.clone()), "duplicate id {}", p.id);
+            }
+            assert_eq!(out.pupils[0].pupil.id, "P000001");
+            // the in-area independent school is never used
+            assert_eq!(out.placed[8], 0);
+        }
+    }
+
+    #[test]
+    fn nearer_provisions_are_chosen_more_often() {
+        // one primary need, two mainstream schools; homes all next to the first school
+        let t = "authority,measure,value\nT,ehc_plans,200\nT,need.ASD,200\n\
+                 T,placement.mainstream,200\nT,placement_need.mainstream.ASD,200\n\
+                 T,placement_age.mainstream.6,200\n";
+        let targets = targets_for(t, "t", "T").unwrap();
+        let provisions = vec![
+            prov(
+                "NEAR",
+                ProvisionKind::Mainstream,
+                &[Need::Asd],
+                (4, 10),
+                None,
+                (0.0, 0.0),
+            ),
+            prov(
+                "FAR",
+                ProvisionKind::Mainstream,
+                &[Need::Asd],
+                (4, 10),
+                None,
+                (0.0, 0.03),
+            ),
+        ];
+        let homes = vec![LatLon {
+            lat: 0.001,
+            lon: 0.0,
+        }];
+        let out = generate(&SynthConfig::new(targets, 1), &provisions, &homes, &|_| {
+            true
+        })
+        .unwrap();
+        // 3.3 km apart, decay 1.5 km: P(far) = 1 / (1 + e^2.2) ~ 0.10
+        assert!(out.placed[0] > 150, "{:?}", out.placed);
+        assert!(out.placed[1] > 0, "{:?}", out.placed);
+    }
+
+    #[test]
+    fn scaled_totals_keep_the_mix() {
+        let (p, h) = world();
+        let mut cfg = SynthConfig::new(targets(), 3);
+        cfg.total_pupils = Some(21);
+        let out = generate(&cfg, &p, &h, &inside).unwrap();
+        assert_eq!(out.pupils.len(), 21);
+        assert!(out.is_calibrated(), "{}", out.calibration_csv());
+        let special = out
+            .pupils
+            .iter()
+            .filter(|p| p.group == PlacementGroup::Special)
+            .count();
+        assert_eq!(special, 4);
+    }
+
+    #[test]
+    fn clear_errors_when_placement_is_impossible() {
+        let (mut p, h) = world();
+        let cfg = SynthConfig::new(targets(), 1);
+        let e = generate(&cfg, &p, &h, &|_| false).unwrap_err();
+        assert_eq!(e, SynthError::NoHomes { candidates: 400 });
+        // the only out-of-area independent school moves inside: nowhere to go
+        p[7].location = LatLon { lat: 0.5, lon: 0.5 };
+        let e = generate(&cfg, &p, &h, &inside).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "3 independent pupil(s) with need ASD to place, but no independent_special/non_maintained_special provision outside the area lists ASD for ages 4-18"
+        );
+        // too few special places
+        let (mut p, h) = world();
+        p[5].capacity = Some(1);
+        p[6].capacity = Some(1);
+        let e = generate(&cfg, &p, &h, &inside).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SynthError::NoPlaceLeft {
+                    group: PlacementGroup::Special,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let mut bad = cfg.clone();
+        bad.decay.special_m = 0.0;
+        assert!(matches!(
+            generate(&bad, &p, &h, &inside),
+            Err(SynthError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn pupils_csv_with_coordinates_or_postcodes() {
+        let out = run(5);
+        let text = out.pupils_csv(None).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("id,age,need,lat,lon,placement_id,transport,transport_cost_gbp")
+        );
+        let first = &out.pupils[0];
+        let expected = format!(
+            "P000001,{},{},{:.6},{:.6},{},{},",
+            first.pupil.age,
+            first.pupil.need,
+            first.pupil.home.lat,
+            first.pupil.home.lon,
+            first.pupil.placement_id,
+            first.pupil.transport.unwrap()
+        );
+        assert_eq!(lines.next(), Some(expected.as_str()));
+        assert_eq!(text.lines().count(), 43);
+        let labels: Vec<String> = (0..400).map(|i| format!("B{i} 1AA")).collect();
+        let text = out.pupils_csv(Some(&labels)).unwrap();
+        assert!(
+            text.starts_with("id,age,need,postcode,placement_id,transport,transport_cost_gbp\n")
+        );
+        assert!(text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(&format!(",B{} 1AA,", first.home_index)));
+        assert!(matches!(
+            out.pupils_csv(Some(&labels[..1])),
+            Err(SynthError::Config(_))
+        ));
+    }
+
+    /// Regenerates a shipped scenario's pupils with seed 2025 as `nearhome synth` does.
+    fn regenerate(name: &str) -> (SynthOutput, String) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("fixtures/scenarios").join(name);
+        let (scenario, report) =
+            crate::load::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
+        assert!(!report.has_errors(), "{report}");
+        let la = scenario.config.la_code.clone().unwrap();
+        let (homes, labels): (Vec<LatLon>, Option<Vec<String>>) = match &scenario.postcodes {
+            Some(table) => {
+                let (codes, points) = table.entries().iter().cloned().unzip();
+                (points, Some(codes))
+            }
+            None => {
+                let osm = scenario.osm_path();
+                let bytes = std::fs::read(&osm).unwrap();
+                let net = crate::load::network::network_from_pbf(&bytes, "osm").unwrap();
+                (net.graph.residential_points(), None)
+            }
+        };
+        let cfg = SynthConfig::new(builtin_targets(&la).unwrap(), 2025);
+        let b = &scenario.boundary;
+        let out = generate(&cfg, &scenario.provisions, &homes, &|p| b.contains(p)).unwrap();
+        // the shipped on_roll is the generated count (plus The Shires' other pupils)
+        for (p, &n) in scenario.provisions.iter().zip(&out.placed) {
+            let others = u32::from(p.id == "the-shires") * 17;
+            assert_eq!(p.on_roll, n + others, "{name}: on_roll of {}", p.id);
+            assert!(
+                p.capacity.is_none_or(|c| n <= c),
+                "{name}: {} overfilled",
+                p.id
+            );
+        }
+        let text = out.pupils_csv(labels.as_deref()).unwrap();
+        (out, text)
+    }
+
+    #[test]
+    fn shipped_rutland_pupils_are_reproduced_and_calibrated() {
+        let (out, text) = regenerate("rutland");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped =
+            std::fs::read_to_string(root.join("fixtures/scenarios/rutland/pupils.csv")).unwrap();
+        assert!(
+            text == shipped,
+            "fixtures/scenarios/rutland/pupils.csv is stale"
+        );
+        assert!(out.is_calibrated());
+        assert!(out.calibration.iter().all(CalibrationRow::is_met));
+        assert_eq!(out.pupils.len(), 376 - 39);
+        let calib =
+            std::fs::read_to_string(root.join("fixtures/scenarios/rutland/calibration.csv"))
+                .unwrap();
+        assert_eq!(calib, out.calibration_csv());
+    }
+
+    #[test]
+    fn shipped_birmingham_pupils_are_reproduced_and_calibrated() {
+        let (out, text) = regenerate("birmingham");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped =
+            std::fs::read_to_string(root.join("fixtures/scenarios/birmingham/pupils.csv")).unwrap();
+        assert!(
+            text == shipped,
+            "fixtures/scenarios/birmingham/pupils.csv is stale"
+        );
+        assert!(out.is_calibrated());
+        assert!(out.calibration.iter().all(CalibrationRow::is_met));
+        assert_eq!(out.pupils.len(), 12_094 - 1_274);
+        let out_of_area = out
+            .calibration
+            .iter()
+            .find(|r| r.measure == "out_of_area.independent");
+        assert_eq!(out_of_area.map(|r| r.generated), Some(229 + 3));
+        let calib =
+            std::fs::read_to_string(root.join("fixtures/scenarios/birmingham/calibration.csv"))
+                .unwrap();
+        assert_eq!(calib, out.calibration_csv());
+    }
+
+    #[test]
+    fn transport_rule() {
+        use PlacementGroup as G;
+        assert_eq!(transport_for(G::Mainstream, 6, 3_000.0), Transport::None);
+        assert_eq!(transport_for(G::Mainstream, 6, 3_300.0), Transport::Taxi);
+        assert_eq!(transport_for(G::Mainstream, 9, 4_000.0), Transport::None);
+        assert_eq!(transport_for(G::Mainstream, 12, 5_000.0), Transport::Public);
+        assert_eq!(transport_for(G::Post16, 17, 9_000.0), Transport::Public);
+        assert_eq!(transport_for(G::Special, 12, 100.0), Transport::Minibus);
+        assert_eq!(transport_for(G::Independent, 12, 100.0), Transport::Taxi);
+        assert_eq!(transport_for(G::Resourced, 12, 100.0), Transport::Taxi);
+    }
+}

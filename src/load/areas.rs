@@ -1,0 +1,625 @@
+//! Boundary and area-layer adapter: GeoJSON polygons -> [`Boundary`] and [`AreaLayer`].
+//!
+//! The boundary file holds the home authority: every Polygon/MultiPolygon feature in it is
+//! part of the authority (their union). An area layer holds named areas (wards, districts,
+//! SEND areas), each feature giving an id and a name through configurable property names.
+//!
+//! Point-in-polygon uses geo's `Intersects`, so **a point exactly on an edge or vertex counts
+//! as inside** (also on the edge of a hole). Where areas of one layer overlap or share an
+//! edge, [`AreaLayer::area_of`] returns the area that comes first in the file. Lookups first
+//! filter by bounding box (an rstar index of area boxes), then test the polygons.
+//! Coordinates are WGS84 lon/lat as GeoJSON requires (RFC 7946).
+
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Polygon, Rect};
+use geojson::{GeoJson, GeometryValue, JsonObject};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
+use serde_json::Value;
+
+use crate::load::table::{Issue, IssueKind, Loaded, Severity};
+use crate::model::{Bbox, LatLon};
+
+/// A boundary or area file that cannot be used at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AreaError {
+    /// The bytes are not GeoJSON.
+    #[error("{file}: not valid GeoJSON: {message}")]
+    Json {
+        /// File label.
+        file: String,
+        /// The parser's reason.
+        message: String,
+    },
+    /// No feature has a usable polygon.
+    #[error("{file}: no usable Polygon or MultiPolygon feature")]
+    NoPolygons {
+        /// File label.
+        file: String,
+    },
+}
+
+/// One feature as read: its index (1-based), geometry, properties and top-level id.
+struct RawFeature {
+    number: usize,
+    geometry: Option<geojson::Geometry>,
+    properties: JsonObject,
+    id: Option<geojson::feature::Id>,
+}
+
+/// Parses GeoJSON bytes (UTF-8, optional BOM) into features.
+fn read_features(bytes: &[u8], file: &str) -> Result<Vec<RawFeature>, AreaError> {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let gj = GeoJson::from_reader(bytes).map_err(|e| AreaError::Json {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let raw = |number: usize, f: geojson::Feature| RawFeature {
+        number,
+        geometry: f.geometry,
+        properties: f.properties.unwrap_or_default(),
+        id: f.id,
+    };
+    Ok(match gj {
+        GeoJson::Geometry(g) => vec![RawFeature {
+            number: 1,
+            geometry: Some(g),
+            properties: JsonObject::new(),
+            id: None,
+        }],
+        GeoJson::Feature(f) => vec![raw(1, f)],
+        GeoJson::FeatureCollection(fc) => fc
+            .features
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| raw(i + 1, f))
+            .collect(),
+    })
+}
+
+/// Converts a GeoJSON geometry to polygons, checking every coordinate.
+fn to_multipolygon(value: &GeometryValue) -> Result<MultiPolygon<f64>, String> {
+    let mp = match value {
+        GeometryValue::Polygon { .. } => {
+            MultiPolygon(vec![Polygon::try_from(value).map_err(|e| e.to_string())?])
+        }
+        GeometryValue::MultiPolygon { .. } => {
+            MultiPolygon::try_from(value).map_err(|e| e.to_string())?
+        }
+        GeometryValue::GeometryCollection { geometries } => {
+            let mut polys = Vec::new();
+            for g in geometries {
+                polys.extend(to_multipolygon(&g.value)?.0);
+            }
+            MultiPolygon(polys)
+        }
+        other => {
+            return Err(format!(
+                "geometry is a {}, not a Polygon or MultiPolygon",
+                other.type_name()
+            ))
+        }
+    };
+    for poly in &mp.0 {
+        if poly.exterior().0.len() < 3 {
+            return Err("a polygon ring has fewer than 3 positions".into());
+        }
+        let rings = std::iter::once(poly.exterior()).chain(poly.interiors());
+        for c in rings.flat_map(|r| r.0.iter()) {
+            if LatLon::new(c.y, c.x).is_err() {
+                return Err(format!(
+                    "position [{}, {}] is not a valid lon/lat (GeoJSON order is [lon, lat])",
+                    c.x, c.y
+                ));
+            }
+        }
+    }
+    if mp.0.is_empty() {
+        return Err("geometry has no polygons".into());
+    }
+    Ok(mp)
+}
+
+fn rect_to_bbox(r: Rect<f64>) -> Bbox {
+    Bbox {
+        min_lat: r.min().y,
+        min_lon: r.min().x,
+        max_lat: r.max().y,
+        max_lon: r.max().x,
+    }
+}
+
+fn coord(p: LatLon) -> Coord<f64> {
+    Coord { x: p.lon, y: p.lat }
+}
+
+/// True when `p` is in `mp`, edges included, testing each polygon's box first.
+fn multipolygon_contains(mp: &MultiPolygon<f64>, p: Coord<f64>) -> bool {
+    mp.0.iter().any(|poly| {
+        poly.bounding_rect()
+            .is_some_and(|r| r.intersects(&p) && poly.intersects(&p))
+    })
+}
+
+/// The home authority: the union of every polygon in the boundary file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    polygons: MultiPolygon<f64>,
+    bbox: Option<Bbox>,
+}
+
+impl Default for Boundary {
+    /// An empty boundary: contains nothing.
+    fn default() -> Self {
+        Self::new(MultiPolygon(Vec::new()))
+    }
+}
+
+impl Boundary {
+    /// Builds a boundary from polygons (lon/lat degrees).
+    pub fn new(polygons: MultiPolygon<f64>) -> Self {
+        let bbox = polygons.bounding_rect().map(rect_to_bbox);
+        Self { polygons, bbox }
+    }
+
+    /// True when `p` lies inside the authority or exactly on its edge.
+    pub fn contains(&self, p: LatLon) -> bool {
+        self.bbox.is_some_and(|b| b.contains(p)) && multipolygon_contains(&self.polygons, coord(p))
+    }
+
+    /// Bounding box of the authority; `None` when the boundary is empty.
+    pub fn bbox(&self) -> Option<Bbox> {
+        self.bbox
+    }
+
+    /// The polygons (x = longitude, y = latitude, degrees).
+    pub fn polygons(&self) -> &MultiPolygon<f64> {
+        &self.polygons
+    }
+
+    /// True when there is no polygon (e.g. the file failed to load).
+    pub fn is_empty(&self) -> bool {
+        self.polygons.0.is_empty()
+    }
+}
+
+/// Reads a boundary GeoJSON (FeatureCollection, Feature or bare geometry); `file` labels
+/// messages. The counts in the returned [`Loaded`] are of features (one `()` per accepted
+/// feature); a feature without a usable polygon is an error and is skipped. `Err` when the
+/// file is not GeoJSON or has no polygon at all.
+pub fn load_boundary(bytes: &[u8], file: &str) -> Result<(Boundary, Loaded<()>), AreaError> {
+    let mut loaded = Loaded {
+        items: Vec::new(),
+        issues: Vec::new(),
+        rows_read: 0,
+        rows_rejected: 0,
+    };
+    let mut polygons = Vec::new();
+    for f in read_features(bytes, file)? {
+        loaded.rows_read += 1;
+        match feature_polygons(&f) {
+            Ok(mp) => {
+                polygons.extend(mp.0);
+                loaded.items.push(());
+            }
+            Err(msg) => {
+                loaded.issues.push(feature_issue(file, &f, None, msg));
+                loaded.rows_rejected += 1;
+            }
+        }
+    }
+    if polygons.is_empty() {
+        return Err(AreaError::NoPolygons {
+            file: file.to_string(),
+        });
+    }
+    Ok((Boundary::new(MultiPolygon(polygons)), loaded))
+}
+
+fn feature_polygons(f: &RawFeature) -> Result<MultiPolygon<f64>, String> {
+    let Some(g) = &f.geometry else {
+        return Err("feature has no geometry".into());
+    };
+    to_multipolygon(&g.value)
+}
+
+fn feature_issue(file: &str, f: &RawFeature, column: Option<&str>, msg: String) -> Issue {
+    Issue {
+        severity: Severity::Error,
+        kind: IssueKind::BadGeometry,
+        file: file.to_string(),
+        line: None,
+        column: column.map(str::to_string),
+        message: format!("feature {}: {msg}; feature skipped", f.number),
+    }
+}
+
+/// One named area of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    /// Id from the layer's id property (e.g. a ward code).
+    pub id: String,
+    /// Display name from the layer's name property.
+    pub name: String,
+    /// Polygons, x = longitude, y = latitude (degrees).
+    pub geometry: MultiPolygon<f64>,
+    /// Bounding box of `geometry`.
+    pub bbox: Bbox,
+    /// Every property of the feature, as in the file (e.g. a budget share).
+    pub properties: JsonObject,
+}
+
+/// Which layer to read and which feature properties hold each area's id and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerSpec<'a> {
+    /// Layer id, e.g. `"wards"`.
+    pub id: &'a str,
+    /// Layer display name, e.g. `"Wards (2018)"`.
+    pub name: &'a str,
+    /// Property holding each area's id (falls back to the feature's top-level `id`).
+    pub id_property: &'a str,
+    /// Property holding each area's name (falls back to the area id, with a warning).
+    pub name_property: &'a str,
+}
+
+type AreaBox = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// A layer of named areas with a bounding-box index for point lookups.
+#[derive(Debug, Clone)]
+pub struct AreaLayer {
+    /// Layer id from the scenario.
+    pub id: String,
+    /// Layer display name.
+    pub name: String,
+    /// Areas in file order (ids unique).
+    pub areas: Vec<Area>,
+    index: RTree<AreaBox>,
+}
+
+impl AreaLayer {
+    /// Builds a layer from areas (the index is built here).
+    pub fn new(id: &str, name: &str, areas: Vec<Area>) -> Self {
+        let boxes = areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let r = Rectangle::from_corners(
+                    [a.bbox.min_lon, a.bbox.min_lat],
+                    [a.bbox.max_lon, a.bbox.max_lat],
+                );
+                GeomWithData::new(r, i)
+            })
+            .collect();
+        Self {
+            id: id.to_string(),
+            name: name.to_string(),
+            areas,
+            index: RTree::bulk_load(boxes),
+        }
+    }
+
+    /// Index (into `areas`) of the area holding `p`, edges included; the first in file order
+    /// when several do; `None` when none does.
+    pub fn area_of(&self, p: LatLon) -> Option<usize> {
+        let c = coord(p);
+        self.index
+            .locate_all_at_point([p.lon, p.lat])
+            .map(|b| b.data)
+            .filter(|&i| {
+                self.areas
+                    .get(i)
+                    .is_some_and(|a| multipolygon_contains(&a.geometry, c))
+            })
+            .min()
+    }
+
+    /// The area at `index`.
+    pub fn get(&self, index: usize) -> Option<&Area> {
+        self.areas.get(index)
+    }
+
+    /// Index of the area with id `id`.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.areas.iter().position(|a| a.id == id)
+    }
+
+    /// Number of areas.
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    /// True when the layer has no areas.
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+}
+
+/// A property value as text: strings as is, numbers and booleans printed; null/absent `None`.
+fn property_text(props: &JsonObject, key: &str) -> Option<String> {
+    match props.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads an area-layer GeoJSON; `file` labels messages.
+///
+/// A feature without a polygon, without an id, or repeating an earlier id is an error and is
+/// skipped (counted as rejected in the returned [`Loaded`], whose counts are of features); a
+/// missing name is a warning (the id is used). `Err` when the file is not GeoJSON or no
+/// feature is usable.
+pub fn load_area_layer(
+    bytes: &[u8],
+    file: &str,
+    spec: &LayerSpec<'_>,
+) -> Result<(AreaLayer, Loaded<()>), AreaError> {
+    let mut issues = Vec::new();
+    let mut areas: Vec<Area> = Vec::new();
+    let mut first_feature: std::collections::HashMap<String, usize> = Default::default();
+    let features = read_features(bytes, file)?;
+    let rows_read = features.len();
+    for f in features {
+        let geometry = match feature_polygons(&f) {
+            Ok(mp) => mp,
+            Err(msg) => {
+                issues.push(feature_issue(file, &f, None, msg));
+                continue;
+            }
+        };
+        let top_level_id = f.id.as_ref().map(|id| match id {
+            geojson::feature::Id::String(s) => s.clone(),
+            geojson::feature::Id::Number(n) => n.to_string(),
+        });
+        let Some(id) = property_text(&f.properties, spec.id_property).or(top_level_id) else {
+            let msg = format!("no `{}` property (the area id)", spec.id_property);
+            issues.push(feature_issue(file, &f, Some(spec.id_property), msg));
+            continue;
+        };
+        if let Some(first) = first_feature.get(&id) {
+            let msg = format!("duplicate area id \"{id}\" (first in feature {first})");
+            let mut issue = feature_issue(file, &f, Some(spec.id_property), msg);
+            issue.kind = IssueKind::DuplicateId;
+            issues.push(issue);
+            continue;
+        }
+        first_feature.insert(id.clone(), f.number);
+        let name = property_text(&f.properties, spec.name_property).unwrap_or_else(|| {
+            issues.push(Issue {
+                severity: Severity::Warning,
+                kind: IssueKind::MissingValue,
+                file: file.to_string(),
+                line: None,
+                column: Some(spec.name_property.to_string()),
+                message: format!(
+                    "feature {}: no `{}` property (the area name); id \"{id}\" used as name",
+                    f.number, spec.name_property
+                ),
+            });
+            id.clone()
+        });
+        let Some(rect) = geometry.bounding_rect() else {
+            continue;
+        };
+        areas.push(Area {
+            id,
+            name,
+            bbox: rect_to_bbox(rect),
+            geometry,
+            properties: f.properties,
+        });
+    }
+    if areas.is_empty() {
+        return Err(AreaError::NoPolygons {
+            file: file.to_string(),
+        });
+    }
+    let loaded = Loaded {
+        items: vec![(); areas.len()],
+        issues,
+        rows_read,
+        rows_rejected: rows_read - areas.len(),
+    };
+    Ok((AreaLayer::new(spec.id, spec.name, areas), loaded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: LayerSpec<'static> = LayerSpec {
+        id: "zones",
+        name: "Zones",
+        id_property: "code",
+        name_property: "name",
+    };
+
+    fn square(lon0: f64, lat0: f64, lon1: f64, lat1: f64) -> String {
+        format!(
+            "[[[{lon0},{lat0}],[{lon1},{lat0}],[{lon1},{lat1}],[{lon0},{lat1}],[{lon0},{lat0}]]]"
+        )
+    }
+
+    fn feature(props: &str, geometry: &str) -> String {
+        format!(r#"{{"type":"Feature","properties":{{{props}}},"geometry":{geometry}}}"#)
+    }
+
+    fn collection(features: &[String]) -> String {
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        )
+    }
+
+    fn ll(lat: f64, lon: f64) -> LatLon {
+        LatLon { lat, lon }
+    }
+
+    #[test]
+    fn boundary_inside_outside_edge_and_hole() {
+        // A square with a square hole.
+        let geometry = r#"{"type":"Polygon","coordinates":[
+            [[-4.5,54.1],[-4.4,54.1],[-4.4,54.2],[-4.5,54.2],[-4.5,54.1]],
+            [[-4.47,54.13],[-4.43,54.13],[-4.43,54.17],[-4.47,54.17],[-4.47,54.13]]]}"#;
+        let (b, loaded) = load_boundary(geometry.as_bytes(), "b.geojson").unwrap();
+        assert!(loaded.issues.is_empty());
+        assert_eq!((loaded.rows_read, loaded.rows_rejected), (1, 0));
+        assert!(b.contains(ll(54.12, -4.49)), "inside");
+        assert!(!b.contains(ll(54.25, -4.45)), "outside the box");
+        assert!(!b.contains(ll(54.15, -4.45)), "inside the hole");
+        assert!(b.contains(ll(54.1, -4.45)), "on the outer edge");
+        assert!(b.contains(ll(54.1, -4.5)), "on a vertex");
+        assert!(b.contains(ll(54.13, -4.45)), "on the hole's edge");
+        assert_eq!(
+            b.bbox(),
+            Some(Bbox {
+                min_lat: 54.1,
+                min_lon: -4.5,
+                max_lat: 54.2,
+                max_lon: -4.4
+            })
+        );
+    }
+
+    #[test]
+    fn boundary_is_the_union_of_all_features() {
+        let fc = collection(&[
+            feature(
+                r#""n":1"#,
+                &format!(
+                    r#"{{"type":"Polygon","coordinates":{}}}"#,
+                    square(0.0, 0.0, 1.0, 1.0)
+                ),
+            ),
+            feature(
+                r#""n":2"#,
+                &format!(
+                    r#"{{"type":"MultiPolygon","coordinates":[{}]}}"#,
+                    square(2.0, 0.0, 3.0, 1.0)
+                ),
+            ),
+            feature(r#""n":3"#, r#"{"type":"Point","coordinates":[5.0,5.0]}"#),
+        ]);
+        let (b, loaded) = load_boundary(fc.as_bytes(), "b.geojson").unwrap();
+        assert_eq!(
+            (
+                loaded.rows_read,
+                loaded.rows_accepted(),
+                loaded.rows_rejected
+            ),
+            (3, 2, 1)
+        );
+        let issues = loaded.issues;
+        assert!(b.contains(ll(0.5, 0.5)));
+        assert!(b.contains(ll(0.5, 2.5)));
+        assert!(!b.contains(ll(0.5, 1.5)), "between the parts");
+        assert_eq!(issues.len(), 1);
+        assert_eq!(
+            issues[0].to_string(),
+            "error: b.geojson: feature 3: geometry is a Point, not a Polygon or MultiPolygon; feature skipped"
+        );
+    }
+
+    #[test]
+    fn boundary_errors() {
+        assert!(matches!(
+            load_boundary(b"{not json", "b"),
+            Err(AreaError::Json { .. })
+        ));
+        let only_point = r#"{"type":"Point","coordinates":[1,2]}"#;
+        assert_eq!(
+            load_boundary(only_point.as_bytes(), "b.geojson")
+                .unwrap_err()
+                .to_string(),
+            "b.geojson: no usable Polygon or MultiPolygon feature"
+        );
+        let swapped = format!(
+            r#"{{"type":"Polygon","coordinates":{}}}"#,
+            square(-4.5, 54.1, -4.4, 95.0)
+        );
+        assert_eq!(
+            load_boundary(swapped.as_bytes(), "b.geojson").unwrap_err(),
+            AreaError::NoPolygons {
+                file: "b.geojson".into()
+            }
+        );
+    }
+
+    #[test]
+    fn area_layer_lookup_with_shared_edges_and_faults() {
+        let poly = |a: f64, b: f64| {
+            format!(
+                r#"{{"type":"Polygon","coordinates":{}}}"#,
+                square(a, 54.1, b, 54.2)
+            )
+        };
+        let fc = collection(&[
+            feature(r#""code":"W1","name":"West""#, &poly(-4.5, -4.45)),
+            feature(
+                r#""code":"E1","name":"East","budget_gbp":1620339.70"#,
+                &poly(-4.45, -4.4),
+            ),
+            feature(r#""code":"W1","name":"Again""#, &poly(-4.3, -4.2)),
+            feature(r#""name":"No code""#, &poly(-4.2, -4.1)),
+            feature(r#""code":7"#, &poly(-4.1, -4.0)),
+        ]);
+        let (layer, loaded) = load_area_layer(fc.as_bytes(), "zones.geojson", &SPEC).unwrap();
+        assert_eq!(layer.len(), 3);
+        assert_eq!((loaded.rows_read, loaded.rows_rejected), (5, 2));
+        let issues = loaded.issues;
+        assert_eq!(layer.area_of(ll(54.15, -4.48)), Some(0));
+        assert_eq!(layer.area_of(ll(54.15, -4.42)), Some(1));
+        assert_eq!(
+            layer.area_of(ll(54.15, -4.45)),
+            Some(0),
+            "shared edge: first area"
+        );
+        assert_eq!(layer.area_of(ll(54.2, -4.41)), Some(1), "top edge counts");
+        assert_eq!(layer.area_of(ll(54.25, -4.42)), None);
+        assert_eq!(layer.find("E1"), Some(1));
+        let e1 = layer.get(1).unwrap();
+        assert_eq!(
+            e1.properties.get("budget_gbp").and_then(Value::as_f64),
+            Some(1_620_339.70)
+        );
+        let numeric = layer.get(2).unwrap();
+        assert_eq!((numeric.id.as_str(), numeric.name.as_str()), ("7", "7"));
+        let msgs: Vec<String> = issues.iter().map(Issue::to_string).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "error: zones.geojson, column code: feature 3: duplicate area id \"W1\" (first in feature 1); feature skipped",
+                "error: zones.geojson, column code: feature 4: no `code` property (the area id); feature skipped",
+                "warning: zones.geojson, column name: feature 5: no `name` property (the area name); id \"7\" used as name",
+            ]
+        );
+    }
+
+    #[test]
+    fn area_lookup_matches_brute_force() {
+        // A 10 x 10 grid of cells; every probe must agree with a linear scan.
+        let mut features = Vec::new();
+        for i in 0..10 {
+            for j in 0..10 {
+                let (lon, lat) = (f64::from(i) * 0.1, 50.0 + f64::from(j) * 0.1);
+                let g = format!(
+                    r#"{{"type":"Polygon","coordinates":{}}}"#,
+                    square(lon, lat, lon + 0.1, lat + 0.1)
+                );
+                features.push(feature(&format!(r#""code":"c{i}_{j}","name":"n""#), &g));
+            }
+        }
+        let (layer, _) = load_area_layer(collection(&features).as_bytes(), "grid", &SPEC).unwrap();
+        for k in 0..500 {
+            let p = ll(
+                49.95 + f64::from(k % 23) * 0.047,
+                -0.05 + f64::from(k % 29) * 0.039,
+            );
+            let brute = layer
+                .areas
+                .iter()
+                .position(|a| multipolygon_contains(&a.geometry, coord(p)));
+            assert_eq!(layer.area_of(p), brute, "probe {k} at {p}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Stage 2, adapters in: every file the product reads becomes model types here.
+//!
+//! Every loader takes bytes (or `impl Read`) plus a file label used in messages, never a
+//! path; [`scenario`] is the only place that reads the files named in `scenario.toml`, and
+//! [`network`] reads a PBF or graph cache by path.
+
+pub mod areas;
+pub mod bng;
+pub mod network;
+pub mod osm;
+pub mod points;
+pub mod postcodes;
+pub mod provisions;
+pub mod pupils;
+pub mod scenario;
+pub mod table;

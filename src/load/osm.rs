@@ -1,0 +1,249 @@
+//! Adapter: OpenStreetMap PBF bytes -> [`RawNetwork`] (drivable ways and their nodes).
+//!
+//! Two passes over the PBF (ways, then only the nodes those ways use) keep memory low on
+//! county and regional extracts. Ways are sorted by OSM id so that the graph built from
+//! them does not depend on block order or threads.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
+
+use osmpbfreader::OsmPbfReader;
+
+use crate::error::Error;
+use crate::model::profile::{car_profile, Excluded};
+use crate::model::LatLon;
+
+pub use crate::index::graph::{RawNetwork, RawWay, ReadStats};
+
+/// Read the drivable network from PBF data. `label` names the source in errors.
+///
+/// # Errors
+/// [`Error::Osm`] when the data is not a readable PBF (truncated, corrupt, not PBF).
+pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork, Error> {
+    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+        file: label.to_string(),
+        message: e.to_string(),
+    };
+    let mut pbf = OsmPbfReader::new(reader);
+    let mut stats = ReadStats::default();
+    let mut ways = Vec::new();
+    for way in pbf.iter_ways() {
+        let way = way.map_err(osm_err)?;
+        stats.ways_read += 1;
+        let tags = &way.tags;
+        if tags.contains_key("highway") {
+            stats.highway_ways += 1;
+        } else {
+            continue;
+        }
+        match car_profile(|k| tags.get(k).map(|v| v.as_str())) {
+            Ok(rule) => {
+                stats.drivable_ways += 1;
+                ways.push(RawWay {
+                    id: way.id.0,
+                    nodes: way.nodes.iter().map(|n| n.0).collect(),
+                    rule,
+                });
+            }
+            Err(Excluded::Area) => stats.excluded_area += 1,
+            Err(Excluded::NoAccess) => stats.excluded_access += 1,
+            Err(Excluded::Reversible) => stats.excluded_reversible += 1,
+            Err(Excluded::NotARoad) => stats.excluded_highway_value += 1,
+        }
+    }
+    ways.sort_by_key(|w| w.id);
+    let wanted: HashSet<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
+    pbf.rewind().map_err(osm_err)?;
+    let mut nodes = HashMap::with_capacity(wanted.len());
+    for node in pbf.iter_nodes() {
+        let node = node.map_err(osm_err)?;
+        if wanted.contains(&node.id.0) {
+            nodes.insert(
+                node.id.0,
+                LatLon {
+                    lat: node.lat(),
+                    lon: node.lon(),
+                },
+            );
+        }
+    }
+    for w in &ways {
+        let missing = w.nodes.iter().filter(|n| !nodes.contains_key(n)).count() as u64;
+        if missing > 0 {
+            stats.ways_with_missing_nodes += 1;
+            stats.missing_node_refs += missing;
+        }
+    }
+    Ok(RawNetwork { ways, nodes, stats })
+}
+
+/// Check the PBF's block framing before decoding: each block is a 4-byte big-endian header
+/// length, a `BlobHeader` (whose field 3 is the blob's size) and the blob. A file cut short
+/// or with a damaged frame is reported here (the decoder would otherwise abort on it).
+///
+/// # Errors
+/// [`Error::Osm`] naming `label` and the byte offset of the bad frame.
+pub fn check_pbf_framing(bytes: &[u8], label: &str) -> Result<(), Error> {
+    let bad = |offset: usize, what: &str| Error::Osm {
+        file: label.to_string(),
+        message: format!("{what} at byte {offset} (file truncated or corrupt)"),
+    };
+    if bytes.is_empty() {
+        return Err(bad(0, "empty file"));
+    }
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let Some(len_bytes) = bytes.get(pos..pos + 4) else {
+            return Err(bad(pos, "incomplete block length"));
+        };
+        let header_len =
+            u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+        if header_len == 0 || header_len > 64 * 1024 {
+            return Err(bad(pos, "implausible block header length"));
+        }
+        let start = pos + 4;
+        let Some(header) = bytes.get(start..start + header_len) else {
+            return Err(bad(pos, "incomplete block header"));
+        };
+        let Some(datasize) = blob_datasize(header) else {
+            return Err(bad(pos, "block header without a data size"));
+        };
+        if datasize > 32 * 1024 * 1024 {
+            return Err(bad(pos, "implausible block size"));
+        }
+        let end = start + header_len + datasize;
+        if end > bytes.len() {
+            return Err(bad(pos, "incomplete block"));
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+/// Field 3 (`datasize`, varint) of a protobuf `BlobHeader`.
+fn blob_datasize(mut b: &[u8]) -> Option<usize> {
+    fn varint(b: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = b.split_first()?;
+            *b = rest;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    let mut size = None;
+    while !b.is_empty() {
+        let key = varint(&mut b)?;
+        match (key >> 3, key & 7) {
+            (3, 0) => size = Some(usize::try_from(varint(&mut b)?).ok()?),
+            (_, 0) => {
+                varint(&mut b)?;
+            }
+            (_, 2) => {
+                let n = usize::try_from(varint(&mut b)?).ok()?;
+                b = b.get(n..)?;
+            }
+            (_, 1) => b = b.get(8..)?,
+            (_, 5) => b = b.get(4..)?,
+            _ => return None,
+        }
+    }
+    size
+}
+
+/// A named point of interest read from OSM (e.g. a school), with its representative location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poi {
+    /// `n123` or `w456`.
+    pub osm_id: String,
+    /// The `name` tag, when present.
+    pub name: Option<String>,
+    /// The node location, or the mean of a way's node locations.
+    pub location: LatLon,
+}
+
+/// Every node or way tagged `key=value` (e.g. `amenity=school`), sorted by OSM id.
+///
+/// # Errors
+/// [`Error::Osm`] when the data is not a readable PBF.
+pub fn read_pois<R: Read + Seek>(
+    reader: R,
+    label: &str,
+    key: &str,
+    value: &str,
+) -> Result<Vec<Poi>, Error> {
+    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+        file: label.to_string(),
+        message: e.to_string(),
+    };
+    let mut pbf = OsmPbfReader::new(reader);
+    let mut way_nodes: Vec<(i64, Option<String>, Vec<i64>)> = Vec::new();
+    for way in pbf.iter_ways() {
+        let way = way.map_err(osm_err)?;
+        if way.tags.contains(key, value) {
+            let name = way.tags.get("name").map(|s| s.to_string());
+            way_nodes.push((way.id.0, name, way.nodes.iter().map(|n| n.0).collect()));
+        }
+    }
+    let wanted: HashSet<i64> = way_nodes.iter().flat_map(|w| w.2.iter().copied()).collect();
+    pbf.rewind().map_err(osm_err)?;
+    let mut coords = HashMap::new();
+    let mut pois = Vec::new();
+    for node in pbf.iter_nodes() {
+        let node = node.map_err(osm_err)?;
+        let loc = LatLon {
+            lat: node.lat(),
+            lon: node.lon(),
+        };
+        if wanted.contains(&node.id.0) {
+            coords.insert(node.id.0, loc);
+        }
+        if node.tags.contains(key, value) {
+            pois.push((
+                0u8,
+                node.id.0,
+                Poi {
+                    osm_id: format!("n{}", node.id.0),
+                    name: node.tags.get("name").map(|s| s.to_string()),
+                    location: loc,
+                },
+            ));
+        }
+    }
+    for (id, name, nodes) in way_nodes {
+        let pts: Vec<LatLon> = nodes
+            .iter()
+            .filter_map(|n| coords.get(n))
+            .copied()
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        // A closed way repeats its first node: count it once.
+        let closed = nodes.len() > 1 && nodes.first() == nodes.last();
+        let used = if closed && pts.len() > 1 {
+            &pts[..pts.len() - 1]
+        } else {
+            &pts[..]
+        };
+        let n = used.len().max(1) as f64;
+        let location = LatLon {
+            lat: used.iter().map(|p| p.lat).sum::<f64>() / n,
+            lon: used.iter().map(|p| p.lon).sum::<f64>() / n,
+        };
+        pois.push((
+            1,
+            id,
+            Poi {
+                osm_id: format!("w{id}"),
+                name,
+                location,
+            },
+        ));
+    }
+    pois.sort_by_key(|(kind, id, _)| (*kind, *id));
+    Ok(pois.into_iter().map(|(_, _, p)| p).collect())
+}

@@ -1,0 +1,258 @@
+//! Postcode table adapter: `postcode,lat,lon` CSV -> [`PostcodeTable`] of centroids.
+//!
+//! Also accepts the ONS Postcode Directory spelling (`Postcode,LAT,LONG`, or `pcds`, `pcd`)
+//! and `easting`/`northing` (`oseast1m`/`osnrth1m`) instead of `lat`/`lon`. Postcodes are
+//! normalised ([`normalise_postcode`]) on load and on lookup.
+
+use std::collections::HashMap;
+
+use crate::load::table::{CoordColumns, IssueKind, Loaded, Located, RowCtx, Table, TableError};
+use crate::model::LatLon;
+
+/// Accepted names of the postcode column.
+pub const POSTCODE_NAMES: [&str; 4] = ["postcode", "pcds", "pcd", "pcd2"];
+
+/// Normalises a UK postcode: upper case, inner spaces removed, then one space before the
+/// three-character inward code. `None` when it is not shaped like a postcode (outward code
+/// of 2–4 letters/digits starting with a letter; inward code digit-letter-letter).
+///
+/// # Examples
+/// ```
+/// use nearhome::load::postcodes::normalise_postcode;
+/// assert_eq!(normalise_postcode("b11aa").as_deref(), Some("B1 1AA"));
+/// assert_eq!(normalise_postcode(" im1  3ab ").as_deref(), Some("IM1 3AB"));
+/// assert_eq!(normalise_postcode("B1"), None);
+/// ```
+pub fn normalise_postcode(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !compact.is_ascii() || !(5..=7).contains(&compact.len()) {
+        return None;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    let inward_ok = matches!(
+        inward.as_bytes(),
+        [d, a, b] if d.is_ascii_digit() && a.is_ascii_alphabetic() && b.is_ascii_alphabetic()
+    );
+    let outward_ok = outward.bytes().all(|b| b.is_ascii_alphanumeric())
+        && outward
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic());
+    (inward_ok && outward_ok).then(|| format!("{outward} {inward}"))
+}
+
+/// Postcode centroids, in file order, with a lookup by normalised postcode.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostcodeTable {
+    entries: Vec<(String, LatLon)>,
+    index: HashMap<String, usize>,
+}
+
+impl PostcodeTable {
+    /// Builds a table from `(postcode, centroid)` pairs; postcodes are normalised, malformed
+    /// ones skipped and later duplicates ignored (first kept).
+    pub fn new(entries: impl IntoIterator<Item = (String, LatLon)>) -> Self {
+        let mut table = Self::default();
+        for (pc, p) in entries {
+            let Some(pc) = normalise_postcode(&pc) else {
+                continue;
+            };
+            if table.index.contains_key(&pc) {
+                continue;
+            }
+            table.index.insert(pc.clone(), table.entries.len());
+            table.entries.push((pc, p));
+        }
+        table
+    }
+
+    /// The centroid of `postcode` (normalised first), if listed.
+    pub fn get(&self, postcode: &str) -> Option<LatLon> {
+        let pc = normalise_postcode(postcode)?;
+        let &i = self.index.get(&pc)?;
+        self.entries.get(i).map(|e| e.1)
+    }
+
+    /// Every `(normalised postcode, centroid)`, in file order.
+    pub fn entries(&self) -> &[(String, LatLon)] {
+        &self.entries
+    }
+
+    /// Number of postcodes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the table has no postcodes.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Reads a postcode table CSV; `file` labels messages.
+///
+/// Rows with a malformed postcode or bad coordinates are errors (rejected). A postcode seen
+/// before is a warning and the later row is not used (counted as rejected). ONSPD rows without
+/// a grid reference (`LAT` 99.999999) are rejected as out of range.
+pub fn load_postcodes(bytes: &[u8], file: &str) -> Result<(PostcodeTable, Loaded<()>), TableError> {
+    let mut issues = Vec::new();
+    let table = Table::parse(bytes, file, &mut issues)?;
+    let pc_col = table.require(&POSTCODE_NAMES)?;
+    let coords = CoordColumns::find(&table)?;
+    if coords.is_empty() {
+        return Err(table.missing("lat`/`lon` or `easting`/`northing"));
+    }
+    let mut entries: Vec<(String, LatLon)> = Vec::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut rejected = table.malformed_rows;
+    for row in &table.rows {
+        let mut ctx = RowCtx::new(file, row, false, &mut issues);
+        let raw = ctx.required(pc_col, "postcode");
+        let pc = raw.and_then(|raw| {
+            let pc = normalise_postcode(raw);
+            if pc.is_none() {
+                ctx.error(
+                    IssueKind::UnknownPostcode,
+                    "postcode",
+                    format!("\"{raw}\" is not a valid UK postcode"),
+                );
+            }
+            pc
+        });
+        let location = match ctx.location(&coords) {
+            Located::Found(p) => Some(p),
+            Located::Blank => {
+                ctx.error(
+                    IssueKind::MissingValue,
+                    "lat",
+                    "no coordinates for this postcode",
+                );
+                None
+            }
+            Located::Invalid => None,
+        };
+        let (Some(pc), Some(location), true) = (pc, location, ctx.ok()) else {
+            rejected += 1;
+            continue;
+        };
+        if let Some(first) = first_line.get(&pc) {
+            ctx.warn(
+                IssueKind::DuplicatePostcode,
+                "postcode",
+                format!("postcode {pc} already listed on line {first}; this row is not used"),
+            );
+            rejected += 1;
+            continue;
+        }
+        first_line.insert(pc.clone(), row.line);
+        entries.push((pc, location));
+    }
+    let rows_read = table.rows_read();
+    let loaded = Loaded {
+        items: vec![(); entries.len()],
+        issues,
+        rows_read,
+        rows_rejected: rejected,
+    };
+    Ok((PostcodeTable::new(entries), loaded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::table::Severity;
+
+    #[test]
+    fn normalises_case_and_spacing() {
+        for (raw, want) in [
+            ("b11aa", Some("B1 1AA")),
+            ("B1 1AA", Some("B1 1AA")),
+            ("  sw1a   1aa ", Some("SW1A 1AA")),
+            ("IM13AB", Some("IM1 3AB")),
+            ("LE15 6AB", Some("LE15 6AB")),
+            ("B1", None),
+            ("1B1 1AA", None),
+            ("B1 AAA", None),
+            ("B1 1A1", None),
+            ("B1-1AA", None),
+            ("ÄB1 1AA", None),
+        ] {
+            assert_eq!(normalise_postcode(raw).as_deref(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn loads_plain_and_ons_headers() {
+        let (t, l) = load_postcodes(b"postcode,lat,lon\nim1 3ab,54.15,-4.48\n", "pc.csv").unwrap();
+        assert_eq!(l.rows_accepted(), 1);
+        assert_eq!(
+            t.get("IM1 3AB"),
+            Some(LatLon {
+                lat: 54.15,
+                lon: -4.48
+            })
+        );
+        assert_eq!(
+            t.get("im13ab"),
+            Some(LatLon {
+                lat: 54.15,
+                lon: -4.48
+            })
+        );
+        assert_eq!(t.get("IM1 3AC"), None);
+
+        let (t, l) = load_postcodes(
+            b"\xEF\xBB\xBFPostcode,LAT,LONG\r\nB1 1AA,52.48,-1.90\r\nB1 1AB,99.999999,0.000000\r\n",
+            "onspd.csv",
+        )
+        .unwrap();
+        assert_eq!((l.rows_read, l.rows_accepted(), l.rows_rejected), (2, 1, 1));
+        assert_eq!(t.len(), 1);
+        let err = l
+            .issues
+            .iter()
+            .find(|i| i.severity == Severity::Error)
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "error: onspd.csv line 3, column lat: lat 99.999999 is outside -90..90 degrees"
+        );
+    }
+
+    #[test]
+    fn duplicates_keep_the_first_and_bad_postcodes_are_errors() {
+        let (t, l) = load_postcodes(
+            b"postcode,lat,lon\nB1 1AA,52.48,-1.90\nb11aa,52.0,-1.0\nnonsense,52.0,-1.0\n",
+            "pc.csv",
+        )
+        .unwrap();
+        assert_eq!(
+            t.get("B1 1AA"),
+            Some(LatLon {
+                lat: 52.48,
+                lon: -1.90
+            })
+        );
+        assert_eq!((l.rows_read, l.rows_accepted(), l.rows_rejected), (3, 1, 2));
+        let msgs: Vec<String> = l.issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "warning: pc.csv line 3, column postcode: postcode B1 1AA already listed on line 2; this row is not used",
+                "error: pc.csv line 4, column postcode: \"nonsense\" is not a valid UK postcode",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_postcode_column_is_a_file_error() {
+        let err = load_postcodes(b"code,lat,lon\n", "pc.csv").unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("missing required column `postcode` or `pcds`"));
+    }
+}

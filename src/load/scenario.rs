@@ -1,0 +1,1089 @@
+//! Scenario files: `scenario.toml` and everything it points to.
+//!
+//! Owns: the [`ScenarioConfig`] schema (serde, unknown keys refused), loading every file the
+//! scenario names (paths relative to the toml file), cross-file checks (placements exist,
+//! homes inside the boundary and the road network) and the [`ValidationReport`] that
+//! `nearhome validate` prints. This is the one module here that reads files; the parsers in
+//! the other loaders take bytes. Every key is documented in `docs/data.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::load::areas::{load_area_layer, load_boundary, AreaLayer, Boundary, LayerSpec};
+use crate::load::postcodes::{load_postcodes, PostcodeTable};
+use crate::load::provisions::load_provisions;
+use crate::load::pupils::{check_against_provisions, load_pupils, PupilOptions};
+use crate::load::table::{count_by_kind, Issue, IssueKind, Loaded, Severity};
+use crate::model::{Bbox, Provision, ProvisionKind, Pupil, Transport};
+
+/// `scenario.toml`: what to load and the assumptions of the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioConfig {
+    /// Short name shown in reports, e.g. `"Rutland (demo)"`.
+    pub name: String,
+    /// Free text: what the scenario is and where its data come from.
+    #[serde(default)]
+    pub description: String,
+    /// ONS local authority district code of the home authority, e.g. `"E06000017"`.
+    #[serde(default)]
+    pub la_code: Option<String>,
+    /// OpenStreetMap extract (`.osm.pbf`), relative to the toml file.
+    pub osm: PathBuf,
+    /// Region name for `./osm/download.sh` when `osm` is missing (e.g. `"west-midlands"`);
+    /// by default taken from an `osm` file name ending in `-latest.osm.pbf`.
+    #[serde(default)]
+    pub osm_download: Option<String>,
+    /// Home authority boundary GeoJSON (all polygons together), relative to the toml file.
+    pub boundary: PathBuf,
+    /// Named area layers (`[[areas]]`), e.g. wards and SEND areas.
+    #[serde(default)]
+    pub areas: Vec<AreaLayerConfig>,
+    /// `provisions.csv`, relative to the toml file.
+    pub provisions: PathBuf,
+    /// `pupils.csv`, relative to the toml file; absent when pupils are generated later.
+    #[serde(default)]
+    pub pupils: Option<PathBuf>,
+    /// Postcode table CSV for pupils located by postcode, relative to the toml file.
+    #[serde(default)]
+    pub postcodes: Option<PathBuf>,
+    /// Thresholds of the analysis (`[analysis]`).
+    #[serde(default)]
+    pub analysis: AnalysisConfig,
+    /// Cost assumptions (`[costs]`).
+    #[serde(default)]
+    pub costs: CostsConfig,
+}
+
+/// One `[[areas]]` layer: a GeoJSON of named polygons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaLayerConfig {
+    /// Layer id used by other commands, e.g. `"wards"` or `"send_areas"`.
+    pub id: String,
+    /// Display name, e.g. `"SEND areas (Developing Provision Locally)"`.
+    pub name: String,
+    /// GeoJSON file, relative to the toml file.
+    pub path: PathBuf,
+    /// Feature property holding each area's id (default `"id"`; the feature's top-level
+    /// `id` is used when the property is absent).
+    #[serde(default = "default_id_property")]
+    pub id_property: String,
+    /// Feature property holding each area's name (default `"name"`).
+    #[serde(default = "default_name_property")]
+    pub name_property: String,
+}
+
+fn default_id_property() -> String {
+    "id".to_string()
+}
+
+fn default_name_property() -> String {
+    "name".to_string()
+}
+
+/// `[analysis]`: journey-time guidance and routing tolerances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// Oldest age (whole years) treated as primary for the journey-time guidance: 11, as the
+    /// guidance's "primary age (<= 11)". Older pupils get `secondary_max_minutes`.
+    pub primary_max_age: u8,
+    /// Longest acceptable one-way journey for a primary-age pupil, minutes (guidance: 45).
+    pub primary_max_minutes: f64,
+    /// Longest acceptable one-way journey for an older pupil, minutes (guidance: 75).
+    pub secondary_max_minutes: f64,
+    /// Furthest a home or site may be from the nearest usable road to be routed, metres.
+    pub max_snap_m: f64,
+    /// Ratio of road distance to straight-line distance used where a journey cannot be
+    /// routed (e.g. a provision outside the extract); at least 1.
+    pub circuity_factor: f64,
+    /// Average door-to-door speed for such estimated journeys, km/h (default 40).
+    pub estimate_speed_kmh: f64,
+    /// Provision kinds that may receive pupils brought back or newly placed.
+    pub receiving_kinds: Vec<ProvisionKind>,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            primary_max_age: 11,
+            primary_max_minutes: 45.0,
+            secondary_max_minutes: 75.0,
+            max_snap_m: 1000.0,
+            circuity_factor: 1.3,
+            estimate_speed_kmh: 40.0,
+            receiving_kinds: vec![ProvisionKind::SpecialSchool, ProvisionKind::ResourceBase],
+        }
+    }
+}
+
+/// `[costs]`: cost assumptions, pounds. Defaults are **illustrative** national-order
+/// figures, to be replaced with the authority's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostsConfig {
+    /// School days a year on which transport runs.
+    pub school_days_per_year: u32,
+    /// One-way journeys a day (2 = there and back).
+    pub journeys_per_day: u32,
+    /// Cost of a place per year by provision kind, £, used when a provision has no
+    /// `annual_cost_gbp`. Kinds left out of the file keep their default.
+    #[serde(deserialize_with = "overlay_placement_defaults")]
+    pub placement_gbp_by_kind: BTreeMap<ProvisionKind, f64>,
+    /// Transport cost per pupil per km travelled by mode, £/km. Modes left out of the file
+    /// keep their default.
+    #[serde(deserialize_with = "overlay_transport_defaults")]
+    pub transport_gbp_per_km_by_mode: BTreeMap<Transport, f64>,
+    /// Mode assumed for a pupil whose `transport` is blank.
+    pub default_transport: Transport,
+    /// Capital cost of creating one new specialist place, £ (one-off).
+    pub capital_gbp_per_place: f64,
+}
+
+impl CostsConfig {
+    /// Default (illustrative) cost of a place per year by kind, £.
+    pub fn default_placement_gbp_by_kind() -> BTreeMap<ProvisionKind, f64> {
+        BTreeMap::from([
+            (ProvisionKind::SpecialSchool, 24_000.0),
+            (ProvisionKind::ResourceBase, 18_000.0),
+            (ProvisionKind::Mainstream, 7_000.0),
+            (ProvisionKind::IndependentSpecial, 60_000.0),
+            (ProvisionKind::NonMaintainedSpecial, 50_000.0),
+            (ProvisionKind::AlternativeProvision, 20_000.0),
+            (ProvisionKind::Post16, 12_000.0),
+        ])
+    }
+
+    /// Default (illustrative) transport cost per pupil-km by mode, £/km.
+    pub fn default_transport_gbp_per_km_by_mode() -> BTreeMap<Transport, f64> {
+        BTreeMap::from([
+            (Transport::None, 0.0),
+            (Transport::Taxi, 1.80),
+            (Transport::Minibus, 0.90),
+            (Transport::PersonalBudget, 0.28),
+            (Transport::Public, 0.20),
+        ])
+    }
+}
+
+impl Default for CostsConfig {
+    fn default() -> Self {
+        Self {
+            school_days_per_year: 190,
+            journeys_per_day: 2,
+            placement_gbp_by_kind: Self::default_placement_gbp_by_kind(),
+            transport_gbp_per_km_by_mode: Self::default_transport_gbp_per_km_by_mode(),
+            default_transport: Transport::Taxi,
+            capital_gbp_per_place: 40_000.0,
+        }
+    }
+}
+
+fn overlay_placement_defaults<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<ProvisionKind, f64>, D::Error> {
+    let given = BTreeMap::<ProvisionKind, f64>::deserialize(d)?;
+    let mut all = CostsConfig::default_placement_gbp_by_kind();
+    all.extend(given);
+    Ok(all)
+}
+
+fn overlay_transport_defaults<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<Transport, f64>, D::Error> {
+    let given = BTreeMap::<Transport, f64>::deserialize(d)?;
+    let mut all = CostsConfig::default_transport_gbp_per_km_by_mode();
+    all.extend(given);
+    Ok(all)
+}
+
+/// The scenario file itself could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The toml file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The toml path.
+        path: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The toml is malformed, has an unknown key or a bad value.
+    #[error("{path}: {message}")]
+    Toml {
+        /// The toml path.
+        path: String,
+        /// The parser's reason (with line and column).
+        message: String,
+    },
+}
+
+impl ScenarioConfig {
+    /// Parses toml text; `label` names the file in errors.
+    pub fn from_toml_str(text: &str, label: &str) -> Result<Self, ScenarioError> {
+        toml::from_str(text).map_err(|e| ScenarioError::Toml {
+            path: label.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Checks values serde cannot: positive times, factors ≥ 1, finite non-negative money,
+    /// unique area layer ids. Returns one error message per fault as `(key, message)`.
+    pub fn check(&self) -> Vec<(String, String)> {
+        let mut faults = Vec::new();
+        let mut fault = |key: &str, msg: String| faults.push((key.to_string(), msg));
+        if self.name.trim().is_empty() {
+            fault("name", "name is blank".into());
+        }
+        let a = &self.analysis;
+        for (key, v) in [
+            ("analysis.primary_max_minutes", a.primary_max_minutes),
+            ("analysis.secondary_max_minutes", a.secondary_max_minutes),
+            ("analysis.max_snap_m", a.max_snap_m),
+            ("analysis.estimate_speed_kmh", a.estimate_speed_kmh),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                fault(key, format!("{key} must be a positive number (got {v})"));
+            }
+        }
+        if !(a.circuity_factor.is_finite() && a.circuity_factor >= 1.0) {
+            fault(
+                "analysis.circuity_factor",
+                format!(
+                    "analysis.circuity_factor must be at least 1 (got {})",
+                    a.circuity_factor
+                ),
+            );
+        }
+        if a.receiving_kinds.is_empty() {
+            fault(
+                "analysis.receiving_kinds",
+                "analysis.receiving_kinds is empty: no provision could receive pupils".into(),
+            );
+        }
+        let c = &self.costs;
+        if !(1..=366).contains(&c.school_days_per_year) {
+            fault(
+                "costs.school_days_per_year",
+                format!(
+                    "costs.school_days_per_year must be 1..366 (got {})",
+                    c.school_days_per_year
+                ),
+            );
+        }
+        if c.journeys_per_day == 0 {
+            fault(
+                "costs.journeys_per_day",
+                "costs.journeys_per_day must be at least 1".into(),
+            );
+        }
+        let money = c
+            .placement_gbp_by_kind
+            .iter()
+            .map(|(k, v)| (format!("costs.placement_gbp_by_kind.{k}"), *v))
+            .chain(
+                c.transport_gbp_per_km_by_mode
+                    .iter()
+                    .map(|(m, v)| (format!("costs.transport_gbp_per_km_by_mode.{m}"), *v)),
+            )
+            .chain([(
+                "costs.capital_gbp_per_place".to_string(),
+                c.capital_gbp_per_place,
+            )]);
+        for (key, v) in money {
+            if !(v.is_finite() && v >= 0.0) {
+                fault(&key, format!("{key} must be a finite amount ≥ 0 (got {v})"));
+            }
+        }
+        for (i, layer) in self.areas.iter().enumerate() {
+            if layer.id.trim().is_empty() {
+                fault(
+                    "areas.id",
+                    format!("[[areas]] number {} has a blank id", i + 1),
+                );
+            } else if self.areas[..i].iter().any(|l| l.id == layer.id) {
+                fault(
+                    "areas.id",
+                    format!("[[areas]] id \"{}\" is used twice", layer.id),
+                );
+            }
+        }
+        faults
+    }
+}
+
+/// Counts for one input file in the [`ValidationReport`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSummary {
+    /// What the file is for: `boundary`, `areas:<id>`, `postcodes`, `provisions`, `pupils`.
+    pub role: String,
+    /// File label (path as resolved from the toml file).
+    pub file: String,
+    /// Rows (CSV) or features (GeoJSON) read; `None` when the file could not be read.
+    pub read: Option<usize>,
+    /// Rows or features accepted.
+    pub accepted: usize,
+    /// Rows or features rejected (each with at least one listed error).
+    pub rejected: usize,
+}
+
+/// Everything `validate` found: per-file counts and every issue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidationReport {
+    /// Scenario name from the toml file.
+    pub scenario: String,
+    /// The toml file as given.
+    pub config_file: String,
+    /// One entry per input file, in load order.
+    pub files: Vec<FileSummary>,
+    /// Every issue, grouped by file in load order, then by line.
+    pub issues: Vec<Issue>,
+    /// Accepted provisions whose capacity is unknown (never offered as having spare places).
+    pub unknown_capacity: usize,
+}
+
+/// Issues listed per file, severity and kind before `Display` summarises (`{:#}` lists all).
+const MAX_LISTED: usize = 20;
+
+impl ValidationReport {
+    /// True when any issue is an error (then `validate` exits non-zero).
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+
+    /// Number of issues of `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.issues
+            .iter()
+            .filter(|i| i.severity == severity)
+            .count()
+    }
+
+    /// Number of issues of `severity` by kind.
+    pub fn by_kind(&self, severity: Severity) -> BTreeMap<IssueKind, usize> {
+        count_by_kind(&self.issues, severity)
+    }
+
+    /// Warnings by kind.
+    pub fn warnings_by_kind(&self) -> BTreeMap<IssueKind, usize> {
+        self.by_kind(Severity::Warning)
+    }
+
+    fn add_loaded<T>(&mut self, role: &str, file: &str, loaded: &mut Loaded<T>) {
+        self.files.push(FileSummary {
+            role: role.to_string(),
+            file: file.to_string(),
+            read: Some(loaded.rows_read),
+            accepted: loaded.rows_accepted(),
+            rejected: loaded.rows_rejected,
+        });
+        self.issues.append(&mut loaded.issues);
+    }
+
+    fn add_failed(&mut self, role: &str, file: &str, issue: Issue) {
+        self.files.push(FileSummary {
+            role: role.to_string(),
+            file: file.to_string(),
+            read: None,
+            accepted: 0,
+            rejected: 0,
+        });
+        self.issues.push(issue);
+    }
+
+    fn write_listing(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        severity: Severity,
+        all: bool,
+    ) -> fmt::Result {
+        let mut shown: BTreeMap<(&str, IssueKind), usize> = BTreeMap::new();
+        for issue in self.issues.iter().filter(|i| i.severity == severity) {
+            let n = shown.entry((issue.file.as_str(), issue.kind)).or_insert(0);
+            *n += 1;
+            if all || *n <= MAX_LISTED {
+                writeln!(f, "  {issue}")?;
+            }
+        }
+        for ((file, kind), n) in shown {
+            if !all && n > MAX_LISTED {
+                writeln!(
+                    f,
+                    "  … and {} more {severity}s of kind \"{kind}\" in {file} (use the full listing to see all)",
+                    n - MAX_LISTED
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ValidationReport {
+    /// Human report. `{}` lists at most 20 issues per file, severity and kind; `{:#}` lists all.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all = f.alternate();
+        writeln!(f, "Scenario \"{}\" ({})", self.scenario, self.config_file)?;
+        writeln!(f)?;
+        let width = self
+            .files
+            .iter()
+            .map(|s| s.file.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let role_width = self
+            .files
+            .iter()
+            .map(|s| s.role.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(
+            f,
+            "  {:<role_width$} {:<width$} {:>8} {:>9} {:>9}",
+            "role", "file", "read", "accepted", "rejected"
+        )?;
+        for s in &self.files {
+            let read = s.read.map_or("unread".to_string(), |n| n.to_string());
+            writeln!(
+                f,
+                "  {:<role_width$} {:<width$} {:>8} {:>9} {:>9}",
+                s.role, s.file, read, s.accepted, s.rejected
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "Provisions with unknown capacity: {} (never offered as having spare places)",
+            self.unknown_capacity
+        )?;
+        let (errors, warnings, infos) = (
+            self.count(Severity::Error),
+            self.count(Severity::Warning),
+            self.count(Severity::Info),
+        );
+        writeln!(
+            f,
+            "Errors: {errors}   Warnings: {warnings}   Notes: {infos}"
+        )?;
+        for (severity, title) in [(Severity::Error, "Errors"), (Severity::Warning, "Warnings")] {
+            let counts = self.by_kind(severity);
+            if !counts.is_empty() {
+                writeln!(f, "{title} by kind:")?;
+                for (kind, n) in counts {
+                    writeln!(f, "  {kind}: {n}")?;
+                }
+            }
+        }
+        for (severity, title) in [
+            (Severity::Error, "Errors"),
+            (Severity::Warning, "Warnings"),
+            (Severity::Info, "Notes"),
+        ] {
+            if self.count(severity) > 0 {
+                writeln!(f)?;
+                writeln!(f, "{title}:")?;
+                self.write_listing(f, severity, all)?;
+            }
+        }
+        writeln!(f)?;
+        if errors > 0 {
+            writeln!(
+                f,
+                "Result: FAILED with {errors} error(s); rejected rows are listed above"
+            )
+        } else {
+            writeln!(f, "Result: OK (no errors, {warnings} warning(s))")
+        }
+    }
+}
+
+/// A loaded scenario: configuration plus every accepted input.
+///
+/// Callers must check [`ValidationReport::has_errors`] before analysing: a file that failed
+/// to load leaves its part empty (e.g. an empty [`Boundary`]).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The parsed `scenario.toml`.
+    pub config: ScenarioConfig,
+    /// Directory of the toml file; every path in `config` is relative to it.
+    pub dir: PathBuf,
+    /// Home authority boundary (empty if it failed to load).
+    pub boundary: Boundary,
+    /// Area layers that loaded, in toml order.
+    pub area_layers: Vec<AreaLayer>,
+    /// Accepted provisions, in file order.
+    pub provisions: Vec<Provision>,
+    /// Accepted pupils, in file order (empty when the scenario has no pupils file).
+    pub pupils: Vec<Pupil>,
+    /// Postcode table, when the scenario names one and it loaded.
+    pub postcodes: Option<PostcodeTable>,
+}
+
+/// Joins `rel` to `dir` and removes `.` and `name/..` pairs lexically (no file-system access).
+pub fn resolve_path(dir: &Path, rel: &Path) -> PathBuf {
+    let joined = dir.join(rel);
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// The message shown when the OSM extract is missing: where it should be and how to get it.
+///
+/// `download` is the region for `./osm/download.sh`; without it, a file name ending in
+/// `-latest.osm.pbf` gives the region (`west-midlands-latest.osm.pbf` -> `west-midlands`).
+pub fn osm_missing_message(osm_path: &Path, download: Option<&str>) -> String {
+    let file_name = osm_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let region = download.map(str::to_string).or_else(|| {
+        file_name
+            .strip_suffix("-latest.osm.pbf")
+            .map(str::to_string)
+    });
+    let how = match region {
+        Some(region) => format!(
+            "run `./osm/download.sh {region}` from the project root to fetch Geofabrik's \
+             {region}-latest.osm.pbf into osm/"
+        ),
+        None => {
+            "put the OpenStreetMap extract (.osm.pbf, e.g. from https://download.geofabrik.de/) \
+                 at that path"
+                .to_string()
+        }
+    };
+    format!(
+        "OSM extract not found at {}: {how}. Journeys cannot be routed until it is there; \
+         everything else was still checked",
+        osm_path.display()
+    )
+}
+
+impl Scenario {
+    /// Absolute-or-relative path of a file named in the toml (joined to [`Scenario::dir`]).
+    pub fn resolve(&self, rel: &Path) -> PathBuf {
+        resolve_path(&self.dir, rel)
+    }
+
+    /// Path of the OSM extract.
+    pub fn osm_path(&self) -> PathBuf {
+        self.resolve(&self.config.osm)
+    }
+
+    /// True when the OSM extract exists.
+    pub fn osm_present(&self) -> bool {
+        self.osm_path().is_file()
+    }
+
+    /// What to tell the user when the OSM extract is missing (see [`osm_missing_message`]).
+    pub fn osm_missing_message(&self) -> String {
+        osm_missing_message(&self.osm_path(), self.config.osm_download.as_deref())
+    }
+
+    /// Loads `scenario.toml` at `path` and every file it names, validating all of them.
+    ///
+    /// `road_bbox` is the bounding box of the road network when known (homes and provisions
+    /// outside it are warned about). `Err` only when the toml itself cannot be read or
+    /// parsed; every other fault, including a missing OSM extract (a warning), is in the
+    /// report, and a file that fails to load leaves its part of the scenario empty.
+    pub fn load(
+        path: &Path,
+        road_bbox: Option<Bbox>,
+    ) -> Result<(Scenario, ValidationReport), ScenarioError> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: label.clone(),
+            source,
+        })?;
+        let config = ScenarioConfig::from_toml_str(&text, &label)?;
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut scenario = Scenario {
+            config,
+            dir,
+            boundary: Boundary::default(),
+            area_layers: Vec::new(),
+            provisions: Vec::new(),
+            pupils: Vec::new(),
+            postcodes: None,
+        };
+        let mut report = ValidationReport {
+            scenario: scenario.config.name.clone(),
+            config_file: label.clone(),
+            ..ValidationReport::default()
+        };
+        for (key, message) in scenario.config.check() {
+            report.issues.push(Issue {
+                severity: Severity::Error,
+                kind: IssueKind::BadFile,
+                file: label.clone(),
+                line: None,
+                column: Some(key),
+                message,
+            });
+        }
+        if !scenario.osm_present() {
+            report.issues.push(Issue {
+                severity: Severity::Warning,
+                kind: IssueKind::MissingOsm,
+                file: label.clone(),
+                line: None,
+                column: Some("osm".to_string()),
+                message: scenario.osm_missing_message(),
+            });
+        }
+        scenario.load_boundary(&mut report);
+        scenario.load_areas(&mut report);
+        scenario.load_postcodes(&mut report);
+        let provisions_ok = scenario.load_provisions(&mut report, road_bbox);
+        scenario.load_pupils(&mut report, road_bbox, provisions_ok);
+        Ok((scenario, report))
+    }
+
+    /// Reads a file named in the toml, or records a missing-file error.
+    fn read(
+        &self,
+        rel: &Path,
+        role: &str,
+        report: &mut ValidationReport,
+    ) -> Option<(Vec<u8>, String)> {
+        let path = self.resolve(rel);
+        let label = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => Some((bytes, label)),
+            Err(e) => {
+                let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                    IssueKind::MissingFile
+                } else {
+                    IssueKind::BadFile
+                };
+                let message = format!(
+                    "cannot read the {role} file ({e}); paths in {} are relative to its folder",
+                    report.config_file
+                );
+                report.add_failed(
+                    role,
+                    &label,
+                    Issue::file_level(Severity::Error, kind, &label, message),
+                );
+                None
+            }
+        }
+    }
+
+    fn load_boundary(&mut self, report: &mut ValidationReport) {
+        let rel = self.config.boundary.clone();
+        let Some((bytes, label)) = self.read(&rel, "boundary", report) else {
+            return;
+        };
+        match load_boundary(&bytes, &label) {
+            Ok((boundary, mut loaded)) => {
+                self.boundary = boundary;
+                report.add_loaded("boundary", &label, &mut loaded);
+            }
+            Err(e) => report.add_failed(
+                "boundary",
+                &label,
+                Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
+            ),
+        }
+    }
+
+    fn load_areas(&mut self, report: &mut ValidationReport) {
+        for layer in self.config.areas.clone() {
+            let role = format!("areas:{}", layer.id);
+            let Some((bytes, label)) = self.read(&layer.path, &role, report) else {
+                continue;
+            };
+            let spec = LayerSpec {
+                id: &layer.id,
+                name: &layer.name,
+                id_property: &layer.id_property,
+                name_property: &layer.name_property,
+            };
+            match load_area_layer(&bytes, &label, &spec) {
+                Ok((area_layer, mut loaded)) => {
+                    self.area_layers.push(area_layer);
+                    report.add_loaded(&role, &label, &mut loaded);
+                }
+                Err(e) => report.add_failed(
+                    &role,
+                    &label,
+                    Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
+                ),
+            }
+        }
+    }
+
+    fn load_postcodes(&mut self, report: &mut ValidationReport) {
+        let Some(rel) = self.config.postcodes.clone() else {
+            return;
+        };
+        let Some((bytes, label)) = self.read(&rel, "postcodes", report) else {
+            return;
+        };
+        match load_postcodes(&bytes, &label) {
+            Ok((table, mut loaded)) => {
+                self.postcodes = Some(table);
+                report.add_loaded("postcodes", &label, &mut loaded);
+            }
+            Err(e) => report.add_failed(
+                "postcodes",
+                &label,
+                Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
+            ),
+        }
+    }
+
+    /// Loads provisions; returns the file label when the file could be read at all.
+    fn load_provisions(
+        &mut self,
+        report: &mut ValidationReport,
+        road_bbox: Option<Bbox>,
+    ) -> Option<String> {
+        let rel = self.config.provisions.clone();
+        let (bytes, label) = self.read(&rel, "provisions", report)?;
+        match load_provisions(&bytes, &label) {
+            Ok(mut loaded) => {
+                if let Some(bbox) = road_bbox {
+                    for p in loaded.items.iter().filter(|p| !bbox.contains(p.location)) {
+                        loaded.issues.push(Issue::at(
+                            Severity::Warning,
+                            IssueKind::ProvisionOutsideRoadNetwork,
+                            &label,
+                            p.line,
+                            Some("lat"),
+                            format!(
+                                "provision \"{}\" lies outside the road network's bounding box \
+                                 ({bbox}): journeys to it cannot be routed on the extract",
+                                p.id
+                            ),
+                        ));
+                    }
+                    loaded.issues.sort_by_key(|i| i.line.unwrap_or(0));
+                }
+                report.unknown_capacity =
+                    loaded.items.iter().filter(|p| p.capacity.is_none()).count();
+                report.add_loaded("provisions", &label, &mut loaded);
+                self.provisions = loaded.items;
+                Some(label)
+            }
+            Err(e) => {
+                report.add_failed(
+                    "provisions",
+                    &label,
+                    Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn load_pupils(
+        &mut self,
+        report: &mut ValidationReport,
+        road_bbox: Option<Bbox>,
+        provisions_file: Option<String>,
+    ) {
+        let Some(rel) = self.config.pupils.clone() else {
+            return;
+        };
+        let Some((bytes, label)) = self.read(&rel, "pupils", report) else {
+            return;
+        };
+        // A postcode table that failed to load still counts as "configured" (its own error
+        // is in the report), so pupils' postcodes are reported as not found.
+        let empty = PostcodeTable::default();
+        let postcodes = match (&self.postcodes, &self.config.postcodes) {
+            (Some(t), _) => Some(t),
+            (None, Some(_)) => Some(&empty),
+            (None, None) => None,
+        };
+        let options = PupilOptions {
+            postcodes,
+            road_bbox,
+        };
+        let mut loaded = match load_pupils(&bytes, &label, options) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                report.add_failed(
+                    "pupils",
+                    &label,
+                    Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
+                );
+                return;
+            }
+        };
+        match provisions_file {
+            Some(pf) => check_against_provisions(&mut loaded, &label, &self.provisions, &pf),
+            None => loaded.issues.push(Issue::file_level(
+                Severity::Info,
+                IssueKind::UnknownPlacement,
+                &label,
+                "placement ids not checked: the provisions file could not be read",
+            )),
+        }
+        if !self.boundary.is_empty() {
+            for p in loaded
+                .items
+                .iter()
+                .filter(|p| !self.boundary.contains(p.home))
+            {
+                loaded.issues.push(Issue::at(
+                    Severity::Warning,
+                    IssueKind::HomeOutsideBoundary,
+                    &label,
+                    p.line,
+                    Some("home"),
+                    "home lies outside the home authority boundary",
+                ));
+            }
+            loaded.issues.sort_by_key(|i| i.line.unwrap_or(0));
+        }
+        report.add_loaded("pupils", &label, &mut loaded);
+        self.pupils = loaded.items;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mini() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/data/mini/scenario.toml"
+        ))
+    }
+
+    #[test]
+    fn defaults_match_the_guidance() {
+        let c = ScenarioConfig::from_toml_str(
+            "name = \"x\"\nosm = \"a.osm.pbf\"\nboundary = \"b.geojson\"\nprovisions = \"p.csv\"\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(c.analysis, AnalysisConfig::default());
+        assert_eq!(c.analysis.primary_max_minutes, 45.0);
+        assert_eq!(c.analysis.secondary_max_minutes, 75.0);
+        assert_eq!(c.costs, CostsConfig::default());
+        assert_eq!(c.costs.school_days_per_year, 190);
+        assert!(c.check().is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err = ScenarioConfig::from_toml_str(
+            "name = \"x\"\nosm = \"a\"\nboundary = \"b\"\nprovisions = \"p\"\n[analysis]\nprimary_max_minute = 40\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("s.toml: "), "{err}");
+        assert!(err.contains("unknown field `primary_max_minute`"), "{err}");
+    }
+
+    #[test]
+    fn cost_tables_overlay_the_defaults() {
+        let c = ScenarioConfig::from_toml_str(
+            "name = \"x\"\nosm = \"a\"\nboundary = \"b\"\nprovisions = \"p\"\n\
+             [costs]\nplacement_gbp_by_kind = { independent_special = 75000 }\n\
+             transport_gbp_per_km_by_mode = { taxi = 2.5 }\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.costs.placement_gbp_by_kind[&ProvisionKind::IndependentSpecial],
+            75_000.0
+        );
+        assert_eq!(
+            c.costs.placement_gbp_by_kind[&ProvisionKind::SpecialSchool],
+            24_000.0
+        );
+        assert_eq!(c.costs.transport_gbp_per_km_by_mode[&Transport::Taxi], 2.5);
+        assert_eq!(
+            c.costs.transport_gbp_per_km_by_mode[&Transport::Minibus],
+            0.9
+        );
+        let bad = ScenarioConfig::from_toml_str(
+            "name = \"x\"\nosm = \"a\"\nboundary = \"b\"\nprovisions = \"p\"\n\
+             [costs]\nplacement_gbp_by_kind = { academy = 1 }\n",
+            "s.toml",
+        );
+        assert!(bad.unwrap_err().to_string().contains("academy"));
+    }
+
+    #[test]
+    fn bad_values_are_checked() {
+        let mut c = ScenarioConfig::from_toml_str(
+            "name = \"x\"\nosm = \"a\"\nboundary = \"b\"\nprovisions = \"p\"\n\
+             [analysis]\ncircuity_factor = 0.9\nprimary_max_minutes = -1\n",
+            "s.toml",
+        )
+        .unwrap();
+        c.costs.capital_gbp_per_place = f64::NAN;
+        let keys: Vec<String> = c.check().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "analysis.primary_max_minutes",
+                "analysis.circuity_factor",
+                "costs.capital_gbp_per_place"
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_resolve_lexically() {
+        assert_eq!(
+            resolve_path(
+                Path::new("fixtures/data/mini"),
+                Path::new("../../../osm/x.osm.pbf")
+            ),
+            PathBuf::from("osm/x.osm.pbf")
+        );
+        assert_eq!(
+            resolve_path(Path::new("scen"), Path::new("./p.csv")),
+            PathBuf::from("scen/p.csv")
+        );
+    }
+
+    #[test]
+    fn missing_osm_message_says_how_to_get_it() {
+        assert_eq!(
+            osm_missing_message(Path::new("osm/west-midlands-latest.osm.pbf"), None),
+            "OSM extract not found at osm/west-midlands-latest.osm.pbf: run \
+             `./osm/download.sh west-midlands` from the project root to fetch Geofabrik's \
+             west-midlands-latest.osm.pbf into osm/. Journeys cannot be routed until it is \
+             there; everything else was still checked"
+        );
+        assert!(osm_missing_message(Path::new("osm/x.pbf"), None).contains("download.geofabrik.de"));
+    }
+
+    #[test]
+    fn mini_scenario_loads_cleanly() {
+        let (s, report) = Scenario::load(&mini(), None).unwrap();
+        let text = format!("{report:#}");
+        assert!(!report.has_errors(), "{text}");
+        assert_eq!(
+            report.count(Severity::Warning),
+            usize::from(!s.osm_present()),
+            "{text}"
+        );
+        assert_eq!(s.provisions.len(), 3);
+        assert_eq!(s.pupils.len(), 6);
+        assert_eq!(s.area_layers.len(), 1);
+        assert_eq!(s.area_layers[0].len(), 2);
+        assert_eq!(report.unknown_capacity, 1);
+        assert!(text.contains("Result: OK"), "{text}");
+        let douglas = crate::model::LatLon {
+            lat: 54.15,
+            lon: -4.48,
+        };
+        assert!(s.boundary.contains(douglas));
+        assert!(s.postcodes.as_ref().is_some_and(|t| t.len() == 3));
+        assert_eq!(s.config.analysis.receiving_kinds.len(), 2);
+    }
+
+    #[test]
+    fn mini_scenario_warns_about_homes_outside_a_small_road_bbox() {
+        let bbox = Bbox {
+            min_lat: 54.14,
+            min_lon: -4.50,
+            max_lat: 54.16,
+            max_lon: -4.46,
+        };
+        let (_, report) = Scenario::load(&mini(), Some(bbox)).unwrap();
+        assert!(!report.has_errors());
+        let by_kind = report.warnings_by_kind();
+        assert!(
+            by_kind
+                .get(&IssueKind::HomeOutsideRoadNetwork)
+                .is_some_and(|&n| n >= 1),
+            "{report:#}"
+        );
+        assert!(
+            by_kind
+                .get(&IssueKind::ProvisionOutsideRoadNetwork)
+                .is_some_and(|&n| n >= 1),
+            "{report:#}"
+        );
+    }
+
+    #[test]
+    fn missing_files_and_osm_are_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("scenario.toml");
+        std::fs::write(
+            &toml,
+            "name = \"gone\"\nosm = \"osm/west-midlands-latest.osm.pbf\"\nboundary = \"b.geojson\"\n\
+             provisions = \"p.csv\"\npupils = \"u.csv\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("p.csv"),
+            "id,name,kind,needs,age_min,age_max,capacity,on_roll,lat,lon\n\
+             P1,A,special_school,ASD,4,18,10,5,54.15,-4.48\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("u.csv"),
+            "id,age,need,lat,lon,placement_id\nA,9,ASD,54.15,-4.48,P1\nB,9,ASD,54.15,-4.48,P9\n",
+        )
+        .unwrap();
+        let (s, report) = Scenario::load(&toml, None).unwrap();
+        assert!(report.has_errors());
+        assert_eq!(s.provisions.len(), 1);
+        assert_eq!(s.pupils.len(), 1);
+        let kinds: Vec<IssueKind> = report.issues.iter().map(|i| i.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                IssueKind::MissingOsm,
+                IssueKind::MissingFile,
+                IssueKind::UnknownPlacement
+            ]
+        );
+        let text = report.to_string();
+        assert!(text.contains("./osm/download.sh west-midlands"), "{text}");
+        assert!(text.contains("Result: FAILED with 2 error(s)"), "{text}");
+        let pupils = report.files.iter().find(|f| f.role == "pupils").unwrap();
+        assert_eq!(
+            (pupils.read, pupils.accepted, pupils.rejected),
+            (Some(2), 1, 1)
+        );
+    }
+
+    #[test]
+    fn listing_is_capped_unless_alternate() {
+        let mut r = ValidationReport::default();
+        for line in 0..25 {
+            r.issues.push(Issue::at(
+                Severity::Error,
+                IssueKind::BadAge,
+                "f.csv",
+                line,
+                None,
+                "bad",
+            ));
+        }
+        let short = r.to_string();
+        assert_eq!(short.matches("error: f.csv line").count(), MAX_LISTED);
+        assert!(short.contains("… and 5 more errors of kind \"bad age\" in f.csv"));
+        assert_eq!(format!("{r:#}").matches("error: f.csv line").count(), 25);
+    }
+}

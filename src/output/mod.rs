@@ -1,0 +1,6 @@
+//! Stage 6, everything the product publishes: typed records of every table and GeoJSON,
+//! and the one disclosure module every public figure passes through.
+
+pub mod disclosure;
+pub mod report;
+pub mod tables;

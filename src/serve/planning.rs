@@ -1,0 +1,105 @@
+//! Planning endpoints: `POST /api/site` (choose sites for new places) and `GET /api/capital`
+//! (the capital plan view). Officer only: results carry exact, unsuppressed counts of small
+//! groups of pupils. CPU work runs in `spawn_blocking`, one at a time per what-if slot.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use serde_json::Value;
+
+use crate::analyse::planning::{capital_plan, site, PlanningError, SiteRequest};
+use crate::serve::auth::Caller;
+use crate::serve::error::ApiError;
+use crate::serve::state::AppState;
+
+/// Largest `k` one request may ask for.
+pub const MAX_K: usize = 10;
+/// Largest number of places per base one request may ask for.
+pub const MAX_PLACES: u32 = 500;
+/// Largest number of extra candidate points per request.
+pub const MAX_EXTRA_CANDIDATES: usize = 200;
+
+fn planning_error(e: PlanningError) -> ApiError {
+    match e {
+        PlanningError::Request { .. } | PlanningError::Csv { .. } => {
+            ApiError::Unprocessable(e.to_string())
+        }
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+fn check_limits(req: &SiteRequest) -> Result<(), ApiError> {
+    if req.k > MAX_K {
+        return Err(ApiError::TooLarge(format!("k {} is above {MAX_K}", req.k)));
+    }
+    if req.places > MAX_PLACES {
+        return Err(ApiError::Unprocessable(format!(
+            "places {} is above {MAX_PLACES}",
+            req.places
+        )));
+    }
+    if req.extra_candidates.len() > MAX_EXTRA_CANDIDATES {
+        return Err(ApiError::TooLarge(format!(
+            "{} extra candidates: at most {MAX_EXTRA_CANDIDATES}",
+            req.extra_candidates.len()
+        )));
+    }
+    for c in &req.extra_candidates {
+        let p = c.location;
+        if !(p.lat.is_finite() && p.lon.is_finite() && p.lat.abs() <= 90.0 && p.lon.abs() <= 180.0)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "candidate `{}`: coordinates not finite or out of range",
+                c.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/site`: a [`SiteRequest`] as JSON (`need`, `places`, `k` required) -> the
+/// chosen sites for every k, the ranked proposals and the capital plan.
+pub async fn site_handler(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<SiteRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_officer()?;
+    let Json(req) = body?;
+    check_limits(&req)?;
+    req.validate().map_err(planning_error)?;
+    let permit = tokio::time::timeout(
+        state.config().request_timeout,
+        state.whatif_slots().acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::Unavailable("too many planning runs at once; try again".into()))?
+    .map_err(|e| ApiError::Internal(format!("planning slots: {e}")))?;
+    let st = state.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let p = st.prepared();
+        let result = site(p, &req)?;
+        let plan = capital_plan(p, Some(&result));
+        Ok::<_, PlanningError>(serde_json::json!({ "site": result, "capital": plan }))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("planning task: {e}")))?
+    .map_err(planning_error)?;
+    Ok(Json(out))
+}
+
+/// `GET /api/capital`: per area x need demand, local places, pupils out of area and the gap.
+pub async fn capital_handler(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_officer()?;
+    let st = state.clone();
+    let plan = tokio::task::spawn_blocking(move || capital_plan(st.prepared(), None))
+        .await
+        .map_err(|e| ApiError::Internal(format!("capital task: {e}")))?;
+    serde_json::to_value(plan)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(format!("capital plan: {e}")))
+}

@@ -1,0 +1,407 @@
+//! `POST /api/whatif`: add provisions or change places, re-run the analysis on a copy of
+//! the provision list, and compare the bring-back with the baseline.
+//!
+//! The shared state is never changed: each request copies the provisions, applies its
+//! edits and analyses on the blocking pool, at most [`ServiceConfig::whatif_concurrency`]
+//! at a time. Public callers see counts suppressed and rounded like every other public
+//! figure; officers see exact figures.
+//!
+//! [`ServiceConfig::whatif_concurrency`]: crate::serve::state::ServiceConfig
+
+use std::collections::HashSet;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::analyse::placement::{analyse, Analysis, Inputs};
+use crate::model::{LatLon, Need, Provision, ProvisionKind};
+use crate::output::tables::round_to;
+use crate::serve::auth::{Caller, Role};
+use crate::serve::error::ApiError;
+use crate::serve::routes::pub_count;
+use crate::serve::state::AppState;
+
+/// Oldest age a provision may list (EHC plans run to 25).
+pub const MAX_AGE: u8 = 25;
+/// Most places one added provision may have.
+pub const MAX_PLACES: u32 = 1000;
+/// Longest id or name, characters.
+pub const MAX_TEXT: usize = 100;
+
+/// A provision to add.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddProvision {
+    /// New unique id.
+    pub id: String,
+    /// Display name (default: the id).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Needs served (SEN2 codes).
+    pub needs: Vec<Need>,
+    /// Youngest age, years.
+    pub age_min: u8,
+    /// Oldest age, years.
+    pub age_max: u8,
+    /// Places (all spare: nobody on roll yet).
+    pub places: u32,
+    /// Kind (default `resource_base`); must be a receiving kind of the scenario.
+    #[serde(default)]
+    pub kind: Option<ProvisionKind>,
+    /// Cost of a place per year, £ (default: the scenario's cost for the kind).
+    #[serde(default)]
+    pub annual_cost_gbp: Option<f64>,
+}
+
+/// A change of places at an existing provision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePlaces {
+    /// Existing provision id.
+    pub id: String,
+    /// New total places (capacity); spare = places − on roll.
+    pub places: u32,
+}
+
+/// The request body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfRequest {
+    /// Provisions to add.
+    #[serde(default)]
+    pub add: Vec<AddProvision>,
+    /// Places to change.
+    #[serde(default)]
+    pub change: Vec<ChangePlaces>,
+}
+
+/// Bring-back figures of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Figures {
+    /// Pupils brought back.
+    pub moved: usize,
+    /// Total minutes of their new journeys.
+    pub total_minutes: f64,
+    /// km a year saved.
+    pub km_per_year_saved: f64,
+    /// Hours a year saved.
+    pub hours_per_year_saved: f64,
+    /// Placement £ a year saved.
+    pub placement_gbp_saved: f64,
+    /// Transport £ a year saved.
+    pub transport_gbp_saved: f64,
+    /// Total £ a year saved.
+    pub gbp_per_year_saved: f64,
+}
+
+impl Figures {
+    /// Figures of an analysis.
+    pub fn of(a: &Analysis) -> Figures {
+        let mut f = Figures {
+            moved: a.optimal.moved,
+            total_minutes: a.optimal.total_minutes,
+            ..Figures::default()
+        };
+        for m in &a.moves {
+            f.km_per_year_saved += m.km_per_year_saved;
+            f.hours_per_year_saved += m.hours_per_year_saved;
+            f.placement_gbp_saved += m.placement_gbp_saved.unwrap_or(0.0);
+            f.transport_gbp_saved += m.transport_gbp_saved.unwrap_or(0.0);
+        }
+        f.gbp_per_year_saved = f.placement_gbp_saved + f.transport_gbp_saved;
+        f
+    }
+
+    /// As JSON for a role: public counts suppressed and rounded (`null` = suppressed),
+    /// money to £1,000, km to 100, hours and minutes to 10, only when 10 or more moved.
+    pub fn to_json(&self, role: Role) -> Value {
+        match role {
+            Role::Officer => json!({
+                "moved": self.moved,
+                "total_minutes": (self.total_minutes * 100.0).round() / 100.0,
+                "km_per_year_saved": self.km_per_year_saved.round(),
+                "hours_per_year_saved": self.hours_per_year_saved.round(),
+                "placement_gbp_saved": self.placement_gbp_saved.round(),
+                "transport_gbp_saved": self.transport_gbp_saved.round(),
+                "gbp_per_year_saved": self.gbp_per_year_saved.round(),
+            }),
+            Role::Public => {
+                let ok = self.moved >= 10 || self.moved == 0;
+                let r = |x: f64, step: f64| ok.then(|| round_to(x, step));
+                json!({
+                    "moved": pub_count(self.moved as u64),
+                    "total_minutes": r(self.total_minutes, 10.0),
+                    "km_per_year_saved": r(self.km_per_year_saved, 100.0),
+                    "hours_per_year_saved": r(self.hours_per_year_saved, 10.0),
+                    "placement_gbp_saved": r(self.placement_gbp_saved, 1000.0),
+                    "transport_gbp_saved": r(self.transport_gbp_saved, 1000.0),
+                    "gbp_per_year_saved": r(self.gbp_per_year_saved, 1000.0),
+                })
+            }
+        }
+    }
+}
+
+fn diff(a: &Value, b: &Value) -> Value {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return Value::Null;
+    };
+    let out: serde_json::Map<String, Value> = a
+        .iter()
+        .map(|(k, va)| {
+            let d = match (va.as_f64(), b.get(k).and_then(Value::as_f64)) {
+                (Some(x), Some(y)) => json!(((y - x) * 100.0).round() / 100.0),
+                _ => Value::Null,
+            };
+            (k.clone(), d)
+        })
+        .collect();
+    Value::Object(out)
+}
+
+/// Check a request and build the edited provision list; returns it with the indices of
+/// the added and changed provisions.
+///
+/// # Errors
+/// 413 for too many items; 422 for invalid values, unknown ids, or sites off the road
+/// network or outside the authority.
+pub fn apply(
+    state: &AppState,
+    req: &WhatIfRequest,
+) -> Result<(Vec<Provision>, Vec<usize>), ApiError> {
+    let max = state.config().max_whatif_items;
+    let n = req.add.len() + req.change.len();
+    if n > max {
+        return Err(ApiError::TooLarge(format!(
+            "{n} provisions in one what-if; at most {max}"
+        )));
+    }
+    if n == 0 {
+        return Err(ApiError::Unprocessable(
+            "nothing to do: give `add` and/or `change`".into(),
+        ));
+    }
+    let p = state.prepared();
+    let mut provs = p.scenario.provisions.clone();
+    let mut touched = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, c) in req.change.iter().enumerate() {
+        let Some(pi) = state.provision(&c.id) else {
+            return Err(ApiError::Unprocessable(format!(
+                "change[{i}].id: no provision with this id"
+            )));
+        };
+        if !seen.insert(c.id.as_str()) {
+            return Err(ApiError::Unprocessable(format!(
+                "change[{i}].id: changed twice"
+            )));
+        }
+        if c.places > MAX_PLACES * 2 {
+            return Err(ApiError::Unprocessable(format!(
+                "change[{i}].places: at most {}",
+                MAX_PLACES * 2
+            )));
+        }
+        provs[pi].capacity = Some(c.places);
+        touched.push(pi);
+    }
+    for (i, a) in req.add.iter().enumerate() {
+        let field = |f: &str| format!("add[{i}].{f}");
+        let id = a.id.trim();
+        if id.is_empty() || id.chars().count() > MAX_TEXT {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: 1 to {MAX_TEXT} characters",
+                field("id")
+            )));
+        }
+        if state.provision(id).is_some() || !seen.insert(id) {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: already used",
+                field("id")
+            )));
+        }
+        let name = a.name.clone().unwrap_or_else(|| id.to_string());
+        if name.chars().count() > MAX_TEXT {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: at most {MAX_TEXT} characters",
+                field("name")
+            )));
+        }
+        let location = LatLon::new(a.lat, a.lon)
+            .map_err(|e| ApiError::Unprocessable(format!("{}: {e}", field("lat/lon"))))?;
+        if a.needs.is_empty() || a.needs.len() > Need::ALL.len() {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: list 1 to 12 need codes",
+                field("needs")
+            )));
+        }
+        if a.age_min > a.age_max || a.age_max > MAX_AGE {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: need age_min <= age_max <= {MAX_AGE}",
+                field("age_min/age_max")
+            )));
+        }
+        if a.places == 0 || a.places > MAX_PLACES {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: 1 to {MAX_PLACES}",
+                field("places")
+            )));
+        }
+        let kind = a.kind.unwrap_or(ProvisionKind::ResourceBase);
+        if !p.params.receiving_kinds.contains(&kind) {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: `{}` does not receive pupils in this scenario",
+                field("kind"),
+                kind.as_str()
+            )));
+        }
+        if let Some(c) = a.annual_cost_gbp {
+            if !(c.is_finite() && (0.0..=1e7).contains(&c)) {
+                return Err(ApiError::Unprocessable(format!(
+                    "{}: 0 to 10,000,000",
+                    field("annual_cost_gbp")
+                )));
+            }
+        }
+        if !p.scenario.boundary.contains(location) {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: the site is outside the authority boundary",
+                field("lat/lon")
+            )));
+        }
+        if let Err(e) = p.network.snap(location, p.params.max_snap_m) {
+            return Err(ApiError::Unprocessable(format!(
+                "{}: the site cannot be reached: {e}",
+                field("lat/lon")
+            )));
+        }
+        let mut needs = a.needs.clone();
+        needs.dedup();
+        provs.push(Provision {
+            id: id.to_string(),
+            name,
+            kind,
+            needs,
+            age_min: a.age_min,
+            age_max: a.age_max,
+            capacity: Some(a.places),
+            on_roll: 0,
+            annual_cost_gbp: a.annual_cost_gbp,
+            location,
+            line: 0,
+        });
+        touched.push(provs.len() - 1);
+    }
+    Ok((provs, touched))
+}
+
+/// `POST /api/whatif`.
+pub async fn whatif(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<WhatIfRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(req) = body?;
+    let (provs, touched) = apply(&state, &req)?;
+    let slots = state.whatif_slots();
+    let permit = tokio::time::timeout(state.config().request_timeout, slots.acquire_owned())
+        .await
+        .map_err(|_| ApiError::Unavailable("too many what-ifs at once; try again".into()))?
+        .map_err(|e| ApiError::Internal(format!("what-if slots: {e}")))?;
+    let st = state.clone();
+    let (analysis, provs) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let p = st.prepared();
+        let boundary = &p.scenario.boundary;
+        let in_area = |x| boundary.contains(x);
+        let a = analyse(&Inputs {
+            network: &p.network,
+            provisions: &provs,
+            pupils: &p.scenario.pupils,
+            in_area: &in_area,
+            params: &p.params,
+        });
+        (a, provs)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("what-if task: {e}")))?;
+    let role = caller.role;
+    let base = Figures::of(&state.prepared().analysis).to_json(role);
+    let new = Figures::of(&analysis).to_json(role);
+    let change = diff(&base, &new);
+    let n_existing = state.prepared().scenario.provisions.len();
+    let provisions: Vec<Value> = touched
+        .iter()
+        .filter_map(|&pi| {
+            let pr = provs.get(pi)?;
+            let r = analysis.provisions.get(pi)?;
+            let moves_in = match role {
+                Role::Officer => json!(r.moves_in),
+                Role::Public => json!(pub_count(r.moves_in as u64)),
+            };
+            Some(json!({
+                "id": pr.id,
+                "added": pi >= n_existing,
+                "places": pr.capacity,
+                "spare_before": pr.spare_places(),
+                "moves_in": moves_in,
+            }))
+        })
+        .collect();
+    Ok(Json(json!({
+        "role": role,
+        "baseline": base,
+        "whatif": new,
+        "change": change,
+        "provisions": provisions,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_figures_hide_small_moves() {
+        let f = Figures {
+            moved: 3,
+            gbp_per_year_saved: 123_456.0,
+            ..Figures::default()
+        };
+        let v = f.to_json(Role::Public);
+        assert_eq!(v["moved"], Value::Null);
+        assert_eq!(v["gbp_per_year_saved"], Value::Null);
+        let v = f.to_json(Role::Officer);
+        assert_eq!(v["moved"], json!(3));
+        let big = Figures {
+            moved: 12,
+            gbp_per_year_saved: 123_456.0,
+            ..Figures::default()
+        };
+        let v = big.to_json(Role::Public);
+        assert_eq!(v["moved"], json!(10));
+        assert_eq!(v["gbp_per_year_saved"], json!(123_000.0));
+    }
+
+    #[test]
+    fn diff_of_objects() {
+        let d = diff(&json!({"a": 1, "b": null}), &json!({"a": 3.5, "b": 2}));
+        assert_eq!(d, json!({"a": 2.5, "b": null}));
+    }
+
+    #[test]
+    fn request_refuses_unknown_fields() {
+        let r: Result<WhatIfRequest, _> = serde_json::from_str(r#"{"add": [], "remove": []}"#);
+        assert!(r.is_err());
+        let r: Result<WhatIfRequest, _> =
+            serde_json::from_str(r#"{"change": [{"id": "x", "places": 3}]}"#);
+        assert!(r.is_ok());
+    }
+}

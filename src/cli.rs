@@ -520,19 +520,26 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
     let routed = t.elapsed().as_secs_f64();
     let files = nearhome::output::report::write_all(&prepared, out, with_geometry)?;
     let a = &prepared.analysis;
-    let summary = nearhome::output::report::summary_json(&prepared, false);
+    let agg = nearhome::output::tables::Aggregates::new(&prepared);
+    let summary = nearhome::output::tables::summary(
+        &prepared,
+        &agg,
+        nearhome::output::report::data_quality(&prepared),
+        nearhome::output::disclosure::Audience::Internal,
+    );
+    let show = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
     eprintln!(
         "{}: {} pupils, {} provisions; {} out of area, {} long journeys; bring-back: {} moved (greedy {}), {:.2} total minutes (greedy {:.2}); saving {} GBP/year; analysis {:.2} s, outputs {:.2} s",
         prepared.scenario.config.name,
         prepared.scenario.pupils.len(),
         prepared.scenario.provisions.len(),
-        summary["out_of_area"],
-        summary["long_journeys"],
+        show(summary.overall.out_of_area),
+        show(summary.overall.long_journeys),
         a.optimal.moved,
         a.greedy.moved,
         a.optimal.total_minutes,
         a.greedy.total_minutes,
-        summary["savings_per_year"]["total_gbp"],
+        summary.overall.gbp_per_year_saved.unwrap_or(0.0),
         routed,
         t.elapsed().as_secs_f64() - routed
     );

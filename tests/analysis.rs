@@ -19,9 +19,16 @@ fn rutland() -> &'static Prepared {
 /// `NEARHOME_BLESS=1`, then review `git diff fixtures/expected/`.
 #[test]
 fn rutland_summary_is_golden() {
-    let got = nearhome::output::report::summary_json(rutland(), false);
+    let p = rutland();
+    let agg = nearhome::output::tables::Aggregates::new(p);
+    let bytes = nearhome::output::report::summary_bytes(
+        p,
+        &agg,
+        nearhome::output::disclosure::Audience::Internal,
+    )
+    .unwrap();
     let path = root().join("fixtures/expected/rutland_summary.json");
-    let text = serde_json::to_string_pretty(&got).unwrap() + "\n";
+    let text = String::from_utf8(bytes).unwrap();
     if std::env::var_os("NEARHOME_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
         panic!(

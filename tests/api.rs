@@ -273,7 +273,12 @@ async fn provisions_are_valid_geojson_points_with_suppressed_counts() {
     }
     let ss1 = &v["features"][0]["properties"];
     assert_eq!(ss1["id"], "SS1");
-    assert_eq!(ss1["spare"], 8);
+    assert_eq!(ss1["capacity"], 60);
+    assert_eq!(ss1["on_roll"], 50, "52 on roll, published rounded to 5");
+    assert_eq!(
+        ss1["spare_places"], 10,
+        "capacity minus the published on roll"
+    );
     assert_eq!(ss1["placed"], Value::Null, "2 pupils placed: suppressed");
     assert_no_pupil_data("provisions", &r.text());
     // Officers see the exact count.
@@ -339,14 +344,15 @@ async fn summary_and_csv_suppressed_for_public_exact_for_officers() {
     assert_no_pupil_data("summary", &r.text());
     let o = get("/api/summary", Some(OFFICER)).await.json();
     assert_eq!(o["overall"]["pupils"], 6);
-    assert_eq!(o["optimal"]["moved"], 1);
+    assert_eq!(o["bring_back"]["optimal"]["moved"], 1);
 
     let csv = get("/api/download/areas.csv", None).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.content_type.starts_with("text/csv"));
     let text = csv.text();
     assert!(text.starts_with("layer,area_id,area_name,need,pupils"));
-    assert!(text.contains("[c]"), "small cells marked suppressed");
+    let row = text.lines().nth(1).unwrap_or_default();
+    assert!(row.contains(",,"), "small cells suppressed (empty): {row}");
     assert_no_pupil_data("areas.csv", &text);
 }
 
@@ -371,7 +377,7 @@ async fn pupil_level_endpoints_need_an_officer_token() {
     assert!(j.text().contains("X001"), "pseudonymous ids for officers");
     let m = get("/api/moves", Some(OFFICER)).await.json();
     assert_eq!(m["features"].as_array().unwrap().len(), 1);
-    assert_eq!(m["features"][0]["properties"]["pupil"], "X006");
+    assert_eq!(m["features"][0]["properties"]["pupil_id"], "X006");
     assert_eq!(m["features"][0]["properties"]["to_id"], "SS1");
     let csv = get("/api/download/pupils.csv", Some(OFFICER)).await.text();
     assert_eq!(csv.lines().count(), 7);

@@ -30,3 +30,6 @@ mod browser;
 
 // The HTTP API through tower::ServiceExt::oneshot: statuses, GeoJSON, roles, suppression, limits.
 mod api;
+
+// A disclosure audit of every public file and answer, with the differencing attacks.
+mod disclosure;

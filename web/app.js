@@ -131,9 +131,9 @@
   }
 
   function spareColour(p) {
-    if (p.spare === null || p.spare === undefined) return SPARE_COLOURS[3].colour;
-    if (p.spare === 0) return SPARE_COLOURS[0].colour;
-    if (p.spare < 5) return SPARE_COLOURS[1].colour;
+    if (p.spare_places === null || p.spare_places === undefined) return SPARE_COLOURS[3].colour;
+    if (p.spare_places === 0) return SPARE_COLOURS[0].colour;
+    if (p.spare_places < 5) return SPARE_COLOURS[1].colour;
     return SPARE_COLOURS[2].colour;
   }
   function radius(p) {
@@ -423,7 +423,7 @@
       .map((f) => {
         const p = f.properties;
         return "<tr><th scope=\"row\">" + esc(p.name) + "</th><td>" + esc(p.kind.replace(/_/g, " ")) + "</td><td>" +
-          esc((p.needs || []).join(", ")) + "</td><td>" + fmt(p.capacity) + "</td><td>" + fmt(p.spare) +
+          esc((p.needs || []).join(", ")) + "</td><td>" + fmt(p.capacity) + "</td><td>" + fmt(p.spare_places) +
           "</td><td>" + fmt(p.placed) + "</td><td><button type=\"button\" data-prov=\"" + esc(p.id) +
           "\">Show " + esc(p.id) + "</button></td></tr>";
       })
@@ -444,7 +444,7 @@
       "<dt>Ages</dt><dd>" + p.age_min + "–" + p.age_max + "</dd>" +
       "<dt>Places</dt><dd>" + fmt(p.capacity) + "</dd>" +
       "<dt>On roll</dt><dd>" + fmt(p.on_roll) + "</dd>" +
-      "<dt>Spare</dt><dd>" + fmt(p.spare) + "</dd>" +
+      "<dt>Spare</dt><dd>" + fmt(p.spare_places) + "</dd>" +
       "<dt>Scenario pupils placed</dt><dd>" + fmt(p.placed) + "</dd>" +
       "<dt>Could come here</dt><dd>" + fmt(p.moves_in) + "</dd>" +
       "<dt>In the authority</dt><dd>" + (p.in_area ? "yes" : "no") + "</dd>" +

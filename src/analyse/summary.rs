@@ -33,6 +33,8 @@ pub struct GroupStats {
     pub out_of_area: usize,
     /// Pupils whose current journey is above their limit.
     pub long_journeys: usize,
+    /// Pupils with a current journey (routed or estimated): the base of the percentiles.
+    pub with_journey: usize,
     /// Median current journey, minutes.
     pub median_minutes: Option<f64>,
     /// 90th percentile current journey, minutes.
@@ -40,6 +42,8 @@ pub struct GroupStats {
     /// Spare places in receiving provisions of the area suiting the need (for "ALL", every
     /// receiving provision in the area).
     pub local_spare_places: u64,
+    /// Pupils on roll at those provisions (the count the spare places derive from).
+    pub local_on_roll: u64,
     /// Out-of-area pupils with at least one suitable in-area place within their limit.
     pub bring_back_candidates: usize,
     /// Pupils moved by the optimal bring-back.
@@ -73,11 +77,12 @@ pub struct AreaRow {
 fn group_stats(
     analysis: &Analysis,
     members: &[usize],
-    spare: u64,
+    local: LocalPlaces,
     candidates_by_pupil: &BTreeMap<usize, bool>,
 ) -> GroupStats {
     let mut s = GroupStats {
-        local_spare_places: spare,
+        local_spare_places: local.spare,
+        local_on_roll: local.on_roll,
         ..GroupStats::default()
     };
     let mut minutes = Vec::new();
@@ -101,10 +106,18 @@ fn group_stats(
             s.transport_gbp_saved += m.transport_gbp_saved.unwrap_or(0.0);
         }
     }
+    s.with_journey = minutes.len();
     let (median, p90) = median_p90(minutes);
     s.median_minutes = median;
     s.p90_minutes = p90;
     s
+}
+
+/// Spare places of a set of provisions and the pupils on roll there.
+#[derive(Debug, Clone, Copy, Default)]
+struct LocalPlaces {
+    spare: u64,
+    on_roll: u64,
 }
 
 fn spare_of(
@@ -112,12 +125,14 @@ fn spare_of(
     receiving: &[bool],
     idx: &[usize],
     need: Option<Need>,
-) -> u64 {
+) -> LocalPlaces {
     idx.iter()
         .filter(|&&pi| receiving[pi])
         .filter(|&&pi| need.is_none_or(|n| provisions[pi].needs.contains(&n)))
-        .map(|&pi| u64::from(provisions[pi].spare_places().unwrap_or(0)))
-        .sum()
+        .fold(LocalPlaces::default(), |acc, &pi| LocalPlaces {
+            spare: acc.spare + u64::from(provisions[pi].spare_places().unwrap_or(0)),
+            on_roll: acc.on_roll + u64::from(provisions[pi].on_roll),
+        })
 }
 
 /// Rows for every layer x area x (ALL + each need), plus an `(outside)` row per layer for

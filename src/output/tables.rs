@@ -1,261 +1,545 @@
-//! Disclosure control for everything public: the area x need tables of every pupil count
-//! the service publishes, suppressed together so that no endpoint reveals what another
-//! hides.
-//!
-//! One grid per measure: row 0 is the whole authority, then one row per (layer, area) as in
-//! [`area_rows`](crate::analyse::summary::area_rows) (including an `(outside)` row); column 0 is `ALL`, then one column per need
-//! in [`Need::ALL`] order. The lines given to [`suppress_table`] are every row (ALL = sum of
-//! the needs) and, per layer, every column (the authority total = sum of that layer's
-//! rows). Primary suppression hides counts 1..=9, secondary suppression hides the smallest
-//! other cell of any line with exactly one hidden cell, and visible counts are rounded to 5.
+//! Builders: an analysed scenario -> the typed records of [`crate::output::records`], for
+//! an [`Audience`]. The files under `--out` and the HTTP answers are built here and only
+//! here, so a table has the same rows and bytes wherever it is read. Public figures come
+//! from [`crate::output::disclosure`]; pupil-level builders have no public variant.
 
 use std::collections::BTreeMap;
 
+use geo::MapCoords;
+use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, JsonObject, Position};
 use serde::Serialize;
 
-use crate::analyse::summary::{AreaRow, GroupStats};
-use crate::model::Need;
-use crate::output::disclosure::suppress_table;
+use crate::analyse::placement::{Analysis, NotMoved, Trip};
+use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
+use crate::app::Prepared;
+use crate::model::{LatLon, Need};
+use crate::output::disclosure::{
+    public_count, public_derived, round_dp, suppress_list, AreaGrid, Audience, CellFigures,
+    Derived, Measure, NeedColumn, TOTAL_ROW,
+};
+use crate::output::records::{
+    coord6, dec1, dec2, AreaRecord, BringBackRecord, CandidateRecord, DataQuality, JourneyCounts,
+    JourneyProperties, MoveProperties, MoveRecord, NeedFigures, NetworkRecord, ProvisionProperties,
+    PupilRecord, SolverRecord, Summary,
+};
+use crate::query::route::Route;
 
-/// A pupil-derived count published by the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Measure {
-    /// Pupils (home in the area).
-    Pupils,
-    /// Pupils placed outside the authority.
-    OutOfArea,
-    /// Pupils whose journey is above their limit.
-    LongJourneys,
-    /// Out-of-area pupils with a suitable in-area place within their limit.
-    BringBackCandidates,
-    /// Pupils moved by the optimal bring-back.
-    Moves,
+/// Every aggregate of one analysis, computed once: the area rows, the authority figures,
+/// the disclosure grid and the public per-provision counts.
+#[derive(Debug, Clone)]
+pub struct Aggregates {
+    /// Layer × area × need rows (exact).
+    pub rows: Vec<AreaRow>,
+    /// The authority, every need.
+    pub total: GroupStats,
+    /// The authority per need code.
+    pub per_need: BTreeMap<String, GroupStats>,
+    /// The disclosure grid.
+    pub grid: AreaGrid,
+    provisions: ProvisionCounts,
 }
 
-impl Measure {
-    /// Every measure, in output order.
-    pub const ALL: [Measure; 5] = [
-        Measure::Pupils,
-        Measure::OutOfArea,
-        Measure::LongJourneys,
-        Measure::BringBackCandidates,
-        Measure::Moves,
-    ];
-
-    /// The property / column name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Measure::Pupils => "pupils",
-            Measure::OutOfArea => "out_of_area",
-            Measure::LongJourneys => "long_journeys",
-            Measure::BringBackCandidates => "bring_back_candidates",
-            Measure::Moves => "moves",
-        }
-    }
-
-    /// The count in a group's figures.
-    pub fn of(self, s: &GroupStats) -> u64 {
-        let n = match self {
-            Measure::Pupils => s.pupils,
-            Measure::OutOfArea => s.out_of_area,
-            Measure::LongJourneys => s.long_journeys,
-            Measure::BringBackCandidates => s.bring_back_candidates,
-            Measure::Moves => s.moves,
-        };
-        n as u64
-    }
-}
-
-/// Column of a need (0 = ALL).
-pub fn need_col(need: Option<Need>) -> usize {
-    match need {
-        None => 0,
-        Some(n) => 1 + Need::ALL.iter().position(|x| *x == n).unwrap_or(0),
-    }
-}
-
-/// Row 0: the authority.
-pub const TOTAL_ROW: usize = 0;
-
-/// Exact and public grids of every measure.
+/// Per provision counts, exact and public (list suppression across provisions).
 #[derive(Debug, Clone, Default)]
-pub struct Disclosure {
-    /// `(layer, area_id)` -> grid row.
-    pub row_of: BTreeMap<(String, String), usize>,
-    /// Exact figures per grid row and column (row 0 = the authority).
-    pub stats: Vec<Vec<GroupStats>>,
-    /// Public value per measure, row, column (`None` = suppressed).
-    pub public: BTreeMap<Measure, Vec<Vec<Option<u64>>>>,
+struct ProvisionCounts {
+    placed: (Vec<u64>, Vec<Option<u64>>),
+    on_roll: (Vec<u64>, Vec<Option<u64>>),
+    moves_in: (Vec<u64>, Vec<Option<u64>>),
+    moves_out: (Vec<u64>, Vec<Option<u64>>),
 }
 
-impl Disclosure {
-    /// Build the grids from the area rows and the overall figures.
-    pub fn build(
-        rows: &[AreaRow],
-        total: &GroupStats,
-        per_need: &BTreeMap<String, GroupStats>,
-    ) -> Disclosure {
-        let n_cols = 1 + Need::ALL.len();
-        let mut row_of: BTreeMap<(String, String), usize> = BTreeMap::new();
-        let mut layer_rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        let mut stats: Vec<Vec<GroupStats>> = Vec::new();
-        let mut total_row = vec![GroupStats::default(); n_cols];
-        total_row[0] = total.clone();
-        for (i, need) in Need::ALL.iter().enumerate() {
-            total_row[i + 1] = per_need.get(need.code()).cloned().unwrap_or_default();
+fn exact_and_public(counts: Vec<u64>) -> (Vec<u64>, Vec<Option<u64>>) {
+    let (public, _) = suppress_list(&counts);
+    (counts, public)
+}
+
+impl Aggregates {
+    /// Summarise an analysed scenario.
+    pub fn new(p: &Prepared) -> Aggregates {
+        let sc = &p.scenario;
+        let rows = area_rows(
+            &p.analysis,
+            &sc.pupils,
+            &sc.provisions,
+            &p.receiving,
+            &p.layers,
+        );
+        let (total, per_need) = overall(&p.analysis, &sc.pupils, &sc.provisions, &p.receiving);
+        let grid = AreaGrid::build(&rows, &total, &per_need, &p.layers);
+        let res = &p.analysis.provisions;
+        let provisions = ProvisionCounts {
+            placed: exact_and_public(res.iter().map(|r| r.placed as u64).collect()),
+            on_roll: exact_and_public(sc.provisions.iter().map(|x| u64::from(x.on_roll)).collect()),
+            moves_in: exact_and_public(res.iter().map(|r| r.moves_in as u64).collect()),
+            moves_out: exact_and_public(res.iter().map(|r| r.moves_out as u64).collect()),
+        };
+        Aggregates {
+            rows,
+            total,
+            per_need,
+            grid,
+            provisions,
         }
-        stats.push(total_row);
-        for r in rows {
-            let key = (r.layer.clone(), r.area_id.clone());
-            let row = *row_of.entry(key).or_insert_with(|| {
-                stats.push(vec![GroupStats::default(); n_cols]);
-                let idx = stats.len() - 1;
-                layer_rows.entry(r.layer.clone()).or_default().push(idx);
-                idx
-            });
-            let col = if r.need == "ALL" {
-                0
-            } else {
-                let Some(pos) = Need::ALL.iter().position(|n| n.code() == r.need) else {
-                    continue;
-                };
-                pos + 1
-            };
-            stats[row][col] = r.stats.clone();
-        }
-        let mut lines: Vec<Vec<(usize, usize)>> = (0..stats.len())
-            .map(|r| (0..n_cols).map(|c| (r, c)).collect())
-            .collect();
-        for members in layer_rows.values() {
-            for c in 0..n_cols {
-                let mut line: Vec<(usize, usize)> = members.iter().map(|&r| (r, c)).collect();
-                line.push((TOTAL_ROW, c));
-                lines.push(line);
+    }
+}
+
+fn pick(counts: &(Vec<u64>, Vec<Option<u64>>), i: usize, audience: Audience) -> Option<u64> {
+    match audience {
+        Audience::Internal => counts.0.get(i).copied(),
+        Audience::Public => counts.1.get(i).copied().flatten(),
+    }
+}
+
+/// `pupils.csv` rows (internal only).
+pub fn pupil_records(p: &Prepared) -> Vec<PupilRecord> {
+    let provs = &p.scenario.provisions;
+    let id = |i: usize| provs.get(i).map(|x| x.id.clone());
+    p.analysis
+        .pupils
+        .iter()
+        .map(|r| {
+            let u = &p.scenario.pupils[r.pupil];
+            let mv = r.moved.and_then(|m| p.analysis.moves.get(m));
+            PupilRecord {
+                pupil_id: u.id.clone(),
+                age: u.age,
+                phase: if u.age <= p.params.primary_max_age {
+                    "primary"
+                } else {
+                    "secondary"
+                },
+                need: u.need.code(),
+                placement_id: u.placement_id.clone(),
+                placement_kind: r
+                    .placement
+                    .and_then(|i| provs.get(i))
+                    .map(|x| x.kind.as_str()),
+                out_of_area: r.out_of_area,
+                home_snap_m: r.home_snap.as_ref().ok().map(|s| dec1(s.distance_m)),
+                home_unsnappable: r.home_snap.as_ref().err().map(ToString::to_string),
+                placement_snap_m: r.placement_snap_m.map(dec1),
+                estimated: r.current.map(|c| c.estimated),
+                current_minutes: r.current.map(|c| dec2(c.minutes)),
+                current_km: r.current.map(|c| dec2(c.km)),
+                limit_minutes: dec2(r.limit_minutes),
+                long_journey: r.long_journey,
+                suitable_count: r.suitable.len(),
+                nearest_id: r.nearest.and_then(|a| id(a.provision)),
+                nearest_minutes: r.nearest.map(|a| dec2(a.trip.minutes)),
+                nearest_km: r.nearest.map(|a| dec2(a.trip.km)),
+                nearest_with_space_id: r.nearest_with_space.and_then(|a| id(a.provision)),
+                nearest_with_space_minutes: r.nearest_with_space.map(|a| dec2(a.trip.minutes)),
+                current_rank: r.current_rank,
+                extra_minutes: r.extra_minutes.map(dec2),
+                moved_to: mv.and_then(|m| id(m.to)),
+                new_minutes: mv.map(|m| dec2(m.after.minutes)),
+                new_km: mv.map(|m| dec2(m.after.km)),
+                not_moved_reason: r.not_moved.map(NotMoved::as_str),
+                gbp_per_year_saved: mv.map(|m| dec2(m.total_gbp_saved())),
             }
-        }
-        let public = Measure::ALL
-            .iter()
-            .map(|&m| {
-                let cells: Vec<Vec<u64>> = stats
-                    .iter()
-                    .map(|row| row.iter().map(|s| m.of(s)).collect())
-                    .collect();
-                (m, suppress_table(&cells, &lines))
-            })
-            .collect();
-        Disclosure {
-            row_of,
-            stats,
-            public,
-        }
-    }
+        })
+        .collect()
+}
 
-    /// Grid row of an area.
-    pub fn row(&self, layer: &str, area_id: &str) -> Option<usize> {
-        self.row_of
-            .get(&(layer.to_string(), area_id.to_string()))
-            .copied()
-    }
+/// `moves.csv` rows (internal only).
+pub fn move_records(p: &Prepared) -> Vec<MoveRecord> {
+    let provs = &p.scenario.provisions;
+    p.analysis
+        .moves
+        .iter()
+        .map(|m| {
+            let u = &p.scenario.pupils[m.pupil];
+            MoveRecord {
+                pupil_id: u.id.clone(),
+                need: u.need.code(),
+                age: u.age,
+                from_id: provs[m.from].id.clone(),
+                from_kind: provs[m.from].kind.as_str(),
+                to_id: provs[m.to].id.clone(),
+                to_kind: provs[m.to].kind.as_str(),
+                before_minutes: m.before.map(|b| dec2(b.minutes)),
+                before_km: m.before.map(|b| dec2(b.km)),
+                before_estimated: m.before.map(|b| b.estimated),
+                after_minutes: dec2(m.after.minutes),
+                after_km: dec2(m.after.km),
+                km_per_year_saved: dec2(m.km_per_year_saved),
+                hours_per_year_saved: dec2(m.hours_per_year_saved),
+                placement_gbp_saved: m.placement_gbp_saved.map(dec2),
+                transport_gbp_saved: m.transport_gbp_saved.map(dec2),
+                total_gbp_saved: dec2(m.total_gbp_saved()),
+            }
+        })
+        .collect()
+}
 
-    /// Public value of a cell (`None` = suppressed or no such cell).
-    pub fn public(&self, m: Measure, row: usize, col: usize) -> Option<u64> {
-        self.public.get(&m)?.get(row)?.get(col).copied().flatten()
-    }
+/// `candidates.csv` rows (internal only). `minutes` is exactly the assignment's cost
+/// (centiminutes / 100).
+pub fn candidate_records(p: &Prepared) -> Vec<CandidateRecord> {
+    let provs = &p.scenario.provisions;
+    p.analysis
+        .candidates
+        .iter()
+        .map(|c| CandidateRecord {
+            pupil_id: p.scenario.pupils[c.pupil].id.clone(),
+            provision_id: provs[c.provision].id.clone(),
+            minutes: dec2(c.trip.minutes),
+            km: dec2(c.trip.km),
+            limit_minutes: dec2(p.analysis.pupils[c.pupil].limit_minutes),
+            within_threshold: c.within_threshold,
+            spare_places: provs[c.provision].spare_places().unwrap_or(0),
+        })
+        .collect()
+}
 
-    /// Exact figures of a cell.
-    pub fn exact(&self, row: usize, col: usize) -> Option<&GroupStats> {
-        self.stats.get(row)?.get(col)
+/// Every layer × area × need row for an audience, in [`area_rows`] order.
+pub fn area_records(agg: &Aggregates, audience: Audience) -> Vec<AreaRecord> {
+    agg.rows
+        .iter()
+        .filter_map(|r| {
+            let row = agg.grid.row(&r.layer, &r.area_id)?;
+            let col = need_column(&r.need)?;
+            let f = agg.grid.figures(row, col, audience);
+            Some(AreaRecord::new(
+                &r.layer,
+                &r.area_id,
+                &r.area_name,
+                col.code(),
+                f,
+            ))
+        })
+        .collect()
+}
+
+/// The column of a need code as written in the rows (`ALL` or a SEN2 code).
+pub fn need_column(code: &str) -> Option<NeedColumn> {
+    if code == "ALL" {
+        return Some(NeedColumn::All);
+    }
+    Need::ALL
+        .iter()
+        .find(|n| n.code() == code)
+        .map(|&n| NeedColumn::One(n))
+}
+
+fn feature<P: Serialize>(geometry: Option<Geometry>, id: Option<&str>, props: &P) -> Feature {
+    let properties: Option<JsonObject> = match serde_json::to_value(props) {
+        Ok(serde_json::Value::Object(m)) => Some(m),
+        _ => None,
+    };
+    Feature {
+        bbox: None,
+        geometry,
+        id: id.map(|s| geojson::feature::Id::String(s.to_string())),
+        properties,
+        foreign_members: None,
     }
 }
 
-/// Suppress a single list of counts that sum to a published total (the total is the last
-/// value returned); used for provisions and reasons.
-pub fn suppress_list(counts: &[u64]) -> (Vec<Option<u64>>, Option<u64>) {
-    let total: u64 = counts.iter().sum();
-    let mut row: Vec<u64> = counts.to_vec();
-    row.push(total);
-    let line: Vec<(usize, usize)> = (0..row.len()).map(|c| (0, c)).collect();
-    let mut out = suppress_table(&[row], &[line]);
-    let mut cells = out.pop().unwrap_or_default();
-    let t = cells.pop().flatten();
-    (cells, t)
+fn collection(features: Vec<Feature>) -> FeatureCollection {
+    FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
 }
 
-/// Round to the nearest `step` (for published money and distance figures).
-pub fn round_to(x: f64, step: f64) -> f64 {
-    (x / step).round() * step
+fn point(p: LatLon) -> Geometry {
+    Geometry::new(GeometryValue::Point {
+        coordinates: Position::from([coord6(p.lon), coord6(p.lat)]),
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A polyline as GeoJSON (a single point is repeated so the line is valid).
+pub fn line(pts: &[LatLon]) -> Geometry {
+    let mut c: Vec<Position> = pts
+        .iter()
+        .map(|p| Position::from([coord6(p.lon), coord6(p.lat)]))
+        .collect();
+    if c.len() == 1 {
+        c.push(c[0].clone());
+    }
+    Geometry::new(GeometryValue::LineString { coordinates: c })
+}
 
-    fn stats(pupils: usize) -> GroupStats {
-        GroupStats {
-            pupils,
-            ..GroupStats::default()
+/// Provisions as Point features for an audience (`provisions.geojson`,
+/// `public/provisions.geojson`, `/api/provisions`).
+pub fn provision_features(p: &Prepared, agg: &Aggregates, audience: Audience) -> FeatureCollection {
+    let res = &p.analysis.provisions;
+    let features = p
+        .scenario
+        .provisions
+        .iter()
+        .enumerate()
+        .map(|(i, pr)| {
+            let r = res.get(i);
+            let on_roll = pick(&agg.provisions.on_roll, i, audience);
+            let spare = match (pr.capacity, on_roll) {
+                (Some(c), Some(n)) => Some(u64::from(c).saturating_sub(n)),
+                _ => None,
+            };
+            let utilisation = match (pr.capacity, on_roll) {
+                (Some(c), Some(n)) if c > 0 => Some(round_dp(100.0 * n as f64 / f64::from(c), 1)),
+                _ => None,
+            };
+            let props = ProvisionProperties {
+                id: pr.id.clone(),
+                name: pr.name.clone(),
+                kind: pr.kind.as_str(),
+                needs: pr.needs.iter().map(|n| n.code()).collect(),
+                age_min: pr.age_min,
+                age_max: pr.age_max,
+                capacity: pr.capacity,
+                on_roll,
+                spare_places: spare,
+                utilisation_pct: utilisation,
+                annual_cost_gbp: p.params.placement_cost(pr),
+                in_area: r.is_some_and(|r| r.in_area),
+                receiving: p.receiving.get(i).copied().unwrap_or(false),
+                snap_m: r.and_then(|r| r.snap_m).map(dec1),
+                placed: pick(&agg.provisions.placed, i, audience),
+                moves_in: pick(&agg.provisions.moves_in, i, audience),
+                moves_out: pick(&agg.provisions.moves_out, i, audience),
+            };
+            feature(Some(point(pr.location)), Some(&pr.id), &props)
+        })
+        .collect();
+    collection(features)
+}
+
+/// Area polygons with their figures for one need column: every layer, or only `layer`.
+pub fn area_features(
+    p: &Prepared,
+    agg: &Aggregates,
+    layer: Option<usize>,
+    col: NeedColumn,
+    audience: Audience,
+) -> FeatureCollection {
+    let mut features = Vec::new();
+    for (li, l) in p.scenario.area_layers.iter().enumerate() {
+        if layer.is_some_and(|x| x != li) {
+            continue;
+        }
+        for a in &l.areas {
+            let f = agg
+                .grid
+                .row(&l.id, &a.id)
+                .map(|row| agg.grid.figures(row, col, audience))
+                .unwrap_or_else(|| agg.grid.figures(usize::MAX, col, audience));
+            let rec = AreaRecord::new(&l.id, &a.id, &a.name, col.code(), f);
+            let rounded = a.geometry.map_coords(|c| geo::Coord {
+                x: coord6(c.x),
+                y: coord6(c.y),
+            });
+            let geom = Geometry::new(GeometryValue::from(&rounded));
+            features.push(feature(Some(geom), Some(&a.id), &rec));
         }
     }
+    collection(features)
+}
 
-    fn row(layer: &str, area: &str, need: &str, pupils: usize) -> AreaRow {
-        AreaRow {
-            layer: layer.into(),
-            area_id: area.into(),
-            area_name: area.into(),
-            need: need.into(),
-            stats: stats(pupils),
-        }
-    }
+/// Current journeys as LineStrings (internal) for the pupils `keep` accepts.
+pub fn journey_features(
+    p: &Prepared,
+    routes: &[Option<Route>],
+    keep: &dyn Fn(usize) -> bool,
+) -> FeatureCollection {
+    let provs = &p.scenario.provisions;
+    let features = p
+        .analysis
+        .pupils
+        .iter()
+        .zip(routes)
+        .filter(|(r, _)| keep(r.pupil))
+        .filter_map(|(r, route)| {
+            let route = route.as_ref()?;
+            let u = &p.scenario.pupils[r.pupil];
+            let props = JourneyProperties {
+                visibility: "internal",
+                pupil_id: u.id.clone(),
+                need: u.need.code(),
+                age: u.age,
+                placement_id: r.placement.and_then(|i| provs.get(i)).map(|x| x.id.clone()),
+                minutes: dec2(route.journey.duration_s / 60.0),
+                km: dec2(route.journey.distance_m / 1000.0),
+                out_of_area: r.out_of_area,
+                long_journey: r.long_journey,
+            };
+            Some(feature(Some(line(&route.geometry)), None, &props))
+        })
+        .collect();
+    collection(features)
+}
 
-    #[test]
-    fn small_cells_suppressed_and_secondary_protects_them() {
-        // Area A: 4 ASD + 40 SLCN = 44; area B: 30 ASD + 20 SLCN = 50. Total 94.
-        let rows = vec![
-            row("l", "A", "ALL", 44),
-            row("l", "A", "ASD", 4),
-            row("l", "A", "SLCN", 40),
-            row("l", "B", "ALL", 50),
-            row("l", "B", "ASD", 30),
-            row("l", "B", "SLCN", 20),
-        ];
-        let mut per_need = BTreeMap::new();
-        per_need.insert("ASD".to_string(), stats(34));
-        per_need.insert("SLCN".to_string(), stats(60));
-        let d = Disclosure::build(&rows, &stats(94), &per_need);
-        let a = d.row("l", "A").unwrap();
-        let b = d.row("l", "B").unwrap();
-        let asd = need_col(Some(Need::Asd));
-        let slcn = need_col(Some(Need::Slcn));
-        let p = |r, c| d.public(Measure::Pupils, r, c);
-        assert_eq!(p(a, asd), None, "4 is below 10");
-        // Row A: 4 hidden alone -> the smallest other (SLCN 40, or ALL 44) hidden too.
-        assert_eq!(p(a, slcn), None);
-        // Column ASD: A hidden alone -> B's 30 or the total hidden too.
-        assert!(p(b, asd).is_none() || p(TOTAL_ROW, asd).is_none());
-        // Every line has zero or at least two hidden cells.
-        for r in 0..d.stats.len() {
-            let hidden = (0..13).filter(|&c| p(r, c).is_none()).count();
-            assert_ne!(hidden, 1, "row {r}");
-        }
-        // Visible values are multiples of 5.
-        assert_eq!(p(TOTAL_ROW, 0), Some(95));
-        assert_eq!(d.exact(a, asd).map(|s| s.pupils), Some(4));
-    }
+/// Bring-back moves as LineStrings along the routed path (internal); a move whose route is
+/// missing has no geometry.
+pub fn move_features(p: &Prepared, routes: &[Option<Route>]) -> FeatureCollection {
+    let provs = &p.scenario.provisions;
+    let features = p
+        .analysis
+        .moves
+        .iter()
+        .enumerate()
+        .map(|(mi, m)| {
+            let u = &p.scenario.pupils[m.pupil];
+            let trip = |t: Option<Trip>| (t.map(|t| dec2(t.minutes)), t.map(|t| dec2(t.km)));
+            let (before_minutes, before_km) = trip(m.before);
+            let props = MoveProperties {
+                visibility: "internal",
+                pupil_id: u.id.clone(),
+                need: u.need.code(),
+                age: u.age,
+                from_id: provs[m.from].id.clone(),
+                to_id: provs[m.to].id.clone(),
+                to_name: provs[m.to].name.clone(),
+                before_minutes,
+                before_km,
+                after_minutes: dec2(m.after.minutes),
+                after_km: dec2(m.after.km),
+                km_per_year_saved: dec2(m.km_per_year_saved),
+                hours_per_year_saved: dec2(m.hours_per_year_saved),
+                placement_gbp_saved: m.placement_gbp_saved.map(dec2),
+                transport_gbp_saved: m.transport_gbp_saved.map(dec2),
+                gbp_per_year_saved: dec2(m.total_gbp_saved()),
+            };
+            let geom = routes
+                .get(mi)
+                .and_then(Option::as_ref)
+                .map(|r| line(&r.geometry));
+            feature(geom, None, &props)
+        })
+        .collect();
+    collection(features)
+}
 
-    #[test]
-    fn list_suppression_hides_two() {
-        let (cells, total) = suppress_list(&[3, 25, 40]);
-        assert_eq!(cells, vec![None, None, Some(40)]);
-        assert_eq!(total, Some(70));
-        let (cells, total) = suppress_list(&[0, 0]);
-        assert_eq!(cells, vec![Some(0), Some(0)]);
-        assert_eq!(total, Some(0));
-    }
+const NOT_MOVED: [NotMoved; 4] = [
+    NotMoved::Unsnappable,
+    NotMoved::NoSuitableProvision,
+    NotMoved::AllSuitableFull,
+    NotMoved::OverThreshold,
+];
 
-    #[test]
-    fn rounding() {
-        assert_eq!(round_to(1234.0, 100.0), 1200.0);
-        assert_eq!(round_to(1250.0, 100.0), 1300.0);
+fn not_moved(a: &Analysis, audience: Audience) -> BTreeMap<&'static str, Option<u64>> {
+    let counts: Vec<u64> = NOT_MOVED
+        .iter()
+        .map(|&reason| {
+            a.pupils
+                .iter()
+                .filter(|r| r.not_moved == Some(reason))
+                .count() as u64
+        })
+        .collect();
+    let shown: Vec<Option<u64>> = match audience {
+        Audience::Internal => counts.iter().copied().map(Some).collect(),
+        Audience::Public => suppress_list(&counts).0,
+    };
+    NOT_MOVED.iter().map(|r| r.as_str()).zip(shown).collect()
+}
+
+fn count(n: usize, audience: Audience) -> Option<u64> {
+    match audience {
+        Audience::Internal => Some(n as u64),
+        Audience::Public => public_count(n as u64),
     }
+}
+
+fn bring_back(p: &Prepared, agg: &Aggregates, audience: Audience) -> BringBackRecord {
+    let a = &p.analysis;
+    let optimal_moved = match audience {
+        Audience::Internal => Some(a.optimal.moved as u64),
+        Audience::Public => agg.grid.public(Measure::Moves, TOTAL_ROW, NeedColumn::All),
+    };
+    let greedy_moved = count(a.greedy.moved, audience);
+    let minutes = |moved: Option<u64>, total: f64| match audience {
+        Audience::Internal => Some(dec2(total)),
+        Audience::Public => public_derived(Derived::Minutes, Some(total), moved.is_some()),
+    };
+    BringBackRecord {
+        optimal: SolverRecord {
+            moved: optimal_moved,
+            total_minutes: minutes(optimal_moved, a.optimal.total_minutes),
+        },
+        greedy: SolverRecord {
+            moved: greedy_moved,
+            total_minutes: minutes(greedy_moved, a.greedy.total_minutes),
+        },
+        extra_pupils_vs_greedy: match (optimal_moved, greedy_moved) {
+            (Some(o), Some(g)) => Some(o as i64 - g as i64),
+            _ => None,
+        },
+        not_moved: not_moved(a, audience),
+    }
+}
+
+/// The headline figures for an audience (`summary.json`, `public/summary.json`,
+/// `/api/summary`). `data_quality` is the loading report's errors and warnings.
+pub fn summary(
+    p: &Prepared,
+    agg: &Aggregates,
+    data_quality: DataQuality,
+    audience: Audience,
+) -> Summary {
+    let a = &p.analysis;
+    let s = p.network.graph.summary();
+    let unsnappable = a.pupils.iter().filter(|r| r.home_snap.is_err()).count();
+    let estimated = a
+        .pupils
+        .iter()
+        .filter(|r| r.current.is_some_and(|t| t.estimated))
+        .count();
+    let unrouted = a
+        .pupils
+        .iter()
+        .filter(|r| r.current.is_none() && r.home_snap.is_ok())
+        .count();
+    let by_need = Need::ALL
+        .iter()
+        .map(|&n| NeedFigures {
+            need: n.code(),
+            figures: agg.grid.figures(TOTAL_ROW, NeedColumn::One(n), audience),
+        })
+        .collect();
+    Summary {
+        scenario: p.scenario.config.name.clone(),
+        visibility: audience.as_str(),
+        disclosure: match audience {
+            Audience::Internal => "internal: exact figures, officers only",
+            Audience::Public => {
+                "public: counts 1-9 suppressed (null), others rounded to 5, secondary \
+                 suppression; derived figures shown only with their counts and rounded \
+                 (GBP 1,000, km 100, hours 10, minutes 1, percent 1)"
+            }
+        },
+        network: NetworkRecord {
+            ways_read: s.read.ways_read,
+            drivable_ways: s.read.drivable_ways,
+            junctions: s.nodes_kept,
+            edges: s.edges_kept,
+            road_km: round_dp(s.road_km, 1),
+            components_dropped: s.components_dropped,
+        },
+        assumptions: p.params.clone(),
+        provisions: p.scenario.provisions.len(),
+        provisions_unknown_capacity: a.unknown_capacity,
+        journeys: JourneyCounts {
+            homes_unsnappable: count(unsnappable, audience),
+            journeys_estimated: count(estimated, audience),
+            journeys_unrouted: count(unrouted, audience),
+        },
+        overall: agg.grid.figures(TOTAL_ROW, NeedColumn::All, audience),
+        by_need,
+        bring_back: bring_back(p, agg, audience),
+        data_quality,
+    }
+}
+
+/// The figures of one area cell (used by the what-if and tests).
+pub fn cell(
+    agg: &Aggregates,
+    layer: &str,
+    area: &str,
+    col: NeedColumn,
+    audience: Audience,
+) -> Option<CellFigures> {
+    let row = agg.grid.row(layer, area)?;
+    Some(agg.grid.figures(row, col, audience))
 }

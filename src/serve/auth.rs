@@ -41,7 +41,22 @@ pub struct Caller {
     pub presented_token: bool,
 }
 
+impl Role {
+    /// The audience of the views this role may see.
+    pub fn audience(self) -> crate::output::disclosure::Audience {
+        match self {
+            Role::Officer => crate::output::disclosure::Audience::Internal,
+            Role::Public => crate::output::disclosure::Audience::Public,
+        }
+    }
+}
+
 impl Caller {
+    /// The audience of this caller's views.
+    pub fn audience(&self) -> crate::output::disclosure::Audience {
+        self.role.audience()
+    }
+
     /// True for officers.
     pub fn is_officer(&self) -> bool {
         self.role == Role::Officer

@@ -1,5 +1,5 @@
 //! Shared service state: the prepared scenario (read-only), the officer tokens, the
-//! disclosure grids, and lazily computed caches (route geometries, base map).
+//! aggregates with their disclosure grid, and lazily computed caches (route geometries, base map).
 //!
 //! The state is immutable after start-up except for the caches, which are filled once
 //! (`tokio::sync::OnceCell`) with the work done on the blocking pool. What-ifs work on
@@ -12,9 +12,8 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::analyse::placement::{route_geometries, Inputs};
-use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
 use crate::app::Prepared;
-use crate::output::tables::Disclosure;
+use crate::output::tables::Aggregates;
 use crate::query::route::Route;
 use crate::serve::auth::Auth;
 use crate::serve::error::ApiError;
@@ -65,10 +64,7 @@ struct Inner {
     prepared: Prepared,
     auth: Auth,
     config: ServiceConfig,
-    rows: Vec<AreaRow>,
-    total: GroupStats,
-    per_need: std::collections::BTreeMap<String, GroupStats>,
-    disclosure: Disclosure,
+    aggregates: Aggregates,
     provision_index: HashMap<String, usize>,
     geometries: OnceCell<Arc<Geometries>>,
     basemap: OnceCell<Arc<crate::serve::basemap::BaseMap>>,
@@ -79,21 +75,8 @@ impl AppState {
     /// Build the state from a prepared scenario (summaries and disclosure grids are
     /// computed here, once).
     pub fn new(prepared: Prepared, auth: Auth, config: ServiceConfig) -> AppState {
+        let aggregates = Aggregates::new(&prepared);
         let sc = &prepared.scenario;
-        let rows = area_rows(
-            &prepared.analysis,
-            &sc.pupils,
-            &sc.provisions,
-            &prepared.receiving,
-            &prepared.layers,
-        );
-        let (total, per_need) = overall(
-            &prepared.analysis,
-            &sc.pupils,
-            &sc.provisions,
-            &prepared.receiving,
-        );
-        let disclosure = Disclosure::build(&rows, &total, &per_need);
         let provision_index = sc
             .provisions
             .iter()
@@ -106,10 +89,7 @@ impl AppState {
                 prepared,
                 auth,
                 config,
-                rows,
-                total,
-                per_need,
-                disclosure,
+                aggregates,
                 provision_index,
                 geometries: OnceCell::new(),
                 basemap: OnceCell::new(),
@@ -133,19 +113,10 @@ impl AppState {
         &self.inner.config
     }
 
-    /// Every area row (exact figures; publish through [`AppState::disclosure`]).
-    pub fn rows(&self) -> &[AreaRow] {
-        &self.inner.rows
-    }
-
-    /// Exact overall figures: everyone, and per need code.
-    pub fn overall(&self) -> (&GroupStats, &std::collections::BTreeMap<String, GroupStats>) {
-        (&self.inner.total, &self.inner.per_need)
-    }
-
-    /// The disclosure grids.
-    pub fn disclosure(&self) -> &Disclosure {
-        &self.inner.disclosure
+    /// The aggregates and disclosure grid of the loaded analysis (publish through
+    /// [`crate::output::tables`]).
+    pub fn aggregates(&self) -> &Aggregates {
+        &self.inner.aggregates
     }
 
     /// Index of a provision by id.

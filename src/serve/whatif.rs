@@ -18,10 +18,13 @@ use serde_json::{json, Value};
 
 use crate::analyse::placement::{analyse, Analysis, Inputs};
 use crate::model::{LatLon, Need, Provision, ProvisionKind};
-use crate::output::tables::round_to;
+use crate::output::disclosure::{
+    per_move_estimate, public_change, public_count, public_derived, Derived, Measure, NeedColumn,
+    TOTAL_ROW,
+};
+use crate::output::records::dec2;
 use crate::serve::auth::{Caller, Role};
 use crate::serve::error::ApiError;
-use crate::serve::routes::pub_count;
 use crate::serve::state::AppState;
 
 /// Oldest age a provision may list (EHC plans run to 25).
@@ -82,7 +85,7 @@ pub struct WhatIfRequest {
     pub change: Vec<ChangePlaces>,
 }
 
-/// Bring-back figures of one run.
+/// Bring-back figures of one run (exact).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Figures {
     /// Pupils brought back.
@@ -99,6 +102,25 @@ pub struct Figures {
     pub transport_gbp_saved: f64,
     /// Total £ a year saved.
     pub gbp_per_year_saved: f64,
+}
+
+/// Bring-back figures as answered (`null` = suppressed).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Answer {
+    /// Pupils brought back.
+    pub moved: Option<i64>,
+    /// Total minutes of their new journeys.
+    pub total_minutes: Option<f64>,
+    /// km a year saved.
+    pub km_per_year_saved: Option<f64>,
+    /// Hours a year saved.
+    pub hours_per_year_saved: Option<f64>,
+    /// Placement £ a year saved.
+    pub placement_gbp_saved: Option<f64>,
+    /// Transport £ a year saved.
+    pub transport_gbp_saved: Option<f64>,
+    /// Total £ a year saved.
+    pub gbp_per_year_saved: Option<f64>,
 }
 
 impl Figures {
@@ -119,51 +141,80 @@ impl Figures {
         f
     }
 
-    /// As JSON for a role: public counts suppressed and rounded (`null` = suppressed),
-    /// money to £1,000, km to 100, hours and minutes to 10, only when 10 or more moved.
-    pub fn to_json(&self, role: Role) -> Value {
-        match role {
-            Role::Officer => json!({
-                "moved": self.moved,
-                "total_minutes": (self.total_minutes * 100.0).round() / 100.0,
-                "km_per_year_saved": self.km_per_year_saved.round(),
-                "hours_per_year_saved": self.hours_per_year_saved.round(),
-                "placement_gbp_saved": self.placement_gbp_saved.round(),
-                "transport_gbp_saved": self.transport_gbp_saved.round(),
-                "gbp_per_year_saved": self.gbp_per_year_saved.round(),
-            }),
-            Role::Public => {
-                let ok = self.moved >= 10 || self.moved == 0;
-                let r = |x: f64, step: f64| ok.then(|| round_to(x, step));
-                json!({
-                    "moved": pub_count(self.moved as u64),
-                    "total_minutes": r(self.total_minutes, 10.0),
-                    "km_per_year_saved": r(self.km_per_year_saved, 100.0),
-                    "hours_per_year_saved": r(self.hours_per_year_saved, 10.0),
-                    "placement_gbp_saved": r(self.placement_gbp_saved, 1000.0),
-                    "transport_gbp_saved": r(self.transport_gbp_saved, 1000.0),
-                    "gbp_per_year_saved": r(self.gbp_per_year_saved, 1000.0),
-                })
-            }
+    fn derived(&self) -> [(Derived, f64); 6] {
+        [
+            (Derived::Minutes, self.total_minutes),
+            (Derived::Km, self.km_per_year_saved),
+            (Derived::Hours, self.hours_per_year_saved),
+            (Derived::Gbp, self.placement_gbp_saved),
+            (Derived::Gbp, self.transport_gbp_saved),
+            (Derived::Gbp, self.gbp_per_year_saved),
+        ]
+    }
+
+    /// The exact figures, at 2 decimals (officers).
+    pub fn exact(&self) -> Answer {
+        let d = self.derived().map(|(_, x)| Some(dec2(x)));
+        Answer::from_parts(Some(self.moved as i64), d)
+    }
+}
+
+impl Answer {
+    fn from_parts(moved: Option<i64>, d: [Option<f64>; 6]) -> Answer {
+        Answer {
+            moved,
+            total_minutes: d[0],
+            km_per_year_saved: d[1],
+            hours_per_year_saved: d[2],
+            placement_gbp_saved: d[3],
+            transport_gbp_saved: d[4],
+            gbp_per_year_saved: d[5],
+        }
+    }
+
+    fn minus(&self, base: &Answer) -> Answer {
+        let sub = |a: Option<f64>, b: Option<f64>| Some(dec2(a? - b?));
+        Answer {
+            moved: self.moved.zip(base.moved).map(|(a, b)| a - b),
+            total_minutes: sub(self.total_minutes, base.total_minutes),
+            km_per_year_saved: sub(self.km_per_year_saved, base.km_per_year_saved),
+            hours_per_year_saved: sub(self.hours_per_year_saved, base.hours_per_year_saved),
+            placement_gbp_saved: sub(self.placement_gbp_saved, base.placement_gbp_saved),
+            transport_gbp_saved: sub(self.transport_gbp_saved, base.transport_gbp_saved),
+            gbp_per_year_saved: sub(self.gbp_per_year_saved, base.gbp_per_year_saved),
         }
     }
 }
 
-fn diff(a: &Value, b: &Value) -> Value {
-    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
-        return Value::Null;
-    };
-    let out: serde_json::Map<String, Value> = a
-        .iter()
-        .map(|(k, va)| {
-            let d = match (va.as_f64(), b.get(k).and_then(Value::as_f64)) {
-                (Some(x), Some(y)) => json!(((y - x) * 100.0).round() / 100.0),
-                _ => Value::Null,
-            };
-            (k.clone(), d)
-        })
-        .collect();
-    Value::Object(out)
+/// The public baseline: the published moves of the authority (the summary's figure) and
+/// each derived figure published with them, rounded.
+pub fn public_baseline(base: &Figures, published_moved: Option<u64>) -> Answer {
+    let d = base
+        .derived()
+        .map(|(kind, x)| public_derived(kind, Some(x), published_moved.is_some()));
+    Answer::from_parts(published_moved.map(|m| m as i64), d)
+}
+
+/// The public what-if answer, built from published values only: the moves are published
+/// when their change against the baseline is 0 or 10 or more pupils; money, km, hours and
+/// minutes are the published moves times the published baseline figure per move.
+pub fn public_whatif(base: &Figures, new: &Figures, baseline: &Answer) -> Answer {
+    let base_moved = baseline.moved.map(|m| m.max(0) as u64);
+    let shown = base_moved
+        .and(public_change(base.moved as u64, new.moved as u64))
+        .and(public_count(new.moved as u64));
+    let b = [
+        baseline.total_minutes,
+        baseline.km_per_year_saved,
+        baseline.hours_per_year_saved,
+        baseline.placement_gbp_saved,
+        baseline.transport_gbp_saved,
+        baseline.gbp_per_year_saved,
+    ];
+    let kinds = base.derived().map(|(k, _)| k);
+    let d: [Option<f64>; 6] =
+        std::array::from_fn(|i| per_move_estimate(kinds[i], shown, b[i], base_moved));
+    Answer::from_parts(shown.map(|m| m as i64), d)
 }
 
 /// Check a request and build the edited provision list; returns it with the indices of
@@ -333,30 +384,50 @@ pub async fn whatif(
     .await
     .map_err(|e| ApiError::Internal(format!("what-if task: {e}")))?;
     let role = caller.role;
-    let base = Figures::of(&state.prepared().analysis).to_json(role);
-    let new = Figures::of(&analysis).to_json(role);
-    let change = diff(&base, &new);
+    let base_exact = Figures::of(&state.prepared().analysis);
+    let new_exact = Figures::of(&analysis);
+    let (base, new) = match role {
+        Role::Officer => (base_exact.exact(), new_exact.exact()),
+        Role::Public => {
+            let published =
+                state
+                    .aggregates()
+                    .grid
+                    .public(Measure::Moves, TOTAL_ROW, NeedColumn::All);
+            let base = public_baseline(&base_exact, published);
+            let new = public_whatif(&base_exact, &new_exact, &base);
+            (base, new)
+        }
+    };
+    let change = new.minus(&base);
     let n_existing = state.prepared().scenario.provisions.len();
+    let old = &state.prepared().analysis.provisions;
     let provisions: Vec<Value> = touched
         .iter()
         .filter_map(|&pi| {
             let pr = provs.get(pi)?;
             let r = analysis.provisions.get(pi)?;
-            let moves_in = match role {
-                Role::Officer => json!(r.moves_in),
-                Role::Public => json!(pub_count(r.moves_in as u64)),
+            let before = old.get(pi).map_or(0, |o| o.moves_in as u64);
+            let after = r.moves_in as u64;
+            let (moves_in, spare_before) = match role {
+                Role::Officer => (Some(after), pr.spare_places()),
+                Role::Public => (public_change(before, after).and(public_count(after)), None),
             };
             Some(json!({
                 "id": pr.id,
                 "added": pi >= n_existing,
                 "places": pr.capacity,
-                "spare_before": pr.spare_places(),
+                "spare_before": spare_before,
                 "moves_in": moves_in,
             }))
         })
         .collect();
     Ok(Json(json!({
         "role": role,
+        "disclosure": match role {
+            Role::Officer => "exact",
+            Role::Public => "published values only: a change of 1-9 pupils is suppressed; money, km, hours and minutes are the published moves times the published baseline figure per move",
+        },
         "baseline": base,
         "whatif": new,
         "change": change,
@@ -368,32 +439,44 @@ pub async fn whatif(
 mod tests {
     use super::*;
 
-    #[test]
-    fn public_figures_hide_small_moves() {
-        let f = Figures {
-            moved: 3,
-            gbp_per_year_saved: 123_456.0,
+    fn figures(moved: usize, gbp: f64) -> Figures {
+        Figures {
+            moved,
+            total_minutes: moved as f64 * 20.0,
+            gbp_per_year_saved: gbp,
+            placement_gbp_saved: gbp,
             ..Figures::default()
-        };
-        let v = f.to_json(Role::Public);
-        assert_eq!(v["moved"], Value::Null);
-        assert_eq!(v["gbp_per_year_saved"], Value::Null);
-        let v = f.to_json(Role::Officer);
-        assert_eq!(v["moved"], json!(3));
-        let big = Figures {
-            moved: 12,
-            gbp_per_year_saved: 123_456.0,
-            ..Figures::default()
-        };
-        let v = big.to_json(Role::Public);
-        assert_eq!(v["moved"], json!(10));
-        assert_eq!(v["gbp_per_year_saved"], json!(123_000.0));
+        }
     }
 
     #[test]
-    fn diff_of_objects() {
-        let d = diff(&json!({"a": 1, "b": null}), &json!({"a": 3.5, "b": 2}));
-        assert_eq!(d, json!({"a": 2.5, "b": null}));
+    fn one_pupil_more_is_not_revealed() {
+        let base = figures(37, 740_000.0);
+        let base_pub = public_baseline(&base, public_count(37));
+        assert_eq!(base_pub.moved, Some(35));
+        assert_eq!(base_pub.gbp_per_year_saved, Some(740_000.0));
+        // One more pupil moved, saving £42,000: nothing of it is published.
+        let new = figures(38, 782_000.0);
+        let w = public_whatif(&base, &new, &base_pub);
+        assert_eq!(w.moved, None);
+        assert_eq!(w.gbp_per_year_saved, None);
+        // Twelve more: published, priced per published move of the baseline.
+        let new = figures(49, 1_300_000.0);
+        let w = public_whatif(&base, &new, &base_pub);
+        assert_eq!(w.moved, Some(50));
+        assert_eq!(w.gbp_per_year_saved, Some(1_057_000.0));
+        // No change: the baseline again.
+        let w = public_whatif(&base, &base, &base_pub);
+        assert_eq!(w, base_pub);
+    }
+
+    #[test]
+    fn exact_answers_for_officers() {
+        let a = figures(3, 123_456.0).exact();
+        assert_eq!(a.moved, Some(3));
+        assert_eq!(a.gbp_per_year_saved, Some(123_456.0));
+        let d = figures(5, 10.0).exact().minus(&a);
+        assert_eq!(d.moved, Some(2));
     }
 
     #[test]

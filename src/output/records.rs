@@ -1,0 +1,520 @@
+//! Typed records of every table and GeoJSON feature the product publishes, defined once.
+//!
+//! Each field has one name, one unit (in its name or doc) and one precision, whether it is
+//! written to a file under `--out` or sent over HTTP: the CSV files and downloads are the
+//! same records through the same writer ([`csv_bytes`]), so they are byte-identical.
+//! Precision: minutes, km, hours and £ to 2 decimals, metres to 1, percent to 1, coordinates
+//! to 6 decimals (about 0.1 m). An empty CSV cell / JSON `null` in a figure column means
+//! "suppressed" in public views (see [`crate::output::disclosure`]) and "not applicable"
+//! where the group it describes has no members (its count is a published 0).
+
+use serde::Serialize;
+
+use crate::output::disclosure::CellFigures;
+
+/// Coordinates are written with 6 decimals.
+pub fn coord6(x: f64) -> f64 {
+    crate::output::disclosure::round_dp(x, 6)
+}
+
+/// Figures with 2 decimals (minutes, km, hours, £).
+pub fn dec2(x: f64) -> f64 {
+    crate::output::disclosure::round_dp(x, 2)
+}
+
+/// Metres with 1 decimal.
+pub fn dec1(x: f64) -> f64 {
+    crate::output::disclosure::round_dp(x, 1)
+}
+
+/// Serialise records as CSV (header from the field names).
+///
+/// # Errors
+/// The csv crate's error if a record does not serialise as a flat row.
+pub fn csv_bytes<T: Serialize>(records: &[T], header: &[&str]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in records {
+        w.serialize(r)?;
+    }
+    w.into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// `pupils.csv` (internal): one row per pupil, input order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PupilRecord {
+    /// Pseudonymous pupil id.
+    pub pupil_id: String,
+    /// Age in whole years at 31 August.
+    pub age: u8,
+    /// `primary` or `secondary` (the limit that applies).
+    pub phase: &'static str,
+    /// SEN2 primary need code.
+    pub need: &'static str,
+    /// The current placement's provision id.
+    pub placement_id: String,
+    /// Kind of the current placement.
+    pub placement_kind: Option<&'static str>,
+    /// Placed outside the home authority.
+    pub out_of_area: bool,
+    /// Home to road, metres.
+    pub home_snap_m: Option<f64>,
+    /// Why the home could not be snapped.
+    pub home_unsnappable: Option<String>,
+    /// Placement to road, metres (empty: outside the extract).
+    pub placement_snap_m: Option<f64>,
+    /// The current journey is estimated, not routed.
+    pub estimated: Option<bool>,
+    /// Current journey, minutes.
+    pub current_minutes: Option<f64>,
+    /// Current journey, km.
+    pub current_km: Option<f64>,
+    /// The pupil's journey limit, minutes.
+    pub limit_minutes: f64,
+    /// Current minutes above the limit.
+    pub long_journey: bool,
+    /// Suitable provisions reachable.
+    pub suitable_count: usize,
+    /// Nearest suitable provision (any capacity).
+    pub nearest_id: Option<String>,
+    /// Its journey, minutes.
+    pub nearest_minutes: Option<f64>,
+    /// Its journey, km.
+    pub nearest_km: Option<f64>,
+    /// Nearest suitable provision with a spare place.
+    pub nearest_with_space_id: Option<String>,
+    /// Its journey, minutes.
+    pub nearest_with_space_minutes: Option<f64>,
+    /// 1 + suitable provisions strictly nearer than the current placement.
+    pub current_rank: Option<usize>,
+    /// Current minus nearest suitable, minutes (signed).
+    pub extra_minutes: Option<f64>,
+    /// Provision the optimal bring-back moves the pupil to.
+    pub moved_to: Option<String>,
+    /// New journey, minutes.
+    pub new_minutes: Option<f64>,
+    /// New journey, km.
+    pub new_km: Option<f64>,
+    /// Why an out-of-area pupil is not moved.
+    pub not_moved_reason: Option<&'static str>,
+    /// £ a year saved by the move.
+    pub gbp_per_year_saved: Option<f64>,
+}
+
+/// Column names of [`PupilRecord`].
+pub const PUPIL_HEADER: [&str; 28] = [
+    "pupil_id",
+    "age",
+    "phase",
+    "need",
+    "placement_id",
+    "placement_kind",
+    "out_of_area",
+    "home_snap_m",
+    "home_unsnappable",
+    "placement_snap_m",
+    "estimated",
+    "current_minutes",
+    "current_km",
+    "limit_minutes",
+    "long_journey",
+    "suitable_count",
+    "nearest_id",
+    "nearest_minutes",
+    "nearest_km",
+    "nearest_with_space_id",
+    "nearest_with_space_minutes",
+    "current_rank",
+    "extra_minutes",
+    "moved_to",
+    "new_minutes",
+    "new_km",
+    "not_moved_reason",
+    "gbp_per_year_saved",
+];
+
+/// `moves.csv` (internal): one row per optimal bring-back move.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MoveRecord {
+    /// Pseudonymous pupil id.
+    pub pupil_id: String,
+    /// SEN2 primary need code.
+    pub need: &'static str,
+    /// Age at 31 August.
+    pub age: u8,
+    /// Current placement id.
+    pub from_id: String,
+    /// Its kind.
+    pub from_kind: &'static str,
+    /// New provision id.
+    pub to_id: String,
+    /// Its kind.
+    pub to_kind: &'static str,
+    /// Current journey, minutes.
+    pub before_minutes: Option<f64>,
+    /// Current journey, km.
+    pub before_km: Option<f64>,
+    /// The current journey is estimated.
+    pub before_estimated: Option<bool>,
+    /// New journey, minutes.
+    pub after_minutes: f64,
+    /// New journey, km.
+    pub after_km: f64,
+    /// km a year saved.
+    pub km_per_year_saved: f64,
+    /// Hours a year saved.
+    pub hours_per_year_saved: f64,
+    /// Placement £ a year saved.
+    pub placement_gbp_saved: Option<f64>,
+    /// Transport £ a year saved.
+    pub transport_gbp_saved: Option<f64>,
+    /// Total £ a year saved.
+    pub total_gbp_saved: f64,
+}
+
+/// Column names of [`MoveRecord`].
+pub const MOVE_HEADER: [&str; 17] = [
+    "pupil_id",
+    "need",
+    "age",
+    "from_id",
+    "from_kind",
+    "to_id",
+    "to_kind",
+    "before_minutes",
+    "before_km",
+    "before_estimated",
+    "after_minutes",
+    "after_km",
+    "km_per_year_saved",
+    "hours_per_year_saved",
+    "placement_gbp_saved",
+    "transport_gbp_saved",
+    "total_gbp_saved",
+];
+
+/// `candidates.csv` (internal): out-of-area pupil × suitable in-area provision with spare
+/// places; enough to re-solve the assignment alone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CandidateRecord {
+    /// Pseudonymous pupil id.
+    pub pupil_id: String,
+    /// Provision id.
+    pub provision_id: String,
+    /// Journey, minutes (the assignment's cost, exactly as written).
+    pub minutes: f64,
+    /// Journey, km.
+    pub km: f64,
+    /// The pupil's limit, minutes.
+    pub limit_minutes: f64,
+    /// `minutes <= limit_minutes`.
+    pub within_threshold: bool,
+    /// The provision's spare places offered to the assignment.
+    pub spare_places: u32,
+}
+
+/// Column names of [`CandidateRecord`].
+pub const CANDIDATE_HEADER: [&str; 7] = [
+    "pupil_id",
+    "provision_id",
+    "minutes",
+    "km",
+    "limit_minutes",
+    "within_threshold",
+    "spare_places",
+];
+
+/// `areas.csv` / `public/areas.csv` and `/api/download/areas.csv`: layer × area × need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaRecord {
+    /// Layer id.
+    pub layer: String,
+    /// Area id (`(outside)` for homes in no area of the layer).
+    pub area_id: String,
+    /// Area name.
+    pub area_name: String,
+    /// `ALL` or a SEN2 need code.
+    pub need: &'static str,
+    /// Pupils whose home is in the area.
+    pub pupils: Option<u64>,
+    /// Of them, placed outside the authority.
+    pub out_of_area: Option<u64>,
+    /// Percent placed outside.
+    pub out_of_area_pct: Option<f64>,
+    /// Journeys above the limit.
+    pub long_journeys: Option<u64>,
+    /// Out-of-area pupils with a suitable in-area place within their limit.
+    pub bring_back_candidates: Option<u64>,
+    /// Pupils moved by the optimal bring-back.
+    pub moves: Option<u64>,
+    /// Median current journey, minutes.
+    pub median_minutes: Option<f64>,
+    /// 90th percentile current journey, minutes.
+    pub p90_minutes: Option<f64>,
+    /// Spare places at receiving provisions sited in the area suiting the need.
+    pub local_spare_places: Option<f64>,
+    /// km a year saved.
+    pub km_per_year_saved: Option<f64>,
+    /// Hours a year saved.
+    pub hours_per_year_saved: Option<f64>,
+    /// Placement £ a year saved.
+    pub placement_gbp_saved: Option<f64>,
+    /// Transport £ a year saved.
+    pub transport_gbp_saved: Option<f64>,
+    /// Total £ a year saved.
+    pub gbp_per_year_saved: Option<f64>,
+}
+
+/// Column names of [`AreaRecord`].
+pub const AREA_HEADER: [&str; 18] = [
+    "layer",
+    "area_id",
+    "area_name",
+    "need",
+    "pupils",
+    "out_of_area",
+    "out_of_area_pct",
+    "long_journeys",
+    "bring_back_candidates",
+    "moves",
+    "median_minutes",
+    "p90_minutes",
+    "local_spare_places",
+    "km_per_year_saved",
+    "hours_per_year_saved",
+    "placement_gbp_saved",
+    "transport_gbp_saved",
+    "gbp_per_year_saved",
+];
+
+impl AreaRecord {
+    /// A record from its keys and figures.
+    pub fn new(
+        layer: &str,
+        area_id: &str,
+        area_name: &str,
+        need: &'static str,
+        f: CellFigures,
+    ) -> Self {
+        AreaRecord {
+            layer: layer.to_string(),
+            area_id: area_id.to_string(),
+            area_name: area_name.to_string(),
+            need,
+            pupils: f.pupils,
+            out_of_area: f.out_of_area,
+            out_of_area_pct: f.out_of_area_pct,
+            long_journeys: f.long_journeys,
+            bring_back_candidates: f.bring_back_candidates,
+            moves: f.moves,
+            median_minutes: f.median_minutes,
+            p90_minutes: f.p90_minutes,
+            local_spare_places: f.local_spare_places,
+            km_per_year_saved: f.km_per_year_saved,
+            hours_per_year_saved: f.hours_per_year_saved,
+            placement_gbp_saved: f.placement_gbp_saved,
+            transport_gbp_saved: f.transport_gbp_saved,
+            gbp_per_year_saved: f.gbp_per_year_saved,
+        }
+    }
+}
+
+/// Properties of a provision feature (`provisions.geojson`, `/api/provisions`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvisionProperties {
+    /// Provision id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: &'static str,
+    /// Needs it serves (SEN2 codes).
+    pub needs: Vec<&'static str>,
+    /// Youngest age.
+    pub age_min: u8,
+    /// Oldest age.
+    pub age_max: u8,
+    /// Places (null = unknown; public: a provision's own figure, not a pupil count).
+    pub capacity: Option<u32>,
+    /// Pupils on roll (a pupil count: public through the disclosure rules).
+    pub on_roll: Option<u64>,
+    /// `capacity − on_roll` (public: from the published `on_roll`).
+    pub spare_places: Option<u64>,
+    /// `on_roll / capacity`, percent.
+    pub utilisation_pct: Option<f64>,
+    /// £ a year of a place (scenario assumption).
+    pub annual_cost_gbp: Option<f64>,
+    /// Sited inside the home authority.
+    pub in_area: bool,
+    /// May receive bring-back moves.
+    pub receiving: bool,
+    /// Site to road, metres (null: outside the extract).
+    pub snap_m: Option<f64>,
+    /// Scenario pupils placed here.
+    pub placed: Option<u64>,
+    /// Pupils the optimal bring-back moves here.
+    pub moves_in: Option<u64>,
+    /// Pupils it moves away from here.
+    pub moves_out: Option<u64>,
+}
+
+/// Properties of a current-journey feature (internal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JourneyProperties {
+    /// Always `internal`.
+    pub visibility: &'static str,
+    /// Pseudonymous pupil id.
+    pub pupil_id: String,
+    /// SEN2 need code.
+    pub need: &'static str,
+    /// Age at 31 August.
+    pub age: u8,
+    /// Current placement id.
+    pub placement_id: Option<String>,
+    /// Journey, minutes.
+    pub minutes: f64,
+    /// Journey, km.
+    pub km: f64,
+    /// Placed outside the authority.
+    pub out_of_area: bool,
+    /// Above the pupil's limit.
+    pub long_journey: bool,
+}
+
+/// Properties of a bring-back move feature (internal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MoveProperties {
+    /// Always `internal`.
+    pub visibility: &'static str,
+    /// Pseudonymous pupil id.
+    pub pupil_id: String,
+    /// SEN2 need code.
+    pub need: &'static str,
+    /// Age at 31 August.
+    pub age: u8,
+    /// Current placement id.
+    pub from_id: String,
+    /// New provision id.
+    pub to_id: String,
+    /// New provision name.
+    pub to_name: String,
+    /// Current journey, minutes.
+    pub before_minutes: Option<f64>,
+    /// Current journey, km.
+    pub before_km: Option<f64>,
+    /// New journey, minutes.
+    pub after_minutes: f64,
+    /// New journey, km.
+    pub after_km: f64,
+    /// km a year saved.
+    pub km_per_year_saved: f64,
+    /// Hours a year saved.
+    pub hours_per_year_saved: f64,
+    /// Placement £ a year saved.
+    pub placement_gbp_saved: Option<f64>,
+    /// Transport £ a year saved.
+    pub transport_gbp_saved: Option<f64>,
+    /// Total £ a year saved.
+    pub gbp_per_year_saved: f64,
+}
+
+/// A bring-back solution's headline (optimal or greedy).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolverRecord {
+    /// Pupils moved.
+    pub moved: Option<u64>,
+    /// Total minutes of their new journeys.
+    pub total_minutes: Option<f64>,
+}
+
+/// Journey data quality counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JourneyCounts {
+    /// Homes too far from any road.
+    pub homes_unsnappable: Option<u64>,
+    /// Current journeys estimated (placement outside the extract or off the roads).
+    pub journeys_estimated: Option<u64>,
+    /// Pupils with a snapped home but no journey (unknown placement or unreachable).
+    pub journeys_unrouted: Option<u64>,
+}
+
+/// The bring-back headline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BringBackRecord {
+    /// The optimum (most pupils, then least travel).
+    pub optimal: SolverRecord,
+    /// The nearest-first greedy baseline.
+    pub greedy: SolverRecord,
+    /// Optimal minus greedy pupils moved.
+    pub extra_pupils_vs_greedy: Option<i64>,
+    /// Out-of-area pupils not moved, by reason.
+    pub not_moved: std::collections::BTreeMap<&'static str, Option<u64>>,
+}
+
+/// One need's figures in a summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedFigures {
+    /// SEN2 need code.
+    pub need: &'static str,
+    /// The figures.
+    #[serde(flatten)]
+    pub figures: CellFigures,
+}
+
+/// The road network loaded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkRecord {
+    /// OSM ways read.
+    pub ways_read: u64,
+    /// Drivable ways.
+    pub drivable_ways: u64,
+    /// Junctions kept.
+    pub junctions: u64,
+    /// Directed edges kept.
+    pub edges: u64,
+    /// Road length, km (1 decimal).
+    pub road_km: f64,
+    /// Strongly connected components dropped.
+    pub components_dropped: u64,
+}
+
+/// Errors and warnings from loading the scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataQuality {
+    /// Rejected rows and failed files.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+}
+
+/// `summary.json`, `public/summary.json` and `/api/summary`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// `internal` or `public`.
+    pub visibility: &'static str,
+    /// How public figures are protected (public) or a reminder that these are exact.
+    pub disclosure: &'static str,
+    /// The road network.
+    pub network: NetworkRecord,
+    /// Every parameter and cost used.
+    pub assumptions: crate::analyse::placement::Params,
+    /// Provisions in the scenario (not a pupil count).
+    pub provisions: usize,
+    /// Provisions with unknown capacity.
+    pub provisions_unknown_capacity: usize,
+    /// Journey data quality.
+    pub journeys: JourneyCounts,
+    /// The authority's figures, every need.
+    pub overall: CellFigures,
+    /// Per need.
+    pub by_need: Vec<NeedFigures>,
+    /// The bring-back.
+    pub bring_back: BringBackRecord,
+    /// Loading errors and warnings.
+    pub data_quality: DataQuality,
+}

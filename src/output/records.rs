@@ -518,3 +518,31 @@ pub struct Summary {
     /// Loading errors and warnings.
     pub data_quality: DataQuality,
 }
+
+/// Properties of a route feature (`/api/route`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteProperties {
+    /// Road part, minutes.
+    pub minutes: f64,
+    /// Road part, km.
+    pub km: f64,
+    /// Origin to road, metres.
+    pub from_snap_m: f64,
+    /// Destination to road, metres.
+    pub to_snap_m: f64,
+}
+
+/// Properties of a catchment feature (`/api/catchment`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatchmentProperties {
+    /// Provision id.
+    pub provision_id: String,
+    /// Provision name.
+    pub provision_name: String,
+    /// The time budget, minutes.
+    pub minutes: u32,
+    /// Junctions reached within it.
+    pub junctions_reached: usize,
+    /// `concave` or `convex`.
+    pub hull: &'static str,
+}

@@ -221,7 +221,8 @@ pub fn need_column(code: &str) -> Option<NeedColumn> {
         .map(|&n| NeedColumn::One(n))
 }
 
-fn feature<P: Serialize>(geometry: Option<Geometry>, id: Option<&str>, props: &P) -> Feature {
+/// A feature with serde-struct properties.
+pub fn feature<P: Serialize>(geometry: Option<Geometry>, id: Option<&str>, props: &P) -> Feature {
     let properties: Option<JsonObject> = match serde_json::to_value(props) {
         Ok(serde_json::Value::Object(m)) => Some(m),
         _ => None,
@@ -235,7 +236,8 @@ fn feature<P: Serialize>(geometry: Option<Geometry>, id: Option<&str>, props: &P
     }
 }
 
-fn collection(features: Vec<Feature>) -> FeatureCollection {
+/// A feature collection.
+pub fn collection(features: Vec<Feature>) -> FeatureCollection {
     FeatureCollection {
         bbox: None,
         features,
@@ -542,4 +544,39 @@ pub fn cell(
 ) -> Option<CellFigures> {
     let row = agg.grid.row(layer, area)?;
     Some(agg.grid.figures(row, col, audience))
+}
+
+/// A route as a Feature (`/api/route`).
+pub fn route_feature(route: &Route, from_snap_m: f64, to_snap_m: f64) -> Feature {
+    let props = crate::output::records::RouteProperties {
+        minutes: dec2(route.journey.duration_s / 60.0),
+        km: dec2(route.journey.distance_m / 1000.0),
+        from_snap_m: dec1(from_snap_m),
+        to_snap_m: dec1(to_snap_m),
+    };
+    feature(Some(line(&route.geometry)), None, &props)
+}
+
+/// A catchment as a Polygon Feature (`/api/catchment`).
+pub fn catchment_feature(
+    c: &crate::query::catchment::Catchment,
+    provision: &crate::model::Provision,
+    minutes: u32,
+) -> Feature {
+    let rounded = c.polygon.map_coords(|p| geo::Coord {
+        x: coord6(p.x),
+        y: coord6(p.y),
+    });
+    let props = crate::output::records::CatchmentProperties {
+        provision_id: provision.id.clone(),
+        provision_name: provision.name.clone(),
+        minutes,
+        junctions_reached: c.junctions_reached,
+        hull: c.hull.as_str(),
+    };
+    feature(
+        Some(Geometry::new(GeometryValue::from(&rounded))),
+        None,
+        &props,
+    )
 }

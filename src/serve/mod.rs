@@ -8,9 +8,7 @@
 //! logs carry the matched route and the status, never the URI's query.
 
 pub mod auth;
-pub mod basemap;
 pub mod error;
-pub mod hexgrid;
 pub mod planning;
 pub mod routes;
 pub mod state;

@@ -11,20 +11,21 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use geo::{ConcaveHull, ConvexHull, MultiPoint, Point};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::load::table::Severity;
 use crate::model::{LatLon, Need};
+use crate::output::basemap::r5;
 use crate::output::disclosure::{public_count, suppress_list, Audience, NeedColumn};
 use crate::output::report::{
     areas_csv as areas_csv_bytes, geojson_bytes, pupils_csv as pupils_csv_bytes, summary_bytes,
 };
-use crate::output::tables::{area_features, journey_features, move_features};
+use crate::output::tables::{
+    area_features, catchment_feature, journey_features, move_features, route_feature,
+};
 use crate::query::route::Metric;
 use crate::serve::auth::{Caller, Role};
-use crate::serve::basemap::r5;
 use crate::serve::error::ApiError;
 use crate::serve::state::AppState;
 
@@ -37,14 +38,6 @@ fn count_for(role: Role, n: u64) -> Value {
         Role::Officer => json!(n),
         Role::Public => json!(public_count(n)),
     }
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 fn parse_need(s: Option<&str>) -> Result<Option<Need>, ApiError> {
@@ -86,13 +79,6 @@ fn layer_index(state: &AppState, layer: Option<&str>) -> Result<usize, ApiError>
             ))
         }),
     }
-}
-
-fn line_coords(pts: &[LatLon]) -> Value {
-    json!(pts
-        .iter()
-        .map(|p| [r5(p.lon), r5(p.lat)])
-        .collect::<Vec<_>>())
 }
 
 /// A body of bytes already encoded by [`crate::output`].
@@ -283,7 +269,7 @@ pub async fn demand(
         // A fine grid beside the public layers could be differenced: officers only.
         caller.require_officer()?;
         let hex_m = q.hex_m.unwrap_or(1000.0);
-        if !crate::serve::hexgrid::HEX_M_RANGE.contains(&hex_m) {
+        if !crate::output::hexgrid::HEX_M_RANGE.contains(&hex_m) {
             return Err(ApiError::BadRequest(format!(
                 "hex_m {hex_m} is outside 200..=20000 metres"
             )));
@@ -306,7 +292,11 @@ pub async fn demand(
             })
             .or_else(|| homes.first().copied())
             .unwrap_or(crate::model::LatLon { lat: 0.0, lon: 0.0 });
-        return Ok(Json(crate::serve::hexgrid::hex_counts(&homes, centre, hex_m)).into_response());
+        let fc = crate::output::hexgrid::hex_counts(&homes, centre, hex_m);
+        return Ok(encoded(
+            "application/geo+json",
+            geojson_bytes("hexagons", &fc).map_err(internal)?,
+        ));
     }
     areas_answer(&state, q.layer.as_deref(), need, caller.audience())
 }
@@ -440,7 +430,7 @@ pub struct RouteQuery {
 pub async fn route(
     State(state): State<AppState>,
     q: Result<Query<RouteQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = q?;
     let from = parse_lat_lon("from", q.from.as_deref())?;
     let to = parse_lat_lon("to", q.to.as_deref())?;
@@ -461,16 +451,11 @@ pub async fn route(
                 "no route between these points on the road network".into(),
             ));
         };
-        Ok(Json(json!({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": line_coords(&r.geometry)},
-            "properties": {
-                "minutes": round2(r.journey.duration_s / 60.0),
-                "km": round2(r.journey.distance_m / 1000.0),
-                "from_snap_m": round1(o.distance_m),
-                "to_snap_m": round1(d.distance_m),
-            },
-        })))
+        let f = route_feature(&r, o.distance_m, d.distance_m);
+        Ok(encoded(
+            "application/geo+json",
+            geojson_bytes("route", &f).map_err(internal)?,
+        ))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("route task: {e}")))?
@@ -489,7 +474,7 @@ pub struct CatchmentQuery {
 pub async fn catchment(
     State(state): State<AppState>,
     q: Result<Query<CatchmentQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = q?;
     let minutes: u32 = match q.minutes.as_deref().map(str::trim) {
         None => return Err(ApiError::bad("query parameter `minutes` is required")),
@@ -518,44 +503,19 @@ pub async fn catchment(
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let p = st.prepared();
-        let pr = &p.scenario.provisions[pi];
+        let Some(pr) = p.scenario.provisions.get(pi) else {
+            return Err(ApiError::NotFound("no provision with this id".into()));
+        };
         let snap = p
             .network
             .snap(pr.location, p.params.max_snap_m)
             .map_err(|e| ApiError::Unprocessable(format!("provision site: {e}")))?;
-        let cutoff_s = f64::from(minutes) * 60.0;
-        let tree = p.network.forward_tree(&snap, Metric::Time, Some(cutoff_s));
-        let lat0 = snap.point.lat.to_radians().cos().max(0.01);
-        let mut pts: Vec<Point<f64>> = vec![Point::new(snap.point.lon * lat0, snap.point.lat)];
-        for v in 0..p.network.graph.node_count() as u32 {
-            if tree.cost_at(v) <= cutoff_s {
-                let j = p.network.graph.junction(v).pos;
-                pts.push(Point::new(j.lon * lat0, j.lat));
-            }
-        }
-        let reached = pts.len() - 1;
-        let mp = MultiPoint(pts);
-        let (poly, hull) = if reached >= 3 {
-            (mp.concave_hull(), "concave")
-        } else {
-            (mp.convex_hull(), "convex")
-        };
-        let ring: Vec<[f64; 2]> = poly
-            .exterior()
-            .coords()
-            .map(|c| [r5(c.x / lat0), r5(c.y)])
-            .collect();
-        Ok(Json(json!({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {
-                "provision_id": pr.id,
-                "provision_name": pr.name,
-                "minutes": minutes,
-                "junctions_reached": reached,
-                "hull": hull,
-            },
-        })))
+        let c = crate::query::catchment::catchment(&p.network, &snap, f64::from(minutes) * 60.0);
+        let f = catchment_feature(&c, pr, minutes);
+        Ok(encoded(
+            "application/geo+json",
+            geojson_bytes("catchment", &f).map_err(internal)?,
+        ))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("catchment task: {e}")))?

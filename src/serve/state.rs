@@ -67,7 +67,7 @@ struct Inner {
     aggregates: Aggregates,
     provision_index: HashMap<String, usize>,
     geometries: OnceCell<Arc<Geometries>>,
-    basemap: OnceCell<Arc<crate::serve::basemap::BaseMap>>,
+    basemap: OnceCell<Arc<crate::output::basemap::BaseMap>>,
     whatif_slots: Arc<Semaphore>,
 }
 
@@ -165,13 +165,13 @@ impl AppState {
     ///
     /// # Errors
     /// When the computation panicked.
-    pub async fn basemap(&self) -> Result<Arc<crate::serve::basemap::BaseMap>, ApiError> {
+    pub async fn basemap(&self) -> Result<Arc<crate::output::basemap::BaseMap>, ApiError> {
         let me = self.clone();
         self.inner
             .basemap
             .get_or_try_init(|| async move {
                 tokio::task::spawn_blocking(move || {
-                    Arc::new(crate::serve::basemap::BaseMap::build(me.prepared()))
+                    Arc::new(crate::output::basemap::BaseMap::build(me.prepared()))
                 })
                 .await
                 .map_err(|e| ApiError::Internal(format!("base map: {e}")))

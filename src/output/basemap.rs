@@ -7,7 +7,8 @@
 
 use axum::body::Bytes;
 use geo::{LineString, Simplify};
-use serde_json::{json, Value};
+use geojson::{Feature, Geometry, GeometryValue, Position};
+use serde::Serialize;
 
 use crate::app::Prepared;
 use crate::model::profile::RoadClass;
@@ -62,37 +63,56 @@ fn line_coords(pts: &[LatLon], epsilon: f64) -> Vec<[f64; 2]> {
     out
 }
 
-/// The boundary as GeoJSON MultiPolygon coordinates (5 decimals).
-pub fn boundary_coords(prepared: &Prepared) -> Value {
-    let polys: Vec<Value> = prepared
+/// Properties of a base-map feature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaseProperties {
+    /// `boundary` or `road`.
+    pub kind: &'static str,
+    /// OSM highway class (roads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<&'static str>,
+    /// Motorway to tertiary (roads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub major: Option<bool>,
+}
+
+/// The boundary as a GeoJSON MultiPolygon (5 decimals).
+pub fn boundary_geometry(prepared: &Prepared) -> Geometry {
+    let ring = |r: &LineString<f64>| -> Vec<Position> {
+        r.coords()
+            .map(|c| Position::from([r5(c.x), r5(c.y)]))
+            .collect()
+    };
+    let polys: Vec<Vec<Vec<Position>>> = prepared
         .scenario
         .boundary
         .polygons()
         .0
         .iter()
         .map(|poly| {
-            let ring = |r: &LineString<f64>| -> Vec<[f64; 2]> {
-                r.coords().map(|c| [r5(c.x), r5(c.y)]).collect()
-            };
             let mut rings = vec![ring(poly.exterior())];
             rings.extend(poly.interiors().iter().map(ring));
-            json!(rings)
+            rings
         })
         .collect();
-    json!(polys)
+    Geometry::new(GeometryValue::MultiPolygon { coordinates: polys })
 }
 
 impl BaseMap {
     /// Build both levels from the loaded network and boundary.
     pub fn build(prepared: &Prepared) -> BaseMap {
         let graph = &prepared.network.graph;
-        let boundary = json!({
-            "type": "Feature",
-            "geometry": {"type": "MultiPolygon", "coordinates": boundary_coords(prepared)},
-            "properties": {"kind": "boundary"},
-        });
+        let boundary = crate::output::tables::feature(
+            Some(boundary_geometry(prepared)),
+            None,
+            &BaseProperties {
+                kind: "boundary",
+                class: None,
+                major: None,
+            },
+        );
         let level = |major_only: bool, epsilon: f64| -> Bytes {
-            let mut features = vec![boundary.clone()];
+            let mut features: Vec<Feature> = vec![boundary.clone()];
             for (i, piece) in graph.pieces().iter().enumerate() {
                 let major = is_major(piece.class);
                 if (major_only && !major) || piece.class == RoadClass::Service {
@@ -102,13 +122,17 @@ impl BaseMap {
                 if coords.len() < 2 {
                     continue;
                 }
-                features.push(json!({
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
-                    "properties": {"kind": "road", "class": piece.class.as_str(), "major": major},
-                }));
+                let geometry = Geometry::new(GeometryValue::LineString {
+                    coordinates: coords.into_iter().map(Position::from).collect(),
+                });
+                let props = BaseProperties {
+                    kind: "road",
+                    class: Some(piece.class.as_str()),
+                    major: Some(major),
+                };
+                features.push(crate::output::tables::feature(Some(geometry), None, &props));
             }
-            let fc = json!({"type": "FeatureCollection", "features": features});
+            let fc = crate::output::tables::collection(features);
             Bytes::from(serde_json::to_vec(&fc).unwrap_or_default())
         };
         BaseMap {

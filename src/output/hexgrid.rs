@@ -1,10 +1,11 @@
-//! Hexagon-grid demand: pupil homes counted in flat-topped hexagons of a given size, in an
+//! Hexagon-grid demand (output, officer only): pupil homes counted in flat-topped hexagons of a given size, in an
 //! equirectangular frame centred on the scenario boundary. Officer only: a fine grid beside
 //! the public area layers could be differenced to reveal small groups.
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, Position};
+use serde::Serialize;
 
 use crate::model::proj::EARTH_RADIUS_M;
 use crate::model::LatLon;
@@ -29,9 +30,20 @@ fn axial(x: f64, y: f64, s: f64) -> (i64, i64) {
     (rx as i64, rz as i64)
 }
 
+/// Properties of one hexagon (officer only: exact counts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HexProperties {
+    /// Axial column.
+    pub q: i64,
+    /// Axial row.
+    pub r: i64,
+    /// Homes in the cell.
+    pub pupils: u64,
+}
+
 /// Count `points` per hexagon of size `hex_m` and return a GeoJSON FeatureCollection of the
 /// occupied cells (`q`, `r`, `pupils`), ordered by `(q, r)`.
-pub fn hex_counts(points: &[LatLon], centre: LatLon, hex_m: f64) -> Value {
+pub fn hex_counts(points: &[LatLon], centre: LatLon, hex_m: f64) -> FeatureCollection {
     let ky = EARTH_RADIUS_M.to_radians();
     let kx = ky * centre.lat.to_radians().cos();
     let mut counts: BTreeMap<(i64, i64), u64> = BTreeMap::new();
@@ -39,31 +51,33 @@ pub fn hex_counts(points: &[LatLon], centre: LatLon, hex_m: f64) -> Value {
         let (x, y) = ((p.lon - centre.lon) * kx, (p.lat - centre.lat) * ky);
         *counts.entry(axial(x, y, hex_m)).or_default() += 1;
     }
-    let features: Vec<Value> = counts
+    let features: Vec<Feature> = counts
         .iter()
         .map(|(&(q, r), &n)| {
             let (cx, cy) = (
                 hex_m * 1.5 * q as f64,
                 hex_m * 3f64.sqrt() * (r as f64 + q as f64 / 2.0),
             );
-            let ring: Vec<[f64; 2]> = (0..=6)
+            let ring: Vec<Position> = (0..=6)
                 .map(|i| {
                     let a = std::f64::consts::PI / 3.0 * f64::from(i % 6);
                     let (x, y) = (cx + hex_m * a.cos(), cy + hex_m * a.sin());
                     let lon = centre.lon + x / kx;
                     let lat = centre.lat + y / ky;
-                    [(lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6]
+                    Position::from([(lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6])
                 })
                 .collect();
-            json!({
-                "type": "Feature",
-                "id": format!("{q},{r}"),
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"q": q, "r": r, "pupils": n},
-            })
+            let geometry = Geometry::new(GeometryValue::Polygon {
+                coordinates: vec![ring],
+            });
+            crate::output::tables::feature(
+                Some(geometry),
+                Some(&format!("{q},{r}")),
+                &HexProperties { q, r, pupils: n },
+            )
         })
         .collect();
-    json!({"type": "FeatureCollection", "features": features})
+    crate::output::tables::collection(features)
 }
 
 #[cfg(test)]
@@ -82,7 +96,7 @@ mod tests {
                 lon: -0.8 + f64::from(i / 20) * 0.011,
             })
             .collect();
-        let v = hex_counts(&pts, centre, 1000.0);
+        let v = serde_json::to_value(hex_counts(&pts, centre, 1000.0)).unwrap();
         let feats = v["features"].as_array().unwrap();
         let total: u64 = feats
             .iter()

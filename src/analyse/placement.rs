@@ -315,207 +315,232 @@ fn trip_of(j: crate::query::route::Journey) -> Trip {
     }
 }
 
-/// Run the analysis.
-pub fn analyse(inp: &Inputs) -> Analysis {
-    let net = inp.network;
-    let params = inp.params;
-    let provisions = inp.provisions;
-    let pupils = inp.pupils;
-    let index: BTreeMap<&str, usize> = provisions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    let prov_snaps: Vec<Result<Snap, SnapFailure>> = provisions
-        .par_iter()
-        .map(|p| net.snap(p.location, params.max_snap_m))
-        .collect();
-    let home_snaps: Vec<Result<Snap, SnapFailure>> = pupils
-        .par_iter()
-        .map(|p| net.snap(p.home, params.max_snap_m))
-        .collect();
-    let placement: Vec<Option<usize>> = pupils
-        .iter()
-        .map(|p| index.get(p.placement_id.as_str()).copied())
-        .collect();
-    let receiving: Vec<bool> = provisions
-        .iter()
-        .map(|p| params.receiving_kinds.contains(&p.kind))
-        .collect();
-    let suits = |pi: usize, u: &Pupil| receiving[pi] && provisions[pi].suits(u.need, u.age);
+/// What every stage of [`analyse`] shares: the inputs, the snaps and each pupil's placement.
+struct Stage<'a> {
+    inp: &'a Inputs<'a>,
+    prov_snaps: Vec<Result<Snap, SnapFailure>>,
+    home_snaps: Vec<Result<Snap, SnapFailure>>,
+    placement: Vec<Option<usize>>,
+    receiving: Vec<bool>,
+    prov_in_area: Vec<bool>,
+    spare: Vec<u32>,
+}
 
-    // One reverse search per provision; journeys for the pupils it matters to.
-    let per_provision: Vec<Vec<(usize, Trip)>> = (0..provisions.len())
-        .into_par_iter()
-        .map(|pi| {
-            let Ok(ps) = &prov_snaps[pi] else {
-                return Vec::new();
-            };
-            let who: Vec<usize> = (0..pupils.len())
-                .filter(|&u| {
-                    home_snaps[u].is_ok() && (placement[u] == Some(pi) || suits(pi, &pupils[u]))
-                })
-                .collect();
-            if who.is_empty() {
-                return Vec::new();
-            }
-            let mut targets: Vec<u32> = who
+impl<'a> Stage<'a> {
+    /// Snap every site and home (in parallel) and resolve placements.
+    fn new(inp: &'a Inputs<'a>) -> Stage<'a> {
+        let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
+        let index: BTreeMap<&str, usize> = provisions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        Stage {
+            prov_snaps: provisions
+                .par_iter()
+                .map(|p| net.snap(p.location, params.max_snap_m))
+                .collect(),
+            home_snaps: inp
+                .pupils
+                .par_iter()
+                .map(|p| net.snap(p.home, params.max_snap_m))
+                .collect(),
+            placement: inp
+                .pupils
                 .iter()
-                .filter_map(|&u| home_snaps[u].as_ref().ok())
-                .flat_map(|s| net.origin_vertices(s))
-                .collect();
-            targets.sort_unstable();
-            targets.dedup();
-            let tree = net.reverse_tree(ps, Metric::Time, Some(&targets), None);
-            who.into_iter()
-                .filter_map(|u| {
-                    let hs = home_snaps[u].as_ref().ok()?;
-                    Some((u, trip_of(net.journey_to_root(&tree, hs)?)))
-                })
-                .collect()
-        })
-        .collect();
-    let mut trips: Vec<BTreeMap<usize, Trip>> = vec![BTreeMap::new(); pupils.len()];
-    for (pi, list) in per_provision.into_iter().enumerate() {
-        for (u, t) in list {
-            trips[u].insert(pi, t);
+                .map(|p| index.get(p.placement_id.as_str()).copied())
+                .collect(),
+            receiving: provisions
+                .iter()
+                .map(|p| params.receiving_kinds.contains(&p.kind))
+                .collect(),
+            prov_in_area: provisions
+                .iter()
+                .map(|p| (inp.in_area)(p.location))
+                .collect(),
+            spare: provisions
+                .iter()
+                .map(|p| p.spare_places().unwrap_or(0))
+                .collect(),
+            inp,
         }
     }
 
-    let mut results: Vec<PupilResult> = pupils
-        .iter()
-        .enumerate()
-        .map(|(u, pupil)| {
-            let limit = params.limit_minutes(pupil.age);
-            let pl = placement[u];
-            let current = pl.and_then(|pi| {
-                if let Some(t) = trips[u].get(&pi) {
-                    return Some(*t);
-                }
-                // Placement outside the road extract: estimate from great-circle distance.
-                if prov_snaps[pi].is_err() && home_snaps[u].is_ok() {
-                    let km = crate::model::proj::haversine_m(pupil.home, provisions[pi].location)
-                        / 1000.0
-                        * params.circuity_factor;
-                    return Some(Trip {
-                        minutes: km / params.estimate_speed_kmh * 60.0,
-                        km,
-                        estimated: true,
+    /// Provision `pi` may receive pupil `u` (kind, need, age).
+    fn suits(&self, pi: usize, u: &Pupil) -> bool {
+        self.receiving[pi] && self.inp.provisions[pi].suits(u.need, u.age)
+    }
+
+    /// One reverse search per provision (in parallel); the journeys of the pupils it matters
+    /// to (placed there, or suited by it), per pupil by provision.
+    fn trips(&self) -> Vec<BTreeMap<usize, Trip>> {
+        let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
+        let per_provision: Vec<Vec<(usize, Trip)>> = (0..n_prov)
+            .into_par_iter()
+            .map(|pi| self.trips_to(pi))
+            .collect();
+        let mut trips: Vec<BTreeMap<usize, Trip>> = vec![BTreeMap::new(); pupils.len()];
+        for (pi, list) in per_provision.into_iter().enumerate() {
+            for (u, t) in list {
+                trips[u].insert(pi, t);
+            }
+        }
+        trips
+    }
+
+    fn trips_to(&self, pi: usize) -> Vec<(usize, Trip)> {
+        let (net, pupils) = (self.inp.network, self.inp.pupils);
+        let Ok(ps) = &self.prov_snaps[pi] else {
+            return Vec::new();
+        };
+        let who: Vec<usize> = (0..pupils.len())
+            .filter(|&u| {
+                self.home_snaps[u].is_ok()
+                    && (self.placement[u] == Some(pi) || self.suits(pi, &pupils[u]))
+            })
+            .collect();
+        if who.is_empty() {
+            return Vec::new();
+        }
+        let mut targets: Vec<u32> = who
+            .iter()
+            .filter_map(|&u| self.home_snaps[u].as_ref().ok())
+            .flat_map(|s| net.origin_vertices(s))
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let tree = net.reverse_tree(ps, Metric::Time, Some(&targets), None);
+        who.into_iter()
+            .filter_map(|u| {
+                let hs = self.home_snaps[u].as_ref().ok()?;
+                Some((u, trip_of(net.journey_to_root(&tree, hs)?)))
+            })
+            .collect()
+    }
+
+    /// The current journey: routed, else estimated from the great-circle distance when the
+    /// placement is outside the road extract.
+    fn current_trip(&self, u: usize, trips: &BTreeMap<usize, Trip>) -> Option<Trip> {
+        let (params, provisions) = (self.inp.params, self.inp.provisions);
+        let pi = self.placement[u]?;
+        if let Some(t) = trips.get(&pi) {
+            return Some(*t);
+        }
+        if self.prov_snaps[pi].is_err() && self.home_snaps[u].is_ok() {
+            let home = self.inp.pupils[u].home;
+            let km = crate::model::proj::haversine_m(home, provisions[pi].location) / 1000.0
+                * params.circuity_factor;
+            return Some(Trip {
+                minutes: km / params.estimate_speed_kmh * 60.0,
+                km,
+                estimated: true,
+            });
+        }
+        None
+    }
+
+    /// A pupil's journeys, alternatives and flags (no bring-back yet).
+    fn pupil_result(&self, u: usize, trips: &BTreeMap<usize, Trip>) -> PupilResult {
+        let provisions = self.inp.provisions;
+        let pupil = &self.inp.pupils[u];
+        let limit = self.inp.params.limit_minutes(pupil.age);
+        let pl = self.placement[u];
+        let current = self.current_trip(u, trips);
+        let mut suitable: Vec<Alternative> = trips
+            .iter()
+            .filter(|(pi, _)| self.suits(**pi, pupil))
+            .map(|(pi, t)| Alternative {
+                provision: *pi,
+                trip: *t,
+            })
+            .collect();
+        suitable.sort_by(|a, b| {
+            a.trip
+                .minutes
+                .total_cmp(&b.trip.minutes)
+                .then(a.provision.cmp(&b.provision))
+        });
+        let nearest = suitable.first().copied();
+        let nearest_with_space = suitable
+            .iter()
+            .find(|a| provisions[a.provision].spare_places().unwrap_or(0) > 0)
+            .copied();
+        let current_rank = current.map(|c| {
+            1 + suitable
+                .iter()
+                .filter(|a| Some(a.provision) != pl && a.trip.minutes < c.minutes)
+                .count()
+        });
+        let extra_minutes = match (current, nearest) {
+            (Some(c), Some(n)) => Some(c.minutes - n.trip.minutes),
+            _ => None,
+        };
+        PupilResult {
+            pupil: u,
+            placement: pl,
+            home_snap: self.home_snaps[u],
+            placement_snap_m: pl.and_then(|pi| self.prov_snaps[pi].ok().map(|s| s.distance_m)),
+            current,
+            suitable,
+            nearest,
+            nearest_with_space,
+            current_rank,
+            extra_minutes,
+            out_of_area: pl.is_some_and(|pi| !self.prov_in_area[pi]),
+            long_journey: current.is_some_and(|c| c.minutes > limit),
+            limit_minutes: limit,
+            moved: None,
+            not_moved: None,
+        }
+    }
+
+    /// Out-of-area pupils with a snapped home × suitable in-area provisions with spare
+    /// places, sorted by (pupil, provision).
+    fn candidates(&self, results: &[PupilResult]) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        for r in results {
+            if !r.out_of_area || r.home_snap.is_err() {
+                continue;
+            }
+            for a in &r.suitable {
+                if self.prov_in_area[a.provision] && self.spare[a.provision] > 0 {
+                    candidates.push(Candidate {
+                        pupil: r.pupil,
+                        provision: a.provision,
+                        trip: a.trip,
+                        within_threshold: a.trip.minutes <= r.limit_minutes,
                     });
                 }
-                None
-            });
-            let mut suitable: Vec<Alternative> = trips[u]
-                .iter()
-                .filter(|(pi, _)| suits(**pi, pupil))
-                .map(|(pi, t)| Alternative {
-                    provision: *pi,
-                    trip: *t,
-                })
-                .collect();
-            suitable.sort_by(|a, b| {
-                a.trip
-                    .minutes
-                    .total_cmp(&b.trip.minutes)
-                    .then(a.provision.cmp(&b.provision))
-            });
-            let nearest = suitable.first().copied();
-            let nearest_with_space = suitable
-                .iter()
-                .find(|a| provisions[a.provision].spare_places().unwrap_or(0) > 0)
-                .copied();
-            let current_rank = current.map(|c| {
-                1 + suitable
-                    .iter()
-                    .filter(|a| Some(a.provision) != pl && a.trip.minutes < c.minutes)
-                    .count()
-            });
-            let extra_minutes = match (current, nearest) {
-                (Some(c), Some(n)) => Some(c.minutes - n.trip.minutes),
-                _ => None,
-            };
-            let out_of_area = pl.is_some_and(|pi| !(inp.in_area)(provisions[pi].location));
-            PupilResult {
-                pupil: u,
-                placement: pl,
-                home_snap: home_snaps[u],
-                placement_snap_m: pl.and_then(|pi| prov_snaps[pi].ok().map(|s| s.distance_m)),
-                current,
-                suitable,
-                nearest,
-                nearest_with_space,
-                current_rank,
-                extra_minutes,
-                out_of_area,
-                long_journey: current.is_some_and(|c| c.minutes > limit),
-                limit_minutes: limit,
-                moved: None,
-                not_moved: None,
             }
-        })
-        .collect();
-
-    // Bring-back candidates and the assignment.
-    let prov_in_area: Vec<bool> = provisions
-        .iter()
-        .map(|p| (inp.in_area)(p.location))
-        .collect();
-    let spare: Vec<u32> = provisions
-        .iter()
-        .map(|p| p.spare_places().unwrap_or(0))
-        .collect();
-    let mut candidates = Vec::new();
-    for r in &results {
-        if !r.out_of_area || r.home_snap.is_err() {
-            continue;
         }
-        for a in &r.suitable {
-            if prov_in_area[a.provision] && spare[a.provision] > 0 {
-                candidates.push(Candidate {
-                    pupil: r.pupil,
-                    provision: a.provision,
-                    trip: a.trip,
-                    within_threshold: a.trip.minutes <= r.limit_minutes,
-                });
-            }
+        candidates.sort_by_key(|c| (c.pupil, c.provision));
+        candidates
+    }
+
+    /// The assignment problem of the within-limit candidates (cost: centiminutes).
+    fn problem(&self, candidates: &[Candidate]) -> Problem {
+        Problem {
+            n_pupils: self.inp.pupils.len(),
+            capacity: self.spare.clone(),
+            arcs: candidates
+                .iter()
+                .filter(|c| c.within_threshold)
+                .map(|c| Arc {
+                    pupil: c.pupil as u32,
+                    provision: c.provision as u32,
+                    cost: centiminutes(c.trip.minutes),
+                })
+                .collect(),
         }
     }
-    candidates.sort_by_key(|c| (c.pupil, c.provision));
-    let problem = Problem {
-        n_pupils: pupils.len(),
-        capacity: spare.clone(),
-        arcs: candidates
-            .iter()
-            .filter(|c| c.within_threshold)
-            .map(|c| Arc {
-                pupil: c.pupil as u32,
-                provision: c.provision as u32,
-                cost: centiminutes(c.trip.minutes),
-            })
-            .collect(),
-    };
-    let optimal = solve_optimal(&problem);
-    let greedy = solve_greedy(&problem);
-    let figures = |s: &Solution| SolverFigures {
-        moved: s.moved,
-        total_minutes: s.total_cost as f64 / 100.0,
-    };
 
-    let mut moves = Vec::new();
-    for (u, to) in optimal.assigned.iter().enumerate() {
-        let Some(to) = to.map(|t| t as usize) else {
-            continue;
-        };
-        let (Some(from), Some(after)) = (placement[u], trips[u].get(&to).copied()) else {
-            continue;
-        };
-        let before = results[u].current;
-        let mode = pupils[u]
-            .transport
-            .unwrap_or(params.costs.default_transport);
+    /// A move of pupil `u` from its placement to `to`, priced a year.
+    fn priced_move(&self, u: usize, to: usize, before: Option<Trip>, after: Trip) -> Option<Move> {
+        let (params, provisions, pupil) =
+            (self.inp.params, self.inp.provisions, &self.inp.pupils[u]);
+        let from = self.placement[u]?;
+        let mode = pupil.transport.unwrap_or(params.costs.default_transport);
         let trips_year = params.trips_per_year();
-        let km_saved = before.map_or(0.0, |b| (b.km - after.km) * trips_year);
-        let hours_saved = before.map_or(0.0, |b| (b.minutes - after.minutes) * trips_year / 60.0);
         let placement_gbp_saved = match (
             params.placement_cost(&provisions[from]),
             params.placement_cost(&provisions[to]),
@@ -525,86 +550,125 @@ pub fn analyse(inp: &Inputs) -> Analysis {
         };
         let transport_gbp_saved = before.and_then(|b| {
             let new = params.transport_cost(mode, after.km)?;
-            let old = match pupils[u].transport_cost_gbp {
+            let old = match pupil.transport_cost_gbp {
                 Some(actual) => actual,
                 None => params.transport_cost(mode, b.km)?,
             };
             Some(old - new)
         });
-        results[u].moved = Some(moves.len());
-        moves.push(Move {
+        Some(Move {
             pupil: u,
             from,
             to,
             before,
             after,
-            km_per_year_saved: km_saved,
-            hours_per_year_saved: hours_saved,
+            km_per_year_saved: before.map_or(0.0, |b| (b.km - after.km) * trips_year),
+            hours_per_year_saved: before
+                .map_or(0.0, |b| (b.minutes - after.minutes) * trips_year / 60.0),
             placement_gbp_saved,
             transport_gbp_saved,
-        });
+        })
     }
 
-    // Reasons for out-of-area pupils not moved.
-    let mut left = spare.clone();
-    for m in &moves {
-        left[m.to] -= 1;
+    /// Why an out-of-area pupil was not moved.
+    fn not_moved_reason(&self, r: &PupilResult) -> NotMoved {
+        if r.home_snap.is_err() {
+            return NotMoved::Unsnappable;
+        }
+        let pupil = &self.inp.pupils[r.pupil];
+        let local: Vec<usize> = (0..self.inp.provisions.len())
+            .filter(|&pi| self.prov_in_area[pi] && self.suits(pi, pupil))
+            .collect();
+        let any_space = local.iter().any(|&pi| self.spare[pi] > 0);
+        let reachable_within = r.suitable.iter().any(|a| {
+            self.prov_in_area[a.provision]
+                && self.spare[a.provision] > 0
+                && a.trip.minutes <= r.limit_minutes
+        });
+        if local.is_empty() {
+            NotMoved::NoSuitableProvision
+        } else if !any_space || reachable_within {
+            NotMoved::AllSuitableFull
+        } else {
+            NotMoved::OverThreshold
+        }
+    }
+
+    /// Per provision: where it is, its spare places, pupils placed and moved in and out.
+    fn provision_results(&self, moves: &[Move]) -> Vec<ProvisionResult> {
+        let mut out: Vec<ProvisionResult> = self
+            .inp
+            .provisions
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| ProvisionResult {
+                provision: pi,
+                in_area: self.prov_in_area[pi],
+                snap_m: self.prov_snaps[pi].ok().map(|s| s.distance_m),
+                spare_before: p.spare_places(),
+                placed: 0,
+                moves_in: 0,
+                moves_out: 0,
+            })
+            .collect();
+        for pl in self.placement.iter().flatten() {
+            out[*pl].placed += 1;
+        }
+        for m in moves {
+            out[m.to].moves_in += 1;
+            out[m.from].moves_out += 1;
+        }
+        out
+    }
+}
+
+/// The whole placement analysis: snap, route one tree per provision, each pupil's
+/// journeys and alternatives, the candidates, the optimal and greedy bring-back, the moves
+/// priced, the reasons for pupils not moved and the per-provision figures.
+pub fn analyse(inp: &Inputs) -> Analysis {
+    let stage = Stage::new(inp);
+    let trips = stage.trips();
+    let mut results: Vec<PupilResult> = (0..inp.pupils.len())
+        .map(|u| stage.pupil_result(u, &trips[u]))
+        .collect();
+    let candidates = stage.candidates(&results);
+    let problem = stage.problem(&candidates);
+    let optimal = solve_optimal(&problem);
+    let greedy = solve_greedy(&problem);
+    let figures = |s: &Solution| SolverFigures {
+        moved: s.moved,
+        total_minutes: s.total_cost as f64 / 100.0,
+    };
+    let mut moves = Vec::new();
+    for (u, to) in optimal.assigned.iter().enumerate() {
+        let Some(to) = to.map(|t| t as usize) else {
+            continue;
+        };
+        let Some(after) = trips[u].get(&to).copied() else {
+            continue;
+        };
+        if let Some(m) = stage.priced_move(u, to, results[u].current, after) {
+            results[u].moved = Some(moves.len());
+            moves.push(m);
+        }
     }
     for r in results.iter_mut() {
-        if !r.out_of_area || r.moved.is_some() {
-            continue;
+        if r.out_of_area && r.moved.is_none() {
+            r.not_moved = Some(stage.not_moved_reason(r));
         }
-        let pupil = &pupils[r.pupil];
-        r.not_moved = Some(if r.home_snap.is_err() {
-            NotMoved::Unsnappable
-        } else {
-            let local: Vec<usize> = (0..provisions.len())
-                .filter(|&pi| prov_in_area[pi] && suits(pi, pupil))
-                .collect();
-            let with_space: Vec<&usize> = local.iter().filter(|&&pi| spare[pi] > 0).collect();
-            let reachable_within = r.suitable.iter().any(|a| {
-                prov_in_area[a.provision]
-                    && spare[a.provision] > 0
-                    && a.trip.minutes <= r.limit_minutes
-            });
-            if local.is_empty() {
-                NotMoved::NoSuitableProvision
-            } else if with_space.is_empty() || reachable_within {
-                NotMoved::AllSuitableFull
-            } else {
-                NotMoved::OverThreshold
-            }
-        });
-    }
-
-    let mut prov_results: Vec<ProvisionResult> = provisions
-        .iter()
-        .enumerate()
-        .map(|(pi, p)| ProvisionResult {
-            provision: pi,
-            in_area: prov_in_area[pi],
-            snap_m: prov_snaps[pi].ok().map(|s| s.distance_m),
-            spare_before: p.spare_places(),
-            placed: 0,
-            moves_in: 0,
-            moves_out: 0,
-        })
-        .collect();
-    for pl in placement.iter().flatten() {
-        prov_results[*pl].placed += 1;
-    }
-    for m in &moves {
-        prov_results[m.to].moves_in += 1;
-        prov_results[m.from].moves_out += 1;
     }
     Analysis {
+        provisions: stage.provision_results(&moves),
         pupils: results,
-        provisions: prov_results,
         candidates,
         moves,
         optimal: figures(&optimal),
         greedy: figures(&greedy),
-        unknown_capacity: provisions.iter().filter(|p| p.capacity.is_none()).count(),
+        unknown_capacity: inp
+            .provisions
+            .iter()
+            .filter(|p| p.capacity.is_none())
+            .count(),
     }
 }
 

@@ -10,7 +10,8 @@ use anyhow::{bail, Context, Result};
 use crate::analyse::placement::{analyse, Analysis, Costs, Inputs, Params};
 use crate::analyse::summary::LayerIndex;
 use crate::load::network::{encode_cache, load_network};
-use crate::load::scenario::{Scenario, ScenarioConfig, ValidationReport};
+use crate::load::scenario::ValidationReport;
+use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
 use crate::query::route::Network;
 

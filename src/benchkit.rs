@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::analyse::synth::{builtin_targets, generate, SynthConfig};
-use crate::load::areas::Boundary;
-use crate::load::scenario::{Scenario, ScenarioConfig};
+use crate::model::area::Boundary;
+use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil};
 use crate::query::route::Network;
 

@@ -425,7 +425,7 @@ fn run_matrix(
 }
 
 fn validate(path: &Path) -> Result<ExitCode> {
-    use nearhome::load::scenario::Scenario;
+    use nearhome::model::scenario::Scenario;
     // The road network's bounding box, when the extract is there (a missing extract is a
     // warning in the report, with instructions).
     let bbox = match nearhome::app::scenario_osm(path)? {
@@ -450,7 +450,7 @@ fn synth(
     calibration: Option<PathBuf>,
 ) -> Result<ExitCode> {
     use nearhome::analyse::synth::{builtin_targets, generate, SynthConfig};
-    use nearhome::load::scenario::Scenario;
+    use nearhome::model::scenario::Scenario;
     let (scenario, report) = Scenario::load(path, None)
         .with_context(|| format!("loading scenario {}", path.display()))?;
     let provision_errors = report

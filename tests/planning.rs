@@ -253,7 +253,7 @@ fn hand_built_instance_has_the_known_best_site() {
             geo::coord! { x: -0.80, y: lat0 },
             geo::coord! { x: -0.65, y: lat1 },
         );
-        nearhome::load::areas::Area {
+        nearhome::model::area::Area {
             id: id.into(),
             name: id.into(),
             geometry: geo::MultiPolygon(vec![r.to_polygon()]),
@@ -266,7 +266,7 @@ fn hand_built_instance_has_the_known_best_site() {
             properties: props.as_object().cloned().unwrap_or_default(),
         }
     };
-    scenario.area_layers = vec![nearhome::load::areas::AreaLayer::new(
+    scenario.area_layers = vec![nearhome::model::area::AreaLayer::new(
         "send_areas",
         "SEND areas",
         vec![

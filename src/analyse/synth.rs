@@ -1869,7 +1869,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let dir = root.join("fixtures/scenarios").join(name);
         let (scenario, report) =
-            crate::load::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
+            crate::model::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
         assert!(!report.has_errors(), "{report}");
         let la = scenario.config.la_code.clone().unwrap();
         let (homes, labels): (Vec<LatLon>, Option<Vec<String>>) = match &scenario.postcodes {

@@ -14,8 +14,11 @@
 //!   Year 13 is 17 (see [`age_from_ncy`]).
 //! - Money is pounds sterling per year unless the name says otherwise (`_gbp`).
 
+pub mod area;
+pub mod postcode;
 pub mod profile;
 pub mod proj;
+pub mod scenario;
 
 use std::fmt;
 use std::str::FromStr;

@@ -3,55 +3,32 @@
 //! Used by the CLI (`analyse`, `serve`, `site`) and by tests. The graph cache for
 //! `osm/NAME.osm.pbf` is `osm/NAME.nhg`; it is rebuilt when missing or older than the PBF.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::analyse::placement::{analyse, Analysis, Costs, Inputs, Params};
-use crate::analyse::summary::LayerIndex;
+use crate::analyse::Analysed;
 use crate::load::network::{encode_cache, load_network};
 use crate::load::scenario::ValidationReport;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
 use crate::query::route::Network;
 
-/// A loaded, analysed scenario: everything a report or the service needs.
+/// A loaded, analysed scenario: the analysis ([`Analysed`], which the core stages take)
+/// plus the data-quality report from loading it. Derefs to [`Analysed`], so
+/// `prepared.scenario`, `prepared.analysis` etc. work directly.
 pub struct Prepared {
-    /// The scenario and its inputs.
-    pub scenario: Scenario,
+    /// The scenario, network and analysis.
+    pub analysed: Analysed,
     /// The data-quality report from loading it.
     pub report: ValidationReport,
-    /// The road network.
-    pub network: Network,
-    /// Parameters derived from the scenario.
-    pub params: Params,
-    /// The analysis.
-    pub analysis: Analysis,
-    /// Where each pupil and provision falls in each area layer.
-    pub layers: Vec<LayerIndex>,
-    /// Per provision: may receive moves.
-    pub receiving: Vec<bool>,
 }
 
-/// Analysis parameters from a scenario's `[analysis]` and `[costs]`.
-pub fn params_from(cfg: &ScenarioConfig) -> Params {
-    let a = &cfg.analysis;
-    let c = &cfg.costs;
-    Params {
-        primary_max_age: a.primary_max_age,
-        primary_max_minutes: a.primary_max_minutes,
-        secondary_max_minutes: a.secondary_max_minutes,
-        max_snap_m: a.max_snap_m,
-        circuity_factor: a.circuity_factor,
-        estimate_speed_kmh: a.estimate_speed_kmh,
-        receiving_kinds: a.receiving_kinds.clone(),
-        costs: Costs {
-            school_days_per_year: f64::from(c.school_days_per_year),
-            journeys_per_day: f64::from(c.journeys_per_day),
-            placement_gbp_by_kind: c.placement_gbp_by_kind.clone(),
-            transport_gbp_per_km_by_mode: c.transport_gbp_per_km_by_mode.clone(),
-            default_transport: c.default_transport,
-        },
+impl Deref for Prepared {
+    type Target = Analysed;
+    fn deref(&self) -> &Analysed {
+        &self.analysed
     }
 }
 
@@ -150,51 +127,8 @@ pub fn prepare(path: &Path) -> Result<Prepared> {
 
 /// Run the analysis on an already loaded scenario and network.
 pub fn analyse_loaded(scenario: Scenario, report: ValidationReport, network: Network) -> Prepared {
-    let params = params_from(&scenario.config);
-    let boundary = &scenario.boundary;
-    let in_area = |p| boundary.contains(p);
-    let analysis = analyse(&Inputs {
-        network: &network,
-        provisions: &scenario.provisions,
-        pupils: &scenario.pupils,
-        in_area: &in_area,
-        params: &params,
-    });
-    let layers = layer_indexes(&scenario);
-    let receiving = scenario
-        .provisions
-        .iter()
-        .map(|p| params.receiving_kinds.contains(&p.kind))
-        .collect();
     Prepared {
-        scenario,
+        analysed: Analysed::new(scenario, network),
         report,
-        network,
-        params,
-        analysis,
-        layers,
-        receiving,
     }
-}
-
-/// Locate every pupil home and provision site in every area layer.
-pub fn layer_indexes(scenario: &Scenario) -> Vec<LayerIndex> {
-    scenario
-        .area_layers
-        .iter()
-        .map(|l| LayerIndex {
-            layer: l.id.clone(),
-            areas: l
-                .areas
-                .iter()
-                .map(|a| (a.id.clone(), a.name.clone()))
-                .collect(),
-            pupil_area: scenario.pupils.iter().map(|p| l.area_of(p.home)).collect(),
-            provision_area: scenario
-                .provisions
-                .iter()
-                .map(|p| l.area_of(p.location))
-                .collect(),
-        })
-        .collect()
 }

@@ -2,7 +2,7 @@
 //! finance officer can attach to a bid.
 //!
 //! Glue over the pure location-allocation core [`crate::analyse::siting`]: this module turns a
-//! [`Prepared`] scenario and a [`SiteRequest`] (need, age range, places per base, `k`,
+//! [`Analysed`] scenario and a [`SiteRequest`] (need, age range, places per base, `k`,
 //! objective) into a [`SitingProblem`], routes **once per candidate site** (one reverse
 //! search each, in parallel with rayon; the journeys are reused for every site set the search
 //! evaluates), runs the heuristic ([`siting::optimise`]) for `k = 1..=K` and, on small
@@ -49,7 +49,7 @@ use crate::analyse::siting::{
     self, CandidateSite, Destination, Evaluation, HeuristicOptions, Movers, Objective, SitingArc,
     SitingError, SitingProblem, SitingPupil, MAX_COST_CMIN,
 };
-use crate::app::Prepared;
+use crate::analyse::Analysed;
 use crate::index::snap::Snap;
 use crate::model::{LatLon, Need, ProvisionKind};
 use crate::query::route::Metric;
@@ -342,15 +342,15 @@ fn location_key(p: LatLon) -> (i64, i64) {
 /// boundary whose age range overlaps `age_min..=age_max` (a base sits inside a host school
 /// of the right phase), in provision order, identical locations (to 1e-6°) merged into the
 /// first.
-pub fn scenario_candidates(prepared: &Prepared, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
+pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
     let mut out: Vec<CandidatePoint> = Vec::new();
     let mut at: BTreeMap<(i64, i64), usize> = BTreeMap::new();
-    for (pi, p) in prepared.scenario.provisions.iter().enumerate() {
+    for (pi, p) in analysed.scenario.provisions.iter().enumerate() {
         let kind_ok = matches!(
             p.kind,
             ProvisionKind::Mainstream | ProvisionKind::SpecialSchool
         );
-        let in_area = prepared
+        let in_area = analysed
             .analysis
             .provisions
             .get(pi)
@@ -563,7 +563,7 @@ pub struct SiteResult {
 
 /// A built siting problem with the routing done once, ready to evaluate any site set.
 pub struct PlanningContext<'a> {
-    prepared: &'a Prepared,
+    analysed: &'a Analysed,
     request: SiteRequest,
     /// Candidates, in index order.
     pub candidates: Vec<CandidatePoint>,
@@ -606,16 +606,16 @@ impl<'a> PlanningContext<'a> {
     ///
     /// # Errors
     /// An invalid request, or a user candidate outside the home boundary.
-    pub fn new(prepared: &'a Prepared, request: &SiteRequest) -> Result<Self, PlanningError> {
+    pub fn new(analysed: &'a Analysed, request: &SiteRequest) -> Result<Self, PlanningError> {
         request.validate()?;
         let req = request.clone();
-        let sc = &prepared.scenario;
-        let a = &prepared.analysis;
-        let params = &prepared.params;
-        let net = &prepared.network;
+        let sc = &analysed.scenario;
+        let a = &analysed.analysis;
+        let params = &analysed.params;
+        let net = &analysed.network;
 
         let mut candidates = if req.scenario_sites {
-            scenario_candidates(prepared, req.age_min, req.age_max)
+            scenario_candidates(analysed, req.age_min, req.age_max)
         } else {
             Vec::new()
         };
@@ -694,7 +694,7 @@ impl<'a> PlanningContext<'a> {
         let mut existing_of: BTreeMap<usize, u32> = BTreeMap::new();
         let mut existing_spare = Vec::new();
         for (pi, p) in sc.provisions.iter().enumerate() {
-            let local = prepared.receiving.get(pi).copied().unwrap_or(false)
+            let local = analysed.receiving.get(pi).copied().unwrap_or(false)
                 && a.provisions.get(pi).is_some_and(|r| r.in_area);
             let overlaps = p.age_min <= req.age_max && req.age_min <= p.age_max;
             let spare = p.spare_places().unwrap_or(0);
@@ -802,7 +802,7 @@ impl<'a> PlanningContext<'a> {
             objective,
         };
         Ok(PlanningContext {
-            prepared,
+            analysed,
             request: req,
             candidates,
             snapped,
@@ -828,7 +828,7 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn new_place_cost(&self) -> Option<f64> {
-        self.prepared
+        self.analysed
             .params
             .costs
             .placement_gbp_by_kind
@@ -838,7 +838,7 @@ impl<'a> PlanningContext<'a> {
 
     /// Price an evaluation of the siting core.
     pub fn figures(&self, e: &Evaluation) -> SetFigures {
-        let p = self.prepared;
+        let p = self.analysed;
         let params = &p.params;
         let provisions = &p.scenario.provisions;
         let trips_year = params.trips_per_year();
@@ -939,7 +939,7 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn areas_of(&self, loc: LatLon) -> Vec<(String, String)> {
-        self.prepared
+        self.analysed
             .scenario
             .area_layers
             .iter()
@@ -983,8 +983,8 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn assumptions(&self) -> Assumptions {
-        let params = &self.prepared.params;
-        let c = &self.prepared.scenario.config.costs;
+        let params = &self.analysed.params;
+        let c = &self.analysed.scenario.config.costs;
         Assumptions {
             capital_gbp_per_place: c.capital_gbp_per_place,
             new_place_gbp_per_year: self.new_place_cost(),
@@ -1018,8 +1018,8 @@ fn payback(capital_gbp: f64, saving_gbp: f64) -> Option<f64> {
 ///
 /// # Errors
 /// An invalid request or candidate, `k` above the number of candidates, or a siting failure.
-pub fn site(prepared: &Prepared, request: &SiteRequest) -> Result<SiteResult, PlanningError> {
-    let ctx = PlanningContext::new(prepared, request)?;
+pub fn site(analysed: &Analysed, request: &SiteRequest) -> Result<SiteResult, PlanningError> {
+    let ctx = PlanningContext::new(analysed, request)?;
     run(&ctx)
 }
 
@@ -1030,7 +1030,7 @@ pub fn site(prepared: &Prepared, request: &SiteRequest) -> Result<SiteResult, Pl
 pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
     let req = &ctx.request;
     let problem = &ctx.problem;
-    let capital_per_place = ctx.prepared.scenario.config.costs.capital_gbp_per_place;
+    let capital_per_place = ctx.analysed.scenario.config.costs.capital_gbp_per_place;
     let path = siting::optimise(problem, req.k, &HeuristicOptions::default())?;
     let baseline = ctx.figures(&path.baseline);
 
@@ -1138,7 +1138,7 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         p.rank = i + 1;
     }
 
-    let sc = &ctx.prepared.scenario;
+    let sc = &ctx.analysed.scenario;
     Ok(SiteResult {
         scenario: sc.config.name.clone(),
         synthetic_pupils: sc.config.description.to_lowercase().contains("synthetic"),
@@ -1213,12 +1213,12 @@ pub struct CapitalPlan {
 /// Per area (each layer) × need: demand, local spare places, out-of-area pupils and the gap,
 /// with the siting result's chosen sites and proposals in each area and the area's budget
 /// share where its feature has a `budget_share_gbp` property.
-pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPlan {
-    let sc = &prepared.scenario;
-    let a = &prepared.analysis;
+pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPlan {
+    let sc = &analysed.scenario;
+    let a = &analysed.analysis;
     let capital_per_place = sc.config.costs.capital_gbp_per_place;
     let mut rows = Vec::new();
-    for (li, layer) in prepared.layers.iter().enumerate() {
+    for (li, layer) in analysed.layers.iter().enumerate() {
         let Some(area_layer) = sc.area_layers.get(li) else {
             continue;
         };
@@ -1241,7 +1241,7 @@ pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPl
                     .iter()
                     .enumerate()
                     .filter(|(pi, p)| {
-                        prepared.receiving.get(*pi).copied().unwrap_or(false)
+                        analysed.receiving.get(*pi).copied().unwrap_or(false)
                             && layer.provision_area.get(*pi) == Some(&Some(ai))
                             && p.needs.contains(&need)
                     })

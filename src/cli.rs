@@ -551,7 +551,9 @@ fn site(
     candidates: Option<&Path>,
     out: &Path,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::planning::{capital_plan, read_candidates, site, write_outputs};
+    use nearhome::analyse::planning::{capital_plan, site};
+    use nearhome::load::candidates::read_candidates;
+    use nearhome::output::planning::write_outputs;
     if let Some(c) = candidates {
         req.extra_candidates = read_candidates(&read_file(c)?, &c.display().to_string())?;
     }

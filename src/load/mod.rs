@@ -6,6 +6,7 @@
 
 pub mod areas;
 pub mod bng;
+pub mod candidates;
 pub mod network;
 pub mod osm;
 pub mod points;

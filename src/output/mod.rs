@@ -2,5 +2,6 @@
 //! and the one disclosure module every public figure passes through.
 
 pub mod disclosure;
+pub mod planning;
 pub mod report;
 pub mod tables;

@@ -10,7 +10,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::analyse::synth::{builtin_targets, generate, SynthConfig};
+use crate::analyse::synth::{generate, SynthConfig};
+use crate::load::sen2::builtin_targets;
 use crate::model::area::Boundary;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil};

@@ -449,7 +449,8 @@ fn synth(
     out: Option<PathBuf>,
     calibration: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::synth::{builtin_targets, generate, SynthConfig};
+    use nearhome::analyse::synth::{generate, SynthConfig};
+    use nearhome::load::sen2::builtin_targets;
     use nearhome::model::scenario::Scenario;
     let (scenario, report) = Scenario::load(path, None)
         .with_context(|| format!("loading scenario {}", path.display()))?;

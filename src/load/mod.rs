@@ -14,4 +14,5 @@ pub mod postcodes;
 pub mod provisions;
 pub mod pupils;
 pub mod scenario;
+pub mod sen2;
 pub mod table;

@@ -19,6 +19,7 @@ pub mod postcode;
 pub mod profile;
 pub mod proj;
 pub mod scenario;
+pub mod sen2;
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,4 +4,5 @@
 pub mod disclosure;
 pub mod planning;
 pub mod report;
+pub mod synth;
 pub mod tables;

@@ -477,6 +477,75 @@ pub fn generate(
     homes: &[LatLon],
     in_area: &dyn Fn(LatLon) -> bool,
 ) -> Result<SynthOutput, SynthError> {
+    check_config(cfg)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+
+    let home_idx: Vec<usize> = (0..homes.len()).filter(|&i| in_area(homes[i])).collect();
+    if home_idx.is_empty() {
+        return Err(SynthError::NoHomes {
+            candidates: homes.len(),
+        });
+    }
+    let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
+
+    // 1. counts per group, need and age
+    let total = cfg.total_pupils.unwrap_or(cfg.targets.generated_total());
+    let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
+    let plans = group_plans(cfg, provisions, &prov_in_area, &ages, total)?;
+
+    // 2-3. homes, ages, placements
+    let mut fill = Filling {
+        provisions,
+        prov_in_area: &prov_in_area,
+        rooms: initial_rooms(provisions, &prov_in_area, cfg.in_area_spare_fraction),
+        at: vec![Vec::new(); provisions.len()],
+        pupils: Vec::with_capacity(total as usize),
+        re_aged: 0,
+    };
+    for plan in &plans {
+        let decay_m = cfg.decay.for_group(plan.group);
+        let order = need_order(plan, provisions);
+        let mut pool = age_pool(&ages, &plan.by_age, &mut rng);
+        for k in order {
+            let need = Need::ALL[k];
+            for _ in 0..plan.by_need[k] {
+                let home_index = home_idx[rng.random_range(0..home_idx.len())];
+                let (age, use_reserve) = fill.draw_age(plan, need, &mut pool, &ages, &mut rng)?;
+                let draw = Draw {
+                    need,
+                    age,
+                    home_index,
+                    home: homes[home_index],
+                    use_reserve,
+                };
+                let (pi, distance_m) = fill.pick_provision(plan, &draw, decay_m, &mut rng);
+                fill.record(plan.group, draw, pi, distance_m);
+            }
+        }
+    }
+    let Filling {
+        rooms,
+        mut pupils,
+        re_aged,
+        ..
+    } = fill;
+
+    // 5. shuffle and number
+    shuffle_and_number(&mut pupils, &mut rng);
+    let placed = rooms.iter().map(|r| r.placed).collect();
+    let calibration = calibration_rows(cfg, &plans, &pupils, total);
+    Ok(SynthOutput {
+        pupils,
+        calibration,
+        placed,
+        re_aged,
+        homes_in_area: home_idx.len(),
+    })
+}
+
+/// Refuses unusable settings: an empty age range, a spare fraction outside `0..1`, a
+/// decay length that is not a positive number of metres.
+fn check_config(cfg: &SynthConfig) -> Result<(), SynthError> {
     if cfg.age_min > cfg.age_max {
         return Err(SynthError::Config(format!(
             "age_min {} is above age_max {}",
@@ -497,19 +566,19 @@ pub fn generate(
             )));
         }
     }
-    let t = &cfg.targets;
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    Ok(())
+}
 
-    let home_idx: Vec<usize> = (0..homes.len()).filter(|&i| in_area(homes[i])).collect();
-    if home_idx.is_empty() {
-        return Err(SynthError::NoHomes {
-            candidates: homes.len(),
-        });
-    }
-    let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
-    let mut rooms: Vec<Room> = provisions
+/// The room at each provision: in-area special schools and resource bases keep
+/// `spare_fraction` of their places (rounded up) as a reserve filled last.
+fn initial_rooms(
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    spare_fraction: f64,
+) -> Vec<Room> {
+    provisions
         .iter()
-        .zip(&prov_in_area)
+        .zip(prov_in_area)
         .map(|(p, &inside)| {
             let keep = inside
                 && matches!(
@@ -519,7 +588,7 @@ pub fn generate(
             let soft = p.capacity.map(|c| {
                 if keep {
                     // ceil(c * fraction) places kept free; small float error must not add one
-                    let reserve = (f64::from(c) * cfg.in_area_spare_fraction - 1e-9).ceil();
+                    let reserve = (f64::from(c) * spare_fraction - 1e-9).ceil();
                     c.saturating_sub(reserve.max(0.0) as u32)
                 } else {
                     c
@@ -531,15 +600,23 @@ pub fn generate(
                 placed: 0,
             }
         })
-        .collect();
+        .collect()
+}
 
-    // 1. counts per group, need and age
+/// Step 1: `total` pupils over the generated groups, then each group's count over needs
+/// and ages (see [`plan_group`]).
+fn group_plans(
+    cfg: &SynthConfig,
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    ages: &[u8],
+    total: u32,
+) -> Result<Vec<GroupPlan>, SynthError> {
+    let t = &cfg.targets;
     let generated_groups: Vec<PlacementGroup> = PlacementGroup::ALL
         .into_iter()
         .filter(|g| g.is_generated())
         .collect();
-    let default_total = t.generated_total();
-    let total = cfg.total_pupils.unwrap_or(default_total);
     let group_counts = apportion(
         total,
         &generated_groups
@@ -547,270 +624,375 @@ pub fn generate(
             .map(|&g| u64::from(t.placement_count(g)))
             .collect::<Vec<_>>(),
     );
-    let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
-    let mut plans: Vec<GroupPlan> = Vec::new();
-    for (&group, &count) in generated_groups.iter().zip(&group_counts) {
-        let eligible: Vec<usize> = (0..provisions.len())
-            .filter(|&i| {
-                group.kinds().contains(&provisions[i].kind)
-                    && (group != PlacementGroup::Independent || !prov_in_area[i])
-            })
-            .collect();
-        let by_need = apportion(
-            count,
-            &Need::ALL.map(|n| u64::from(t.placement_need_count(group, n))),
-        );
-        let where_ = if group == PlacementGroup::Independent {
-            " outside the area"
-        } else {
-            ""
-        };
-        let kinds = group
-            .kinds()
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join("/");
-        for (n, &c) in Need::ALL.iter().zip(&by_need) {
-            let any = eligible.iter().any(|&i| {
-                provisions[i].needs.contains(n)
-                    && ages.iter().any(|&a| provisions[i].accepts_age(a))
-            });
-            if c > 0 && !any {
-                return Err(SynthError::NoSuitableProvision {
-                    group,
-                    need: *n,
-                    count: c,
-                    kinds: kinds.clone(),
-                    where_,
-                    age_min: cfg.age_min,
-                    age_max: cfg.age_max,
-                });
-            }
-        }
-        // ages that some eligible provision accepts; SEN2 ages outside them are folded in
-        let feasible: Vec<bool> = ages
-            .iter()
-            .map(|&a| eligible.iter().any(|&i| provisions[i].accepts_age(a)))
-            .collect();
-        let weights: Vec<u64> = ages
-            .iter()
-            .zip(&feasible)
-            .map(|(&a, &ok)| {
-                if ok {
-                    u64::from(t.placement_age_count(group, a))
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let weights = if weights.iter().all(|&w| w == 0) {
-            // no SEN2 ages in range: spread evenly over the feasible ages
-            feasible.iter().map(|&ok| u64::from(ok)).collect()
-        } else {
-            weights
-        };
-        let by_age = apportion(count, &weights);
-        plans.push(GroupPlan {
-            group,
-            eligible,
-            by_need,
-            by_age,
+    generated_groups
+        .iter()
+        .zip(&group_counts)
+        .map(|(&group, &count)| plan_group(cfg, group, count, provisions, prov_in_area, ages))
+        .collect()
+}
+
+/// One group's plan: its eligible provisions (independent: outside the area only) and
+/// `count` pupils apportioned over needs and over the ages some eligible provision takes.
+fn plan_group(
+    cfg: &SynthConfig,
+    group: PlacementGroup,
+    count: u32,
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    ages: &[u8],
+) -> Result<GroupPlan, SynthError> {
+    let t = &cfg.targets;
+    let eligible: Vec<usize> = (0..provisions.len())
+        .filter(|&i| {
+            group.kinds().contains(&provisions[i].kind)
+                && (group != PlacementGroup::Independent || !prov_in_area[i])
+        })
+        .collect();
+    let by_need = apportion(
+        count,
+        &Need::ALL.map(|n| u64::from(t.placement_need_count(group, n))),
+    );
+    check_placeable(cfg, group, &eligible, &by_need, provisions, ages)?;
+    let by_age = apportion(count, &age_weights(t, group, &eligible, provisions, ages));
+    Ok(GroupPlan {
+        group,
+        eligible,
+        by_need,
+        by_age,
+    })
+}
+
+/// Every need with pupils to place has an eligible provision listing it for some age.
+fn check_placeable(
+    cfg: &SynthConfig,
+    group: PlacementGroup,
+    eligible: &[usize],
+    by_need: &[u32],
+    provisions: &[Provision],
+    ages: &[u8],
+) -> Result<(), SynthError> {
+    let where_ = if group == PlacementGroup::Independent {
+        " outside the area"
+    } else {
+        ""
+    };
+    let kinds = group
+        .kinds()
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join("/");
+    for (n, &c) in Need::ALL.iter().zip(by_need) {
+        let any = eligible.iter().any(|&i| {
+            provisions[i].needs.contains(n) && ages.iter().any(|&a| provisions[i].accepts_age(a))
         });
-    }
-
-    // 2-3. homes, ages, placements
-    let mut pupils: Vec<SynthPupil> = Vec::with_capacity(total as usize);
-    // pupils placed at each provision (indices into `pupils`)
-    let mut at: Vec<Vec<usize>> = vec![Vec::new(); provisions.len()];
-    let mut re_aged = 0u32;
-    for plan in &plans {
-        let group = plan.group;
-        let decay_m = cfg.decay.for_group(group);
-        // scarcer needs first: places listing the need per pupil of that need, then fewer
-        // provisions listing it
-        let mut order: Vec<(f64, usize, usize)> = Need::ALL
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| plan.by_need[*k] > 0)
-            .map(|(k, n)| {
-                let mut places = 0.0f64;
-                let mut listing = 0usize;
-                for &i in &plan.eligible {
-                    if provisions[i].needs.contains(n) {
-                        listing += 1;
-                        places += provisions[i].capacity.map_or(f64::INFINITY, f64::from);
-                    }
-                }
-                (places / f64::from(plan.by_need[k]), listing, k)
-            })
-            .collect();
-        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut pool: Vec<u8> = Vec::new();
-        for (a, &c) in ages.iter().zip(&plan.by_age) {
-            pool.extend(std::iter::repeat_n(*a, c as usize));
+        if c > 0 && !any {
+            return Err(SynthError::NoSuitableProvision {
+                group,
+                need: *n,
+                count: c,
+                kinds: kinds.clone(),
+                where_,
+                age_min: cfg.age_min,
+                age_max: cfg.age_max,
+            });
         }
-        pool.shuffle(&mut rng);
-        for &(_, _, k) in &order {
-            let need = Need::ALL[k];
-            for _ in 0..plan.by_need[k] {
-                let home_index = home_idx[rng.random_range(0..home_idx.len())];
-                let home = homes[home_index];
-                let suits_with_room = |age: u8, use_reserve: bool, rooms: &[Room]| {
-                    plan.eligible
-                        .iter()
-                        .any(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
-                };
-                // first age in the pool that a suitable provision with room accepts
-                let mut chosen: Option<(usize, bool)> = None;
-                'levels: for use_reserve in [false, true] {
-                    let mut tried: Vec<u8> = Vec::new();
-                    for (pos, &age) in pool.iter().enumerate() {
-                        if tried.contains(&age) {
-                            continue;
-                        }
-                        if suits_with_room(age, use_reserve, &rooms) {
-                            chosen = Some((pos, use_reserve));
-                            break 'levels;
-                        }
-                        tried.push(age);
-                    }
-                }
-                if chosen.is_none() {
-                    // every suitable provision is full: move placed pupils along to make room
-                    let mut tried: Vec<u8> = Vec::new();
-                    for (pos, &age) in pool.iter().enumerate() {
-                        if tried.contains(&age) {
-                            continue;
-                        }
-                        tried.push(age);
-                        let mut world = Placed {
-                            provisions,
-                            prov_in_area: &prov_in_area,
-                            rooms: &mut rooms,
-                            at: &mut at,
-                            pupils: &mut pupils,
-                        };
-                        if world.free_a_place(need, age, &plan.eligible) {
-                            chosen = Some((pos, true));
-                            break;
-                        }
-                    }
-                }
-                if chosen.is_none() {
-                    // trade ages with a placed pupil of the group (keeps the age counts)
-                    let mut pooled: Vec<u8> = Vec::new();
-                    for &a in &pool {
-                        if !pooled.contains(&a) {
-                            pooled.push(a);
-                        }
-                    }
-                    let mut world = Placed {
-                        provisions,
-                        prov_in_area: &prov_in_area,
-                        rooms: &mut rooms,
-                        at: &mut at,
-                        pupils: &mut pupils,
-                    };
-                    if let Some((given, taken)) = world.swap_age(need, &pooled, &plan.eligible) {
-                        if let Some(pos) = pool.iter().position(|&a| a == given) {
-                            pool[pos] = taken;
-                            chosen = Some((pos, true));
-                        }
-                    }
-                }
-                let (age, use_reserve) = match chosen {
-                    Some((pos, r)) => (pool.swap_remove(pos), r),
-                    None => {
-                        // no pooled age fits: any age a suitable provision with room takes
-                        let mut fits: Vec<u8> = ages
-                            .iter()
-                            .copied()
-                            .filter(|&a| suits_with_room(a, true, &rooms))
-                            .collect();
-                        if fits.is_empty() {
-                            for &a in &ages {
-                                let mut world = Placed {
-                                    provisions,
-                                    prov_in_area: &prov_in_area,
-                                    rooms: &mut rooms,
-                                    at: &mut at,
-                                    pupils: &mut pupils,
-                                };
-                                if world.free_a_place(need, a, &plan.eligible) {
-                                    fits.push(a);
-                                    break;
-                                }
-                            }
-                        }
-                        if fits.is_empty() {
-                            return Err(SynthError::NoPlaceLeft { group, need });
-                        }
-                        re_aged += 1;
-                        (fits[rng.random_range(0..fits.len())], true)
-                    }
-                };
-                let candidates: Vec<(usize, f64)> = plan
-                    .eligible
-                    .iter()
-                    .copied()
-                    .filter(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
-                    .map(|i| (i, home.haversine_m(provisions[i].location)))
-                    .collect();
-                let d_min = candidates.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
-                let weights: Vec<f64> = candidates
-                    .iter()
-                    .map(|c| (-(c.1 - d_min) / decay_m).exp())
-                    .collect();
-                let sum: f64 = weights.iter().sum();
-                let mut x = rng.random::<f64>() * sum;
-                let mut pick = candidates.len() - 1;
-                for (j, w) in weights.iter().enumerate() {
-                    if x < *w {
-                        pick = j;
-                        break;
-                    }
-                    x -= w;
-                }
-                let (pi, distance_m) = candidates[pick];
-                rooms[pi].placed += 1;
-                at[pi].push(pupils.len());
-                pupils.push(SynthPupil {
-                    pupil: Pupil {
-                        id: String::new(),
-                        age,
-                        need,
-                        home,
-                        placement_id: provisions[pi].id.clone(),
-                        transport: Some(transport_for(group, age, distance_m)),
-                        transport_cost_gbp: None,
-                        line: 0,
-                    },
-                    home_index,
-                    group,
-                    provision_index: pi,
-                    distance_m,
-                    out_of_area: !prov_in_area[pi],
-                });
+    }
+    Ok(())
+}
+
+/// Weights of `ages` for a group: its SEN2 age counts at ages some eligible provision
+/// accepts (SEN2 ages outside them are folded in), or evenly over those ages when SEN2 has
+/// none in range.
+fn age_weights(
+    t: &Sen2Targets,
+    group: PlacementGroup,
+    eligible: &[usize],
+    provisions: &[Provision],
+    ages: &[u8],
+) -> Vec<u64> {
+    let feasible: Vec<bool> = ages
+        .iter()
+        .map(|&a| eligible.iter().any(|&i| provisions[i].accepts_age(a)))
+        .collect();
+    let weights: Vec<u64> = ages
+        .iter()
+        .zip(&feasible)
+        .map(|(&a, &ok)| {
+            if ok {
+                u64::from(t.placement_age_count(group, a))
+            } else {
+                0
             }
-        }
+        })
+        .collect();
+    if weights.iter().all(|&w| w == 0) {
+        // no SEN2 ages in range: spread evenly over the feasible ages
+        feasible.iter().map(|&ok| u64::from(ok)).collect()
+    } else {
+        weights
     }
+}
 
-    // 5. shuffle and number
-    pupils.shuffle(&mut rng);
+/// The needs of a group to place, scarcer first: places listing the need per pupil of that
+/// need, then fewer provisions listing it, then `Need::ALL` order. Returns indices into
+/// `Need::ALL`.
+fn need_order(plan: &GroupPlan, provisions: &[Provision]) -> Vec<usize> {
+    let mut order: Vec<(f64, usize, usize)> = Need::ALL
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| plan.by_need[*k] > 0)
+        .map(|(k, n)| {
+            let mut places = 0.0f64;
+            let mut listing = 0usize;
+            for &i in &plan.eligible {
+                if provisions[i].needs.contains(n) {
+                    listing += 1;
+                    places += provisions[i].capacity.map_or(f64::INFINITY, f64::from);
+                }
+            }
+            (places / f64::from(plan.by_need[k]), listing, k)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    order.into_iter().map(|(_, _, k)| k).collect()
+}
+
+/// A group's ages to hand out, one per pupil (`by_age[i]` copies of `ages[i]`), shuffled.
+fn age_pool(ages: &[u8], by_age: &[u32], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let mut pool: Vec<u8> = Vec::new();
+    for (a, &c) in ages.iter().zip(by_age) {
+        pool.extend(std::iter::repeat_n(*a, c as usize));
+    }
+    pool.shuffle(rng);
+    pool
+}
+
+/// Step 5: shuffle the pupils and number them `P000001`, `P000002`, …
+fn shuffle_and_number(pupils: &mut [SynthPupil], rng: &mut ChaCha8Rng) {
+    pupils.shuffle(rng);
     let width = pupils.len().to_string().len().max(6);
     for (k, p) in pupils.iter_mut().enumerate() {
         p.pupil.id = format!("P{:0width$}", k + 1);
     }
-    let placed = rooms.iter().map(|r| r.placed).collect();
-    let calibration = calibration_rows(cfg, &plans, &pupils, total);
-    Ok(SynthOutput {
-        pupils,
-        calibration,
-        placed,
-        re_aged,
-        homes_in_area: home_idx.len(),
-    })
+}
+
+/// One pupil being placed: need, age, home and whether kept-free places may be used.
+struct Draw {
+    need: Need,
+    age: u8,
+    home_index: usize,
+    home: LatLon,
+    use_reserve: bool,
+}
+
+/// The provisions being filled: room left, who is placed where, the pupils so far.
+struct Filling<'a> {
+    provisions: &'a [Provision],
+    prov_in_area: &'a [bool],
+    rooms: Vec<Room>,
+    /// Pupils placed at each provision (indices into `pupils`).
+    at: Vec<Vec<usize>>,
+    pupils: Vec<SynthPupil>,
+    re_aged: u32,
+}
+
+impl Filling<'_> {
+    fn placed(&mut self) -> Placed<'_> {
+        Placed {
+            provisions: self.provisions,
+            prov_in_area: self.prov_in_area,
+            rooms: &mut self.rooms,
+            at: &mut self.at,
+            pupils: &mut self.pupils,
+        }
+    }
+
+    fn suits_with_room(&self, plan: &GroupPlan, need: Need, age: u8, use_reserve: bool) -> bool {
+        plan.eligible
+            .iter()
+            .any(|&i| self.provisions[i].suits(need, age) && self.rooms[i].has_room(use_reserve))
+    }
+
+    /// The pupil's age, and whether kept-free places may be used: the first pooled age
+    /// that a suitable provision with room accepts (without, then with the reserve); else
+    /// after moving placed pupils along to make room; else after trading ages with a
+    /// placed pupil of the group; else (re-aged) any age a suitable provision takes.
+    fn draw_age(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &mut Vec<u8>,
+        ages: &[u8],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(u8, bool), SynthError> {
+        let mut chosen = self.pooled_with_room(plan, need, pool);
+        if chosen.is_none() {
+            chosen = self.pooled_after_moves(plan, need, pool);
+        }
+        if chosen.is_none() {
+            chosen = self.pooled_after_age_swap(plan, need, pool);
+        }
+        match chosen {
+            Some((pos, r)) => Ok((pool.swap_remove(pos), r)),
+            None => Ok((self.any_age(plan, need, ages, rng)?, true)),
+        }
+    }
+
+    /// Position in `pool` of the first age a suitable provision with room accepts.
+    fn pooled_with_room(&self, plan: &GroupPlan, need: Need, pool: &[u8]) -> Option<(usize, bool)> {
+        for use_reserve in [false, true] {
+            let mut tried: Vec<u8> = Vec::new();
+            for (pos, &age) in pool.iter().enumerate() {
+                if tried.contains(&age) {
+                    continue;
+                }
+                if self.suits_with_room(plan, need, age, use_reserve) {
+                    return Some((pos, use_reserve));
+                }
+                tried.push(age);
+            }
+        }
+        None
+    }
+
+    /// Every suitable provision is full: move placed pupils along to make room for the
+    /// first pooled age that can have one.
+    fn pooled_after_moves(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &[u8],
+    ) -> Option<(usize, bool)> {
+        let mut tried: Vec<u8> = Vec::new();
+        for (pos, &age) in pool.iter().enumerate() {
+            if tried.contains(&age) {
+                continue;
+            }
+            tried.push(age);
+            if self.placed().free_a_place(need, age, &plan.eligible) {
+                return Some((pos, true));
+            }
+        }
+        None
+    }
+
+    /// Trade ages with a placed pupil of the group (keeps the age counts).
+    fn pooled_after_age_swap(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &mut [u8],
+    ) -> Option<(usize, bool)> {
+        let mut pooled: Vec<u8> = Vec::new();
+        for &a in pool.iter() {
+            if !pooled.contains(&a) {
+                pooled.push(a);
+            }
+        }
+        let (given, taken) = self.placed().swap_age(need, &pooled, &plan.eligible)?;
+        let pos = pool.iter().position(|&a| a == given)?;
+        pool[pos] = taken;
+        Some((pos, true))
+    }
+
+    /// No pooled age fits: any age a suitable provision with room takes (making room by
+    /// moves when none has any), drawn at random; counted in `re_aged`.
+    fn any_age(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        ages: &[u8],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<u8, SynthError> {
+        let mut fits: Vec<u8> = ages
+            .iter()
+            .copied()
+            .filter(|&a| self.suits_with_room(plan, need, a, true))
+            .collect();
+        if fits.is_empty() {
+            for &a in ages {
+                if self.placed().free_a_place(need, a, &plan.eligible) {
+                    fits.push(a);
+                    break;
+                }
+            }
+        }
+        if fits.is_empty() {
+            return Err(SynthError::NoPlaceLeft {
+                group: plan.group,
+                need,
+            });
+        }
+        self.re_aged += 1;
+        Ok(fits[rng.random_range(0..fits.len())])
+    }
+
+    /// A suitable eligible provision with room, drawn with weight `exp(-(d - d_min) / λ)`
+    /// by great-circle distance `d` from home; returns its index and that distance.
+    fn pick_provision(
+        &self,
+        plan: &GroupPlan,
+        draw: &Draw,
+        decay_m: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> (usize, f64) {
+        let candidates: Vec<(usize, f64)> = plan
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.provisions[i].suits(draw.need, draw.age)
+                    && self.rooms[i].has_room(draw.use_reserve)
+            })
+            .map(|i| (i, draw.home.haversine_m(self.provisions[i].location)))
+            .collect();
+        let d_min = candidates.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
+        let weights: Vec<f64> = candidates
+            .iter()
+            .map(|c| (-(c.1 - d_min) / decay_m).exp())
+            .collect();
+        candidates[weighted_pick(&weights, rng)]
+    }
+
+    /// Place the pupil at provision `pi`.
+    fn record(&mut self, group: PlacementGroup, draw: Draw, pi: usize, distance_m: f64) {
+        self.rooms[pi].placed += 1;
+        self.at[pi].push(self.pupils.len());
+        self.pupils.push(SynthPupil {
+            pupil: Pupil {
+                id: String::new(),
+                age: draw.age,
+                need: draw.need,
+                home: draw.home,
+                placement_id: self.provisions[pi].id.clone(),
+                transport: Some(transport_for(group, draw.age, distance_m)),
+                transport_cost_gbp: None,
+                line: 0,
+            },
+            home_index: draw.home_index,
+            group,
+            provision_index: pi,
+            distance_m,
+            out_of_area: !self.prov_in_area[pi],
+        });
+    }
+}
+
+/// Index drawn with probability proportional to `weights` (the last one when rounding
+/// leaves the draw past the end).
+fn weighted_pick(weights: &[f64], rng: &mut ChaCha8Rng) -> usize {
+    let sum: f64 = weights.iter().sum();
+    let mut x = rng.random::<f64>() * sum;
+    let mut pick = weights.len() - 1;
+    for (j, w) in weights.iter().enumerate() {
+        if x < *w {
+            pick = j;
+            break;
+        }
+        x -= w;
+    }
+    pick
 }
 
 /// Age bands reported in the calibration table: primary, secondary, post-16.

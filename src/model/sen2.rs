@@ -77,20 +77,6 @@ impl PlacementGroup {
         self != PlacementGroup::Elsewhere
     }
 
-    /// The group whose provisions are of `kind`.
-    pub fn of_kind(kind: ProvisionKind) -> PlacementGroup {
-        match kind {
-            ProvisionKind::Mainstream => PlacementGroup::Mainstream,
-            ProvisionKind::ResourceBase => PlacementGroup::Resourced,
-            ProvisionKind::SpecialSchool => PlacementGroup::Special,
-            ProvisionKind::IndependentSpecial | ProvisionKind::NonMaintainedSpecial => {
-                PlacementGroup::Independent
-            }
-            ProvisionKind::Post16 => PlacementGroup::Post16,
-            ProvisionKind::AlternativeProvision => PlacementGroup::Ap,
-        }
-    }
-
     /// The group named `s` in `targets.csv` measures (see [`PlacementGroup::as_str`]).
     pub fn parse(s: &str) -> Option<PlacementGroup> {
         PlacementGroup::ALL.into_iter().find(|g| g.as_str() == s)

@@ -6,6 +6,8 @@
 //! 413), query strings (414), a per-request timeout (408), what-ifs per request (413) and
 //! at once. CORS is off (no CORS headers: browsers only call it from its own page). Request
 //! logs carry the matched route and the status, never the URI's query.
+//!
+//! The outermost stage beside the CLI: it may use every other module; none may import it.
 
 pub mod auth;
 pub mod basemap;

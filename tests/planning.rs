@@ -1,10 +1,11 @@
 //! Planning (`nearhome::analyse::planning`, `nearhome site`) on the Rutland demo and on a hand-built
 //! instance on the Rutland roads whose best site and savings are known.
 
-use nearhome::analyse::planning::{capital_plan, site, CandidatePoint, PlanObjective, SiteRequest};
+use nearhome::analyse::planning::{capital_plan, site, PlanObjective, SiteRequest};
 use nearhome::app::{analyse_loaded, Prepared};
 use nearhome::load::candidates::read_candidates;
 use nearhome::load::scenario::ValidationReport;
+use nearhome::model::candidate::CandidatePoint;
 use nearhome::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
 use nearhome::output::planning::{report_md, write_outputs};
 

@@ -51,6 +51,7 @@ use crate::analyse::siting::{
 };
 use crate::analyse::Analysed;
 use crate::index::snap::Snap;
+use crate::model::candidate::CandidatePoint;
 use crate::model::{LatLon, Need, ProvisionKind};
 use crate::query::route::Metric;
 
@@ -68,18 +69,6 @@ pub const BAND_LABELS: [&str; 7] = ["0-15", "15-30", "30-45", "45-60", "60-75", 
 /// Why planning failed. Messages name the file, line and field, or the request field.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanningError {
-    /// A candidates CSV row is malformed (`line` is 1-based, the header is line 1).
-    #[error("{file} line {line}, field `{field}`: {message}")]
-    Csv {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Column name.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
     /// A request field is invalid.
     #[error("request field `{field}`: {message}")]
     Request {
@@ -133,21 +122,6 @@ impl FromStr for PlanObjective {
             )),
         }
     }
-}
-
-/// A candidate site for a new base.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CandidatePoint {
-    /// Identifier (a provision id for scenario sites, verbatim from the user file otherwise).
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Location.
-    pub location: LatLon,
-    /// Where it came from: `scenario: <provision ids>` or `<file> line <n>` (may be omitted
-    /// in JSON; messages then name the point by its id).
-    #[serde(default)]
-    pub source: String,
 }
 
 /// A proposal: a site, the needs and age range it serves and the places it adds.

@@ -1,22 +1,23 @@
 //! User candidate sites for planning: a CSV of `id,name,lat,lon` ->
-//! [`CandidatePoint`]s for a [`crate::analyse::planning::SiteRequest`].
+//! [`CandidatePoint`]s (the extra candidates of a planning request).
 
-use crate::analyse::planning::{CandidatePoint, PlanningError};
+use crate::error::Error;
+use crate::model::candidate::CandidatePoint;
 
 /// Read user candidate points: CSV with header `id,name,lat,lon` (extra columns ignored,
 /// UTF-8 BOM allowed; an empty name becomes the id).
 ///
 /// # Errors
-/// [`PlanningError::Csv`] naming the file, line and field for a missing column, a malformed
+/// [`Error::Csv`] naming the file, line and field for a missing column, a malformed
 /// row, an empty or duplicate id, or non-finite or out-of-range coordinates.
-pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, PlanningError> {
+pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, Error> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let has_name = String::from_utf8_lossy(header)
         .split(',')
         .any(|h| h.trim().eq_ignore_ascii_case("name"));
     if !has_name {
-        return Err(PlanningError::Csv {
+        return Err(Error::Csv {
             file: file.to_string(),
             line: 1,
             field: "name".into(),
@@ -24,18 +25,8 @@ pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, 
         });
     }
     let points = crate::load::points::read_points(bytes, file).map_err(|e| match e {
-        crate::error::Error::Csv {
-            file,
-            line,
-            field,
-            message,
-        } => PlanningError::Csv {
-            file,
-            line,
-            field,
-            message,
-        },
-        other => PlanningError::Csv {
+        e @ Error::Csv { .. } => e,
+        other => Error::Csv {
             file: file.to_string(),
             line: 0,
             field: "file".into(),

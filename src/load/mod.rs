@@ -1,9 +1,8 @@
-//! Stage 2, adapters in: every file the product reads becomes model types here (SEN2
-//! targets, candidate sites and the analysis inputs of planning included).
+//! Stage 2, adapters in: every file the product reads becomes model types here.
 //!
-//! Beside `crate::index`: it imports `crate::model` (and the planning request types of
-//! `crate::analyse::planning` for candidates), never `crate::output`, `crate::serve` or
-//! `crate::app`.
+//! Beside `crate::index`: it imports `crate::model` (and `crate::index`/`crate::query` for
+//! the road network and its cache), never `crate::analyse`, `crate::output`,
+//! `crate::serve` or `crate::app`.
 //!
 //! Every loader takes bytes (or `impl Read`) plus a file label used in messages, never a
 //! path; [`scenario`] is the only place that reads the files named in `scenario.toml`, and

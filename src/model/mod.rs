@@ -17,6 +17,7 @@
 //! - Money is pounds sterling per year unless the name says otherwise (`_gbp`).
 
 pub mod area;
+pub mod candidate;
 pub mod postcode;
 pub mod profile;
 pub mod proj;

@@ -198,7 +198,8 @@ fn overlay_transport_defaults<'de, D: Deserializer<'de>>(
 
 /// A loaded scenario: configuration plus every accepted input.
 ///
-/// Callers must check [`ValidationReport::has_errors`] before analysing: a file that failed
+/// Callers must check the load report (`ValidationReport::has_errors`, in
+/// `crate::load::scenario`) before analysing: a file that failed
 /// to load leaves its part empty (e.g. an empty [`Boundary`]).
 #[derive(Debug, Clone)]
 pub struct Scenario {

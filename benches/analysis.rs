@@ -82,7 +82,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     g.bench_function("outputs_no_geometry", |b| {
         b.iter(|| {
-            nearhome::output::report::write_all(&prepared, dir.path(), false)
+            nearhome::output::report::write_all(&prepared, &prepared.report, dir.path(), false)
                 .expect("outputs written")
                 .len()
         })

@@ -3,54 +3,76 @@
 //! Used by the CLI (`analyse`, `serve`, `site`) and by tests. The graph cache for
 //! `osm/NAME.osm.pbf` is `osm/NAME.nhg`; it is rebuilt when missing or older than the PBF.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-
-use crate::analyse::placement::{analyse, Analysis, Costs, Inputs, Params};
-use crate::analyse::summary::LayerIndex;
+use crate::analyse::Analysed;
 use crate::load::network::{encode_cache, load_network};
-use crate::load::scenario::{Scenario, ScenarioConfig, ValidationReport};
+use crate::load::scenario::{ScenarioError, ValidationReport};
+use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
 use crate::query::route::Network;
 
-/// A loaded, analysed scenario: everything a report or the service needs.
-pub struct Prepared {
-    /// The scenario and its inputs.
-    pub scenario: Scenario,
-    /// The data-quality report from loading it.
-    pub report: ValidationReport,
-    /// The road network.
-    pub network: Network,
-    /// Parameters derived from the scenario.
-    pub params: Params,
-    /// The analysis.
-    pub analysis: Analysis,
-    /// Where each pupil and provision falls in each area layer.
-    pub layers: Vec<LayerIndex>,
-    /// Per provision: may receive moves.
-    pub receiving: Vec<bool>,
+/// Why a scenario could not be prepared. Messages name the file; causes are chained.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The scenario toml could not be read.
+    #[error("reading scenario {path}")]
+    ReadScenario {
+        /// The toml path.
+        path: String,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The scenario toml could not be parsed.
+    #[error(transparent)]
+    Toml(#[from] ScenarioError),
+    /// The OSM extract is missing (the message says where it should be and how to get it).
+    #[error("{0}")]
+    OsmMissing(String),
+    /// The road network could not be loaded.
+    #[error("loading {path}")]
+    Network {
+        /// The PBF path.
+        path: String,
+        /// What went wrong.
+        #[source]
+        source: crate::error::Error,
+    },
+    /// The scenario's files could not be loaded.
+    #[error("loading scenario {path}")]
+    LoadScenario {
+        /// The toml path.
+        path: String,
+        /// What went wrong.
+        #[source]
+        source: ScenarioError,
+    },
+    /// The scenario's data have errors (the validation report follows the message).
+    #[error("scenario {path} has data errors:\n{report}")]
+    DataErrors {
+        /// The toml path.
+        path: String,
+        /// The validation report, as `nearhome validate` prints it.
+        report: String,
+    },
 }
 
-/// Analysis parameters from a scenario's `[analysis]` and `[costs]`.
-pub fn params_from(cfg: &ScenarioConfig) -> Params {
-    let a = &cfg.analysis;
-    let c = &cfg.costs;
-    Params {
-        primary_max_age: a.primary_max_age,
-        primary_max_minutes: a.primary_max_minutes,
-        secondary_max_minutes: a.secondary_max_minutes,
-        max_snap_m: a.max_snap_m,
-        circuity_factor: a.circuity_factor,
-        estimate_speed_kmh: a.estimate_speed_kmh,
-        receiving_kinds: a.receiving_kinds.clone(),
-        costs: Costs {
-            school_days_per_year: f64::from(c.school_days_per_year),
-            journeys_per_day: f64::from(c.journeys_per_day),
-            placement_gbp_by_kind: c.placement_gbp_by_kind.clone(),
-            transport_gbp_per_km_by_mode: c.transport_gbp_per_km_by_mode.clone(),
-            default_transport: c.default_transport,
-        },
+/// A loaded, analysed scenario: the analysis ([`Analysed`], which the core stages take)
+/// plus the data-quality report from loading it. Derefs to [`Analysed`], so
+/// `prepared.scenario`, `prepared.analysis` etc. work directly.
+pub struct Prepared {
+    /// The scenario, network and analysis.
+    pub analysed: Analysed,
+    /// The data-quality report from loading it.
+    pub report: ValidationReport,
+}
+
+impl Deref for Prepared {
+    type Target = Analysed;
+    fn deref(&self) -> &Analysed {
+        &self.analysed
     }
 }
 
@@ -66,19 +88,21 @@ pub fn cache_path_for(osm: &Path) -> PathBuf {
 
 /// Load the scenario's road network, from its cache when that is fresh, else from the PBF
 /// (writing the cache, best effort).
-pub fn load_scenario_network(scenario: &Scenario) -> Result<Network> {
+pub fn load_scenario_network(scenario: &Scenario) -> Result<Network, AppError> {
     let osm = scenario.osm_path();
     if !osm.is_file() {
-        bail!("{}", scenario.osm_missing_message());
+        return Err(AppError::OsmMissing(scenario.osm_missing_message()));
     }
     load_cached(&osm)
 }
 
 /// Where a scenario file's road extract is, read from its toml alone (no data loaded);
 /// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
-pub fn scenario_osm(path: &Path) -> Result<std::result::Result<PathBuf, String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading scenario {}", path.display()))?;
+pub fn scenario_osm(path: &Path) -> Result<Result<PathBuf, String>, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadScenario {
+        path: path.display().to_string(),
+        source,
+    })?;
     let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
     let dir = path
         .parent()
@@ -95,7 +119,7 @@ pub fn scenario_osm(path: &Path) -> Result<std::result::Result<PathBuf, String>>
 }
 
 /// Load a road network from a PBF, through its `.nhg` cache when that is fresh.
-pub fn load_cached(osm: &Path) -> Result<Network> {
+pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
     let cache = cache_path_for(osm);
     let fresh = match (std::fs::metadata(&cache), std::fs::metadata(osm)) {
         (Ok(c), Ok(o)) => match (c.modified(), o.modified()) {
@@ -110,7 +134,10 @@ pub fn load_cached(osm: &Path) -> Result<Network> {
             Err(e) => tracing::warn!("ignoring graph cache: {e}"),
         }
     }
-    let net = load_network(osm).with_context(|| format!("loading {}", osm.display()))?;
+    let net = load_network(osm).map_err(|source| AppError::Network {
+        path: osm.display().to_string(),
+        source,
+    })?;
     match encode_cache(&net).map(|b| std::fs::write(&cache, b)) {
         Ok(Ok(())) => tracing::info!("wrote graph cache {}", cache.display()),
         Ok(Err(e)) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
@@ -135,65 +162,28 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
 /// # Errors
 /// When the toml cannot be read, the data have validation errors, or the network cannot
 /// be loaded (with instructions when the extract is missing).
-pub fn prepare(path: &Path) -> Result<Prepared> {
+pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
-    let osm = scenario_osm(path)?.map_err(|message| anyhow::anyhow!(message))?;
+    let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
     let network = load_cached(&osm)?;
-    let (scenario, report) = Scenario::load(path, network_bbox(&network))
-        .with_context(|| format!("loading scenario {}", path.display()))?;
+    let (scenario, report) =
+        Scenario::load(path, network_bbox(&network)).map_err(|source| AppError::LoadScenario {
+            path: path.display().to_string(),
+            source,
+        })?;
     if report.has_errors() {
-        bail!("scenario {} has data errors:\n{report}", path.display());
+        return Err(AppError::DataErrors {
+            path: path.display().to_string(),
+            report: report.to_string(),
+        });
     }
     Ok(analyse_loaded(scenario, report, network))
 }
 
 /// Run the analysis on an already loaded scenario and network.
 pub fn analyse_loaded(scenario: Scenario, report: ValidationReport, network: Network) -> Prepared {
-    let params = params_from(&scenario.config);
-    let boundary = &scenario.boundary;
-    let in_area = |p| boundary.contains(p);
-    let analysis = analyse(&Inputs {
-        network: &network,
-        provisions: &scenario.provisions,
-        pupils: &scenario.pupils,
-        in_area: &in_area,
-        params: &params,
-    });
-    let layers = layer_indexes(&scenario);
-    let receiving = scenario
-        .provisions
-        .iter()
-        .map(|p| params.receiving_kinds.contains(&p.kind))
-        .collect();
     Prepared {
-        scenario,
+        analysed: Analysed::new(scenario, network),
         report,
-        network,
-        params,
-        analysis,
-        layers,
-        receiving,
     }
-}
-
-/// Locate every pupil home and provision site in every area layer.
-pub fn layer_indexes(scenario: &Scenario) -> Vec<LayerIndex> {
-    scenario
-        .area_layers
-        .iter()
-        .map(|l| LayerIndex {
-            layer: l.id.clone(),
-            areas: l
-                .areas
-                .iter()
-                .map(|a| (a.id.clone(), a.name.clone()))
-                .collect(),
-            pupil_area: scenario.pupils.iter().map(|p| l.area_of(p.home)).collect(),
-            provision_area: scenario
-                .provisions
-                .iter()
-                .map(|p| l.area_of(p.location))
-                .collect(),
-        })
-        .collect()
 }

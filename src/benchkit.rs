@@ -1,18 +1,24 @@
-//! Deterministic synthetic scenario on any road network, for benches and scale tests.
+//! Dev-only helpers for benches and integration tests (hidden from the docs, not part of
+//! the stable API): a deterministic synthetic scenario on any road network, and test
+//! oracles that must not live in the product modules ([`snap_brute_force`]).
 //!
+//! The synthetic scenario:
 //! 150 provisions at junctions of the network (mainstream, resource bases, special schools
 //! in the "area", special and independent special schools and post-16 colleges outside
 //! it), and pupils generated with [`crate::analyse::synth::generate`] from Birmingham's SEN2 mix,
 //! scaled to the requested total. The area is the part of the network's bounding box below
-//! its latitude at `area_fraction` of the height. Not part of the stable API.
+//! its latitude at `area_fraction` of the height.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::analyse::synth::{builtin_targets, generate, SynthConfig};
-use crate::load::areas::Boundary;
-use crate::load::scenario::{Scenario, ScenarioConfig};
+use crate::analyse::synth::{generate, SynthConfig};
+use crate::index::graph::RoadGraph;
+use crate::load::sen2::builtin_targets;
+use crate::model::area::Boundary;
+use crate::model::proj::closest_on_segment;
+use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil};
 use crate::query::route::Network;
 
@@ -207,4 +213,19 @@ pub fn synthetic_scenario(
         pupils,
         area_max_lat,
     })
+}
+
+/// Brute-force snap over every segment (test oracle for
+/// [`crate::index::snap::SnapIndex`]): `(piece, segment, distance_m)` of the nearest.
+pub fn snap_brute_force(graph: &RoadGraph, p: LatLon) -> Option<(u32, u32, f64)> {
+    let mut best: Option<(u32, u32, f64)> = None;
+    for pi in 0..graph.pieces().len() as u32 {
+        for (si, w) in graph.piece_coords(pi).windows(2).enumerate() {
+            let (_, d) = closest_on_segment(p, w[0], w[1]);
+            if best.is_none_or(|(_, _, bd)| d < bd) {
+                best = Some((pi, si as u32, d));
+            }
+        }
+    }
+    best
 }

@@ -425,7 +425,7 @@ fn run_matrix(
 }
 
 fn validate(path: &Path) -> Result<ExitCode> {
-    use nearhome::load::scenario::Scenario;
+    use nearhome::model::scenario::Scenario;
     // The road network's bounding box, when the extract is there (a missing extract is a
     // warning in the report, with instructions).
     let bbox = match nearhome::app::scenario_osm(path)? {
@@ -449,8 +449,9 @@ fn synth(
     out: Option<PathBuf>,
     calibration: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::synth::{builtin_targets, generate, SynthConfig};
-    use nearhome::load::scenario::Scenario;
+    use nearhome::analyse::synth::{generate, SynthConfig};
+    use nearhome::load::sen2::builtin_targets;
+    use nearhome::model::scenario::Scenario;
     let (scenario, report) = Scenario::load(path, None)
         .with_context(|| format!("loading scenario {}", path.display()))?;
     let provision_errors = report
@@ -518,13 +519,14 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
     let t = Instant::now();
     let prepared = nearhome::app::prepare(path)?;
     let routed = t.elapsed().as_secs_f64();
-    let files = nearhome::output::report::write_all(&prepared, out, with_geometry)?;
+    let files =
+        nearhome::output::report::write_all(&prepared, &prepared.report, out, with_geometry)?;
     let a = &prepared.analysis;
     let agg = nearhome::output::tables::Aggregates::new(&prepared);
     let summary = nearhome::output::tables::summary(
         &prepared,
         &agg,
-        nearhome::output::report::data_quality(&prepared),
+        nearhome::output::report::data_quality(&prepared.report),
         nearhome::output::disclosure::Audience::Internal,
     );
     let show = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
@@ -558,7 +560,9 @@ fn site(
     candidates: Option<&Path>,
     out: &Path,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::planning::{capital_plan, read_candidates, site, write_outputs};
+    use nearhome::analyse::planning::{capital_plan, site};
+    use nearhome::load::candidates::read_candidates;
+    use nearhome::output::planning::write_outputs;
     if let Some(c) = candidates {
         req.extra_candidates = read_candidates(&read_file(c)?, &c.display().to_string())?;
     }

@@ -23,6 +23,7 @@ fn rutland_summary_is_golden() {
     let agg = nearhome::output::tables::Aggregates::new(p);
     let bytes = nearhome::output::report::summary_bytes(
         p,
+        &p.report,
         &agg,
         nearhome::output::disclosure::Audience::Internal,
     )
@@ -114,7 +115,7 @@ fn moves_respect_capacity_threshold_and_every_pupil_is_accounted_for() {
 fn candidates_csv_re_solves_to_moves_csv() {
     let p = rutland();
     let dir = tempfile::tempdir().unwrap();
-    nearhome::output::report::write_all(p, dir.path(), true).unwrap();
+    nearhome::output::report::write_all(p, &p.report, dir.path(), true).unwrap();
     let read = |name: &str| -> Vec<csv::StringRecord> {
         csv::Reader::from_path(dir.path().join(name))
             .unwrap()

@@ -10,8 +10,9 @@
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
+use nearhome::benchkit::snap_brute_force;
 use nearhome::index::graph::{GraphParts, Junction, LoadSummary, Piece, RoadGraph};
-use nearhome::index::snap::{snap_brute_force, Snap, SnapFailure};
+use nearhome::index::snap::{Snap, SnapFailure};
 use nearhome::load::osm::{RawNetwork, RawWay, ReadStats};
 use nearhome::model::profile::{Direction, RoadClass, WayRule};
 use nearhome::model::LatLon;

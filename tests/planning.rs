@@ -1,13 +1,13 @@
 //! Planning (`nearhome::analyse::planning`, `nearhome site`) on the Rutland demo and on a hand-built
 //! instance on the Rutland roads whose best site and savings are known.
 
-use nearhome::analyse::planning::{
-    capital_plan, read_candidates, report_md, site, write_outputs, CandidatePoint, PlanObjective,
-    SiteRequest,
-};
+use nearhome::analyse::planning::{capital_plan, site, PlanObjective, SiteRequest};
 use nearhome::app::{analyse_loaded, Prepared};
+use nearhome::load::candidates::read_candidates;
 use nearhome::load::scenario::ValidationReport;
+use nearhome::model::candidate::CandidatePoint;
 use nearhome::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
+use nearhome::output::planning::{report_md, write_outputs};
 
 fn rutland() -> &'static Prepared {
     crate::support::rutland_demo()
@@ -253,7 +253,7 @@ fn hand_built_instance_has_the_known_best_site() {
             geo::coord! { x: -0.80, y: lat0 },
             geo::coord! { x: -0.65, y: lat1 },
         );
-        nearhome::load::areas::Area {
+        nearhome::model::area::Area {
             id: id.into(),
             name: id.into(),
             geometry: geo::MultiPolygon(vec![r.to_polygon()]),
@@ -266,7 +266,7 @@ fn hand_built_instance_has_the_known_best_site() {
             properties: props.as_object().cloned().unwrap_or_default(),
         }
     };
-    scenario.area_layers = vec![nearhome::load::areas::AreaLayer::new(
+    scenario.area_layers = vec![nearhome::model::area::AreaLayer::new(
         "send_areas",
         "SEND areas",
         vec![

@@ -1,5 +1,9 @@
 //! Stage 5, the analyses: placement (journeys, alternatives, bring-back), the assignment
 //! solver, summaries, siting, planning, synthetic pupils. No I/O; threads live here.
+//!
+//! Owns [`Analysed`], a scenario run through the placement analysis, which planning and the
+//! outputs take. Must not import `crate::load`, `crate::output`, `crate::serve` or
+//! `crate::app`; inputs arrive as `crate::model` types, results leave as plain data.
 
 pub mod assign;
 pub mod placement;
@@ -7,3 +11,98 @@ pub mod planning;
 pub mod siting;
 pub mod summary;
 pub mod synth;
+
+use crate::analyse::placement::{analyse, Analysis, Costs, Inputs, Params};
+use crate::analyse::summary::LayerIndex;
+use crate::model::scenario::{Scenario, ScenarioConfig};
+use crate::query::route::Network;
+
+/// An analysed scenario: everything a report, planning or the service needs.
+pub struct Analysed {
+    /// The scenario and its inputs.
+    pub scenario: Scenario,
+    /// The road network.
+    pub network: Network,
+    /// Parameters derived from the scenario.
+    pub params: Params,
+    /// The analysis.
+    pub analysis: Analysis,
+    /// Where each pupil and provision falls in each area layer.
+    pub layers: Vec<LayerIndex>,
+    /// Per provision: may receive moves.
+    pub receiving: Vec<bool>,
+}
+
+impl Analysed {
+    /// Run the placement analysis on a loaded scenario and its road network.
+    pub fn new(scenario: Scenario, network: Network) -> Analysed {
+        let params = params_from(&scenario.config);
+        let boundary = &scenario.boundary;
+        let in_area = |p| boundary.contains(p);
+        let analysis = analyse(&Inputs {
+            network: &network,
+            provisions: &scenario.provisions,
+            pupils: &scenario.pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let layers = layer_indexes(&scenario);
+        let receiving = scenario
+            .provisions
+            .iter()
+            .map(|p| params.receiving_kinds.contains(&p.kind))
+            .collect();
+        Analysed {
+            scenario,
+            network,
+            params,
+            analysis,
+            layers,
+            receiving,
+        }
+    }
+}
+
+/// Analysis parameters from a scenario's `[analysis]` and `[costs]`.
+pub fn params_from(cfg: &ScenarioConfig) -> Params {
+    let a = &cfg.analysis;
+    let c = &cfg.costs;
+    Params {
+        primary_max_age: a.primary_max_age,
+        primary_max_minutes: a.primary_max_minutes,
+        secondary_max_minutes: a.secondary_max_minutes,
+        max_snap_m: a.max_snap_m,
+        circuity_factor: a.circuity_factor,
+        estimate_speed_kmh: a.estimate_speed_kmh,
+        receiving_kinds: a.receiving_kinds.clone(),
+        costs: Costs {
+            school_days_per_year: f64::from(c.school_days_per_year),
+            journeys_per_day: f64::from(c.journeys_per_day),
+            placement_gbp_by_kind: c.placement_gbp_by_kind.clone(),
+            transport_gbp_per_km_by_mode: c.transport_gbp_per_km_by_mode.clone(),
+            default_transport: c.default_transport,
+        },
+    }
+}
+
+/// Locate every pupil home and provision site in every area layer.
+pub fn layer_indexes(scenario: &Scenario) -> Vec<LayerIndex> {
+    scenario
+        .area_layers
+        .iter()
+        .map(|l| LayerIndex {
+            layer: l.id.clone(),
+            areas: l
+                .areas
+                .iter()
+                .map(|a| (a.id.clone(), a.name.clone()))
+                .collect(),
+            pupil_area: scenario.pupils.iter().map(|p| l.area_of(p.home)).collect(),
+            provision_area: scenario
+                .provisions
+                .iter()
+                .map(|p| l.area_of(p.location))
+                .collect(),
+        })
+        .collect()
+}

@@ -2,15 +2,17 @@
 //! finance officer can attach to a bid.
 //!
 //! Glue over the pure location-allocation core [`crate::analyse::siting`]: this module turns a
-//! [`Prepared`] scenario and a [`SiteRequest`] (need, age range, places per base, `k`,
+//! [`Analysed`] scenario and a [`SiteRequest`] (need, age range, places per base, `k`,
 //! objective) into a [`SitingProblem`], routes **once per candidate site** (one reverse
 //! search each, in parallel with rayon; the journeys are reused for every site set the search
 //! evaluates), runs the heuristic ([`siting::optimise`]) for `k = 1..=K` and, on small
 //! instances, the exact MIP ([`siting::solve_exact`]) to report the heuristic's gap. Every
 //! chosen set is priced: pupils returned, journey hours and km saved, placement and transport
 //! £/year saved, capital cost and payback. [`capital_plan`] adds the per area × need view.
-//! Writers for the `nearhome site` outputs (`sites.csv`, `proposals.csv`, `capital.csv`,
-//! `sites.geojson`, `report.md`) are at the end; the method is documented in
+//! The writers of the `nearhome site` outputs (`sites.csv`, `proposals.csv`, `capital.csv`,
+//! `sites.geojson`, `report.md`) are `crate::output::planning`; reading a user candidates CSV
+//! is `crate::load::candidates`. No I/O here; must not import `crate::load`,
+//! `crate::output`, `crate::serve` or `crate::app`. The method is documented in
 //! `docs/planning.md`.
 //!
 //! Semantics:
@@ -36,21 +38,20 @@
 //!   payback years = capital / annual saving due to the new places (none when ≤ 0).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::Path;
 use std::str::FromStr;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::analyse::placement::{centiminutes, Trip};
 use crate::analyse::siting::{
     self, CandidateSite, Destination, Evaluation, HeuristicOptions, Movers, Objective, SitingArc,
     SitingError, SitingProblem, SitingPupil, MAX_COST_CMIN,
 };
-use crate::app::Prepared;
+use crate::analyse::Analysed;
 use crate::index::snap::Snap;
+use crate::model::candidate::CandidatePoint;
 use crate::model::{LatLon, Need, ProvisionKind};
 use crate::query::route::Metric;
 
@@ -68,18 +69,6 @@ pub const BAND_LABELS: [&str; 7] = ["0-15", "15-30", "30-45", "45-60", "60-75", 
 /// Why planning failed. Messages name the file, line and field, or the request field.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanningError {
-    /// A candidates CSV row is malformed (`line` is 1-based, the header is line 1).
-    #[error("{file} line {line}, field `{field}`: {message}")]
-    Csv {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Column name.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
     /// A request field is invalid.
     #[error("request field `{field}`: {message}")]
     Request {
@@ -133,21 +122,6 @@ impl FromStr for PlanObjective {
             )),
         }
     }
-}
-
-/// A candidate site for a new base.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CandidatePoint {
-    /// Identifier (a provision id for scenario sites, verbatim from the user file otherwise).
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Location.
-    pub location: LatLon,
-    /// Where it came from: `scenario: <provision ids>` or `<file> line <n>` (may be omitted
-    /// in JSON; messages then name the point by its id).
-    #[serde(default)]
-    pub source: String,
 }
 
 /// A proposal: a site, the needs and age range it serves and the places it adds.
@@ -284,56 +258,6 @@ impl SiteRequest {
     }
 }
 
-/// Read user candidate points: CSV with header `id,name,lat,lon` (extra columns ignored,
-/// UTF-8 BOM allowed; an empty name becomes the id).
-///
-/// # Errors
-/// [`PlanningError::Csv`] naming the file, line and field for a missing column, a malformed
-/// row, an empty or duplicate id, or non-finite or out-of-range coordinates.
-pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, PlanningError> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
-    let has_name = String::from_utf8_lossy(header)
-        .split(',')
-        .any(|h| h.trim().eq_ignore_ascii_case("name"));
-    if !has_name {
-        return Err(PlanningError::Csv {
-            file: file.to_string(),
-            line: 1,
-            field: "name".into(),
-            message: "required column is missing (header must be id,name,lat,lon)".into(),
-        });
-    }
-    let points = crate::load::points::read_points(bytes, file).map_err(|e| match e {
-        crate::error::Error::Csv {
-            file,
-            line,
-            field,
-            message,
-        } => PlanningError::Csv {
-            file,
-            line,
-            field,
-            message,
-        },
-        other => PlanningError::Csv {
-            file: file.to_string(),
-            line: 0,
-            field: "file".into(),
-            message: other.to_string(),
-        },
-    })?;
-    Ok(points
-        .into_iter()
-        .map(|p| CandidatePoint {
-            name: p.name.unwrap_or_else(|| p.id.clone()),
-            source: format!("{file} line {}", p.line),
-            id: p.id,
-            location: p.pos,
-        })
-        .collect())
-}
-
 fn location_key(p: LatLon) -> (i64, i64) {
     ((p.lat * 1e6).round() as i64, (p.lon * 1e6).round() as i64)
 }
@@ -342,15 +266,15 @@ fn location_key(p: LatLon) -> (i64, i64) {
 /// boundary whose age range overlaps `age_min..=age_max` (a base sits inside a host school
 /// of the right phase), in provision order, identical locations (to 1e-6°) merged into the
 /// first.
-pub fn scenario_candidates(prepared: &Prepared, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
+pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
     let mut out: Vec<CandidatePoint> = Vec::new();
     let mut at: BTreeMap<(i64, i64), usize> = BTreeMap::new();
-    for (pi, p) in prepared.scenario.provisions.iter().enumerate() {
+    for (pi, p) in analysed.scenario.provisions.iter().enumerate() {
         let kind_ok = matches!(
             p.kind,
             ProvisionKind::Mainstream | ProvisionKind::SpecialSchool
         );
-        let in_area = prepared
+        let in_area = analysed
             .analysis
             .provisions
             .get(pi)
@@ -563,7 +487,7 @@ pub struct SiteResult {
 
 /// A built siting problem with the routing done once, ready to evaluate any site set.
 pub struct PlanningContext<'a> {
-    prepared: &'a Prepared,
+    analysed: &'a Analysed,
     request: SiteRequest,
     /// Candidates, in index order.
     pub candidates: Vec<CandidatePoint>,
@@ -606,16 +530,16 @@ impl<'a> PlanningContext<'a> {
     ///
     /// # Errors
     /// An invalid request, or a user candidate outside the home boundary.
-    pub fn new(prepared: &'a Prepared, request: &SiteRequest) -> Result<Self, PlanningError> {
+    pub fn new(analysed: &'a Analysed, request: &SiteRequest) -> Result<Self, PlanningError> {
         request.validate()?;
         let req = request.clone();
-        let sc = &prepared.scenario;
-        let a = &prepared.analysis;
-        let params = &prepared.params;
-        let net = &prepared.network;
+        let sc = &analysed.scenario;
+        let a = &analysed.analysis;
+        let params = &analysed.params;
+        let net = &analysed.network;
 
         let mut candidates = if req.scenario_sites {
-            scenario_candidates(prepared, req.age_min, req.age_max)
+            scenario_candidates(analysed, req.age_min, req.age_max)
         } else {
             Vec::new()
         };
@@ -694,7 +618,7 @@ impl<'a> PlanningContext<'a> {
         let mut existing_of: BTreeMap<usize, u32> = BTreeMap::new();
         let mut existing_spare = Vec::new();
         for (pi, p) in sc.provisions.iter().enumerate() {
-            let local = prepared.receiving.get(pi).copied().unwrap_or(false)
+            let local = analysed.receiving.get(pi).copied().unwrap_or(false)
                 && a.provisions.get(pi).is_some_and(|r| r.in_area);
             let overlaps = p.age_min <= req.age_max && req.age_min <= p.age_max;
             let spare = p.spare_places().unwrap_or(0);
@@ -802,7 +726,7 @@ impl<'a> PlanningContext<'a> {
             objective,
         };
         Ok(PlanningContext {
-            prepared,
+            analysed,
             request: req,
             candidates,
             snapped,
@@ -828,7 +752,7 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn new_place_cost(&self) -> Option<f64> {
-        self.prepared
+        self.analysed
             .params
             .costs
             .placement_gbp_by_kind
@@ -838,7 +762,7 @@ impl<'a> PlanningContext<'a> {
 
     /// Price an evaluation of the siting core.
     pub fn figures(&self, e: &Evaluation) -> SetFigures {
-        let p = self.prepared;
+        let p = self.analysed;
         let params = &p.params;
         let provisions = &p.scenario.provisions;
         let trips_year = params.trips_per_year();
@@ -939,7 +863,7 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn areas_of(&self, loc: LatLon) -> Vec<(String, String)> {
-        self.prepared
+        self.analysed
             .scenario
             .area_layers
             .iter()
@@ -983,8 +907,8 @@ impl<'a> PlanningContext<'a> {
     }
 
     fn assumptions(&self) -> Assumptions {
-        let params = &self.prepared.params;
-        let c = &self.prepared.scenario.config.costs;
+        let params = &self.analysed.params;
+        let c = &self.analysed.scenario.config.costs;
         Assumptions {
             capital_gbp_per_place: c.capital_gbp_per_place,
             new_place_gbp_per_year: self.new_place_cost(),
@@ -1018,8 +942,8 @@ fn payback(capital_gbp: f64, saving_gbp: f64) -> Option<f64> {
 ///
 /// # Errors
 /// An invalid request or candidate, `k` above the number of candidates, or a siting failure.
-pub fn site(prepared: &Prepared, request: &SiteRequest) -> Result<SiteResult, PlanningError> {
-    let ctx = PlanningContext::new(prepared, request)?;
+pub fn site(analysed: &Analysed, request: &SiteRequest) -> Result<SiteResult, PlanningError> {
+    let ctx = PlanningContext::new(analysed, request)?;
     run(&ctx)
 }
 
@@ -1030,7 +954,7 @@ pub fn site(prepared: &Prepared, request: &SiteRequest) -> Result<SiteResult, Pl
 pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
     let req = &ctx.request;
     let problem = &ctx.problem;
-    let capital_per_place = ctx.prepared.scenario.config.costs.capital_gbp_per_place;
+    let capital_per_place = ctx.analysed.scenario.config.costs.capital_gbp_per_place;
     let path = siting::optimise(problem, req.k, &HeuristicOptions::default())?;
     let baseline = ctx.figures(&path.baseline);
 
@@ -1138,7 +1062,7 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         p.rank = i + 1;
     }
 
-    let sc = &ctx.prepared.scenario;
+    let sc = &ctx.analysed.scenario;
     Ok(SiteResult {
         scenario: sc.config.name.clone(),
         synthetic_pupils: sc.config.description.to_lowercase().contains("synthetic"),
@@ -1213,12 +1137,12 @@ pub struct CapitalPlan {
 /// Per area (each layer) × need: demand, local spare places, out-of-area pupils and the gap,
 /// with the siting result's chosen sites and proposals in each area and the area's budget
 /// share where its feature has a `budget_share_gbp` property.
-pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPlan {
-    let sc = &prepared.scenario;
-    let a = &prepared.analysis;
+pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPlan {
+    let sc = &analysed.scenario;
+    let a = &analysed.analysis;
     let capital_per_place = sc.config.costs.capital_gbp_per_place;
     let mut rows = Vec::new();
-    for (li, layer) in prepared.layers.iter().enumerate() {
+    for (li, layer) in analysed.layers.iter().enumerate() {
         let Some(area_layer) = sc.area_layers.get(li) else {
             continue;
         };
@@ -1241,7 +1165,7 @@ pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPl
                     .iter()
                     .enumerate()
                     .filter(|(pi, p)| {
-                        prepared.receiving.get(*pi).copied().unwrap_or(false)
+                        analysed.receiving.get(*pi).copied().unwrap_or(false)
                             && layer.provision_area.get(*pi) == Some(&Some(ai))
                             && p.needs.contains(&need)
                     })
@@ -1296,537 +1220,9 @@ pub fn capital_plan(prepared: &Prepared, site: Option<&SiteResult>) -> CapitalPl
     }
 }
 
-// ------------------------------------------------------------------------------------------
-// Outputs.
-
-fn f2(v: f64) -> String {
-    format!("{v:.2}")
-}
-fn f6(v: f64) -> String {
-    format!("{v:.6}")
-}
-fn opt_f2(v: Option<f64>) -> String {
-    v.map(f2).unwrap_or_default()
-}
-fn areas_text(areas: &[(String, String)]) -> String {
-    areas
-        .iter()
-        .map(|(l, a)| format!("{l}:{a}"))
-        .collect::<Vec<_>>()
-        .join(";")
-}
-
-fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String, PlanningError> {
-    let e = |m: String| PlanningError::Write {
-        path: "CSV".into(),
-        message: m,
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(|x| e(x.to_string()))?;
-    for r in rows {
-        w.write_record(&r).map_err(|x| e(x.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|x| e(x.to_string()))?;
-    String::from_utf8(bytes).map_err(|x| e(x.to_string()))
-}
-
-/// `sites.csv`: one row per `k` and chosen site, with the set's figures.
-///
-/// # Errors
-/// A CSV encoding failure.
-pub fn sites_csv(r: &SiteResult) -> Result<String, PlanningError> {
-    let header = [
-        "k",
-        "site_id",
-        "site_name",
-        "lat",
-        "lon",
-        "areas",
-        "places",
-        "places_used",
-        "set_returned",
-        "set_moved",
-        "set_extra_returned",
-        "set_hours_per_year_saved",
-        "set_km_per_year_saved",
-        "set_gbp_per_year_saved",
-        "set_extra_gbp_per_year_saved",
-        "set_capital_gbp",
-        "set_payback_years",
-        "set_coverage_after",
-        "exact_returned",
-        "exact_relative_gap",
-    ];
-    let mut rows = Vec::new();
-    for k in &r.per_k {
-        for s in &k.sites {
-            let f = &k.figures;
-            rows.push(vec![
-                k.k.to_string(),
-                s.id.clone(),
-                s.name.clone(),
-                f6(s.location.lat),
-                f6(s.location.lon),
-                areas_text(&s.areas),
-                s.places.to_string(),
-                s.used.to_string(),
-                f.returned.to_string(),
-                f.moved.to_string(),
-                k.extra_returned.to_string(),
-                f2(f.hours_per_year_saved),
-                f2(f.km_per_year_saved),
-                f2(f.total_gbp_per_year_saved),
-                f2(k.extra_gbp_per_year_saved),
-                f2(k.capital_gbp),
-                opt_f2(k.payback_years),
-                f.coverage_after.to_string(),
-                k.exact
-                    .as_ref()
-                    .map(|x| x.optimum_returned.to_string())
-                    .unwrap_or_default(),
-                k.exact
-                    .as_ref()
-                    .map(|x| format!("{:.4}", x.relative_gap))
-                    .unwrap_or_default(),
-            ]);
-        }
-    }
-    csv_text(&header, rows)
-}
-
-/// `proposals.csv`: ranked single-base proposals.
-///
-/// # Errors
-/// A CSV encoding failure.
-pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError> {
-    let header = [
-        "rank",
-        "site_id",
-        "site_name",
-        "lat",
-        "lon",
-        "areas",
-        "kind",
-        "needs",
-        "age_min",
-        "age_max",
-        "places",
-        "capital_gbp",
-        "pupils_returned",
-        "places_used",
-        "hours_per_year_saved",
-        "km_per_year_saved",
-        "revenue_gbp_per_year_saved",
-        "payback_years",
-    ];
-    let rows = proposals
-        .iter()
-        .map(|p| {
-            let q = &p.proposal;
-            vec![
-                p.rank.to_string(),
-                q.site_id.clone(),
-                q.site_name.clone(),
-                f6(q.location.lat),
-                f6(q.location.lon),
-                areas_text(&p.areas),
-                q.kind.as_str().to_string(),
-                q.needs
-                    .iter()
-                    .map(|n| n.code())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                q.age_min.to_string(),
-                q.age_max.to_string(),
-                q.places.to_string(),
-                f2(p.capital_gbp),
-                p.pupils_returned.to_string(),
-                p.places_used.to_string(),
-                f2(p.hours_per_year_saved),
-                f2(p.km_per_year_saved),
-                f2(p.revenue_gbp_per_year_saved),
-                opt_f2(p.payback_years),
-            ]
-        })
-        .collect();
-    csv_text(&header, rows)
-}
-
-/// `capital.csv`: the capital plan rows.
-///
-/// # Errors
-/// A CSV encoding failure.
-pub fn capital_csv(plan: &CapitalPlan) -> Result<String, PlanningError> {
-    let header = [
-        "layer",
-        "area_id",
-        "area_name",
-        "need",
-        "demand_pupils",
-        "out_of_area_pupils",
-        "local_spare_places",
-        "gap_places",
-        "chosen_sites",
-        "chosen_capital_gbp",
-        "proposals_in_area",
-        "best_proposal",
-        "best_proposal_payback_years",
-        "budget_share_gbp",
-    ];
-    let rows = plan
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.layer.clone(),
-                r.area_id.clone(),
-                r.area_name.clone(),
-                r.need.clone(),
-                r.demand_pupils.to_string(),
-                r.out_of_area_pupils.to_string(),
-                r.local_spare_places.to_string(),
-                r.gap_places.to_string(),
-                r.chosen_sites.to_string(),
-                f2(r.chosen_capital_gbp),
-                r.proposals_in_area.to_string(),
-                r.best_proposal.clone().unwrap_or_default(),
-                opt_f2(r.best_proposal_payback_years),
-                opt_f2(r.budget_share_gbp),
-            ]
-        })
-        .collect();
-    csv_text(&header, rows)
-}
-
-/// `sites.geojson`: the sites of the largest-k answer as points, with the `k` values whose
-/// answer includes each.
-pub fn sites_geojson(r: &SiteResult) -> Value {
-    let Some(last) = r.per_k.last() else {
-        return json!({"type": "FeatureCollection", "features": []});
-    };
-    let features: Vec<Value> = last
-        .sites
-        .iter()
-        .map(|s| {
-            let in_k: Vec<usize> = r
-                .per_k
-                .iter()
-                .filter(|k| k.sites.iter().any(|x| x.candidate == s.candidate))
-                .map(|k| k.k)
-                .collect();
-            json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [
-                    (s.location.lon * 1e6).round() / 1e6, (s.location.lat * 1e6).round() / 1e6]},
-                "properties": {
-                    "site_id": s.id,
-                    "site_name": s.name,
-                    "need": r.request.need.code(),
-                    "age_min": r.request.age_min,
-                    "age_max": r.request.age_max,
-                    "kind": r.request.kind.as_str(),
-                    "places": s.places,
-                    "places_used": s.used,
-                    "in_answer_for_k": in_k,
-                    "areas": areas_text(&s.areas),
-                    "capital_gbp": f64::from(s.places) * r.assumptions.capital_gbp_per_place,
-                }
-            })
-        })
-        .collect();
-    json!({"type": "FeatureCollection", "features": features})
-}
-
-fn gbp(v: f64) -> String {
-    let neg = v < 0.0;
-    let whole = v.abs().round() as u64;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{}£{out}", if neg { "−" } else { "" })
-}
-
-/// `report.md`: a short report a finance officer can attach to a bid.
-pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
-    let q = &r.request;
-    let a = &r.assumptions;
-    let mut s = String::new();
-    let aim = match q.objective {
-        PlanObjective::Return => "bring the most pupils placed out of area back to local provision",
-        PlanObjective::Travel => "cut the most total journey time",
-    };
-    let _ = writeln!(
-        s,
-        "# New places for {} pupils aged {}–{}: where, and what they return\n",
-        q.need.code(),
-        q.age_min,
-        q.age_max
-    );
-    let _ = writeln!(s, "Scenario: **{}**.\n", r.scenario);
-    let _ = writeln!(s, "## The question\n");
-    let _ = writeln!(
-        s,
-        "Where would 1 to {} new {} of {} places each, for pupils with a primary need of {} aged {}–{}, {}? What would they cost, and how fast would they pay back?\n",
-        q.k,
-        if q.kind == ProvisionKind::SpecialSchool { "special school units" } else { "resource bases" },
-        q.places,
-        q.need.code(),
-        q.age_min,
-        q.age_max,
-        aim
-    );
-    let _ = writeln!(s, "## Method in plain words\n");
-    let _ = writeln!(
-        s,
-        "- {} pupils with this need and age are counted ({} placed out of area; {} left out because their current journey is unknown).",
-        r.pupils, r.out_of_area_pupils, r.excluded_no_journey
-    );
-    let _ = writeln!(
-        s,
-        "- Journeys are driving times on the OpenStreetMap road network. Each of the {} candidate sites (school sites in the area of a suitable phase{}) is routed once.",
-        r.candidates.len(),
-        if q.extra_candidates.is_empty() { "" } else { " plus the sites supplied" }
-    );
-    let _ = writeln!(
-        s,
-        "- A pupil may take a new place only if the journey is within the guidance limit ({} min up to age {}, {} min above).",
-        a.primary_max_minutes, a.primary_max_age, a.secondary_max_minutes
-    );
-    let _ = writeln!(
-        s,
-        "- For each set of sites, pupils are matched to places (the {} existing local places with spare capacity plus the new ones) by an optimal assignment: {}.",
-        r.existing_spare_places,
-        match q.objective {
-            PlanObjective::Return => "first the most out-of-area pupils brought back, then the shortest journeys",
-            PlanObjective::Travel => "the largest total cut in journey time; a pupil only moves if the journey gets shorter",
-        }
-    );
-    let _ = writeln!(
-        s,
-        "- Sites are chosen by a greedy search improved by swapping sites ({} site sets evaluated). {}{}.",
-        r.evaluations,
-        r.exact_note.get(..1).unwrap_or_default().to_uppercase(),
-        r.exact_note.get(1..).unwrap_or_default()
-    );
-    let _ = writeln!(
-        s,
-        "- Savings are counted against what existing spare places alone would achieve, so they are due to the new places only.\n"
-    );
-    let _ = writeln!(s, "## Assumptions\n");
-    let _ = writeln!(s, "| Assumption | Value |\n|---|---|");
-    let _ = writeln!(
-        s,
-        "| Capital cost of one new place | {} |",
-        gbp(a.capital_gbp_per_place)
-    );
-    let _ = writeln!(
-        s,
-        "| Annual cost of a new place ({}) | {} |",
-        q.kind.as_str(),
-        a.new_place_gbp_per_year
-            .map(gbp)
-            .unwrap_or_else(|| "not set".into())
-    );
-    for (k, v) in &a.placement_gbp_by_kind {
-        let _ = writeln!(s, "| Annual placement cost, {k} | {} |", gbp(*v));
-    }
-    for (k, v) in &a.transport_gbp_per_km_by_mode {
-        let _ = writeln!(s, "| Transport cost per km, {k} | £{v:.2} |");
-    }
-    let _ = writeln!(
-        s,
-        "| Transport mode when not recorded | {} |",
-        a.default_transport
-    );
-    let _ = writeln!(s, "| One-way journeys a year | {} |", a.trips_per_year);
-    let _ = writeln!(
-        s,
-        "| Coverage threshold | {} |\n",
-        a.coverage_minutes
-            .map(|m| format!("{m} min"))
-            .unwrap_or_else(|| "each pupil's journey limit".into())
-    );
-    let _ = writeln!(s, "## Results\n");
-    let _ = writeln!(
-        s,
-        "With existing spare places only, {} of the {} out-of-area pupils could come back.\n",
-        r.baseline.returned, r.out_of_area_pupils
-    );
-    let _ = writeln!(
-        s,
-        "| New bases | Sites | Pupils returned (extra) | Places used | Journey hours saved/yr | Revenue saved £/yr | Capital | Payback (years) | Within threshold before → after |\n|---|---|---|---|---|---|---|---|---|"
-    );
-    for k in &r.per_k {
-        let names: Vec<&str> = k.sites.iter().map(|x| x.name.as_str()).collect();
-        let used: u32 = k.sites.iter().map(|x| x.used).sum();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} ({:+}) | {} of {} | {:.0} | {} | {} | {} | {} → {} |",
-            k.k,
-            names.join("; "),
-            k.figures.returned,
-            k.extra_returned,
-            used,
-            k.sites.len() as u32 * q.places,
-            k.extra_hours_per_year_saved,
-            gbp(k.extra_gbp_per_year_saved),
-            gbp(k.capital_gbp),
-            k.payback_years
-                .map(|y| format!("{y:.1}"))
-                .unwrap_or_else(|| "does not pay back".into()),
-            k.figures.coverage_before,
-            k.figures.coverage_after
-        );
-    }
-    if let Some(gap) = r
-        .per_k
-        .iter()
-        .filter_map(|k| k.exact.as_ref())
-        .map(|x| x.relative_gap)
-        .reduce(f64::max)
-    {
-        let _ = writeln!(
-            s,
-            "\nLargest gap between the search and the exact optimum: {:.1}%.",
-            gap * 100.0
-        );
-    }
-    if !r.proposals.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n## Ranked proposals (one base each, fastest payback first)\n"
-        );
-        let _ = writeln!(
-            s,
-            "| Rank | Site | Places | Capital | Pupils returned | Revenue saved £/yr | Payback (years) |\n|---|---|---|---|---|---|---|"
-        );
-        for p in r.proposals.iter().take(10) {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                p.rank,
-                p.proposal.site_name,
-                p.proposal.places,
-                gbp(p.capital_gbp),
-                p.pupils_returned,
-                gbp(p.revenue_gbp_per_year_saved),
-                p.payback_years
-                    .map(|y| format!("{y:.1}"))
-                    .unwrap_or_else(|| "does not pay back".into())
-            );
-        }
-    }
-    let budgets: Vec<&CapitalRow> = plan
-        .rows
-        .iter()
-        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need.code())
-        .collect();
-    if !budgets.is_empty() {
-        let _ = writeln!(s, "\n## Areas: budget share beside the proposed capital\n");
-        let _ = writeln!(
-            s,
-            "| Area | Pupils | Out of area | Local spare places | Gap | Chosen sites | Their capital | Budget share |\n|---|---|---|---|---|---|---|---|"
-        );
-        for row in budgets {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                row.area_name,
-                row.demand_pupils,
-                row.out_of_area_pupils,
-                row.local_spare_places,
-                row.gap_places,
-                row.chosen_sites,
-                gbp(row.chosen_capital_gbp),
-                row.budget_share_gbp.map(gbp).unwrap_or_default()
-            );
-        }
-    }
-    let _ = writeln!(s, "\n## Caveats\n");
-    if r.synthetic_pupils {
-        let _ = writeln!(
-            s,
-            "- The pupils in this scenario are **synthetic** (generated to match the authority's published totals), not real children: the figures show the method, not a real case."
-        );
-    } else {
-        let _ = writeln!(
-            s,
-            "- Figures are only as good as the pupil and provision data supplied."
-        );
-    }
-    let _ = writeln!(
-        s,
-        "- Capacities and resource-base designations may be illustrative; check them before a bid.\n- Costs are the stated assumptions above, not quotes. Capital per place does not include land or transport to the site.\n- Journeys are modelled car times without traffic; real taxi routes differ.\n- Payback ignores inflation, discounting and the time to build.\n- Counts here are internal: suppress small numbers (below 10) before publishing."
-    );
-    s
-}
-
-/// Write `sites.csv`, `proposals.csv`, `capital.csv`, `sites.geojson` and `report.md`
-/// into `dir` (created if needed). Returns the file names written.
-///
-/// # Errors
-/// [`PlanningError::Write`] naming the file.
-pub fn write_outputs(
-    r: &SiteResult,
-    plan: &CapitalPlan,
-    dir: &Path,
-) -> Result<Vec<String>, PlanningError> {
-    let werr = |path: &Path, e: std::io::Error| PlanningError::Write {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
-    let files = [
-        ("sites.csv", sites_csv(r)?),
-        ("proposals.csv", proposals_csv(&r.proposals)?),
-        ("capital.csv", capital_csv(plan)?),
-        ("sites.geojson", sites_geojson(r).to_string()),
-        ("report.md", report_md(r, plan)),
-    ];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| werr(&path, e))?;
-        written.push(name.to_string());
-    }
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_candidates_and_reports_bad_rows() {
-        let c = read_candidates(
-            b"\xEF\xBB\xBFid,name,lat,lon\r\nA,,52.6,-0.7\r\nB,Bee,52.7,-0.6\r\n",
-            "c.csv",
-        )
-        .unwrap();
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].name, "A");
-        assert_eq!(c[1].source, "c.csv line 3");
-        let e = read_candidates(b"id,name,lat,lon\r\na,A,1,1\r\nb,B,x,1\r\n", "c.csv")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("c.csv line 3, field `lat`"), "{e}");
-        let cases: [(&[u8], &str); 5] = [
-            (b"id,lat,lon\na,1,1\n", "c.csv line 1, field `name`"),
-            (b"id,name,lat,lon\na,x,NaN,1\n", "c.csv line 2, field `lat`"),
-            (b"id,name,lat,lon\na,x,1,200\n", "line 2, field `lon`"),
-            (b"id,name,lat,lon\na,x,1,1\na,y,2,2\n", "line 3, field `id`"),
-            (b"id,name,lat,lon\n,x,1,1\n", "line 2, field `id`: empty id"),
-        ];
-        for (input, want) in cases {
-            let e = read_candidates(input, "c.csv").unwrap_err().to_string();
-            assert!(e.contains(want), "{e} should contain {want}");
-        }
-    }
 
     #[test]
     fn request_validation_names_the_field() {
@@ -1849,13 +1245,11 @@ mod tests {
     }
 
     #[test]
-    fn bands_and_money_format() {
+    fn bands_payback_and_objective_codes() {
         assert_eq!(band(0.0), 0);
         assert_eq!(band(44.99), 2);
         assert_eq!(band(45.0), 3);
         assert_eq!(band(500.0), 6);
-        assert_eq!(gbp(1_234_567.4), "£1,234,567");
-        assert_eq!(gbp(-900.0), "−£900");
         assert_eq!(payback(100.0, 50.0), Some(2.0));
         assert_eq!(payback(100.0, 0.0), None);
         assert_eq!("travel".parse::<PlanObjective>(), Ok(PlanObjective::Travel));

@@ -29,24 +29,17 @@
 //! 4. **Transport** follows a simple documented rule ([`transport_for`]).
 //! 5. Pupils are shuffled and given pseudonymous ids `P000001`, `P000002`, …
 //!
-//! The SEN2 targets come from `fixtures/sen2/targets.csv` (built by
-//! `tools/sen2_targets.py`), embedded in the binary as [`BUILTIN_TARGETS_CSV`].
-
-use std::collections::BTreeMap;
-use std::fmt;
-use std::fmt::Write as _;
+//! The SEN2 targets ([`Sen2Targets`]) are read by `crate::load::sen2` (the shipped
+//! `fixtures/sen2/targets.csv` is embedded there); the pupils CSV and calibration table
+//! writers are `crate::output::synth`. This module does no I/O and must not import
+//! `crate::load`, `crate::output`, `crate::serve` or `crate::app`.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::model::sen2::{PlacementGroup, Sen2Targets};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
-
-/// The SEN2 2024/25 targets shipped with nearhome (`fixtures/sen2/targets.csv`).
-pub const BUILTIN_TARGETS_CSV: &str = include_str!("../../fixtures/sen2/targets.csv");
-
-/// Label used in error messages for [`BUILTIN_TARGETS_CSV`].
-pub const BUILTIN_TARGETS_LABEL: &str = "fixtures/sen2/targets.csv";
 
 /// Statutory walking distance for pupils under 8, metres (2 miles).
 pub const WALK_UNDER_8_M: f64 = 3_218.69;
@@ -54,134 +47,9 @@ pub const WALK_UNDER_8_M: f64 = 3_218.69;
 /// Statutory walking distance for pupils aged 8 and over, metres (3 miles).
 pub const WALK_8_AND_OVER_M: f64 = 4_828.03;
 
-/// Where a pupil with an EHC plan is placed, in the groups SEN2 reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PlacementGroup {
-    /// Mainstream schools without resourced places (LA maintained, academy, free school,
-    /// independent mainstream); placed at `mainstream` provisions.
-    Mainstream,
-    /// Resourced provision and SEN units in mainstream schools; `resource_base` provisions.
-    Resourced,
-    /// LA-maintained, academy and free special schools; `special_school` provisions.
-    Special,
-    /// Independent and non-maintained special schools; `independent_special` or
-    /// `non_maintained_special` provisions outside the area only.
-    Independent,
-    /// Further education (general FE, specialist post-16, other providers); `post16`.
-    Post16,
-    /// Alternative provision and pupil referral units; `alternative_provision`.
-    Ap,
-    /// Educated elsewhere, non-maintained early years, placement not recorded: not
-    /// generated (no school placement to travel to).
-    Elsewhere,
-}
-
-impl PlacementGroup {
-    /// Every group, in the order they are generated and reported.
-    pub const ALL: [PlacementGroup; 7] = [
-        PlacementGroup::Mainstream,
-        PlacementGroup::Resourced,
-        PlacementGroup::Special,
-        PlacementGroup::Independent,
-        PlacementGroup::Post16,
-        PlacementGroup::Ap,
-        PlacementGroup::Elsewhere,
-    ];
-
-    /// The name used in `targets.csv` measures, e.g. `"special"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlacementGroup::Mainstream => "mainstream",
-            PlacementGroup::Resourced => "resourced",
-            PlacementGroup::Special => "special",
-            PlacementGroup::Independent => "independent",
-            PlacementGroup::Post16 => "post16",
-            PlacementGroup::Ap => "ap",
-            PlacementGroup::Elsewhere => "elsewhere",
-        }
-    }
-
-    /// Provision kinds that receive pupils of this group (empty for `Elsewhere`).
-    pub fn kinds(self) -> &'static [ProvisionKind] {
-        match self {
-            PlacementGroup::Mainstream => &[ProvisionKind::Mainstream],
-            PlacementGroup::Resourced => &[ProvisionKind::ResourceBase],
-            PlacementGroup::Special => &[ProvisionKind::SpecialSchool],
-            PlacementGroup::Independent => &[
-                ProvisionKind::IndependentSpecial,
-                ProvisionKind::NonMaintainedSpecial,
-            ],
-            PlacementGroup::Post16 => &[ProvisionKind::Post16],
-            PlacementGroup::Ap => &[ProvisionKind::AlternativeProvision],
-            PlacementGroup::Elsewhere => &[],
-        }
-    }
-
-    /// True when the group is generated (every group but `Elsewhere`).
-    pub fn is_generated(self) -> bool {
-        self != PlacementGroup::Elsewhere
-    }
-
-    /// The group whose provisions are of `kind`.
-    pub fn of_kind(kind: ProvisionKind) -> PlacementGroup {
-        match kind {
-            ProvisionKind::Mainstream => PlacementGroup::Mainstream,
-            ProvisionKind::ResourceBase => PlacementGroup::Resourced,
-            ProvisionKind::SpecialSchool => PlacementGroup::Special,
-            ProvisionKind::IndependentSpecial | ProvisionKind::NonMaintainedSpecial => {
-                PlacementGroup::Independent
-            }
-            ProvisionKind::Post16 => PlacementGroup::Post16,
-            ProvisionKind::AlternativeProvision => PlacementGroup::Ap,
-        }
-    }
-
-    fn parse(s: &str) -> Option<PlacementGroup> {
-        PlacementGroup::ALL.into_iter().find(|g| g.as_str() == s)
-    }
-}
-
-impl fmt::Display for PlacementGroup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Why synthetic pupils could not be generated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SynthError {
-    /// A row of the targets file is malformed.
-    #[error("{source_label} line {line}, field `{field}`: {reason}")]
-    Targets {
-        /// The targets file label.
-        source_label: String,
-        /// 1-based physical line (the header is line 1).
-        line: usize,
-        /// Column name.
-        field: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The targets file has no rows for this authority.
-    #[error("{source_label}: no SEN2 targets for authority {authority} (have: {available})")]
-    UnknownAuthority {
-        /// The targets file label.
-        source_label: String,
-        /// The authority code asked for.
-        authority: String,
-        /// Authorities present, comma-separated.
-        available: String,
-    },
-    /// A measure the generator needs is missing for an authority.
-    #[error("{source_label}: authority {authority} lacks measure `{measure}`")]
-    MissingMeasure {
-        /// The targets file label.
-        source_label: String,
-        /// The authority code.
-        authority: String,
-        /// The missing measure.
-        measure: String,
-    },
     /// No candidate home point lies inside the area.
     #[error("none of the {candidates} candidate home points lies inside the area")]
     NoHomes {
@@ -221,221 +89,6 @@ pub enum SynthError {
     /// A setting of [`SynthConfig`] is unusable.
     #[error("invalid synth setting: {0}")]
     Config(String),
-}
-
-/// One authority's SEN2 counts used as calibration targets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sen2Targets {
-    /// ONS code of the authority, e.g. `E06000017` (Rutland).
-    pub authority: String,
-    /// All EHC plans.
-    pub ehc_plans: u32,
-    /// Plans by primary need.
-    pub need: BTreeMap<Need, u32>,
-    /// Plans by placement group.
-    pub placement: BTreeMap<PlacementGroup, u32>,
-    /// Plans by placement group and primary need.
-    pub placement_need: BTreeMap<(PlacementGroup, Need), u32>,
-    /// Plans by placement group and age in whole years (SEN2 "under 3" is counted as 2).
-    pub placement_age: BTreeMap<(PlacementGroup, u8), u32>,
-}
-
-impl Sen2Targets {
-    /// Plans in `group` (0 when absent).
-    pub fn placement_count(&self, group: PlacementGroup) -> u32 {
-        self.placement.get(&group).copied().unwrap_or(0)
-    }
-
-    /// Plans in `group` with primary need `need` (0 when absent).
-    pub fn placement_need_count(&self, group: PlacementGroup, need: Need) -> u32 {
-        self.placement_need
-            .get(&(group, need))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Plans in `group` of age `age` (0 when absent).
-    pub fn placement_age_count(&self, group: PlacementGroup, age: u8) -> u32 {
-        self.placement_age.get(&(group, age)).copied().unwrap_or(0)
-    }
-
-    /// Plans in the groups that are generated (all but `elsewhere`).
-    pub fn generated_total(&self) -> u32 {
-        PlacementGroup::ALL
-            .into_iter()
-            .filter(|g| g.is_generated())
-            .map(|g| self.placement_count(g))
-            .sum()
-    }
-}
-
-/// Parses a targets CSV (`authority,measure,value`) into one [`Sen2Targets`] per authority.
-///
-/// Measures: `ehc_plans`, `need.<NEED>`, `placement.<group>`, `placement_need.<group>.<NEED>`,
-/// `placement_age.<group>.<age>`; any other measure (e.g. `raw.*`) is ignored. `source` labels
-/// the file in error messages. Checks that the group and need breakdowns add up.
-pub fn parse_targets(
-    text: &str,
-    source: &str,
-) -> Result<BTreeMap<String, Sen2Targets>, SynthError> {
-    let err = |line: usize, field: &'static str, reason: String| SynthError::Targets {
-        source_label: source.to_string(),
-        line,
-        field,
-        reason,
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate();
-    let Some((_, header)) = lines.next() else {
-        return Err(err(1, "header", "the file is empty".into()));
-    };
-    let header: Vec<String> = header.split(',').map(|h| h.trim().to_lowercase()).collect();
-    if header != ["authority", "measure", "value"] {
-        return Err(err(
-            1,
-            "header",
-            format!(
-                "expected `authority,measure,value`, found `{}`",
-                header.join(",")
-            ),
-        ));
-    }
-    let mut out: BTreeMap<String, Sen2Targets> = BTreeMap::new();
-    for (index, raw) in lines {
-        let line = index + 1;
-        let raw = raw.trim_end_matches('\r');
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
-        let [authority, measure, value] = fields[..] else {
-            return Err(err(
-                line,
-                "value",
-                format!("expected 3 fields, found {}", fields.len()),
-            ));
-        };
-        if authority.is_empty() {
-            return Err(err(line, "authority", "blank".into()));
-        }
-        let value: u32 = value.parse().map_err(|_| {
-            err(
-                line,
-                "value",
-                format!("`{value}` is not a whole number of plans"),
-            )
-        })?;
-        let t = out
-            .entry(authority.to_string())
-            .or_insert_with(|| Sen2Targets {
-                authority: authority.to_string(),
-                ehc_plans: 0,
-                need: BTreeMap::new(),
-                placement: BTreeMap::new(),
-                placement_need: BTreeMap::new(),
-                placement_age: BTreeMap::new(),
-            });
-        let parts: Vec<&str> = measure.split('.').collect();
-        let group = |s: &str| {
-            PlacementGroup::parse(s)
-                .ok_or_else(|| err(line, "measure", format!("unknown placement group `{s}`")))
-        };
-        let need = |s: &str| {
-            s.parse::<Need>()
-                .map_err(|e| err(line, "measure", e.to_string()))
-        };
-        match parts[..] {
-            ["ehc_plans"] => t.ehc_plans = value,
-            ["need", n] => {
-                t.need.insert(need(n)?, value);
-            }
-            ["placement", g] => {
-                t.placement.insert(group(g)?, value);
-            }
-            ["placement_need", g, n] => {
-                t.placement_need.insert((group(g)?, need(n)?), value);
-            }
-            ["placement_age", g, a] => {
-                let age: u8 = a
-                    .parse()
-                    .map_err(|_| err(line, "measure", format!("`{a}` is not an age")))?;
-                t.placement_age.insert((group(g)?, age), value);
-            }
-            _ => {}
-        }
-    }
-    for t in out.values() {
-        check_sums(t, source)?;
-    }
-    Ok(out)
-}
-
-/// The breakdowns of one authority must add up to their totals.
-fn check_sums(t: &Sen2Targets, source: &str) -> Result<(), SynthError> {
-    let bad = |what: String| SynthError::Targets {
-        source_label: source.to_string(),
-        line: 0,
-        field: "value",
-        reason: format!("authority {}: {what}", t.authority),
-    };
-    let groups: u32 = t.placement.values().sum();
-    if groups != t.ehc_plans {
-        return Err(bad(format!(
-            "placement groups sum to {groups}, ehc_plans is {}",
-            t.ehc_plans
-        )));
-    }
-    for g in PlacementGroup::ALL {
-        let by_need: u32 = Need::ALL
-            .into_iter()
-            .map(|n| t.placement_need_count(g, n))
-            .sum();
-        if by_need != t.placement_count(g) {
-            return Err(bad(format!(
-                "placement_need.{g}.* sums to {by_need}, placement.{g} is {}",
-                t.placement_count(g)
-            )));
-        }
-    }
-    for n in Need::ALL {
-        let by_group: u32 = PlacementGroup::ALL
-            .into_iter()
-            .map(|g| t.placement_need_count(g, n))
-            .sum();
-        let total = t.need.get(&n).copied().unwrap_or(0);
-        if by_group != total {
-            return Err(bad(format!(
-                "placement_need.*.{n} sums to {by_group}, need.{n} is {total}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The targets of `authority` (an ONS code such as `E08000025`) from [`BUILTIN_TARGETS_CSV`].
-pub fn builtin_targets(authority: &str) -> Result<Sen2Targets, SynthError> {
-    targets_for(BUILTIN_TARGETS_CSV, BUILTIN_TARGETS_LABEL, authority)
-}
-
-/// The targets of `authority` from a targets CSV text labelled `source`.
-pub fn targets_for(text: &str, source: &str, authority: &str) -> Result<Sen2Targets, SynthError> {
-    let mut all = parse_targets(text, source)?;
-    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
-    let t = all
-        .remove(authority)
-        .ok_or_else(|| SynthError::UnknownAuthority {
-            source_label: source.to_string(),
-            authority: authority.to_string(),
-            available,
-        })?;
-    if t.ehc_plans == 0 {
-        return Err(SynthError::MissingMeasure {
-            source_label: source.to_string(),
-            authority: authority.to_string(),
-            measure: "ehc_plans".into(),
-        });
-    }
-    Ok(t)
 }
 
 /// Distance-decay lengths `λ` (metres) per placement group: a provision `d` metres from
@@ -589,117 +242,6 @@ impl SynthOutput {
             .iter()
             .filter(|r| r.exact)
             .all(CalibrationRow::is_met)
-    }
-
-    /// The pupils as `pupils.csv` text, in id order: `id,age,need,lat,lon,placement_id,
-    /// transport,transport_cost_gbp` (homes to 6 decimal places), or with `home_labels`
-    /// (e.g. the postcode of each candidate home, indexed like the `homes` given to
-    /// [`generate`]) a `postcode` column instead of `lat,lon`. The cost column is blank.
-    pub fn pupils_csv(&self, home_labels: Option<&[String]>) -> Result<String, SynthError> {
-        let fail = |e: csv::Error| SynthError::Config(format!("writing pupils CSV: {e}"));
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let place: &[&str] = if home_labels.is_some() {
-            &["postcode"]
-        } else {
-            &["lat", "lon"]
-        };
-        let mut header = vec!["id", "age", "need"];
-        header.extend_from_slice(place);
-        header.extend_from_slice(&["placement_id", "transport", "transport_cost_gbp"]);
-        w.write_record(&header).map_err(fail)?;
-        for sp in &self.pupils {
-            let p = &sp.pupil;
-            let mut rec = vec![p.id.clone(), p.age.to_string(), p.need.code().to_string()];
-            match home_labels {
-                Some(labels) => {
-                    let Some(label) = labels.get(sp.home_index) else {
-                        return Err(SynthError::Config(format!(
-                            "{} home labels given, but a pupil lives at home {}",
-                            labels.len(),
-                            sp.home_index
-                        )));
-                    };
-                    rec.push(label.clone());
-                }
-                None => {
-                    rec.push(format!("{:.6}", p.home.lat));
-                    rec.push(format!("{:.6}", p.home.lon));
-                }
-            }
-            rec.push(p.placement_id.clone());
-            rec.push(
-                p.transport
-                    .map(|t| t.as_str().to_string())
-                    .unwrap_or_default(),
-            );
-            rec.push(String::new());
-            w.write_record(&rec).map_err(fail)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| SynthError::Config(format!("writing pupils CSV: {e}")))?;
-        String::from_utf8(bytes)
-            .map_err(|e| SynthError::Config(format!("pupils CSV is not UTF-8: {e}")))
-    }
-
-    /// The calibration table as CSV (`measure,sen2,excluded,target,generated,exact,note`).
-    pub fn calibration_csv(&self) -> String {
-        let mut s = String::from("measure,sen2,excluded,target,generated,exact,note\n");
-        for r in &self.calibration {
-            let _ = writeln!(
-                s,
-                "{},{},{},{},{},{},\"{}\"",
-                r.measure,
-                r.sen2.map(|v| v.to_string()).unwrap_or_default(),
-                r.excluded,
-                r.target.map(|v| v.to_string()).unwrap_or_default(),
-                r.generated,
-                r.exact,
-                r.note.replace('"', "\"\"")
-            );
-        }
-        s
-    }
-
-    /// The headline calibration rows (totals, needs, groups, age bands, out of area) as a
-    /// Markdown table; `placement_need.*` rows are summarised by a count of rows met.
-    pub fn calibration_markdown(&self) -> String {
-        let mut s = String::from(
-            "| measure | SEN2 2024/25 | not generated | target | generated | note |\n|---|---:|---:|---:|---:|---|\n",
-        );
-        let cell = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_else(|| "–".into());
-        let mut joint = (0usize, 0usize);
-        for r in &self.calibration {
-            if r.measure.starts_with("placement_need.") {
-                joint.0 += 1;
-                joint.1 += usize::from(r.is_met());
-                continue;
-            }
-            let empty = r.sen2.unwrap_or(0) == 0 && r.target.unwrap_or(0) == 0 && r.generated == 0;
-            if empty && r.measure.starts_with("age_band.") {
-                continue;
-            }
-            let target = match (r.target, r.exact) {
-                (Some(t), false) => format!("≈{t}"),
-                (t, _) => cell(t),
-            };
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} |",
-                r.measure,
-                cell(r.sen2),
-                r.excluded,
-                target,
-                r.generated,
-                r.note
-            );
-        }
-        let _ = writeln!(
-            s,
-            "| placement_need.* (group × need) | | | {} rows | {} met exactly | |",
-            joint.0, joint.1
-        );
-        s
     }
 }
 
@@ -935,6 +477,75 @@ pub fn generate(
     homes: &[LatLon],
     in_area: &dyn Fn(LatLon) -> bool,
 ) -> Result<SynthOutput, SynthError> {
+    check_config(cfg)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+
+    let home_idx: Vec<usize> = (0..homes.len()).filter(|&i| in_area(homes[i])).collect();
+    if home_idx.is_empty() {
+        return Err(SynthError::NoHomes {
+            candidates: homes.len(),
+        });
+    }
+    let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
+
+    // 1. counts per group, need and age
+    let total = cfg.total_pupils.unwrap_or(cfg.targets.generated_total());
+    let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
+    let plans = group_plans(cfg, provisions, &prov_in_area, &ages, total)?;
+
+    // 2-3. homes, ages, placements
+    let mut fill = Filling {
+        provisions,
+        prov_in_area: &prov_in_area,
+        rooms: initial_rooms(provisions, &prov_in_area, cfg.in_area_spare_fraction),
+        at: vec![Vec::new(); provisions.len()],
+        pupils: Vec::with_capacity(total as usize),
+        re_aged: 0,
+    };
+    for plan in &plans {
+        let decay_m = cfg.decay.for_group(plan.group);
+        let order = need_order(plan, provisions);
+        let mut pool = age_pool(&ages, &plan.by_age, &mut rng);
+        for k in order {
+            let need = Need::ALL[k];
+            for _ in 0..plan.by_need[k] {
+                let home_index = home_idx[rng.random_range(0..home_idx.len())];
+                let (age, use_reserve) = fill.draw_age(plan, need, &mut pool, &ages, &mut rng)?;
+                let draw = Draw {
+                    need,
+                    age,
+                    home_index,
+                    home: homes[home_index],
+                    use_reserve,
+                };
+                let (pi, distance_m) = fill.pick_provision(plan, &draw, decay_m, &mut rng);
+                fill.record(plan.group, draw, pi, distance_m);
+            }
+        }
+    }
+    let Filling {
+        rooms,
+        mut pupils,
+        re_aged,
+        ..
+    } = fill;
+
+    // 5. shuffle and number
+    shuffle_and_number(&mut pupils, &mut rng);
+    let placed = rooms.iter().map(|r| r.placed).collect();
+    let calibration = calibration_rows(cfg, &plans, &pupils, total);
+    Ok(SynthOutput {
+        pupils,
+        calibration,
+        placed,
+        re_aged,
+        homes_in_area: home_idx.len(),
+    })
+}
+
+/// Refuses unusable settings: an empty age range, a spare fraction outside `0..1`, a
+/// decay length that is not a positive number of metres.
+fn check_config(cfg: &SynthConfig) -> Result<(), SynthError> {
     if cfg.age_min > cfg.age_max {
         return Err(SynthError::Config(format!(
             "age_min {} is above age_max {}",
@@ -955,19 +566,19 @@ pub fn generate(
             )));
         }
     }
-    let t = &cfg.targets;
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    Ok(())
+}
 
-    let home_idx: Vec<usize> = (0..homes.len()).filter(|&i| in_area(homes[i])).collect();
-    if home_idx.is_empty() {
-        return Err(SynthError::NoHomes {
-            candidates: homes.len(),
-        });
-    }
-    let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
-    let mut rooms: Vec<Room> = provisions
+/// The room at each provision: in-area special schools and resource bases keep
+/// `spare_fraction` of their places (rounded up) as a reserve filled last.
+fn initial_rooms(
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    spare_fraction: f64,
+) -> Vec<Room> {
+    provisions
         .iter()
-        .zip(&prov_in_area)
+        .zip(prov_in_area)
         .map(|(p, &inside)| {
             let keep = inside
                 && matches!(
@@ -977,7 +588,7 @@ pub fn generate(
             let soft = p.capacity.map(|c| {
                 if keep {
                     // ceil(c * fraction) places kept free; small float error must not add one
-                    let reserve = (f64::from(c) * cfg.in_area_spare_fraction - 1e-9).ceil();
+                    let reserve = (f64::from(c) * spare_fraction - 1e-9).ceil();
                     c.saturating_sub(reserve.max(0.0) as u32)
                 } else {
                     c
@@ -989,15 +600,23 @@ pub fn generate(
                 placed: 0,
             }
         })
-        .collect();
+        .collect()
+}
 
-    // 1. counts per group, need and age
+/// Step 1: `total` pupils over the generated groups, then each group's count over needs
+/// and ages (see [`plan_group`]).
+fn group_plans(
+    cfg: &SynthConfig,
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    ages: &[u8],
+    total: u32,
+) -> Result<Vec<GroupPlan>, SynthError> {
+    let t = &cfg.targets;
     let generated_groups: Vec<PlacementGroup> = PlacementGroup::ALL
         .into_iter()
         .filter(|g| g.is_generated())
         .collect();
-    let default_total = t.generated_total();
-    let total = cfg.total_pupils.unwrap_or(default_total);
     let group_counts = apportion(
         total,
         &generated_groups
@@ -1005,270 +624,375 @@ pub fn generate(
             .map(|&g| u64::from(t.placement_count(g)))
             .collect::<Vec<_>>(),
     );
-    let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
-    let mut plans: Vec<GroupPlan> = Vec::new();
-    for (&group, &count) in generated_groups.iter().zip(&group_counts) {
-        let eligible: Vec<usize> = (0..provisions.len())
-            .filter(|&i| {
-                group.kinds().contains(&provisions[i].kind)
-                    && (group != PlacementGroup::Independent || !prov_in_area[i])
-            })
-            .collect();
-        let by_need = apportion(
-            count,
-            &Need::ALL.map(|n| u64::from(t.placement_need_count(group, n))),
-        );
-        let where_ = if group == PlacementGroup::Independent {
-            " outside the area"
-        } else {
-            ""
-        };
-        let kinds = group
-            .kinds()
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join("/");
-        for (n, &c) in Need::ALL.iter().zip(&by_need) {
-            let any = eligible.iter().any(|&i| {
-                provisions[i].needs.contains(n)
-                    && ages.iter().any(|&a| provisions[i].accepts_age(a))
-            });
-            if c > 0 && !any {
-                return Err(SynthError::NoSuitableProvision {
-                    group,
-                    need: *n,
-                    count: c,
-                    kinds: kinds.clone(),
-                    where_,
-                    age_min: cfg.age_min,
-                    age_max: cfg.age_max,
-                });
-            }
-        }
-        // ages that some eligible provision accepts; SEN2 ages outside them are folded in
-        let feasible: Vec<bool> = ages
-            .iter()
-            .map(|&a| eligible.iter().any(|&i| provisions[i].accepts_age(a)))
-            .collect();
-        let weights: Vec<u64> = ages
-            .iter()
-            .zip(&feasible)
-            .map(|(&a, &ok)| {
-                if ok {
-                    u64::from(t.placement_age_count(group, a))
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let weights = if weights.iter().all(|&w| w == 0) {
-            // no SEN2 ages in range: spread evenly over the feasible ages
-            feasible.iter().map(|&ok| u64::from(ok)).collect()
-        } else {
-            weights
-        };
-        let by_age = apportion(count, &weights);
-        plans.push(GroupPlan {
-            group,
-            eligible,
-            by_need,
-            by_age,
+    generated_groups
+        .iter()
+        .zip(&group_counts)
+        .map(|(&group, &count)| plan_group(cfg, group, count, provisions, prov_in_area, ages))
+        .collect()
+}
+
+/// One group's plan: its eligible provisions (independent: outside the area only) and
+/// `count` pupils apportioned over needs and over the ages some eligible provision takes.
+fn plan_group(
+    cfg: &SynthConfig,
+    group: PlacementGroup,
+    count: u32,
+    provisions: &[Provision],
+    prov_in_area: &[bool],
+    ages: &[u8],
+) -> Result<GroupPlan, SynthError> {
+    let t = &cfg.targets;
+    let eligible: Vec<usize> = (0..provisions.len())
+        .filter(|&i| {
+            group.kinds().contains(&provisions[i].kind)
+                && (group != PlacementGroup::Independent || !prov_in_area[i])
+        })
+        .collect();
+    let by_need = apportion(
+        count,
+        &Need::ALL.map(|n| u64::from(t.placement_need_count(group, n))),
+    );
+    check_placeable(cfg, group, &eligible, &by_need, provisions, ages)?;
+    let by_age = apportion(count, &age_weights(t, group, &eligible, provisions, ages));
+    Ok(GroupPlan {
+        group,
+        eligible,
+        by_need,
+        by_age,
+    })
+}
+
+/// Every need with pupils to place has an eligible provision listing it for some age.
+fn check_placeable(
+    cfg: &SynthConfig,
+    group: PlacementGroup,
+    eligible: &[usize],
+    by_need: &[u32],
+    provisions: &[Provision],
+    ages: &[u8],
+) -> Result<(), SynthError> {
+    let where_ = if group == PlacementGroup::Independent {
+        " outside the area"
+    } else {
+        ""
+    };
+    let kinds = group
+        .kinds()
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join("/");
+    for (n, &c) in Need::ALL.iter().zip(by_need) {
+        let any = eligible.iter().any(|&i| {
+            provisions[i].needs.contains(n) && ages.iter().any(|&a| provisions[i].accepts_age(a))
         });
-    }
-
-    // 2-3. homes, ages, placements
-    let mut pupils: Vec<SynthPupil> = Vec::with_capacity(total as usize);
-    // pupils placed at each provision (indices into `pupils`)
-    let mut at: Vec<Vec<usize>> = vec![Vec::new(); provisions.len()];
-    let mut re_aged = 0u32;
-    for plan in &plans {
-        let group = plan.group;
-        let decay_m = cfg.decay.for_group(group);
-        // scarcer needs first: places listing the need per pupil of that need, then fewer
-        // provisions listing it
-        let mut order: Vec<(f64, usize, usize)> = Need::ALL
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| plan.by_need[*k] > 0)
-            .map(|(k, n)| {
-                let mut places = 0.0f64;
-                let mut listing = 0usize;
-                for &i in &plan.eligible {
-                    if provisions[i].needs.contains(n) {
-                        listing += 1;
-                        places += provisions[i].capacity.map_or(f64::INFINITY, f64::from);
-                    }
-                }
-                (places / f64::from(plan.by_need[k]), listing, k)
-            })
-            .collect();
-        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut pool: Vec<u8> = Vec::new();
-        for (a, &c) in ages.iter().zip(&plan.by_age) {
-            pool.extend(std::iter::repeat_n(*a, c as usize));
+        if c > 0 && !any {
+            return Err(SynthError::NoSuitableProvision {
+                group,
+                need: *n,
+                count: c,
+                kinds: kinds.clone(),
+                where_,
+                age_min: cfg.age_min,
+                age_max: cfg.age_max,
+            });
         }
-        pool.shuffle(&mut rng);
-        for &(_, _, k) in &order {
-            let need = Need::ALL[k];
-            for _ in 0..plan.by_need[k] {
-                let home_index = home_idx[rng.random_range(0..home_idx.len())];
-                let home = homes[home_index];
-                let suits_with_room = |age: u8, use_reserve: bool, rooms: &[Room]| {
-                    plan.eligible
-                        .iter()
-                        .any(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
-                };
-                // first age in the pool that a suitable provision with room accepts
-                let mut chosen: Option<(usize, bool)> = None;
-                'levels: for use_reserve in [false, true] {
-                    let mut tried: Vec<u8> = Vec::new();
-                    for (pos, &age) in pool.iter().enumerate() {
-                        if tried.contains(&age) {
-                            continue;
-                        }
-                        if suits_with_room(age, use_reserve, &rooms) {
-                            chosen = Some((pos, use_reserve));
-                            break 'levels;
-                        }
-                        tried.push(age);
-                    }
-                }
-                if chosen.is_none() {
-                    // every suitable provision is full: move placed pupils along to make room
-                    let mut tried: Vec<u8> = Vec::new();
-                    for (pos, &age) in pool.iter().enumerate() {
-                        if tried.contains(&age) {
-                            continue;
-                        }
-                        tried.push(age);
-                        let mut world = Placed {
-                            provisions,
-                            prov_in_area: &prov_in_area,
-                            rooms: &mut rooms,
-                            at: &mut at,
-                            pupils: &mut pupils,
-                        };
-                        if world.free_a_place(need, age, &plan.eligible) {
-                            chosen = Some((pos, true));
-                            break;
-                        }
-                    }
-                }
-                if chosen.is_none() {
-                    // trade ages with a placed pupil of the group (keeps the age counts)
-                    let mut pooled: Vec<u8> = Vec::new();
-                    for &a in &pool {
-                        if !pooled.contains(&a) {
-                            pooled.push(a);
-                        }
-                    }
-                    let mut world = Placed {
-                        provisions,
-                        prov_in_area: &prov_in_area,
-                        rooms: &mut rooms,
-                        at: &mut at,
-                        pupils: &mut pupils,
-                    };
-                    if let Some((given, taken)) = world.swap_age(need, &pooled, &plan.eligible) {
-                        if let Some(pos) = pool.iter().position(|&a| a == given) {
-                            pool[pos] = taken;
-                            chosen = Some((pos, true));
-                        }
-                    }
-                }
-                let (age, use_reserve) = match chosen {
-                    Some((pos, r)) => (pool.swap_remove(pos), r),
-                    None => {
-                        // no pooled age fits: any age a suitable provision with room takes
-                        let mut fits: Vec<u8> = ages
-                            .iter()
-                            .copied()
-                            .filter(|&a| suits_with_room(a, true, &rooms))
-                            .collect();
-                        if fits.is_empty() {
-                            for &a in &ages {
-                                let mut world = Placed {
-                                    provisions,
-                                    prov_in_area: &prov_in_area,
-                                    rooms: &mut rooms,
-                                    at: &mut at,
-                                    pupils: &mut pupils,
-                                };
-                                if world.free_a_place(need, a, &plan.eligible) {
-                                    fits.push(a);
-                                    break;
-                                }
-                            }
-                        }
-                        if fits.is_empty() {
-                            return Err(SynthError::NoPlaceLeft { group, need });
-                        }
-                        re_aged += 1;
-                        (fits[rng.random_range(0..fits.len())], true)
-                    }
-                };
-                let candidates: Vec<(usize, f64)> = plan
-                    .eligible
-                    .iter()
-                    .copied()
-                    .filter(|&i| provisions[i].suits(need, age) && rooms[i].has_room(use_reserve))
-                    .map(|i| (i, home.haversine_m(provisions[i].location)))
-                    .collect();
-                let d_min = candidates.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
-                let weights: Vec<f64> = candidates
-                    .iter()
-                    .map(|c| (-(c.1 - d_min) / decay_m).exp())
-                    .collect();
-                let sum: f64 = weights.iter().sum();
-                let mut x = rng.random::<f64>() * sum;
-                let mut pick = candidates.len() - 1;
-                for (j, w) in weights.iter().enumerate() {
-                    if x < *w {
-                        pick = j;
-                        break;
-                    }
-                    x -= w;
-                }
-                let (pi, distance_m) = candidates[pick];
-                rooms[pi].placed += 1;
-                at[pi].push(pupils.len());
-                pupils.push(SynthPupil {
-                    pupil: Pupil {
-                        id: String::new(),
-                        age,
-                        need,
-                        home,
-                        placement_id: provisions[pi].id.clone(),
-                        transport: Some(transport_for(group, age, distance_m)),
-                        transport_cost_gbp: None,
-                        line: 0,
-                    },
-                    home_index,
-                    group,
-                    provision_index: pi,
-                    distance_m,
-                    out_of_area: !prov_in_area[pi],
-                });
+    }
+    Ok(())
+}
+
+/// Weights of `ages` for a group: its SEN2 age counts at ages some eligible provision
+/// accepts (SEN2 ages outside them are folded in), or evenly over those ages when SEN2 has
+/// none in range.
+fn age_weights(
+    t: &Sen2Targets,
+    group: PlacementGroup,
+    eligible: &[usize],
+    provisions: &[Provision],
+    ages: &[u8],
+) -> Vec<u64> {
+    let feasible: Vec<bool> = ages
+        .iter()
+        .map(|&a| eligible.iter().any(|&i| provisions[i].accepts_age(a)))
+        .collect();
+    let weights: Vec<u64> = ages
+        .iter()
+        .zip(&feasible)
+        .map(|(&a, &ok)| {
+            if ok {
+                u64::from(t.placement_age_count(group, a))
+            } else {
+                0
             }
-        }
+        })
+        .collect();
+    if weights.iter().all(|&w| w == 0) {
+        // no SEN2 ages in range: spread evenly over the feasible ages
+        feasible.iter().map(|&ok| u64::from(ok)).collect()
+    } else {
+        weights
     }
+}
 
-    // 5. shuffle and number
-    pupils.shuffle(&mut rng);
+/// The needs of a group to place, scarcer first: places listing the need per pupil of that
+/// need, then fewer provisions listing it, then `Need::ALL` order. Returns indices into
+/// `Need::ALL`.
+fn need_order(plan: &GroupPlan, provisions: &[Provision]) -> Vec<usize> {
+    let mut order: Vec<(f64, usize, usize)> = Need::ALL
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| plan.by_need[*k] > 0)
+        .map(|(k, n)| {
+            let mut places = 0.0f64;
+            let mut listing = 0usize;
+            for &i in &plan.eligible {
+                if provisions[i].needs.contains(n) {
+                    listing += 1;
+                    places += provisions[i].capacity.map_or(f64::INFINITY, f64::from);
+                }
+            }
+            (places / f64::from(plan.by_need[k]), listing, k)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    order.into_iter().map(|(_, _, k)| k).collect()
+}
+
+/// A group's ages to hand out, one per pupil (`by_age[i]` copies of `ages[i]`), shuffled.
+fn age_pool(ages: &[u8], by_age: &[u32], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let mut pool: Vec<u8> = Vec::new();
+    for (a, &c) in ages.iter().zip(by_age) {
+        pool.extend(std::iter::repeat_n(*a, c as usize));
+    }
+    pool.shuffle(rng);
+    pool
+}
+
+/// Step 5: shuffle the pupils and number them `P000001`, `P000002`, …
+fn shuffle_and_number(pupils: &mut [SynthPupil], rng: &mut ChaCha8Rng) {
+    pupils.shuffle(rng);
     let width = pupils.len().to_string().len().max(6);
     for (k, p) in pupils.iter_mut().enumerate() {
         p.pupil.id = format!("P{:0width$}", k + 1);
     }
-    let placed = rooms.iter().map(|r| r.placed).collect();
-    let calibration = calibration_rows(cfg, &plans, &pupils, total);
-    Ok(SynthOutput {
-        pupils,
-        calibration,
-        placed,
-        re_aged,
-        homes_in_area: home_idx.len(),
-    })
+}
+
+/// One pupil being placed: need, age, home and whether kept-free places may be used.
+struct Draw {
+    need: Need,
+    age: u8,
+    home_index: usize,
+    home: LatLon,
+    use_reserve: bool,
+}
+
+/// The provisions being filled: room left, who is placed where, the pupils so far.
+struct Filling<'a> {
+    provisions: &'a [Provision],
+    prov_in_area: &'a [bool],
+    rooms: Vec<Room>,
+    /// Pupils placed at each provision (indices into `pupils`).
+    at: Vec<Vec<usize>>,
+    pupils: Vec<SynthPupil>,
+    re_aged: u32,
+}
+
+impl Filling<'_> {
+    fn placed(&mut self) -> Placed<'_> {
+        Placed {
+            provisions: self.provisions,
+            prov_in_area: self.prov_in_area,
+            rooms: &mut self.rooms,
+            at: &mut self.at,
+            pupils: &mut self.pupils,
+        }
+    }
+
+    fn suits_with_room(&self, plan: &GroupPlan, need: Need, age: u8, use_reserve: bool) -> bool {
+        plan.eligible
+            .iter()
+            .any(|&i| self.provisions[i].suits(need, age) && self.rooms[i].has_room(use_reserve))
+    }
+
+    /// The pupil's age, and whether kept-free places may be used: the first pooled age
+    /// that a suitable provision with room accepts (without, then with the reserve); else
+    /// after moving placed pupils along to make room; else after trading ages with a
+    /// placed pupil of the group; else (re-aged) any age a suitable provision takes.
+    fn draw_age(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &mut Vec<u8>,
+        ages: &[u8],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(u8, bool), SynthError> {
+        let mut chosen = self.pooled_with_room(plan, need, pool);
+        if chosen.is_none() {
+            chosen = self.pooled_after_moves(plan, need, pool);
+        }
+        if chosen.is_none() {
+            chosen = self.pooled_after_age_swap(plan, need, pool);
+        }
+        match chosen {
+            Some((pos, r)) => Ok((pool.swap_remove(pos), r)),
+            None => Ok((self.any_age(plan, need, ages, rng)?, true)),
+        }
+    }
+
+    /// Position in `pool` of the first age a suitable provision with room accepts.
+    fn pooled_with_room(&self, plan: &GroupPlan, need: Need, pool: &[u8]) -> Option<(usize, bool)> {
+        for use_reserve in [false, true] {
+            let mut tried: Vec<u8> = Vec::new();
+            for (pos, &age) in pool.iter().enumerate() {
+                if tried.contains(&age) {
+                    continue;
+                }
+                if self.suits_with_room(plan, need, age, use_reserve) {
+                    return Some((pos, use_reserve));
+                }
+                tried.push(age);
+            }
+        }
+        None
+    }
+
+    /// Every suitable provision is full: move placed pupils along to make room for the
+    /// first pooled age that can have one.
+    fn pooled_after_moves(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &[u8],
+    ) -> Option<(usize, bool)> {
+        let mut tried: Vec<u8> = Vec::new();
+        for (pos, &age) in pool.iter().enumerate() {
+            if tried.contains(&age) {
+                continue;
+            }
+            tried.push(age);
+            if self.placed().free_a_place(need, age, &plan.eligible) {
+                return Some((pos, true));
+            }
+        }
+        None
+    }
+
+    /// Trade ages with a placed pupil of the group (keeps the age counts).
+    fn pooled_after_age_swap(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        pool: &mut [u8],
+    ) -> Option<(usize, bool)> {
+        let mut pooled: Vec<u8> = Vec::new();
+        for &a in pool.iter() {
+            if !pooled.contains(&a) {
+                pooled.push(a);
+            }
+        }
+        let (given, taken) = self.placed().swap_age(need, &pooled, &plan.eligible)?;
+        let pos = pool.iter().position(|&a| a == given)?;
+        pool[pos] = taken;
+        Some((pos, true))
+    }
+
+    /// No pooled age fits: any age a suitable provision with room takes (making room by
+    /// moves when none has any), drawn at random; counted in `re_aged`.
+    fn any_age(
+        &mut self,
+        plan: &GroupPlan,
+        need: Need,
+        ages: &[u8],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<u8, SynthError> {
+        let mut fits: Vec<u8> = ages
+            .iter()
+            .copied()
+            .filter(|&a| self.suits_with_room(plan, need, a, true))
+            .collect();
+        if fits.is_empty() {
+            for &a in ages {
+                if self.placed().free_a_place(need, a, &plan.eligible) {
+                    fits.push(a);
+                    break;
+                }
+            }
+        }
+        if fits.is_empty() {
+            return Err(SynthError::NoPlaceLeft {
+                group: plan.group,
+                need,
+            });
+        }
+        self.re_aged += 1;
+        Ok(fits[rng.random_range(0..fits.len())])
+    }
+
+    /// A suitable eligible provision with room, drawn with weight `exp(-(d - d_min) / λ)`
+    /// by great-circle distance `d` from home; returns its index and that distance.
+    fn pick_provision(
+        &self,
+        plan: &GroupPlan,
+        draw: &Draw,
+        decay_m: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> (usize, f64) {
+        let candidates: Vec<(usize, f64)> = plan
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.provisions[i].suits(draw.need, draw.age)
+                    && self.rooms[i].has_room(draw.use_reserve)
+            })
+            .map(|i| (i, draw.home.haversine_m(self.provisions[i].location)))
+            .collect();
+        let d_min = candidates.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
+        let weights: Vec<f64> = candidates
+            .iter()
+            .map(|c| (-(c.1 - d_min) / decay_m).exp())
+            .collect();
+        candidates[weighted_pick(&weights, rng)]
+    }
+
+    /// Place the pupil at provision `pi`.
+    fn record(&mut self, group: PlacementGroup, draw: Draw, pi: usize, distance_m: f64) {
+        self.rooms[pi].placed += 1;
+        self.at[pi].push(self.pupils.len());
+        self.pupils.push(SynthPupil {
+            pupil: Pupil {
+                id: String::new(),
+                age: draw.age,
+                need: draw.need,
+                home: draw.home,
+                placement_id: self.provisions[pi].id.clone(),
+                transport: Some(transport_for(group, draw.age, distance_m)),
+                transport_cost_gbp: None,
+                line: 0,
+            },
+            home_index: draw.home_index,
+            group,
+            provision_index: pi,
+            distance_m,
+            out_of_area: !self.prov_in_area[pi],
+        });
+    }
+}
+
+/// Index drawn with probability proportional to `weights` (the last one when rounding
+/// leaves the draw past the end).
+fn weighted_pick(weights: &[f64], rng: &mut ChaCha8Rng) -> usize {
+    let sum: f64 = weights.iter().sum();
+    let mut x = rng.random::<f64>() * sum;
+    let mut pick = weights.len() - 1;
+    for (j, w) in weights.iter().enumerate() {
+        if x < *w {
+            pick = j;
+            break;
+        }
+        x -= w;
+    }
+    pick
 }
 
 /// Age bands reported in the calibration table: primary, secondary, post-16.
@@ -1417,40 +1141,8 @@ fn calibration_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A tiny authority: needs ASD and SEMH only, 42 generated pupils + 2 elsewhere.
-    fn targets_csv() -> String {
-        // (group, plans by need [ASD, SEMH], plans by (age, count))
-        type Row = (&'static str, [u32; 2], [(u8, u32); 3]);
-        let rows: [Row; 7] = [
-            ("mainstream", [12, 8], [(5, 10), (12, 8), (3, 2)]),
-            ("resourced", [4, 2], [(6, 3), (12, 3), (20, 0)]),
-            ("special", [5, 3], [(7, 4), (13, 4), (2, 0)]),
-            ("independent", [3, 1], [(14, 4), (9, 0), (19, 0)]),
-            ("post16", [2, 1], [(17, 2), (19, 1), (16, 0)]),
-            ("ap", [0, 1], [(14, 1), (13, 0), (12, 0)]),
-            ("elsewhere", [1, 1], [(10, 2), (11, 0), (12, 0)]),
-        ];
-        let mut s = String::from("authority,measure,value\n");
-        let mut need = [0u32; 2];
-        let mut total = 0;
-        for (g, by_need, by_age) in rows {
-            let n: u32 = by_need.iter().sum();
-            total += n;
-            let _ = writeln!(s, "T,placement.{g},{n}");
-            for (k, code) in ["ASD", "SEMH"].iter().enumerate() {
-                need[k] += by_need[k];
-                let _ = writeln!(s, "T,placement_need.{g}.{code},{}", by_need[k]);
-            }
-            for (age, c) in by_age {
-                let _ = writeln!(s, "T,placement_age.{g}.{age},{c}");
-            }
-        }
-        let _ = writeln!(s, "T,ehc_plans,{total}");
-        let _ = writeln!(s, "T,need.ASD,{}\nT,need.SEMH,{}", need[0], need[1]);
-        s.push_str("T,raw.special_independent,3\n");
-        s
-    }
+    use crate::load::sen2::tests::targets_csv;
+    use crate::load::sen2::{builtin_targets, targets_for};
 
     fn targets() -> Sen2Targets {
         targets_for(&targets_csv(), "test.csv", "T").unwrap()
@@ -1541,62 +1233,6 @@ mod tests {
     fn run(seed: u64) -> SynthOutput {
         let (p, h) = world();
         generate(&SynthConfig::new(targets(), seed), &p, &h, &inside).unwrap()
-    }
-
-    #[test]
-    fn builtin_targets_hold_the_published_sen2_totals() {
-        let r = builtin_targets("E06000017").unwrap();
-        assert_eq!(r.ehc_plans, 376);
-        assert_eq!(r.need[&Need::Asd], 136);
-        assert_eq!(r.placement_count(PlacementGroup::Independent), 33);
-        let b = builtin_targets("E08000025").unwrap();
-        assert_eq!(b.ehc_plans, 12_094);
-        assert_eq!(b.need[&Need::Asd], 4_702);
-        assert_eq!(b.placement_count(PlacementGroup::Special), 2_690 + 2_140);
-        assert_eq!(b.placement_count(PlacementGroup::Independent), 229 + 3);
-        assert_eq!(b.placement_count(PlacementGroup::Resourced), 722);
-        assert_eq!(
-            b.placement_count(PlacementGroup::Special)
-                + b.placement_count(PlacementGroup::Independent),
-            5_062
-        );
-        let err = builtin_targets("E09999999").unwrap_err();
-        assert!(err.to_string().contains("E06000017, E08000025"), "{err}");
-    }
-
-    #[test]
-    fn targets_errors_name_line_and_field() {
-        let bad_value = "authority,measure,value\nT,ehc_plans,12\nT,need.ASD,1.5\n";
-        assert_eq!(
-            parse_targets(bad_value, "t.csv").unwrap_err().to_string(),
-            "t.csv line 3, field `value`: `1.5` is not a whole number of plans"
-        );
-        let bad_need = "authority,measure,value\nT,need.XYZ,1\n";
-        let e = parse_targets(bad_need, "t.csv").unwrap_err().to_string();
-        assert!(
-            e.starts_with("t.csv line 2, field `measure`: unknown need code \"XYZ\""),
-            "{e}"
-        );
-        let bad_group = "authority,measure,value\nT,placement.school,1\n";
-        let e = parse_targets(bad_group, "t.csv").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "t.csv line 2, field `measure`: unknown placement group `school`"
-        );
-        let e = parse_targets("a,b\n", "t.csv").unwrap_err().to_string();
-        assert!(e.contains("line 1, field `header`"), "{e}");
-        let e = parse_targets("authority,measure,value\nT,ehc_plans\n", "t.csv").unwrap_err();
-        assert!(e.to_string().contains("line 2"), "{e}");
-        // breakdowns that do not add up are refused
-        let uneven = targets_csv().replace("T,ehc_plans,44", "T,ehc_plans,45");
-        let e = parse_targets(&uneven, "t.csv").unwrap_err().to_string();
-        assert!(
-            e.contains("placement groups sum to 44, ehc_plans is 45"),
-            "{e}"
-        );
-        // a BOM and CRLF endings are accepted
-        let crlf = format!("\u{feff}{}", targets_csv().replace('\n', "\r\n"));
-        assert_eq!(parse_targets(&crlf, "t.csv").unwrap()["T"], targets());
     }
 
     #[test]
@@ -1869,7 +1505,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let dir = root.join("fixtures/scenarios").join(name);
         let (scenario, report) =
-            crate::load::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
+            crate::model::scenario::Scenario::load(&dir.join("scenario.toml"), None).unwrap();
         assert!(!report.has_errors(), "{report}");
         let la = scenario.config.la_code.clone().unwrap();
         let (homes, labels): (Vec<LatLon>, Option<Vec<String>>) = match &scenario.postcodes {

@@ -11,7 +11,7 @@ use rstar::RTree;
 use serde::{Deserialize, Serialize};
 
 use crate::index::graph::RoadGraph;
-use crate::model::proj::{closest_on_segment, haversine_m, lerp, EARTH_RADIUS_M};
+use crate::model::proj::{closest_on_segment, lerp, EARTH_RADIUS_M};
 use crate::model::LatLon;
 
 /// Default largest snap distance, metres.
@@ -183,23 +183,4 @@ impl SnapIndex {
             junction,
         })
     }
-}
-
-/// Brute-force snap over every segment (test oracle).
-pub fn snap_brute_force(graph: &RoadGraph, p: LatLon) -> Option<(u32, u32, f64)> {
-    let mut best: Option<(u32, u32, f64)> = None;
-    for pi in 0..graph.pieces().len() as u32 {
-        for (si, w) in graph.piece_coords(pi).windows(2).enumerate() {
-            let (_, d) = closest_on_segment(p, w[0], w[1]);
-            if best.is_none_or(|(_, _, bd)| d < bd) {
-                best = Some((pi, si as u32, d));
-            }
-        }
-    }
-    best
-}
-
-/// Great-circle length of a polyline, metres.
-pub fn polyline_length_m(pts: &[LatLon]) -> f64 {
-    pts.windows(2).map(|w| haversine_m(w[0], w[1])).sum()
 }

@@ -10,14 +10,13 @@
 //! filter by bounding box (an rstar index of area boxes), then test the polygons.
 //! Coordinates are WGS84 lon/lat as GeoJSON requires (RFC 7946).
 
-use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Polygon, Rect};
+use geo::{BoundingRect, MultiPolygon, Polygon};
 use geojson::{GeoJson, GeometryValue, JsonObject};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
 use serde_json::Value;
 
 use crate::load::table::{Issue, IssueKind, Loaded, Severity};
-use crate::model::{Bbox, LatLon};
+use crate::model::area::{rect_to_bbox, Area, AreaLayer, Boundary};
+use crate::model::LatLon;
 
 /// A boundary or area file that cannot be used at all.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -119,69 +118,6 @@ fn to_multipolygon(value: &GeometryValue) -> Result<MultiPolygon<f64>, String> {
     Ok(mp)
 }
 
-fn rect_to_bbox(r: Rect<f64>) -> Bbox {
-    Bbox {
-        min_lat: r.min().y,
-        min_lon: r.min().x,
-        max_lat: r.max().y,
-        max_lon: r.max().x,
-    }
-}
-
-fn coord(p: LatLon) -> Coord<f64> {
-    Coord { x: p.lon, y: p.lat }
-}
-
-/// True when `p` is in `mp`, edges included, testing each polygon's box first.
-fn multipolygon_contains(mp: &MultiPolygon<f64>, p: Coord<f64>) -> bool {
-    mp.0.iter().any(|poly| {
-        poly.bounding_rect()
-            .is_some_and(|r| r.intersects(&p) && poly.intersects(&p))
-    })
-}
-
-/// The home authority: the union of every polygon in the boundary file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Boundary {
-    polygons: MultiPolygon<f64>,
-    bbox: Option<Bbox>,
-}
-
-impl Default for Boundary {
-    /// An empty boundary: contains nothing.
-    fn default() -> Self {
-        Self::new(MultiPolygon(Vec::new()))
-    }
-}
-
-impl Boundary {
-    /// Builds a boundary from polygons (lon/lat degrees).
-    pub fn new(polygons: MultiPolygon<f64>) -> Self {
-        let bbox = polygons.bounding_rect().map(rect_to_bbox);
-        Self { polygons, bbox }
-    }
-
-    /// True when `p` lies inside the authority or exactly on its edge.
-    pub fn contains(&self, p: LatLon) -> bool {
-        self.bbox.is_some_and(|b| b.contains(p)) && multipolygon_contains(&self.polygons, coord(p))
-    }
-
-    /// Bounding box of the authority; `None` when the boundary is empty.
-    pub fn bbox(&self) -> Option<Bbox> {
-        self.bbox
-    }
-
-    /// The polygons (x = longitude, y = latitude, degrees).
-    pub fn polygons(&self) -> &MultiPolygon<f64> {
-        &self.polygons
-    }
-
-    /// True when there is no polygon (e.g. the file failed to load).
-    pub fn is_empty(&self) -> bool {
-        self.polygons.0.is_empty()
-    }
-}
-
 /// Reads a boundary GeoJSON (FeatureCollection, Feature or bare geometry); `file` labels
 /// messages. The counts in the returned [`Loaded`] are of features (one `()` per accepted
 /// feature); a feature without a usable polygon is an error and is skipped. `Err` when the
@@ -233,21 +169,6 @@ fn feature_issue(file: &str, f: &RawFeature, column: Option<&str>, msg: String) 
     }
 }
 
-/// One named area of a layer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Area {
-    /// Id from the layer's id property (e.g. a ward code).
-    pub id: String,
-    /// Display name from the layer's name property.
-    pub name: String,
-    /// Polygons, x = longitude, y = latitude (degrees).
-    pub geometry: MultiPolygon<f64>,
-    /// Bounding box of `geometry`.
-    pub bbox: Bbox,
-    /// Every property of the feature, as in the file (e.g. a budget share).
-    pub properties: JsonObject,
-}
-
 /// Which layer to read and which feature properties hold each area's id and name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayerSpec<'a> {
@@ -259,78 +180,6 @@ pub struct LayerSpec<'a> {
     pub id_property: &'a str,
     /// Property holding each area's name (falls back to the area id, with a warning).
     pub name_property: &'a str,
-}
-
-type AreaBox = GeomWithData<Rectangle<[f64; 2]>, usize>;
-
-/// A layer of named areas with a bounding-box index for point lookups.
-#[derive(Debug, Clone)]
-pub struct AreaLayer {
-    /// Layer id from the scenario.
-    pub id: String,
-    /// Layer display name.
-    pub name: String,
-    /// Areas in file order (ids unique).
-    pub areas: Vec<Area>,
-    index: RTree<AreaBox>,
-}
-
-impl AreaLayer {
-    /// Builds a layer from areas (the index is built here).
-    pub fn new(id: &str, name: &str, areas: Vec<Area>) -> Self {
-        let boxes = areas
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let r = Rectangle::from_corners(
-                    [a.bbox.min_lon, a.bbox.min_lat],
-                    [a.bbox.max_lon, a.bbox.max_lat],
-                );
-                GeomWithData::new(r, i)
-            })
-            .collect();
-        Self {
-            id: id.to_string(),
-            name: name.to_string(),
-            areas,
-            index: RTree::bulk_load(boxes),
-        }
-    }
-
-    /// Index (into `areas`) of the area holding `p`, edges included; the first in file order
-    /// when several do; `None` when none does.
-    pub fn area_of(&self, p: LatLon) -> Option<usize> {
-        let c = coord(p);
-        self.index
-            .locate_all_at_point([p.lon, p.lat])
-            .map(|b| b.data)
-            .filter(|&i| {
-                self.areas
-                    .get(i)
-                    .is_some_and(|a| multipolygon_contains(&a.geometry, c))
-            })
-            .min()
-    }
-
-    /// The area at `index`.
-    pub fn get(&self, index: usize) -> Option<&Area> {
-        self.areas.get(index)
-    }
-
-    /// Index of the area with id `id`.
-    pub fn find(&self, id: &str) -> Option<usize> {
-        self.areas.iter().position(|a| a.id == id)
-    }
-
-    /// Number of areas.
-    pub fn len(&self) -> usize {
-        self.areas.len()
-    }
-
-    /// True when the layer has no areas.
-    pub fn is_empty(&self) -> bool {
-        self.areas.is_empty()
-    }
 }
 
 /// A property value as text: strings as is, numbers and booleans printed; null/absent `None`.
@@ -426,6 +275,8 @@ pub fn load_area_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::area::{coord, multipolygon_contains};
+    use crate::model::Bbox;
 
     const SPEC: LayerSpec<'static> = LayerSpec {
         id: "zones",

@@ -8,11 +8,12 @@
 
 use std::io::Write;
 
-use crate::load::postcodes::{normalise_postcode, PostcodeTable, POSTCODE_NAMES};
+use crate::load::postcodes::POSTCODE_NAMES;
 use crate::load::table::{
     CoordColumns, IdSet, Issue, IssueKind, Loaded, Located, Recorded, RowCtx, Severity, Table,
     TableError,
 };
+use crate::model::postcode::{normalise_postcode, PostcodeTable};
 use crate::model::{age_from_ncy, Bbox, Need, Provision, Pupil, Transport, AGE_RANGE, NCY_RANGE};
 
 /// Columns read from `pupils.csv` besides the coordinate and postcode columns.

@@ -1,5 +1,7 @@
 //! Stage 1, the vocabulary: needs, provision kinds, provisions, pupils, coordinates, the
-//! car profile and projections.
+//! scenario and its configuration ([`scenario`]), boundary and area layers ([`area`]),
+//! postcode centroids ([`postcode`]), SEN2 placement groups and targets ([`sen2`]), the car
+//! profile and projections.
 //!
 //! Pure data types shared by every stage. This module does no I/O and must not import
 //! `crate::load` or anything that touches files; parsing of CSV rows into these types
@@ -14,8 +16,13 @@
 //!   Year 13 is 17 (see [`age_from_ncy`]).
 //! - Money is pounds sterling per year unless the name says otherwise (`_gbp`).
 
+pub mod area;
+pub mod candidate;
+pub mod postcode;
 pub mod profile;
 pub mod proj;
+pub mod scenario;
+pub mod sen2;
 
 use std::fmt;
 use std::str::FromStr;

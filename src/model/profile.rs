@@ -113,11 +113,6 @@ impl RoadClass {
     pub fn is_residential(self) -> bool {
         matches!(self, RoadClass::Residential | RoadClass::LivingStreet)
     }
-
-    /// Decode from the `repr(u8)` value used in the graph cache.
-    pub fn from_u8(v: u8) -> Option<RoadClass> {
-        RoadClass::ALL.get(usize::from(v)).copied()
-    }
 }
 
 /// Which way along the way's node order a car may travel.

@@ -10,7 +10,7 @@ use geo::{LineString, Simplify};
 use geojson::{Feature, Geometry, GeometryValue, Position};
 use serde::Serialize;
 
-use crate::app::Prepared;
+use crate::analyse::Analysed;
 use crate::model::profile::RoadClass;
 use crate::model::LatLon;
 
@@ -77,7 +77,7 @@ pub struct BaseProperties {
 }
 
 /// The boundary as a GeoJSON MultiPolygon (5 decimals).
-pub fn boundary_geometry(prepared: &Prepared) -> Geometry {
+pub fn boundary_geometry(prepared: &Analysed) -> Geometry {
     let ring = |r: &LineString<f64>| -> Vec<Position> {
         r.coords()
             .map(|c| Position::from([r5(c.x), r5(c.y)]))
@@ -100,7 +100,7 @@ pub fn boundary_geometry(prepared: &Prepared) -> Geometry {
 
 impl BaseMap {
     /// Build both levels from the loaded network and boundary.
-    pub fn build(prepared: &Prepared) -> BaseMap {
+    pub fn build(prepared: &Analysed) -> BaseMap {
         let graph = &prepared.network.graph;
         let boundary = crate::output::tables::feature(
             Some(boundary_geometry(prepared)),

@@ -1,10 +1,16 @@
 //! Stage 6, everything the product publishes: typed records of every table and GeoJSON,
-//! and the one disclosure module every public figure passes through.
+//! the `nearhome site` outputs ([`planning`]), the synthetic pupils' CSV and calibration
+//! table ([`synth`]), and the one disclosure module every public figure passes through.
+//!
+//! Owns formatting and writing; every figure comes from `crate::analyse`. Must not import
+//! `crate::serve` (the service calls in here, not the other way round).
 
 pub mod basemap;
 pub mod disclosure;
 pub mod hexgrid;
+pub mod planning;
 pub mod records;
 pub mod report;
+pub mod synth;
 pub mod tables;
 pub mod whatif;

@@ -13,7 +13,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analyse::placement::{route_geometries, Inputs};
-use crate::app::Prepared;
+use crate::analyse::Analysed;
+use crate::load::scenario::ValidationReport;
 use crate::load::table::Severity;
 use crate::output::disclosure::{Audience, NeedColumn};
 use crate::output::records::{
@@ -71,10 +72,10 @@ pub fn geojson_bytes<T: Serialize>(name: &str, value: &T) -> Result<Vec<u8>, Out
 }
 
 /// The loading report's error and warning counts.
-pub fn data_quality(p: &Prepared) -> DataQuality {
+pub fn data_quality(report: &ValidationReport) -> DataQuality {
     DataQuality {
-        errors: p.report.count(Severity::Error),
-        warnings: p.report.count(Severity::Warning),
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
     }
 }
 
@@ -82,7 +83,7 @@ pub fn data_quality(p: &Prepared) -> DataQuality {
 ///
 /// # Errors
 /// [`OutputError::Encode`].
-pub fn pupils_csv(p: &Prepared) -> Result<Vec<u8>, OutputError> {
+pub fn pupils_csv(p: &Analysed) -> Result<Vec<u8>, OutputError> {
     csv_bytes(&pupil_records(p), &PUPIL_HEADER).map_err(|e| encode_err("pupils.csv", e))
 }
 
@@ -99,11 +100,15 @@ pub fn areas_csv(agg: &Aggregates, audience: Audience) -> Result<Vec<u8>, Output
 /// # Errors
 /// [`OutputError::Encode`].
 pub fn summary_bytes(
-    p: &Prepared,
+    p: &Analysed,
+    report: &ValidationReport,
     agg: &Aggregates,
     audience: Audience,
 ) -> Result<Vec<u8>, OutputError> {
-    json_bytes("summary.json", &summary(p, agg, data_quality(p), audience))
+    json_bytes(
+        "summary.json",
+        &summary(p, agg, data_quality(report), audience),
+    )
 }
 
 /// `provisions.geojson` bytes for an audience (also `/api/provisions`).
@@ -111,7 +116,7 @@ pub fn summary_bytes(
 /// # Errors
 /// [`OutputError::Encode`].
 pub fn provisions_geojson(
-    p: &Prepared,
+    p: &Analysed,
     agg: &Aggregates,
     audience: Audience,
 ) -> Result<Vec<u8>, OutputError> {
@@ -123,7 +128,8 @@ pub fn provisions_geojson(
 /// # Errors
 /// [`OutputError::Encode`].
 pub fn render_all(
-    p: &Prepared,
+    p: &Analysed,
+    report: &ValidationReport,
     with_geometry: bool,
 ) -> Result<Vec<(String, Vec<u8>)>, OutputError> {
     let agg = Aggregates::new(p);
@@ -144,7 +150,7 @@ pub fn render_all(
         files.push((format!("{folder}areas.csv"), areas_csv(&agg, audience)?));
         files.push((
             format!("{folder}summary.json"),
-            summary_bytes(p, &agg, audience)?,
+            summary_bytes(p, report, &agg, audience)?,
         ));
         files.push((
             format!("{folder}provisions.geojson"),
@@ -188,11 +194,12 @@ pub fn render_all(
 /// # Errors
 /// [`OutputError`] naming the file that failed.
 pub fn write_all(
-    p: &Prepared,
+    p: &Analysed,
+    report: &ValidationReport,
     dir: &Path,
     with_geometry: bool,
 ) -> Result<Vec<String>, OutputError> {
-    let files = render_all(p, with_geometry)?;
+    let files = render_all(p, report, with_geometry)?;
     let public = dir.join("public");
     std::fs::create_dir_all(&public).map_err(|source| OutputError::Write {
         path: public.display().to_string(),

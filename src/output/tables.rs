@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::analyse::placement::{Analysis, NotMoved, Trip};
 use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
-use crate::app::Prepared;
+use crate::analyse::Analysed;
 use crate::model::{LatLon, Need};
 use crate::output::disclosure::{
     public_count, public_derived, round_dp, suppress_list, AreaGrid, Audience, CellFigures,
@@ -55,7 +55,7 @@ fn exact_and_public(counts: Vec<u64>) -> (Vec<u64>, Vec<Option<u64>>) {
 
 impl Aggregates {
     /// Summarise an analysed scenario.
-    pub fn new(p: &Prepared) -> Aggregates {
+    pub fn new(p: &Analysed) -> Aggregates {
         let sc = &p.scenario;
         let rows = area_rows(
             &p.analysis,
@@ -91,7 +91,7 @@ fn pick(counts: &(Vec<u64>, Vec<Option<u64>>), i: usize, audience: Audience) -> 
 }
 
 /// `pupils.csv` rows (internal only).
-pub fn pupil_records(p: &Prepared) -> Vec<PupilRecord> {
+pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
     let provs = &p.scenario.provisions;
     let id = |i: usize| provs.get(i).map(|x| x.id.clone());
     p.analysis
@@ -142,7 +142,7 @@ pub fn pupil_records(p: &Prepared) -> Vec<PupilRecord> {
 }
 
 /// `moves.csv` rows (internal only).
-pub fn move_records(p: &Prepared) -> Vec<MoveRecord> {
+pub fn move_records(p: &Analysed) -> Vec<MoveRecord> {
     let provs = &p.scenario.provisions;
     p.analysis
         .moves
@@ -174,7 +174,7 @@ pub fn move_records(p: &Prepared) -> Vec<MoveRecord> {
 
 /// `candidates.csv` rows (internal only). `minutes` is exactly the assignment's cost
 /// (centiminutes / 100).
-pub fn candidate_records(p: &Prepared) -> Vec<CandidateRecord> {
+pub fn candidate_records(p: &Analysed) -> Vec<CandidateRecord> {
     let provs = &p.scenario.provisions;
     p.analysis
         .candidates
@@ -265,7 +265,7 @@ pub fn line(pts: &[LatLon]) -> Geometry {
 
 /// Provisions as Point features for an audience (`provisions.geojson`,
 /// `public/provisions.geojson`, `/api/provisions`).
-pub fn provision_features(p: &Prepared, agg: &Aggregates, audience: Audience) -> FeatureCollection {
+pub fn provision_features(p: &Analysed, agg: &Aggregates, audience: Audience) -> FeatureCollection {
     let res = &p.analysis.provisions;
     let features = p
         .scenario
@@ -310,7 +310,7 @@ pub fn provision_features(p: &Prepared, agg: &Aggregates, audience: Audience) ->
 
 /// Area polygons with their figures for one need column: every layer, or only `layer`.
 pub fn area_features(
-    p: &Prepared,
+    p: &Analysed,
     agg: &Aggregates,
     layer: Option<usize>,
     col: NeedColumn,
@@ -341,7 +341,7 @@ pub fn area_features(
 
 /// Current journeys as LineStrings (internal) for the pupils `keep` accepts.
 pub fn journey_features(
-    p: &Prepared,
+    p: &Analysed,
     routes: &[Option<Route>],
     keep: &dyn Fn(usize) -> bool,
 ) -> FeatureCollection {
@@ -374,7 +374,7 @@ pub fn journey_features(
 
 /// Bring-back moves as LineStrings along the routed path (internal); a move whose route is
 /// missing has no geometry.
-pub fn move_features(p: &Prepared, routes: &[Option<Route>]) -> FeatureCollection {
+pub fn move_features(p: &Analysed, routes: &[Option<Route>]) -> FeatureCollection {
     let provs = &p.scenario.provisions;
     let features = p
         .analysis
@@ -444,7 +444,7 @@ fn count(n: usize, audience: Audience) -> Option<u64> {
     }
 }
 
-fn bring_back(p: &Prepared, agg: &Aggregates, audience: Audience) -> BringBackRecord {
+fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRecord {
     let a = &p.analysis;
     let optimal_moved = match audience {
         Audience::Internal => Some(a.optimal.moved as u64),
@@ -475,7 +475,7 @@ fn bring_back(p: &Prepared, agg: &Aggregates, audience: Audience) -> BringBackRe
 /// The headline figures for an audience (`summary.json`, `public/summary.json`,
 /// `/api/summary`). `data_quality` is the loading report's errors and warnings.
 pub fn summary(
-    p: &Prepared,
+    p: &Analysed,
     agg: &Aggregates,
     data_quality: DataQuality,
     audience: Audience,

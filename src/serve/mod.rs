@@ -6,6 +6,8 @@
 //! 413), query strings (414), a per-request timeout (408), what-ifs per request (413) and
 //! at once. CORS is off (no CORS headers: browsers only call it from its own page). Request
 //! logs carry the matched route and the status, never the URI's query.
+//!
+//! The outermost stage beside the CLI: it may use every other module; none may import it.
 
 pub mod auth;
 pub mod error;
@@ -17,7 +19,6 @@ pub mod whatif;
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -158,6 +159,26 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Why the service could not start or stopped with an error. Causes are chained.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The officer token configuration is unusable.
+    #[error("officer tokens")]
+    Tokens(#[source] auth::AuthError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {bind}")]
+    Bind {
+        /// The address.
+        bind: SocketAddr,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error")]
+    Server(#[source] std::io::Error),
+}
+
 /// Serve a prepared scenario on `bind` until Ctrl-C or SIGTERM (in-flight requests finish).
 ///
 /// Officers are `officer_token` plus the tokens of [`auth::TOKENS_ENV`] and
@@ -169,10 +190,10 @@ pub async fn serve(
     prepared: Prepared,
     bind: SocketAddr,
     officer_token: String,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let auth = Auth::new([officer_token])
         .with_env()
-        .context("officer tokens")?;
+        .map_err(ServeError::Tokens)?;
     if !bind.ip().is_loopback() {
         tracing::warn!(
             "binding {bind}: the service is reachable from other machines; use TLS in front of it"
@@ -194,13 +215,13 @@ pub async fn serve(
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+        .map_err(|source| ServeError::Bind { bind, source })?;
     let local = listener.local_addr().unwrap_or(bind);
     tracing::info!("serving on http://{local}/");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("server error")?;
+        .map_err(ServeError::Server)?;
     Ok(())
 }
 

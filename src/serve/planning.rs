@@ -21,9 +21,7 @@ pub const MAX_EXTRA_CANDIDATES: usize = 200;
 
 fn planning_error(e: PlanningError) -> ApiError {
     match e {
-        PlanningError::Request { .. } | PlanningError::Csv { .. } => {
-            ApiError::Unprocessable(e.to_string())
-        }
+        PlanningError::Request { .. } => ApiError::Unprocessable(e.to_string()),
         other => ApiError::Internal(other.to_string()),
     }
 }

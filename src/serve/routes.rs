@@ -524,8 +524,13 @@ pub async fn catchment(
 /// `GET /api/summary`: headline figures, overall and per need (the public answer is
 /// `public/summary.json`, byte for byte; the officer answer is `summary.json`).
 pub async fn summary(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let body =
-        summary_bytes(state.prepared(), state.aggregates(), caller.audience()).map_err(internal)?;
+    let body = summary_bytes(
+        state.prepared(),
+        &state.prepared().report,
+        state.aggregates(),
+        caller.audience(),
+    )
+    .map_err(internal)?;
     Ok(encoded("application/json", body))
 }
 

@@ -1,0 +1,136 @@
+//! SEN2 vocabulary: the placement groups DfE's SEN2 return reports ([`PlacementGroup`]) and
+//! one authority's counts used as calibration targets ([`Sen2Targets`]).
+//!
+//! Plain data and pure accessors; parsing `targets.csv` is `crate::load::sen2`. No I/O; must
+//! not import `crate::load`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::model::{Need, ProvisionKind};
+
+/// Where a pupil with an EHC plan is placed, in the groups SEN2 reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlacementGroup {
+    /// Mainstream schools without resourced places (LA maintained, academy, free school,
+    /// independent mainstream); placed at `mainstream` provisions.
+    Mainstream,
+    /// Resourced provision and SEN units in mainstream schools; `resource_base` provisions.
+    Resourced,
+    /// LA-maintained, academy and free special schools; `special_school` provisions.
+    Special,
+    /// Independent and non-maintained special schools; `independent_special` or
+    /// `non_maintained_special` provisions outside the area only.
+    Independent,
+    /// Further education (general FE, specialist post-16, other providers); `post16`.
+    Post16,
+    /// Alternative provision and pupil referral units; `alternative_provision`.
+    Ap,
+    /// Educated elsewhere, non-maintained early years, placement not recorded: not
+    /// generated (no school placement to travel to).
+    Elsewhere,
+}
+
+impl PlacementGroup {
+    /// Every group, in the order they are generated and reported.
+    pub const ALL: [PlacementGroup; 7] = [
+        PlacementGroup::Mainstream,
+        PlacementGroup::Resourced,
+        PlacementGroup::Special,
+        PlacementGroup::Independent,
+        PlacementGroup::Post16,
+        PlacementGroup::Ap,
+        PlacementGroup::Elsewhere,
+    ];
+
+    /// The name used in `targets.csv` measures, e.g. `"special"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementGroup::Mainstream => "mainstream",
+            PlacementGroup::Resourced => "resourced",
+            PlacementGroup::Special => "special",
+            PlacementGroup::Independent => "independent",
+            PlacementGroup::Post16 => "post16",
+            PlacementGroup::Ap => "ap",
+            PlacementGroup::Elsewhere => "elsewhere",
+        }
+    }
+
+    /// Provision kinds that receive pupils of this group (empty for `Elsewhere`).
+    pub fn kinds(self) -> &'static [ProvisionKind] {
+        match self {
+            PlacementGroup::Mainstream => &[ProvisionKind::Mainstream],
+            PlacementGroup::Resourced => &[ProvisionKind::ResourceBase],
+            PlacementGroup::Special => &[ProvisionKind::SpecialSchool],
+            PlacementGroup::Independent => &[
+                ProvisionKind::IndependentSpecial,
+                ProvisionKind::NonMaintainedSpecial,
+            ],
+            PlacementGroup::Post16 => &[ProvisionKind::Post16],
+            PlacementGroup::Ap => &[ProvisionKind::AlternativeProvision],
+            PlacementGroup::Elsewhere => &[],
+        }
+    }
+
+    /// True when the group is generated (every group but `Elsewhere`).
+    pub fn is_generated(self) -> bool {
+        self != PlacementGroup::Elsewhere
+    }
+
+    /// The group named `s` in `targets.csv` measures (see [`PlacementGroup::as_str`]).
+    pub fn parse(s: &str) -> Option<PlacementGroup> {
+        PlacementGroup::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+impl fmt::Display for PlacementGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One authority's SEN2 counts used as calibration targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sen2Targets {
+    /// ONS code of the authority, e.g. `E06000017` (Rutland).
+    pub authority: String,
+    /// All EHC plans.
+    pub ehc_plans: u32,
+    /// Plans by primary need.
+    pub need: BTreeMap<Need, u32>,
+    /// Plans by placement group.
+    pub placement: BTreeMap<PlacementGroup, u32>,
+    /// Plans by placement group and primary need.
+    pub placement_need: BTreeMap<(PlacementGroup, Need), u32>,
+    /// Plans by placement group and age in whole years (SEN2 "under 3" is counted as 2).
+    pub placement_age: BTreeMap<(PlacementGroup, u8), u32>,
+}
+
+impl Sen2Targets {
+    /// Plans in `group` (0 when absent).
+    pub fn placement_count(&self, group: PlacementGroup) -> u32 {
+        self.placement.get(&group).copied().unwrap_or(0)
+    }
+
+    /// Plans in `group` with primary need `need` (0 when absent).
+    pub fn placement_need_count(&self, group: PlacementGroup, need: Need) -> u32 {
+        self.placement_need
+            .get(&(group, need))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Plans in `group` of age `age` (0 when absent).
+    pub fn placement_age_count(&self, group: PlacementGroup, age: u8) -> u32 {
+        self.placement_age.get(&(group, age)).copied().unwrap_or(0)
+    }
+
+    /// Plans in the groups that are generated (all but `elsewhere`).
+    pub fn generated_total(&self) -> u32 {
+        PlacementGroup::ALL
+            .into_iter()
+            .filter(|g| g.is_generated())
+            .map(|g| self.placement_count(g))
+            .sum()
+    }
+}

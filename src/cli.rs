@@ -1,12 +1,12 @@
 //! Subcommands: arguments (clap) -> validated settings -> one library pipeline each.
 
-use std::io::Write;
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
 use nearhome::load::network::{encode_cache, load_network};
@@ -81,6 +81,9 @@ enum Command {
     Validate {
         /// `scenario.toml` (default: the Rutland demo).
         scenario: Option<PathBuf>,
+        /// List every issue (by default at most 20 per file, severity and kind).
+        #[arg(long)]
+        all: bool,
     },
     /// Generate deterministic synthetic pupils calibrated to the authority's SEN2 figures.
     Synth {
@@ -92,14 +95,16 @@ enum Command {
         /// SEN2 authority code for the targets (default: the scenario's `la_code`).
         #[arg(long)]
         la_code: Option<String>,
-        /// Output pupils CSV (default: the scenario's `pupils` path).
+        /// Output pupils CSV (required, so that the scenario's committed pupils are never
+        /// overwritten by accident; give the scenario's `pupils` path to regenerate them).
         #[arg(long)]
-        out: Option<PathBuf>,
+        out: PathBuf,
         /// Also write the target vs generated calibration table (CSV) here.
         #[arg(long)]
         calibration: Option<PathBuf>,
     },
     /// Serve the analysis and the offline web map over HTTP (default: the Rutland demo).
+    #[command(after_long_help = SERVE_LONG_HELP)]
     Serve {
         /// `scenario.toml` (default: the Rutland demo).
         scenario: Option<PathBuf>,
@@ -159,6 +164,20 @@ enum Command {
     },
 }
 
+/// `serve --help`: who sees what, and how officers get in.
+const SERVE_LONG_HELP: &str = "\
+Roles: without a token a caller is the public (aggregates only, counts below 10 suppressed).
+An officer token in `Authorization: Bearer TOKEN` (the map's *Officer token* box) unlocks
+pupil-level layers, exact what-ifs and the planning panel.
+
+Officer tokens:
+  - one is generated at start-up and printed for the run;
+  - NEARHOME_OFFICER_TOKENS: more tokens, comma-separated;
+  - NEARHOME_TOKEN_FILE: a file of tokens, one a line (blank lines and # comments skipped).
+Configured tokens must be at least 16 characters. Tokens are never logged.
+
+Environment: NEARHOME_BIND sets --bind; RUST_LOG the log level (default nearhome=info,warn).";
+
 /// The shipped demo scenario.
 pub const DEFAULT_SCENARIO: &str = "fixtures/scenarios/rutland/scenario.toml";
 
@@ -180,13 +199,14 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }
 
 /// Parse the arguments and run the chosen subcommand.
 pub fn run() -> Result<ExitCode> {
-    let args = Args::parse();
+    let args = Args::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     match args.command {
         Command::Prepare { osm, out } => prepare(&osm, &out),
         Command::Route {
@@ -205,7 +225,7 @@ pub fn run() -> Result<ExitCode> {
             max_snap_m,
             out,
         } => run_matrix(&osm, &from, &to, metric, max_snap_m, &out),
-        Command::Validate { scenario } => validate(&scenario_path(scenario)),
+        Command::Validate { scenario, all } => validate(&scenario_path(scenario), all),
         Command::Synth {
             scenario,
             seed,
@@ -245,10 +265,64 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
+/// The clap command, with help text computed at run time (the need codes of `site`).
+fn command() -> clap::Command {
+    let needs = nearhome::model::Need::allowed_codes();
+    Args::command().mut_subcommand("site", |site| {
+        site.mut_arg("need", |arg| {
+            arg.help(format!(
+                "Need the new places serve (SEN2 code: one of {needs})"
+            ))
+        })
+    })
+}
+
+/// Writes to standard output; a reader that has gone (`nearhome route ... | head`) is not
+/// an error.
+fn print_stdout(
+    write: impl FnOnce(&mut std::io::StdoutLock<'_>) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing to standard output"),
+    }
+}
+
+/// Pounds for console summaries: whole pounds with thousands separators, e.g. `£887,768`.
+fn pounds(gbp: f64) -> String {
+    if !gbp.is_finite() {
+        return "£?".to_string();
+    }
+    let whole = gbp.abs().round() as u64;
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if gbp < 0.0 && whole > 0 { "-" } else { "" };
+    format!("{sign}£{grouped}")
+}
+
+/// A road network for `route` and `matrix`: a `.nhg` cache as is; a PBF through its cache
+/// beside it (the same load as `analyse`, which writes that cache).
 fn load(osm: &Path) -> Result<Network> {
     let t = Instant::now();
-    let net =
-        load_network(osm).with_context(|| format!("loading road network {}", osm.display()))?;
+    let is_cache = osm.extension().is_some_and(|e| e == "nhg");
+    let net = if is_cache {
+        load_network(osm).map_err(anyhow::Error::from)
+    } else {
+        nearhome::app::load_cached(osm).map_err(anyhow::Error::from)
+    }
+    .with_context(|| format!("loading road network {}", osm.display()))?;
+    print_network_summary(osm, &net, t);
+    Ok(net)
+}
+
+fn print_network_summary(osm: &Path, net: &Network, t: Instant) {
     let s = net.graph.summary();
     eprintln!(
         "road network {}: {} ways read, {} drivable ({} with missing nodes); kept {} junctions, {} edges, {:.1} km; {} components dropped ({:.2} s)",
@@ -262,7 +336,6 @@ fn load(osm: &Path) -> Result<Network> {
         s.components_dropped,
         t.elapsed().as_secs_f64()
     );
-    Ok(net)
 }
 
 fn check_max_snap(m: f64) -> Result<()> {
@@ -273,30 +346,21 @@ fn check_max_snap(m: f64) -> Result<()> {
 }
 
 fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
-    let net = load(osm)?;
+    let t = Instant::now();
+    let net =
+        load_network(osm).with_context(|| format!("loading road network {}", osm.display()))?;
+    print_network_summary(osm, &net, t);
     let bytes = encode_cache(&net)?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
     Ok(ExitCode::SUCCESS)
 }
 
-/// Parse `LAT,LON` in WGS84 degrees.
+/// Parse `LAT,LON` in WGS84 degrees (the model's one parser; the value is not repeated in
+/// the message, since it may be a pupil's home).
 fn parse_latlon(flag: &str, s: &str) -> Result<LatLon> {
-    let Some((a, b)) = s.split_once(',') else {
-        bail!("{flag} `{s}`: expected LAT,LON");
-    };
-    let lat: f64 = a
-        .trim()
-        .parse()
-        .with_context(|| format!("{flag} `{s}`: latitude is not a number"))?;
-    let lon: f64 = b
-        .trim()
-        .parse()
-        .with_context(|| format!("{flag} `{s}`: longitude is not a number"))?;
-    if !(lat.is_finite() && lon.is_finite()) || lat.abs() > 90.0 || lon.abs() > 180.0 {
-        bail!("{flag} `{s}`: coordinates must be finite with |lat| <= 90 and |lon| <= 180");
-    }
-    Ok(LatLon { lat, lon })
+    s.parse::<LatLon>()
+        .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 fn route(
@@ -320,31 +384,34 @@ fn route(
         eprintln!("unreachable: no road path from --from to --to");
         return Ok(ExitCode::from(1));
     };
-    let mut out = std::io::stdout().lock();
-    if geojson {
-        let coords: Vec<Vec<f64>> = r
-            .geometry
-            .iter()
-            .map(|p| vec![round6(p.lon), round6(p.lat)])
-            .collect();
-        let feature = serde_json::json!({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": coords},
-            "properties": {
-                "metric": metric,
-                "distance_m": round3(r.journey.distance_m),
-                "duration_s": round3(r.journey.duration_s),
-                "from_snap_m": round3(sa.distance_m),
-                "to_snap_m": round3(sb.distance_m),
-            }
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&feature)?)?;
-    } else {
-        writeln!(out, "distance_m\t{:.3}", r.journey.distance_m)?;
-        writeln!(out, "duration_s\t{:.3}", r.journey.duration_s)?;
-        writeln!(out, "from_snap_m\t{:.3}", sa.distance_m)?;
-        writeln!(out, "to_snap_m\t{:.3}", sb.distance_m)?;
-    }
+    print_stdout(|out| {
+        if geojson {
+            let coords: Vec<Vec<f64>> = r
+                .geometry
+                .iter()
+                .map(|p| vec![round6(p.lon), round6(p.lat)])
+                .collect();
+            let feature = serde_json::json!({
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "metric": metric,
+                    "distance_m": round3(r.journey.distance_m),
+                    "duration_s": round3(r.journey.duration_s),
+                    "from_snap_m": round3(sa.distance_m),
+                    "to_snap_m": round3(sb.distance_m),
+                }
+            });
+            let text = serde_json::to_string_pretty(&feature).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")?;
+        } else {
+            writeln!(out, "distance_m\t{:.3}", r.journey.distance_m)?;
+            writeln!(out, "duration_s\t{:.3}", r.journey.duration_s)?;
+            writeln!(out, "from_snap_m\t{:.3}", sa.distance_m)?;
+            writeln!(out, "to_snap_m\t{:.3}", sb.distance_m)?;
+        }
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -424,7 +491,7 @@ fn run_matrix(
     Ok(ExitCode::SUCCESS)
 }
 
-fn validate(path: &Path) -> Result<ExitCode> {
+fn validate(path: &Path, all: bool) -> Result<ExitCode> {
     use nearhome::model::scenario::Scenario;
     // The road network's bounding box, when the extract is there (a missing extract is a
     // warning in the report, with instructions).
@@ -434,7 +501,13 @@ fn validate(path: &Path) -> Result<ExitCode> {
     };
     let (_, report) = Scenario::load(path, bbox)
         .with_context(|| format!("loading scenario {}", path.display()))?;
-    println!("{report}");
+    print_stdout(|out| {
+        if all {
+            writeln!(out, "{report:#}")
+        } else {
+            writeln!(out, "{report}")
+        }
+    })?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
@@ -446,7 +519,7 @@ fn synth(
     path: &Path,
     seed: u64,
     la_code: Option<String>,
-    out: Option<PathBuf>,
+    out: PathBuf,
     calibration: Option<PathBuf>,
 ) -> Result<ExitCode> {
     use nearhome::analyse::synth::{generate, SynthConfig};
@@ -480,16 +553,6 @@ fn synth(
     let output = generate(&cfg, &scenario.provisions, &homes, &|p| {
         boundary.contains(p)
     })?;
-    let out = match out {
-        Some(o) => o,
-        None => scenario.resolve(
-            scenario
-                .config
-                .pupils
-                .as_deref()
-                .context("the scenario names no pupils file: give --out")?,
-        ),
-    };
     let labels: Option<Vec<String>> = scenario
         .postcodes
         .as_ref()
@@ -530,26 +593,36 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
         nearhome::output::disclosure::Audience::Internal,
     );
     let show = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
+    let saving = summary
+        .overall
+        .gbp_per_year_saved
+        .map_or_else(|| "unknown".to_string(), pounds);
     eprintln!(
-        "{}: {} pupils, {} provisions; {} out of area, {} long journeys; bring-back: {} moved (greedy {}), {:.2} total minutes (greedy {:.2}); saving {} GBP/year; analysis {:.2} s, outputs {:.2} s",
+        "{}: {} pupils, {} provisions; {} out of area, {} long journeys",
         prepared.scenario.config.name,
         prepared.scenario.pupils.len(),
         prepared.scenario.provisions.len(),
         show(summary.overall.out_of_area),
         show(summary.overall.long_journeys),
-        a.optimal.moved,
-        a.greedy.moved,
-        a.optimal.total_minutes,
-        a.greedy.total_minutes,
-        summary.overall.gbp_per_year_saved.unwrap_or(0.0),
-        routed,
-        t.elapsed().as_secs_f64() - routed
     );
     eprintln!(
-        "wrote {} files to {}: {}",
+        "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \
+         total of the moved pupils' new journey times: {:.0} min (greedy: {:.0} min); \
+         saving {saving} a year",
+        a.optimal.moved, a.greedy.moved, a.optimal.total_minutes, a.greedy.total_minutes,
+    );
+    eprintln!(
+        "analysis {:.2} s, outputs {:.2} s; wrote {} files to {}: {}",
+        routed,
+        t.elapsed().as_secs_f64() - routed,
         files.len(),
         out.display(),
         files.join(", ")
+    );
+    eprintln!(
+        "next: read {} (what each file holds), or see it on the map: nearhome serve {}",
+        out.join("README.txt").display(),
+        path.display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -591,13 +664,13 @@ fn site(
             format!("; gap to exact {:.1}%", x.relative_gap * 100.0)
         });
         eprintln!(
-            "k={}: {} -> returned {} ({:+}), {:.0} GBP/year saved beyond existing places, capital {:.0} GBP{}",
+            "k={}: {} -> returned {} ({:+}), {} a year saved beyond existing places, capital {}{}",
             k.k,
             names.join(", "),
             k.figures.returned,
             k.extra_returned,
-            k.extra_gbp_per_year_saved,
-            k.capital_gbp,
+            pounds(k.extra_gbp_per_year_saved),
+            pounds(k.capital_gbp),
             gap
         );
     }
@@ -627,4 +700,35 @@ fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     rt.block_on(nearhome::serve::serve(prepared, bind, token))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pounds_are_whole_with_thousands_separators() {
+        assert_eq!(pounds(887_768.19), "£887,768");
+        assert_eq!(pounds(1_000.0), "£1,000");
+        assert_eq!(pounds(999.5), "£1,000");
+        assert_eq!(pounds(12.0), "£12");
+        assert_eq!(pounds(0.2), "£0");
+        assert_eq!(pounds(-1_234_567.0), "-£1,234,567");
+    }
+
+    #[test]
+    fn help_lists_need_codes_and_officer_tokens() {
+        let mut cmd = command();
+        let site = cmd
+            .find_subcommand_mut("site")
+            .expect("site")
+            .render_long_help();
+        assert!(site.to_string().contains("ASD, SLCN, SEMH"), "{site}");
+        let serve = cmd
+            .find_subcommand_mut("serve")
+            .expect("serve")
+            .render_long_help();
+        let serve = serve.to_string();
+        assert!(serve.contains("NEARHOME_OFFICER_TOKENS") && serve.contains("NEARHOME_TOKEN_FILE"));
+    }
 }

@@ -88,6 +88,20 @@ fn assert_matches_reference(got: &[MatrixRow], want: &[MatrixRow], what: &str) -
     agree
 }
 
+/// Largest absolute differences (metres, seconds) over the pairs both have figures for.
+fn max_abs_difference(got: &[MatrixRow], want: &[MatrixRow]) -> (f64, f64) {
+    let diff = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs(),
+        _ => 0.0,
+    };
+    got.iter().zip(want).fold((0.0, 0.0), |(dm, ds), (g, w)| {
+        (
+            f64::max(dm, diff(g.distance_m, w.distance_m)),
+            f64::max(ds, diff(g.duration_s, w.duration_s)),
+        )
+    })
+}
+
 fn rows_of(m: &Matrix, origins: &[NamedPoint], dests: &[NamedPoint]) -> Vec<MatrixRow> {
     let mut rows = Vec::new();
     for (oi, o) in origins.iter().enumerate() {
@@ -146,6 +160,13 @@ fn library_matrix_agrees_with_the_reference() {
         let agree = assert_matches_reference(&rows, &expected(metric), &format!("{metric:?}"));
         // The engine reproduced the reference exactly when these tests were written.
         assert_eq!(agree, 2400, "{metric:?}");
+        // "To the millimetre" (README): every figure within 0.001 m and 0.001 s of the
+        // reference, which is written with 3 decimals.
+        let (dm, ds) = max_abs_difference(&rows, &expected(metric));
+        assert!(
+            dm <= 0.001 && ds <= 0.001,
+            "{metric:?}: largest differences {dm} m, {ds} s"
+        );
     }
 }
 

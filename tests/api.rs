@@ -564,9 +564,30 @@ async fn basemap_draws_roads_and_boundary() {
     assert_error(&get("/api/basemap?detail=huge", None).await, 400);
 }
 
+/// The mini fixture behind most API tests loads cleanly: every row of every file accepted
+/// (pupils located by coordinates and by postcode alike), so a test against it that sees
+/// fewer pupils or provisions is failing for a real reason.
 #[test]
-fn mini_scenario_path_exists() {
-    assert!(Path::new(&project_path("fixtures/data/mini/scenario.toml")).is_file());
+fn mini_scenario_loads_every_row() {
+    let path = project_path("fixtures/data/mini/scenario.toml");
+    let (scenario, report) =
+        nearhome::model::scenario::Scenario::load(Path::new(&path), None).expect("mini loads");
+    assert!(!report.has_errors(), "{report:#}");
+    for f in &report.files {
+        assert_eq!(f.read, Some(f.accepted), "{}: {report:#}", f.file);
+        assert_eq!(f.rejected, 0, "{}", f.file);
+    }
+    let rows = |name: &str| {
+        let text = std::fs::read_to_string(project_path(&format!("fixtures/data/mini/{name}")))
+            .expect("fixture readable");
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count()
+    };
+    assert_eq!(scenario.pupils.len(), rows("pupils.csv"));
+    assert_eq!(scenario.provisions.len(), rows("provisions.csv"));
+    assert!(scenario.pupils.len() >= 6 && scenario.provisions.len() >= 3);
 }
 
 /// The Rutland demo (335 pupils): every public count is suppressed (1..=9) or rounded to 5,

@@ -2,9 +2,12 @@
 //! playwright-core (`web/package-lock.json`) against the service on a loopback port.
 //!
 //! Needs `/usr/bin/chromium` (or `NEARHOME_CHROMIUM`) and `web/node_modules`; `.ci/run`
-//! installs both. Outside CI, without them the test says so and passes; with `CI` set it
-//! fails instead, so CI can never skip it silently.
+//! installs both. Outside CI, without them the test passes but prints
+//! `SKIPPED map_works_in_headless_chromium: ...` straight to the terminal (past libtest's
+//! output capture, so `cargo test` shows it); with `CI` set it fails instead, naming what to
+//! install, so CI can never skip it silently.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -29,11 +32,20 @@ fn map_works_in_headless_chromium() {
     .flatten()
     .collect();
     if !missing.is_empty() {
+        let missing = missing.join(", ");
         assert!(
             std::env::var_os("CI").is_none(),
-            "browser test prerequisites missing in CI: {missing:?}"
+            "the browser test cannot run with CI set: missing {missing}; install them, or run \
+             .ci/run, which does"
         );
-        eprintln!("SKIPPED map_works_in_headless_chromium: missing {missing:?}");
+        // Written to the process's stdout, not through `println!`, which libtest captures:
+        // the skip shows in `cargo test`'s own output.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "\nSKIPPED map_works_in_headless_chromium: missing {missing} (.ci/run installs both)"
+        );
+        let _ = out.flush();
         return;
     }
     let prepared = nearhome::app::prepare(&root().join("fixtures/scenarios/rutland/scenario.toml"))

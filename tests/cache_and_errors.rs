@@ -374,3 +374,127 @@ fn cli_matrix_names_file_line_and_field_of_a_bad_row() {
         }
     }
 }
+
+/// A copy of the mini scenario in a temp folder with `pupils` as its `pupils.csv`; the road
+/// extract is left unreachable (validate checks the rest).
+fn mini_with_pupils(pupils: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in [
+        "scenario.toml",
+        "boundary.geojson",
+        "areas.geojson",
+        "provisions.csv",
+        "postcodes.csv",
+    ] {
+        let bytes = std::fs::read(project_path(&format!("fixtures/data/mini/{f}"))).unwrap();
+        write(dir.path(), f, &bytes);
+    }
+    write(dir.path(), "pupils.csv", pupils.as_bytes());
+    dir
+}
+
+/// `validate` output (stdout and stderr) for a mini scenario with these pupils.
+fn validate_output(pupils: &str, extra: &[&str]) -> (bool, String) {
+    let dir = mini_with_pupils(pupils);
+    let toml = dir.path().join("scenario.toml");
+    let mut args = vec!["validate", toml.to_str().expect("utf-8 temp path")];
+    args.extend_from_slice(extra);
+    let out = nearhome(&args);
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The temp folder's random name is not from the file.
+    let text = text.replace(dir.path().to_str().expect("utf-8 temp path"), "DIR");
+    (out.status.success(), text)
+}
+
+fn assert_quotes_none(text: &str, values: &[&str]) {
+    for v in values {
+        assert!(!text.contains(v), "the message quotes {v:?}:\n{text}");
+    }
+}
+
+/// Pupil rows are personal data: with the header row missing, the first pupil is not echoed
+/// as "columns found".
+#[test]
+fn validate_never_echoes_a_headerless_pupil_row() {
+    let rows = "X001,7,ASD,54.1450,-4.4700,,SS1,taxi,3200\n\
+                X003,12,SEMH,54.1550,-4.4500,,IS1,taxi,9800\n";
+    let (ok, text) = validate_output(rows, &[]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("pupils.csv"), "{text}");
+    assert!(text.contains("header row missing"), "{text}");
+    assert_quotes_none(&text, &["X001", "54.145", "4.47", "3200", "SEMH", "X003"]);
+    // Two equal fields in the first row ("7") must not be echoed as a repeated column.
+    let (ok, text) = validate_output("X001,7,7,54.1450,-4.4700\n", &[]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("columns 2 and 3"), "{text}");
+    assert_quotes_none(&text, &["X001", "54.145", "4.47", "`7`"]);
+}
+
+/// An unknown postcode, a bad need, age, NCY, transport, cost and a mangled id: every fault
+/// is named by line and column, no value is quoted, with or without `--all`.
+#[test]
+fn validate_names_pupil_faults_without_their_values() {
+    let pupils = "id,age,ncy,need,lat,lon,postcode,placement_id,transport,transport_cost_gbp\n\
+                  X001,7,,ASD,54.1450,-4.4700,,SS1,taxi,3200\n\
+                  X002,9,,SLCN,,,ZZ9 9ZZ,RB1,minibus,\n\
+                  X007,,Q9,QQQX,,,IM1 1AA,SS1,rocket,-77\n\
+                  1.23E+05,99,,ASD,54.1450,-4.4700,,NOPE42,taxi,\n\
+                  X009,9,,ASD,95.5,-4.4700,,SS1,taxi,\n\
+                  X009,9,,ASD,54.1,-4.4700,,SS1,taxi,\n\
+                  X010,9,,ASD,54.1450,-4.4700,,NOPE42,taxi,\n";
+    for extra in [&[][..], &["--all"][..]] {
+        let (ok, text) = validate_output(pupils, extra);
+        assert!(!ok, "{text}");
+        for want in [
+            "pupils.csv line 3, column postcode: postcode not found in the postcode table",
+            "pupils.csv line 4, column ncy",
+            "pupils.csv line 4, column need",
+            "pupils.csv line 4, column transport",
+            "pupils.csv line 4, column transport_cost_gbp",
+            "pupils.csv line 5, column id",
+            "pupils.csv line 5, column age",
+            "pupils.csv line 6, column lat",
+            "pupils.csv line 7, column id: duplicate id: already used on line 6",
+            "pupils.csv line 8, column placement_id",
+        ] {
+            assert!(text.contains(want), "{want:?} missing:\n{text}");
+        }
+        assert_quotes_none(
+            &text,
+            &[
+                "X002", "X007", "X009", "X010", "ZZ9", "Q9", "QQQX", "rocket", "-77", "1.23E+05",
+                "99", "NOPE42", "95.5", "54.145", "4.47",
+            ],
+        );
+    }
+}
+
+/// `nearhome route ... | head`: a reader that has gone is a clean exit, not an error.
+#[test]
+fn cli_route_into_a_closed_pipe_exits_cleanly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nearhome"))
+        .args([
+            "route",
+            "--osm",
+            "fixtures/osm/directions.osm.pbf",
+            "--from",
+            "54.0,-4.5",
+            "--to",
+            "54.009,-4.4847",
+            "--geojson",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the nearhome binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -350,7 +350,17 @@ fn assert_agrees(engine: Option<Journey>, oracle: Option<(f64, f64, f64)>, what:
                 close(j.distance_m, l, 1e-6, 1e-9) && close(j.duration_s, d, 1e-6, 1e-9),
                 "{what}: engine {j:?}, oracle distance_m {l}, duration_s {d}"
             );
-            assert!(j.distance_m >= 0.0 && j.duration_s >= 0.0, "{what}: {j:?}");
+            // No journey is faster than the profile's top speed (maxspeed only lowers the
+            // default speeds), so the two figures must fit each other.
+            let top_speed_mps = RoadClass::ALL
+                .iter()
+                .map(|c| c.default_speed_kmh())
+                .fold(0.0, f64::max)
+                / 3.6;
+            assert!(
+                j.distance_m <= j.duration_s * top_speed_mps * (1.0 + 1e-9) + 1e-6,
+                "{what}: {j:?} is faster than {top_speed_mps} m/s"
+            );
         }
         (e, o) => panic!("{what}: engine {e:?}, oracle {o:?}"),
     }

@@ -188,7 +188,7 @@ fn bad_requests_and_candidate_files_are_named() {
     let e = read_candidates(b"id,name,lat,lon\na,A,52.6,x\n", "c.csv")
         .unwrap_err()
         .to_string();
-    assert_eq!(e, "c.csv line 2, field `lon`: `x` is not a number");
+    assert_eq!(e, "c.csv line 2, field `lon`: not a number");
 }
 
 fn provision(id: &str, kind: ProvisionKind, capacity: u32, at: LatLon) -> Provision {

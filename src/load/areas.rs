@@ -47,7 +47,7 @@ struct RawFeature {
 
 /// Parses GeoJSON bytes (UTF-8, optional BOM) into features.
 fn read_features(bytes: &[u8], file: &str) -> Result<Vec<RawFeature>, AreaError> {
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let bytes = &bytes[crate::model::bom_len(bytes)..];
     let gj = GeoJson::from_reader(bytes).map_err(|e| AreaError::Json {
         file: file.to_string(),
         message: e.to_string(),
@@ -226,7 +226,10 @@ pub fn load_area_layer(
             continue;
         };
         if let Some(first) = first_feature.get(&id) {
-            let msg = format!("duplicate area id \"{id}\" (first in feature {first})");
+            let msg = format!(
+                "duplicate area id \"{}\" (first in feature {first})",
+                crate::load::table::excerpt(&id)
+            );
             let mut issue = feature_issue(file, &f, Some(spec.id_property), msg);
             issue.kind = IssueKind::DuplicateId;
             issues.push(issue);
@@ -241,8 +244,10 @@ pub fn load_area_layer(
                 line: None,
                 column: Some(spec.name_property.to_string()),
                 message: format!(
-                    "feature {}: no `{}` property (the area name); id \"{id}\" used as name",
-                    f.number, spec.name_property
+                    "feature {}: no `{}` property (the area name); id \"{}\" used as name",
+                    f.number,
+                    spec.name_property,
+                    crate::load::table::excerpt(&id)
                 ),
             });
             id.clone()

@@ -11,7 +11,7 @@ use crate::model::candidate::CandidatePoint;
 /// [`Error::Csv`] naming the file, line and field for a missing column, a malformed
 /// row, an empty or duplicate id, or non-finite or out-of-range coordinates.
 pub fn read_candidates(bytes: &[u8], file: &str) -> Result<Vec<CandidatePoint>, Error> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = &bytes[crate::model::bom_len(bytes)..];
     let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let has_name = String::from_utf8_lossy(header)
         .split(',')

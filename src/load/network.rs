@@ -118,9 +118,10 @@ fn validate_parts(p: &GraphParts) -> Result<(), String> {
     if p.coords.len() != p.cum_m.len() {
         return Err("coordinate and length arrays differ in size".into());
     }
-    if p.coords.iter().any(|c| {
-        !(c.lat.is_finite() && c.lon.is_finite() && c.lat.abs() <= 90.0 && c.lon.abs() <= 180.0)
-    }) || p.cum_m.iter().any(|v| !v.is_finite())
+    if p.coords
+        .iter()
+        .any(|c| crate::model::LatLon::new(c.lat, c.lon).is_err())
+        || p.cum_m.iter().any(|v| !v.is_finite())
     {
         return Err("non-finite or out-of-range coordinate".into());
     }

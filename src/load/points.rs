@@ -1,9 +1,9 @@
 //! Adapter: `id,lat,lon` point CSVs (matrix inputs) with strict per-row validation.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::model::LatLon;
+use crate::model::{CoordError, LatLon};
 
 /// A named point; the id is kept verbatim.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,7 @@ pub struct NamedPoint {
 /// [`Error::Csv`] naming the file, line and field for a missing column, a malformed row,
 /// non-finite or out-of-range coordinates, or a duplicate id.
 pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = &bytes[crate::model::bom_len(bytes)..];
     // Windows line endings: the csv crate's line numbers drift on `\r\n`, so normalise.
     let normalised: Vec<u8>;
     let bytes = if bytes.contains(&b'\r') {
@@ -64,7 +64,7 @@ pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
     };
     let (ci, clat, clon) = (col("id")?, col("lat")?, col("lon")?);
     let cname = headers.iter().position(|h| h.eq_ignore_ascii_case("name"));
-    let mut seen = HashSet::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
@@ -80,29 +80,33 @@ pub fn read_points(bytes: &[u8], file: &str) -> Result<Vec<NamedPoint>, Error> {
             let raw = rec.get(c).unwrap_or_default();
             let v: f64 = raw
                 .parse()
-                .map_err(|_| err(line, name, format!("`{raw}` is not a number")))?;
-            if !v.is_finite() {
-                return Err(err(line, name, format!("`{raw}` is not finite")));
-            }
+                .map_err(|_| err(line, name, "not a number".into()))?;
             Ok(v)
         };
+        // Points may be homes: messages name the line and field, never the value.
         let (lat, lon) = (num(clat, "lat")?, num(clon, "lon")?);
-        if lat.abs() > 90.0 {
-            return Err(err(line, "lat", format!("{lat} is outside -90..90")));
+        let pos = LatLon::new(lat, lon).map_err(|e| {
+            let field = match e {
+                CoordError::LatNotFinite(_) | CoordError::LatOutOfRange(_) => "lat",
+                CoordError::LonNotFinite(_) | CoordError::LonOutOfRange(_) => "lon",
+            };
+            err(line, field, e.without_value().to_string())
+        })?;
+        if let Some(first) = seen.get(&id) {
+            return Err(err(
+                line,
+                "id",
+                format!("duplicate id: already used on line {first}"),
+            ));
         }
-        if lon.abs() > 180.0 {
-            return Err(err(line, "lon", format!("{lon} is outside -180..180")));
-        }
-        if !seen.insert(id.clone()) {
-            return Err(err(line, "id", format!("duplicate id `{id}`")));
-        }
+        seen.insert(id.clone(), line);
         let name = cname
             .and_then(|c| rec.get(c))
             .filter(|n| !n.is_empty())
             .map(str::to_string);
         out.push(NamedPoint {
             id,
-            pos: LatLon { lat, lon },
+            pos,
             name,
             line,
         });
@@ -135,7 +139,7 @@ mod tests {
             (b"id,lat,lon\na,1,181\n", "field `lon`"),
             (
                 b"id,lat,lon\na,1,1\na,2,2\n",
-                "line 3, field `id`: duplicate id `a`",
+                "line 3, field `id`: duplicate id: already used on line 2",
             ),
             (b"id,latitude,lon\na,1,1\n", "line 1, field `lat`"),
         ];

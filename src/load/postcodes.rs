@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use crate::load::table::{CoordColumns, IssueKind, Loaded, Located, RowCtx, Table, TableError};
+use crate::load::table::{
+    excerpt, CoordColumns, IssueKind, Loaded, Located, RowCtx, Table, TableError,
+};
 use crate::model::postcode::{normalise_postcode, PostcodeTable};
 use crate::model::LatLon;
 
@@ -38,7 +40,7 @@ pub fn load_postcodes(bytes: &[u8], file: &str) -> Result<(PostcodeTable, Loaded
                 ctx.error(
                     IssueKind::UnknownPostcode,
                     "postcode",
-                    format!("\"{raw}\" is not a valid UK postcode"),
+                    format!("\"{}\" is not a valid UK postcode", excerpt(raw)),
                 );
             }
             pc

@@ -145,7 +145,8 @@ fn parse_row(ctx: &mut RowCtx<'_>, cols: &Cols, ids: &mut IdSet) -> Option<Provi
     let needs = match parse_needs(ctx.text(Some(cols.needs))) {
         Ok(needs) => Some(needs),
         Err(e) => {
-            ctx.error(IssueKind::UnknownNeed, "needs", e.to_string());
+            let message = ctx.unknown_code(&e);
+            ctx.error(IssueKind::UnknownNeed, "needs", message);
             None
         }
     };

@@ -109,7 +109,7 @@ pub fn load_pupils(
     options: PupilOptions<'_>,
 ) -> Result<Loaded<Pupil>, TableError> {
     let mut issues = Vec::new();
-    let table = Table::parse(bytes, file, &mut issues)?;
+    let table = Table::parse_sensitive(bytes, file, &mut issues)?;
     let cols = Cols::find(&table)?;
     let known: Vec<&str> = COLUMNS
         .iter()
@@ -165,7 +165,8 @@ fn parse_row(
     let transport = match ctx.text(cols.transport) {
         "" => Ok(None),
         t => t.parse::<Transport>().map(Some).map_err(|e| {
-            ctx.error(IssueKind::UnknownTransport, "transport", e.to_string());
+            let message = ctx.unknown_code(&e);
+            ctx.error(IssueKind::UnknownTransport, "transport", message);
             Recorded
         }),
     };
@@ -198,7 +199,7 @@ fn parse_age(ctx: &mut RowCtx<'_>, cols: &Cols) -> Option<u8> {
                     IssueKind::BadAge,
                     "ncy",
                     format!(
-                        "ncy \"{raw}\" is not a national curriculum year {}..{} (R = Reception = 0)",
+                        "ncy is not a national curriculum year {}..{} (R = Reception = 0)",
                         NCY_RANGE.start(),
                         NCY_RANGE.end()
                     ),
@@ -283,8 +284,7 @@ pub fn check_against_provisions(
                 pupil.line,
                 Some("placement_id"),
                 format!(
-                    "placement_id \"{}\" is not the id of any accepted provision in {provisions_file}",
-                    pupil.placement_id
+                    "placement_id is not the id of any accepted provision in {provisions_file}"
                 ),
             ));
             loaded.rows_rejected += 1;
@@ -300,8 +300,7 @@ pub fn check_against_provisions(
                 pupil.line,
                 Some("age"),
                 format!(
-                    "age {} is outside every provision's age range (ages {range} in {provisions_file})",
-                    pupil.age
+                    "age is outside every provision's age range (ages {range} in {provisions_file})"
                 ),
             ));
         }
@@ -402,9 +401,9 @@ mod tests {
         assert_eq!(
             messages(&l),
             vec![
-                "error: pupils.csv line 2, column need: unknown need code \"AUT\" (allowed: ASD, \
+                "error: pupils.csv line 2, column need: unknown need code (allowed: ASD, \
                  SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH)",
-                "error: pupils.csv line 2, column transport: unknown transport mode \"bike\" \
+                "error: pupils.csv line 2, column transport: unknown transport mode \
                  (allowed: none, taxi, minibus, personal_budget, public)",
             ]
         );
@@ -427,7 +426,48 @@ mod tests {
         assert_eq!(ages, vec![4, 11]);
         assert_eq!(
             messages(&l),
-            vec!["error: p.csv line 4, column ncy: ncy \"N1\" is not a national curriculum year 0..14 (R = Reception = 0)"]
+            vec!["error: p.csv line 4, column ncy: ncy is not a national curriculum year 0..14 (R = Reception = 0)"]
+        );
+    }
+
+    /// A pupils file saved without its header row: the refusal lists recognised column
+    /// names only, never the first pupil's id, need or home.
+    #[test]
+    fn headerless_file_is_refused_without_echoing_the_first_row() {
+        let csv = "p000001,6,mld,52.636302,-0.642906,P1,taxi,\n\
+                   p000002,9,asd,52.6,-0.6,P2,taxi,\n";
+        let err = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("p.csv: missing required column"), "{err}");
+        assert!(err.contains("none recognised among 8"), "{err}");
+        for v in ["p000001", "mld", "52.636302", "0.642906", "P1", "taxi"] {
+            assert!(!err.contains(v), "{v} echoed: {err}");
+        }
+        // A first row with two equal fields is not echoed as a repeated column name either.
+        let err = load_pupils(
+            b"p000001,6,6,52.63,-0.64\n",
+            "p.csv",
+            PupilOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "p.csv line 1: the name of columns 2 and 3 (not a recognised column; is the header \
+             row missing?) appears twice in the header"
+        );
+        // A real header with an extra, unrecognised column still lists the known ones.
+        let err = load_pupils(
+            b"id,age,need,extra\nA,9,ASD,x\n",
+            "p.csv",
+            PupilOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("columns found: id, age, need, and 1 unrecognised"),
+            "{err}"
         );
     }
 
@@ -525,9 +565,9 @@ mod tests {
         assert_eq!(
             messages(&l),
             vec![
-                "error: pupils.csv line 3, column placement_id: placement_id \"NOPE\" is not the \
+                "error: pupils.csv line 3, column placement_id: placement_id is not the \
                  id of any accepted provision in provisions.csv",
-                "warning: pupils.csv line 4, column age: age 24 is outside every provision's age \
+                "warning: pupils.csv line 4, column age: age is outside every provision's age \
                  range (ages 4..=18 in provisions.csv)",
             ]
         );
@@ -573,10 +613,10 @@ mod tests {
         let text: Vec<String> = l.issues.iter().map(Issue::to_string).collect();
         for want in [
             "error: pupils_faults.csv line 3, column id: duplicate id: already used on line 2",
-            "error: pupils_faults.csv line 4, column id: id \"4.5E+06\" looks like a number Excel rewrote in scientific notation; the original digits are lost: re-export with the column formatted as Text",
+            "error: pupils_faults.csv line 4, column id: id looks like a number Excel rewrote in scientific notation; the original digits are lost: re-export with the column formatted as Text",
             "error: pupils_faults.csv line 7, column lon: lon is not a finite number (NaN or infinity)",
             "error: pupils_faults.csv line 8, column lon: lon is outside -180..180 degrees",
-            "error: pupils_faults.csv line 9, column placement_id: placement_id \"NOPE\" is not the id of any accepted provision in provisions.csv",
+            "error: pupils_faults.csv line 9, column placement_id: placement_id is not the id of any accepted provision in provisions.csv",
         ] {
             assert!(text.iter().any(|t| t == want), "missing {want:?} in {text:#?}");
         }

@@ -233,7 +233,7 @@ impl ValidationReport {
             if !all && n > MAX_LISTED {
                 writeln!(
                     f,
-                    "  … and {} more {severity}s of kind \"{kind}\" in {file} (use the full listing to see all)",
+                    "  … and {} more {severity}s of kind \"{kind}\" in {file} (`nearhome validate --all` lists them all)",
                     n - MAX_LISTED
                 )?;
             }
@@ -568,7 +568,7 @@ impl Scenario {
                             format!(
                                 "provision \"{}\" lies outside the road network's bounding box \
                                  ({bbox}): journeys to it cannot be routed on the extract",
-                                p.id
+                                crate::load::table::excerpt(&p.id)
                             ),
                         ));
                     }

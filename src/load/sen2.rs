@@ -62,7 +62,7 @@ pub fn parse_targets(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Ta
         field,
         reason,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = &text[crate::model::bom_len(text.as_bytes())..];
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
         return Err(err(1, "header", "the file is empty".into()));

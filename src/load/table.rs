@@ -18,7 +18,56 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::load::bng::bng_to_wgs84;
-use crate::model::{LatLon, UnknownCode};
+use crate::model::{bom_len, CoordError, LatLon, UnknownCode};
+
+/// Most characters of an input value echoed in a message (see [`excerpt`]).
+pub const MAX_ECHOED_CHARS: usize = 40;
+
+/// An input value as messages may show it: at most [`MAX_ECHOED_CHARS`] characters, then
+/// `…` (a 5 MB field is never echoed in full). Never used for pupil rows, whose values are
+/// not echoed at all.
+///
+/// # Examples
+/// ```
+/// use nearhome::load::table::excerpt;
+/// assert_eq!(excerpt("academy"), "academy");
+/// assert_eq!(excerpt(&"x".repeat(100)), format!("{}…", "x".repeat(40)));
+/// ```
+pub fn excerpt(value: &str) -> String {
+    match value.char_indices().nth(MAX_ECHOED_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
+}
+
+/// True when `h` (normalised) is a column name some loader reads: only such names are
+/// repeated from a header line, since a file without a header row has data there.
+pub fn is_recognised_header(h: &str) -> bool {
+    crate::load::pupils::COLUMNS.contains(&h)
+        || crate::load::provisions::COLUMNS.contains(&h)
+        || crate::load::postcodes::POSTCODE_NAMES.contains(&h)
+        || CoordColumns::names().contains(&h)
+        || ["name", "nc_year", "year_group", "annual_cost_gbp"].contains(&h)
+}
+
+/// The header names of `headers` that are recognised, for a message: e.g. `id, name`, or
+/// `id, and 2 unrecognised` (unrecognised names may be data and are not repeated).
+fn describe_headers(headers: &[String]) -> String {
+    let known: Vec<&str> = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| is_recognised_header(h))
+        .collect();
+    let others = headers.len() - known.len();
+    match (known.is_empty(), others) {
+        (false, 0) => known.join(", "),
+        (false, n) => format!("{}, and {n} unrecognised", known.join(", ")),
+        (true, n) => format!(
+            "none recognised among {n}; is the header row missing? The first line must name \
+             the columns (see docs/data.md)"
+        ),
+    }
+}
 
 /// How serious an [`Issue`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -244,17 +293,18 @@ pub enum TableError {
         file: String,
         /// The required column (or alternatives, `a` or `b`).
         column: String,
-        /// The header as read, comma-separated.
+        /// The recognised header names as read, comma-separated, and how many others (never
+        /// an unrecognised name: without a header row, line 1 is data).
         found: String,
     },
     /// Two columns have the same (normalised) name.
-    #[error("{file} line {line}: column `{column}` appears twice in the header")]
+    #[error("{file} line {line}: {column} appears twice in the header")]
     DuplicateColumn {
         /// File label.
         file: String,
         /// Header line number.
         line: usize,
-        /// The repeated column.
+        /// The repeated column: ``column `id` `` when recognised, else its positions.
         column: String,
     },
     /// The CSV syntax itself is broken (e.g. an unclosed quote).
@@ -301,8 +351,9 @@ pub struct Table {
 
 /// Normalises a header: trimmed, lower case, spaces and hyphens as underscores.
 pub fn normalise_header(h: &str) -> String {
-    h.trim()
-        .trim_start_matches('\u{feff}')
+    let h = h.trim();
+    h[bom_len(h.as_bytes())..]
+        .trim()
         .chars()
         .map(|c| match c {
             ' ' | '-' => '_',
@@ -319,25 +370,36 @@ const MAX_ENCODING_LINES: usize = 20;
 /// UTF-8 (BOM stripped, noted as info) is read as is; anything else that is not UTF-16 is
 /// decoded as Windows-1252 with one warning per affected line (at most 20, then a summary).
 pub fn decode(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> Result<String, TableError> {
+    decode_as(bytes, file, false, issues)
+}
+
+/// [`decode`]; `sensitive` (pupil files): the Windows-1252 warnings do not quote the text.
+fn decode_as(
+    bytes: &[u8],
+    file: &str,
+    sensitive: bool,
+    issues: &mut Vec<Issue>,
+) -> Result<String, TableError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(TableError::Utf16 {
             file: file.to_string(),
         });
     }
-    let bytes = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+    let bom = bom_len(bytes);
+    let bytes = if bom > 0 {
         issues.push(Issue::file_level(
             Severity::Info,
             IssueKind::Bom,
             file,
             "UTF-8 byte-order mark (BOM) at the start of the file ignored",
         ));
-        rest
+        &bytes[bom..]
     } else {
         bytes
     };
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
-        Err(_) => decode_windows_1252(bytes, file, issues),
+        Err(_) => decode_windows_1252(bytes, file, sensitive, issues),
     };
     if text.contains('\r') {
         issues.push(Issue::file_level(
@@ -353,7 +415,12 @@ pub fn decode(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> Result<Strin
 }
 
 /// Decodes non-UTF-8 bytes as Windows-1252 and warns on each line that needed it.
-fn decode_windows_1252(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> String {
+fn decode_windows_1252(
+    bytes: &[u8],
+    file: &str,
+    sensitive: bool,
+    issues: &mut Vec<Issue>,
+) -> String {
     let mut bad_lines = 0usize;
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if std::str::from_utf8(line).is_ok() {
@@ -363,8 +430,13 @@ fn decode_windows_1252(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> Str
         if bad_lines > MAX_ENCODING_LINES {
             continue;
         }
-        let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(line);
-        let odd: String = decoded.chars().filter(|c| !c.is_ascii()).take(5).collect();
+        let giving = if sensitive {
+            String::new()
+        } else {
+            let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(line);
+            let odd: String = decoded.chars().filter(|c| !c.is_ascii()).take(5).collect();
+            format!(", giving \"{odd}\"")
+        };
         issues.push(Issue::at(
             Severity::Warning,
             IssueKind::Encoding,
@@ -372,7 +444,7 @@ fn decode_windows_1252(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> Str
             i + 1,
             None,
             format!(
-                "bytes are not valid UTF-8; read as Windows-1252, giving \"{odd}\" \
+                "bytes are not valid UTF-8; read as Windows-1252{giving} \
                  (check the text, and save the file as \"CSV UTF-8\")"
             ),
         ));
@@ -460,7 +532,25 @@ impl Table {
     /// Decodes and parses CSV bytes. File-level faults are `Err`; row faults are pushed to
     /// `issues` (such rows are counted in `malformed_rows`, not kept).
     pub fn parse(bytes: &[u8], file: &str, issues: &mut Vec<Issue>) -> Result<Table, TableError> {
-        let text = decode(bytes, file, issues)?;
+        Self::parse_as(bytes, file, false, issues)
+    }
+
+    /// [`Table::parse`] for a file of personal data (pupils): no message quotes its text.
+    pub fn parse_sensitive(
+        bytes: &[u8],
+        file: &str,
+        issues: &mut Vec<Issue>,
+    ) -> Result<Table, TableError> {
+        Self::parse_as(bytes, file, true, issues)
+    }
+
+    fn parse_as(
+        bytes: &[u8],
+        file: &str,
+        sensitive: bool,
+        issues: &mut Vec<Issue>,
+    ) -> Result<Table, TableError> {
+        let text = decode_as(bytes, file, sensitive, issues)?;
         if text.trim().is_empty() {
             return Err(TableError::Empty {
                 file: file.to_string(),
@@ -488,11 +578,22 @@ impl Table {
         let header_line = lines.line_of(header.position());
         let headers: Vec<String> = header.iter().map(normalise_header).collect();
         for (i, h) in headers.iter().enumerate() {
-            if !h.is_empty() && headers[..i].contains(h) {
+            if let Some(first) = headers[..i].iter().position(|g| !h.is_empty() && g == h) {
+                // Only a recognised name is repeated: without a header row, line 1 is data.
+                let column = if is_recognised_header(h) {
+                    format!("column `{h}`")
+                } else {
+                    format!(
+                        "the name of columns {} and {} (not a recognised column; is the \
+                         header row missing?)",
+                        first + 1,
+                        i + 1
+                    )
+                };
                 return Err(TableError::DuplicateColumn {
                     file: file.to_string(),
                     line: header_line,
-                    column: h.clone(),
+                    column,
                 });
             }
         }
@@ -557,7 +658,7 @@ impl Table {
         TableError::MissingColumn {
             file: self.file.clone(),
             column: what.to_string(),
-            found: self.headers.join(", "),
+            found: describe_headers(&self.headers),
         }
     }
 
@@ -569,7 +670,7 @@ impl Table {
                     Severity::Info,
                     IssueKind::UnusedColumn,
                     &self.file,
-                    format!("column `{h}` is not used"),
+                    format!("column `{}` is not used", excerpt(h)),
                 ));
             }
         }
@@ -735,8 +836,9 @@ impl<'a> RowCtx<'a> {
                 IssueKind::MangledId,
                 name,
                 format!(
-                    "{name} \"{v}\" looks like a number Excel rewrote in scientific notation; \
-                     the original digits are lost: re-export with the column formatted as Text"
+                    "{name}{} looks like a number Excel rewrote in scientific notation; \
+                     the original digits are lost: re-export with the column formatted as Text",
+                    self.quoted(v)
                 ),
             );
             return None;
@@ -753,7 +855,8 @@ impl<'a> RowCtx<'a> {
         match v.parse::<T>() {
             Ok(t) => Some(t),
             Err(e) => {
-                self.error(kind, name, e.to_string());
+                let message = self.unknown_code(&e);
+                self.error(kind, name, message);
                 None
             }
         }
@@ -799,7 +902,7 @@ impl<'a> RowCtx<'a> {
             self.error(
                 IssueKind::BadNumber,
                 name,
-                format!("{name} \"{v}\" is not a whole number"),
+                format!("{name}{} is not a whole number", self.quoted(v)),
             );
             return None;
         };
@@ -808,7 +911,8 @@ impl<'a> RowCtx<'a> {
                 IssueKind::BadNumber,
                 name,
                 format!(
-                    "{name} {n} is outside the allowed range {}..={}",
+                    "{name}{} is outside the allowed range {}..={}",
+                    self.shown(&n.to_string()),
                     range.start(),
                     range.end()
                 ),
@@ -835,7 +939,7 @@ impl<'a> RowCtx<'a> {
                 self.error(
                     IssueKind::BadNumber,
                     name,
-                    format!("{name} {x} is negative"),
+                    format!("{name}{} is negative", self.shown(&x.to_string())),
                 );
                 Err(Recorded)
             }
@@ -843,7 +947,7 @@ impl<'a> RowCtx<'a> {
                 self.error(
                     IssueKind::BadNumber,
                     name,
-                    format!("{name} \"{v}\" is not a finite amount of pounds"),
+                    format!("{name}{} is not a finite amount of pounds", self.quoted(v)),
                 );
                 Err(Recorded)
             }
@@ -855,7 +959,7 @@ impl<'a> RowCtx<'a> {
     /// In `sensitive` rows the value itself is not echoed.
     pub fn finite(&mut self, col: usize, name: &str) -> Option<f64> {
         let v = self.required(col, name)?;
-        let shown = self.shown(&format!("\"{v}\""));
+        let shown = self.quoted(v);
         match v.parse::<f64>() {
             Ok(x) if x.is_finite() => Some(x),
             Ok(_) => {
@@ -877,13 +981,34 @@ impl<'a> RowCtx<'a> {
         }
     }
 
-    /// `" value"` for messages, or `""` in sensitive rows (personal data is not echoed).
+    /// `" value"` (an [`excerpt`]) for messages, or `""` in sensitive rows (personal data is
+    /// not echoed).
     fn shown(&self, value: &str) -> String {
         if self.sensitive {
             String::new()
         } else {
-            format!(" {value}")
+            format!(" {}", excerpt(value))
         }
+    }
+
+    /// `" \"value\""` (an [`excerpt`]) for messages, or `""` in sensitive rows.
+    pub fn quoted(&self, value: &str) -> String {
+        if self.sensitive {
+            String::new()
+        } else {
+            format!(" \"{}\"", excerpt(value))
+        }
+    }
+
+    /// The message for a value that is not an allowed code, e.g. `unknown need code "XYZ"
+    /// (allowed: ...)`; in sensitive rows without the value.
+    pub fn unknown_code(&self, e: &UnknownCode) -> String {
+        format!(
+            "unknown {}{} (allowed: {})",
+            e.what,
+            self.quoted(&e.value),
+            e.allowed
+        )
     }
 
     /// Reads the location from `lat`/`lon` or `easting`/`northing`, whichever the row fills.
@@ -906,43 +1031,43 @@ impl<'a> RowCtx<'a> {
         let (Some(lat), Some(lon)) = (lat, lon) else {
             return Located::Invalid;
         };
-        if !(-90.0..=90.0).contains(&lat) {
-            let hint = if lat.abs() > 1000.0 {
-                " (a grid northing? put BNG values in easting/northing columns)"
-            } else {
-                ""
-            };
-            let shown = self.shown(&lat.to_string());
-            self.error(
-                IssueKind::BadCoordinate,
-                "lat",
-                format!("lat{shown} is outside -90..90 degrees{hint}"),
-            );
-            return Located::Invalid;
-        }
-        if !(-180.0..=180.0).contains(&lon) {
-            let shown = self.shown(&lon.to_string());
-            self.error(
-                IssueKind::BadCoordinate,
-                "lon",
-                format!("lon{shown} is outside -180..180 degrees"),
-            );
-            return Located::Invalid;
-        }
-        if (49.0..=61.0).contains(&lon) && (-9.0..=2.0).contains(&lat) {
+        // `LatLon::new` is the one validation; the messages name the column (and, outside
+        // pupil files, the value).
+        let p = match LatLon::new(lat, lon) {
+            Ok(p) => p,
+            Err(e) => {
+                let (column, message) = match e {
+                    CoordError::LatOutOfRange(v) => {
+                        let hint = if v.abs() > 1000.0 {
+                            " (a grid northing? put BNG values in easting/northing columns)"
+                        } else {
+                            ""
+                        };
+                        let shown = self.shown(&v.to_string());
+                        (
+                            "lat",
+                            format!("lat{shown} is outside -90..90 degrees{hint}"),
+                        )
+                    }
+                    CoordError::LonOutOfRange(v) => {
+                        let shown = self.shown(&v.to_string());
+                        ("lon", format!("lon{shown} is outside -180..180 degrees"))
+                    }
+                    CoordError::LatNotFinite(_) => ("lat", e.without_value().to_string()),
+                    CoordError::LonNotFinite(_) => ("lon", e.without_value().to_string()),
+                };
+                self.error(IssueKind::BadCoordinate, column, message);
+                return Located::Invalid;
+            }
+        };
+        if (49.0..=61.0).contains(&p.lon) && (-9.0..=2.0).contains(&p.lat) {
             self.warn(
                 IssueKind::SwappedCoordinates,
                 "lat",
                 "lat and lon look swapped (a British latitude is 49..61 degrees)",
             );
         }
-        match LatLon::new(lat, lon) {
-            Ok(p) => Located::Found(p),
-            Err(e) => {
-                self.error(IssueKind::BadCoordinate, "lat", e.to_string());
-                Located::Invalid
-            }
-        }
+        Located::Found(p)
     }
 
     fn bng(&mut self, e_col: usize, n_col: usize) -> Located {
@@ -1054,7 +1179,7 @@ impl IdSet {
     pub fn insert(&mut self, ctx: &mut RowCtx<'_>, column: &str, id: &str, echo: bool) -> bool {
         if let Some(first) = self.first_line.get(id) {
             let shown = if echo {
-                format!(" \"{id}\"")
+                format!(" \"{}\"", excerpt(id))
             } else {
                 String::new()
             };

@@ -81,15 +81,99 @@ impl LatLon {
         Ok(Self { lat, lon })
     }
 
-    /// Great-circle (haversine) distance to `other` in metres, on a sphere of radius 6,371,008.8 m.
+    /// Great-circle (haversine) distance to `other` in metres: [`proj::haversine_m`], the one
+    /// haversine (sphere of radius [`proj::EARTH_RADIUS_M`], 6,371,008.8 m).
     pub fn haversine_m(self, other: LatLon) -> f64 {
-        const EARTH_RADIUS_M: f64 = 6_371_008.8;
-        let (phi1, phi2) = (self.lat.to_radians(), other.lat.to_radians());
-        let dphi = phi2 - phi1;
-        let dlambda = (other.lon - self.lon).to_radians();
-        let a =
-            (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+        proj::haversine_m(self, other)
+    }
+}
+
+impl CoordError {
+    /// What is wrong, without the value (for messages about personal data).
+    ///
+    /// # Examples
+    /// ```
+    /// use nearhome::model::LatLon;
+    /// let e = LatLon::new(95.0, 0.0).unwrap_err();
+    /// assert_eq!(e.without_value(), "latitude is outside -90..90 degrees");
+    /// ```
+    pub fn without_value(&self) -> &'static str {
+        match self {
+            CoordError::LatNotFinite(_) => "latitude is not a finite number",
+            CoordError::LonNotFinite(_) => "longitude is not a finite number",
+            CoordError::LatOutOfRange(_) => "latitude is outside -90..90 degrees",
+            CoordError::LonOutOfRange(_) => "longitude is outside -180..180 degrees",
+        }
+    }
+}
+
+/// Why a `LAT,LON` text is not a position. The messages never repeat the text: it may be a
+/// pupil's home.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum LatLonParseError {
+    /// Not two comma-separated parts.
+    #[error("expected LAT,LON (two numbers separated by a comma)")]
+    Shape,
+    /// A part is not a number.
+    #[error("LAT and LON must be numbers")]
+    NotNumber,
+    /// Numbers, but not a position ([`LatLon::new`] refused them).
+    #[error("{}", .0.without_value())]
+    Coord(CoordError),
+}
+
+impl FromStr for LatLon {
+    type Err = LatLonParseError;
+
+    /// Parses `LAT,LON` in WGS84 degrees (spaces around either number allowed), validated by
+    /// [`LatLon::new`]. The one `LAT,LON` parser: the CLI and the service use it.
+    ///
+    /// # Examples
+    /// ```
+    /// use nearhome::model::{LatLon, LatLonParseError};
+    /// let p: LatLon = "52.6709, -0.7270".parse().unwrap();
+    /// assert_eq!((p.lat, p.lon), (52.6709, -0.727));
+    /// assert_eq!("52.6".parse::<LatLon>(), Err(LatLonParseError::Shape));
+    /// assert_eq!("1,2,3".parse::<LatLon>(), Err(LatLonParseError::Shape));
+    /// assert_eq!("a,2".parse::<LatLon>(), Err(LatLonParseError::NotNumber));
+    /// assert!(matches!("95,0".parse::<LatLon>(), Err(LatLonParseError::Coord(_))));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(',');
+        let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(LatLonParseError::Shape);
+        };
+        let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) else {
+            return Err(LatLonParseError::NotNumber);
+        };
+        LatLon::new(lat, lon).map_err(LatLonParseError::Coord)
+    }
+}
+
+/// Parses `LAT,LON` in WGS84 degrees: the same as `s.parse::<LatLon>()`.
+pub fn parse_lat_lon(s: &str) -> Result<LatLon, LatLonParseError> {
+    s.parse()
+}
+
+/// The UTF-8 byte-order mark.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Length of a leading UTF-8 byte-order mark: 3 when `bytes` starts with one, else 0. The
+/// one BOM strip: `&bytes[bom_len(bytes)..]`, and for text `&text[bom_len(text.as_bytes())..]`
+/// (the BOM is one whole character, so that slice is on a character boundary).
+///
+/// # Examples
+/// ```
+/// use nearhome::model::bom_len;
+/// let text = "\u{feff}id,lat";
+/// assert_eq!(&text[bom_len(text.as_bytes())..], "id,lat");
+/// assert_eq!(bom_len(b"id,lat"), 0);
+/// ```
+pub fn bom_len(bytes: &[u8]) -> usize {
+    if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
     }
 }
 

@@ -403,18 +403,8 @@ pub fn parse_lat_lon(name: &str, s: Option<&str>) -> Result<LatLon, ApiError> {
             "query parameter `{name}` is required, as LAT,LON"
         )));
     };
-    let mut parts = s.split(',');
-    let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ApiError::bad(format!(
-            "query parameter `{name}`: expected LAT,LON (two numbers separated by a comma)"
-        )));
-    };
-    let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) else {
-        return Err(ApiError::bad(format!(
-            "query parameter `{name}`: LAT and LON must be numbers"
-        )));
-    };
-    LatLon::new(lat, lon).map_err(|e| ApiError::bad(format!("query parameter `{name}`: {e}")))
+    crate::model::parse_lat_lon(s)
+        .map_err(|e| ApiError::bad(format!("query parameter `{name}`: {e}")))
 }
 
 /// Query of `/api/route`.

@@ -8,22 +8,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::{json, Value};
+use geojson::{FeatureCollection, Geometry, GeometryValue, Position};
+use serde::Serialize;
 
 use crate::analyse::planning::{
     CapitalPlan, CapitalRow, PlanObjective, PlanningError, ProposalRow, SiteResult,
 };
 use crate::model::ProvisionKind;
+use crate::output::disclosure::round_dp;
+use crate::output::records::{coord6, csv_bytes, dec2};
+use crate::output::tables::{collection, feature};
 
-fn f2(v: f64) -> String {
-    format!("{v:.2}")
-}
-fn f6(v: f64) -> String {
-    format!("{v:.6}")
-}
-fn opt_f2(v: Option<f64>) -> String {
-    v.map(f2).unwrap_or_default()
-}
 fn areas_text(areas: &[(String, String)]) -> String {
     areas
         .iter()
@@ -32,18 +27,132 @@ fn areas_text(areas: &[(String, String)]) -> String {
         .join(";")
 }
 
-fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String, PlanningError> {
-    let e = |m: String| PlanningError::Write {
-        path: "CSV".into(),
-        message: m,
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(|x| e(x.to_string()))?;
-    for r in rows {
-        w.write_record(&r).map_err(|x| e(x.to_string()))?;
+/// A CSV failure while encoding a planning table.
+fn encode_err(name: &str, e: impl std::fmt::Display) -> PlanningError {
+    PlanningError::Write {
+        path: name.into(),
+        message: e.to_string(),
     }
-    let bytes = w.into_inner().map_err(|x| e(x.to_string()))?;
-    String::from_utf8(bytes).map_err(|x| e(x.to_string()))
+}
+
+fn csv_text<T: Serialize>(
+    name: &str,
+    records: &[T],
+    header: &[&str],
+) -> Result<String, PlanningError> {
+    let bytes = csv_bytes(records, header).map_err(|e| encode_err(name, e))?;
+    String::from_utf8(bytes).map_err(|e| encode_err(name, e))
+}
+
+/// The answer of `POST /api/site`: the siting result and the capital plan beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteAnswer {
+    /// Chosen sites for every k, the ranked proposals and the assumptions.
+    pub site: SiteResult,
+    /// Per area × need demand, local places, out of area and the gap.
+    pub capital: CapitalPlan,
+}
+
+/// One row of `sites.csv`: a chosen site of the answer for one `k`, with the set's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteRecord {
+    /// Number of new bases in the answer.
+    pub k: usize,
+    /// Candidate site id.
+    pub site_id: String,
+    /// Its name.
+    pub site_name: String,
+    /// Latitude (6 decimals).
+    pub lat: f64,
+    /// Longitude (6 decimals).
+    pub lon: f64,
+    /// `layer:area` of every layer, `;`-separated.
+    pub areas: String,
+    /// Places of the new base.
+    pub places: u32,
+    /// Places the answer fills.
+    pub places_used: u32,
+    /// Out-of-area pupils the set returns (new and existing places).
+    pub set_returned: usize,
+    /// Pupils the set moves.
+    pub set_moved: usize,
+    /// Returned because of the new places (vs existing places alone).
+    pub set_extra_returned: i64,
+    /// Hours a year saved by the set.
+    pub set_hours_per_year_saved: f64,
+    /// km a year saved by the set.
+    pub set_km_per_year_saved: f64,
+    /// £ a year saved by the set.
+    pub set_gbp_per_year_saved: f64,
+    /// £ a year saved because of the new places.
+    pub set_extra_gbp_per_year_saved: f64,
+    /// Capital cost of the set, £.
+    pub set_capital_gbp: f64,
+    /// Capital ÷ extra yearly saving, years.
+    pub set_payback_years: Option<f64>,
+    /// Pupils within their limit of a place after the set.
+    pub set_coverage_after: usize,
+    /// Pupils returned by the exact optimum (small instances).
+    pub exact_returned: Option<usize>,
+    /// Relative gap of the heuristic to the exact optimum (4 decimals).
+    pub exact_relative_gap: Option<f64>,
+}
+
+/// Columns of [`SiteRecord`].
+pub const SITE_HEADER: [&str; 20] = [
+    "k",
+    "site_id",
+    "site_name",
+    "lat",
+    "lon",
+    "areas",
+    "places",
+    "places_used",
+    "set_returned",
+    "set_moved",
+    "set_extra_returned",
+    "set_hours_per_year_saved",
+    "set_km_per_year_saved",
+    "set_gbp_per_year_saved",
+    "set_extra_gbp_per_year_saved",
+    "set_capital_gbp",
+    "set_payback_years",
+    "set_coverage_after",
+    "exact_returned",
+    "exact_relative_gap",
+];
+
+/// Every `sites.csv` row.
+pub fn site_records(r: &SiteResult) -> Vec<SiteRecord> {
+    let mut rows = Vec::new();
+    for k in &r.per_k {
+        for s in &k.sites {
+            let f = &k.figures;
+            rows.push(SiteRecord {
+                k: k.k,
+                site_id: s.id.clone(),
+                site_name: s.name.clone(),
+                lat: coord6(s.location.lat),
+                lon: coord6(s.location.lon),
+                areas: areas_text(&s.areas),
+                places: s.places,
+                places_used: s.used,
+                set_returned: f.returned,
+                set_moved: f.moved,
+                set_extra_returned: k.extra_returned,
+                set_hours_per_year_saved: dec2(f.hours_per_year_saved),
+                set_km_per_year_saved: dec2(f.km_per_year_saved),
+                set_gbp_per_year_saved: dec2(f.total_gbp_per_year_saved),
+                set_extra_gbp_per_year_saved: dec2(k.extra_gbp_per_year_saved),
+                set_capital_gbp: dec2(k.capital_gbp),
+                set_payback_years: k.payback_years.map(dec2),
+                set_coverage_after: f.coverage_after,
+                exact_returned: k.exact.as_ref().map(|x| x.optimum_returned),
+                exact_relative_gap: k.exact.as_ref().map(|x| round_dp(x.relative_gap, 4)),
+            });
+        }
+    }
+    rows
 }
 
 /// `sites.csv`: one row per `k` and chosen site, with the set's figures.
@@ -51,63 +160,105 @@ fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String, PlanningE
 /// # Errors
 /// A CSV encoding failure.
 pub fn sites_csv(r: &SiteResult) -> Result<String, PlanningError> {
-    let header = [
-        "k",
-        "site_id",
-        "site_name",
-        "lat",
-        "lon",
-        "areas",
-        "places",
-        "places_used",
-        "set_returned",
-        "set_moved",
-        "set_extra_returned",
-        "set_hours_per_year_saved",
-        "set_km_per_year_saved",
-        "set_gbp_per_year_saved",
-        "set_extra_gbp_per_year_saved",
-        "set_capital_gbp",
-        "set_payback_years",
-        "set_coverage_after",
-        "exact_returned",
-        "exact_relative_gap",
-    ];
-    let mut rows = Vec::new();
-    for k in &r.per_k {
-        for s in &k.sites {
-            let f = &k.figures;
-            rows.push(vec![
-                k.k.to_string(),
-                s.id.clone(),
-                s.name.clone(),
-                f6(s.location.lat),
-                f6(s.location.lon),
-                areas_text(&s.areas),
-                s.places.to_string(),
-                s.used.to_string(),
-                f.returned.to_string(),
-                f.moved.to_string(),
-                k.extra_returned.to_string(),
-                f2(f.hours_per_year_saved),
-                f2(f.km_per_year_saved),
-                f2(f.total_gbp_per_year_saved),
-                f2(k.extra_gbp_per_year_saved),
-                f2(k.capital_gbp),
-                opt_f2(k.payback_years),
-                f.coverage_after.to_string(),
-                k.exact
-                    .as_ref()
-                    .map(|x| x.optimum_returned.to_string())
-                    .unwrap_or_default(),
-                k.exact
-                    .as_ref()
-                    .map(|x| format!("{:.4}", x.relative_gap))
-                    .unwrap_or_default(),
-            ]);
-        }
-    }
-    csv_text(&header, rows)
+    csv_text("sites.csv", &site_records(r), &SITE_HEADER)
+}
+
+/// One row of `proposals.csv`: a single-base proposal, ranked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposalRecord {
+    /// Rank (1 = best).
+    pub rank: usize,
+    /// Candidate site id.
+    pub site_id: String,
+    /// Its name.
+    pub site_name: String,
+    /// Latitude (6 decimals).
+    pub lat: f64,
+    /// Longitude (6 decimals).
+    pub lon: f64,
+    /// `layer:area` of every layer.
+    pub areas: String,
+    /// Kind of the new base.
+    pub kind: &'static str,
+    /// Needs it serves, `;`-separated codes.
+    pub needs: String,
+    /// Youngest age.
+    pub age_min: u8,
+    /// Oldest age.
+    pub age_max: u8,
+    /// Places.
+    pub places: u32,
+    /// Capital cost, £.
+    pub capital_gbp: f64,
+    /// Out-of-area pupils returned (more than existing places alone).
+    pub pupils_returned: i64,
+    /// Places filled.
+    pub places_used: u32,
+    /// Hours a year saved.
+    pub hours_per_year_saved: f64,
+    /// km a year saved.
+    pub km_per_year_saved: f64,
+    /// Revenue £ a year saved.
+    pub revenue_gbp_per_year_saved: f64,
+    /// Capital ÷ revenue saving, years.
+    pub payback_years: Option<f64>,
+}
+
+/// Columns of [`ProposalRecord`].
+pub const PROPOSAL_HEADER: [&str; 18] = [
+    "rank",
+    "site_id",
+    "site_name",
+    "lat",
+    "lon",
+    "areas",
+    "kind",
+    "needs",
+    "age_min",
+    "age_max",
+    "places",
+    "capital_gbp",
+    "pupils_returned",
+    "places_used",
+    "hours_per_year_saved",
+    "km_per_year_saved",
+    "revenue_gbp_per_year_saved",
+    "payback_years",
+];
+
+/// Every `proposals.csv` row.
+pub fn proposal_records(proposals: &[ProposalRow]) -> Vec<ProposalRecord> {
+    proposals
+        .iter()
+        .map(|p| {
+            let q = &p.proposal;
+            ProposalRecord {
+                rank: p.rank,
+                site_id: q.site_id.clone(),
+                site_name: q.site_name.clone(),
+                lat: coord6(q.location.lat),
+                lon: coord6(q.location.lon),
+                areas: areas_text(&p.areas),
+                kind: q.kind.as_str(),
+                needs: q
+                    .needs
+                    .iter()
+                    .map(|n| n.code())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                age_min: q.age_min,
+                age_max: q.age_max,
+                places: q.places,
+                capital_gbp: dec2(p.capital_gbp),
+                pupils_returned: p.pupils_returned,
+                places_used: p.places_used,
+                hours_per_year_saved: dec2(p.hours_per_year_saved),
+                km_per_year_saved: dec2(p.km_per_year_saved),
+                revenue_gbp_per_year_saved: dec2(p.revenue_gbp_per_year_saved),
+                payback_years: p.payback_years.map(dec2),
+            }
+        })
+        .collect()
 }
 
 /// `proposals.csv`: ranked single-base proposals.
@@ -115,57 +266,85 @@ pub fn sites_csv(r: &SiteResult) -> Result<String, PlanningError> {
 /// # Errors
 /// A CSV encoding failure.
 pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError> {
-    let header = [
-        "rank",
-        "site_id",
-        "site_name",
-        "lat",
-        "lon",
-        "areas",
-        "kind",
-        "needs",
-        "age_min",
-        "age_max",
-        "places",
-        "capital_gbp",
-        "pupils_returned",
-        "places_used",
-        "hours_per_year_saved",
-        "km_per_year_saved",
-        "revenue_gbp_per_year_saved",
-        "payback_years",
-    ];
-    let rows = proposals
+    csv_text(
+        "proposals.csv",
+        &proposal_records(proposals),
+        &PROPOSAL_HEADER,
+    )
+}
+
+/// One row of `capital.csv`: an area × need of the capital plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapitalRecord {
+    /// Layer id.
+    pub layer: String,
+    /// Area id.
+    pub area_id: String,
+    /// Area name.
+    pub area_name: String,
+    /// `ALL` or a need code.
+    pub need: String,
+    /// Pupils of the need living in the area.
+    pub demand_pupils: usize,
+    /// Of them, placed out of area.
+    pub out_of_area_pupils: usize,
+    /// Spare places at receiving provisions sited in the area.
+    pub local_spare_places: u64,
+    /// Out of area minus local spare places (0 when negative).
+    pub gap_places: u64,
+    /// Chosen sites in the area.
+    pub chosen_sites: usize,
+    /// Their capital cost, £.
+    pub chosen_capital_gbp: f64,
+    /// Proposals sited in the area.
+    pub proposals_in_area: usize,
+    /// The best-ranked of them.
+    pub best_proposal: Option<String>,
+    /// Its payback, years.
+    pub best_proposal_payback_years: Option<f64>,
+    /// The area's share of the high-needs budget, £ (revenue).
+    pub budget_share_gbp: Option<f64>,
+}
+
+/// Columns of [`CapitalRecord`].
+pub const CAPITAL_HEADER: [&str; 14] = [
+    "layer",
+    "area_id",
+    "area_name",
+    "need",
+    "demand_pupils",
+    "out_of_area_pupils",
+    "local_spare_places",
+    "gap_places",
+    "chosen_sites",
+    "chosen_capital_gbp",
+    "proposals_in_area",
+    "best_proposal",
+    "best_proposal_payback_years",
+    "budget_share_gbp",
+];
+
+/// Every `capital.csv` row.
+pub fn capital_records(plan: &CapitalPlan) -> Vec<CapitalRecord> {
+    plan.rows
         .iter()
-        .map(|p| {
-            let q = &p.proposal;
-            vec![
-                p.rank.to_string(),
-                q.site_id.clone(),
-                q.site_name.clone(),
-                f6(q.location.lat),
-                f6(q.location.lon),
-                areas_text(&p.areas),
-                q.kind.as_str().to_string(),
-                q.needs
-                    .iter()
-                    .map(|n| n.code())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                q.age_min.to_string(),
-                q.age_max.to_string(),
-                q.places.to_string(),
-                f2(p.capital_gbp),
-                p.pupils_returned.to_string(),
-                p.places_used.to_string(),
-                f2(p.hours_per_year_saved),
-                f2(p.km_per_year_saved),
-                f2(p.revenue_gbp_per_year_saved),
-                opt_f2(p.payback_years),
-            ]
+        .map(|r| CapitalRecord {
+            layer: r.layer.clone(),
+            area_id: r.area_id.clone(),
+            area_name: r.area_name.clone(),
+            need: r.need.clone(),
+            demand_pupils: r.demand_pupils,
+            out_of_area_pupils: r.out_of_area_pupils,
+            local_spare_places: r.local_spare_places,
+            gap_places: r.gap_places,
+            chosen_sites: r.chosen_sites,
+            chosen_capital_gbp: dec2(r.chosen_capital_gbp),
+            proposals_in_area: r.proposals_in_area,
+            best_proposal: r.best_proposal.clone(),
+            best_proposal_payback_years: r.best_proposal_payback_years.map(dec2),
+            budget_share_gbp: r.budget_share_gbp.map(dec2),
         })
-        .collect();
-    csv_text(&header, rows)
+        .collect()
 }
 
 /// `capital.csv`: the capital plan rows.
@@ -173,54 +352,43 @@ pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError>
 /// # Errors
 /// A CSV encoding failure.
 pub fn capital_csv(plan: &CapitalPlan) -> Result<String, PlanningError> {
-    let header = [
-        "layer",
-        "area_id",
-        "area_name",
-        "need",
-        "demand_pupils",
-        "out_of_area_pupils",
-        "local_spare_places",
-        "gap_places",
-        "chosen_sites",
-        "chosen_capital_gbp",
-        "proposals_in_area",
-        "best_proposal",
-        "best_proposal_payback_years",
-        "budget_share_gbp",
-    ];
-    let rows = plan
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.layer.clone(),
-                r.area_id.clone(),
-                r.area_name.clone(),
-                r.need.clone(),
-                r.demand_pupils.to_string(),
-                r.out_of_area_pupils.to_string(),
-                r.local_spare_places.to_string(),
-                r.gap_places.to_string(),
-                r.chosen_sites.to_string(),
-                f2(r.chosen_capital_gbp),
-                r.proposals_in_area.to_string(),
-                r.best_proposal.clone().unwrap_or_default(),
-                opt_f2(r.best_proposal_payback_years),
-                opt_f2(r.budget_share_gbp),
-            ]
-        })
-        .collect();
-    csv_text(&header, rows)
+    csv_text("capital.csv", &capital_records(plan), &CAPITAL_HEADER)
+}
+
+/// Properties of a chosen site in `sites.geojson`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteProperties {
+    /// Candidate site id.
+    pub site_id: String,
+    /// Its name.
+    pub site_name: String,
+    /// Need of the request.
+    pub need: &'static str,
+    /// Youngest age of the request.
+    pub age_min: u8,
+    /// Oldest age of the request.
+    pub age_max: u8,
+    /// Kind of the new base.
+    pub kind: &'static str,
+    /// Places.
+    pub places: u32,
+    /// Places filled.
+    pub places_used: u32,
+    /// The `k` values whose answer includes the site.
+    pub in_answer_for_k: Vec<usize>,
+    /// `layer:area` of every layer.
+    pub areas: String,
+    /// Capital cost of the base, £.
+    pub capital_gbp: f64,
 }
 
 /// `sites.geojson`: the sites of the largest-k answer as points, with the `k` values whose
 /// answer includes each.
-pub fn sites_geojson(r: &SiteResult) -> Value {
+pub fn sites_geojson(r: &SiteResult) -> FeatureCollection {
     let Some(last) = r.per_k.last() else {
-        return json!({"type": "FeatureCollection", "features": []});
+        return collection(Vec::new());
     };
-    let features: Vec<Value> = last
+    let features = last
         .sites
         .iter()
         .map(|s| {
@@ -230,27 +398,26 @@ pub fn sites_geojson(r: &SiteResult) -> Value {
                 .filter(|k| k.sites.iter().any(|x| x.candidate == s.candidate))
                 .map(|k| k.k)
                 .collect();
-            json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [
-                    (s.location.lon * 1e6).round() / 1e6, (s.location.lat * 1e6).round() / 1e6]},
-                "properties": {
-                    "site_id": s.id,
-                    "site_name": s.name,
-                    "need": r.request.need.code(),
-                    "age_min": r.request.age_min,
-                    "age_max": r.request.age_max,
-                    "kind": r.request.kind.as_str(),
-                    "places": s.places,
-                    "places_used": s.used,
-                    "in_answer_for_k": in_k,
-                    "areas": areas_text(&s.areas),
-                    "capital_gbp": f64::from(s.places) * r.assumptions.capital_gbp_per_place,
-                }
-            })
+            let props = SiteProperties {
+                site_id: s.id.clone(),
+                site_name: s.name.clone(),
+                need: r.request.need.code(),
+                age_min: r.request.age_min,
+                age_max: r.request.age_max,
+                kind: r.request.kind.as_str(),
+                places: s.places,
+                places_used: s.used,
+                in_answer_for_k: in_k,
+                areas: areas_text(&s.areas),
+                capital_gbp: dec2(f64::from(s.places) * r.assumptions.capital_gbp_per_place),
+            };
+            let geometry = Geometry::new(GeometryValue::Point {
+                coordinates: Position::from([coord6(s.location.lon), coord6(s.location.lat)]),
+            });
+            feature(Some(geometry), Some(&s.id), &props)
         })
         .collect();
-    json!({"type": "FeatureCollection", "features": features})
+    collection(features)
 }
 
 fn gbp(v: f64) -> String {
@@ -501,7 +668,10 @@ pub fn write_outputs(
         ("sites.csv", sites_csv(r)?),
         ("proposals.csv", proposals_csv(&r.proposals)?),
         ("capital.csv", capital_csv(plan)?),
-        ("sites.geojson", sites_geojson(r).to_string()),
+        (
+            "sites.geojson",
+            serde_json::to_string(&sites_geojson(r)).map_err(|e| encode_err("sites.geojson", e))?,
+        ),
         ("report.md", report_md(r, plan)),
     ];
     let mut written = Vec::new();

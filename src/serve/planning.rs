@@ -5,9 +5,9 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
-use serde_json::Value;
 
-use crate::analyse::planning::{capital_plan, site, PlanningError, SiteRequest};
+use crate::analyse::planning::{capital_plan, site, CapitalPlan, PlanningError, SiteRequest};
+use crate::output::planning::SiteAnswer;
 use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
 use crate::serve::state::AppState;
@@ -61,7 +61,7 @@ pub async fn site_handler(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<SiteRequest>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SiteAnswer>, ApiError> {
     caller.require_officer()?;
     let Json(req) = body?;
     check_limits(&req)?;
@@ -79,7 +79,10 @@ pub async fn site_handler(
         let p = st.prepared();
         let result = site(p, &req)?;
         let plan = capital_plan(p, Some(&result));
-        Ok::<_, PlanningError>(serde_json::json!({ "site": result, "capital": plan }))
+        Ok::<_, PlanningError>(SiteAnswer {
+            site: result,
+            capital: plan,
+        })
     })
     .await
     .map_err(|e| ApiError::Internal(format!("planning task: {e}")))?
@@ -91,13 +94,11 @@ pub async fn site_handler(
 pub async fn capital_handler(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CapitalPlan>, ApiError> {
     caller.require_officer()?;
     let st = state.clone();
     let plan = tokio::task::spawn_blocking(move || capital_plan(st.prepared(), None))
         .await
         .map_err(|e| ApiError::Internal(format!("capital task: {e}")))?;
-    serde_json::to_value(plan)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(format!("capital plan: {e}")))
+    Ok(Json(plan))
 }

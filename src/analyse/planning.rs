@@ -1098,8 +1098,8 @@ pub struct CapitalRow {
     pub area_id: String,
     /// Area name.
     pub area_name: String,
-    /// Need code.
-    pub need: String,
+    /// The need (written as its SEN2 code).
+    pub need: Need,
     /// Pupils of the need living in the area.
     pub demand_pupils: usize,
     /// Of which placed out of area.
@@ -1198,7 +1198,7 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                     layer: layer.layer.clone(),
                     area_id: area_id.clone(),
                     area_name: area_name.clone(),
-                    need: need.code().to_string(),
+                    need,
                     demand_pupils: demand,
                     out_of_area_pupils: out,
                     local_spare_places: spare,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::placement::{median_p90, Analysis, NotMoved};
-use crate::model::{Need, Provision, Pupil};
+use crate::model::{Need, NeedColumn, Provision, Pupil};
 
 /// One layer's areas and where each pupil and provision falls.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +67,8 @@ pub struct AreaRow {
     pub area_id: String,
     /// Area name.
     pub area_name: String,
-    /// Need code, or `"ALL"`.
-    pub need: String,
+    /// The need, or every need (`ALL`); written as its code.
+    pub need: NeedColumn,
     /// The figures.
     #[serde(flatten)]
     pub stats: GroupStats,
@@ -176,7 +176,7 @@ pub fn area_rows(
                 layer: layer.layer.clone(),
                 area_id: id.clone(),
                 area_name: name.clone(),
-                need: "ALL".to_string(),
+                need: NeedColumn::All,
                 stats: all,
             });
             for need in Need::ALL {
@@ -195,7 +195,7 @@ pub fn area_rows(
                     layer: layer.layer.clone(),
                     area_id: id.clone(),
                     area_name: name.clone(),
-                    need: need.code().to_string(),
+                    need: NeedColumn::One(need),
                     stats,
                 });
             }
@@ -220,7 +220,7 @@ pub fn overall(
     pupils: &[Pupil],
     provisions: &[Provision],
     receiving: &[bool],
-) -> (GroupStats, BTreeMap<String, GroupStats>) {
+) -> (GroupStats, BTreeMap<Need, GroupStats>) {
     let candidates = candidate_flags(analysis);
     let all_sites: Vec<usize> = analysis
         .provisions
@@ -243,7 +243,7 @@ pub fn overall(
             .filter(|&u| pupils[u].need == need)
             .collect();
         per_need.insert(
-            need.code().to_string(),
+            need,
             group_stats(
                 analysis,
                 &m,
@@ -255,20 +255,20 @@ pub fn overall(
     (total, per_need)
 }
 
-/// Out-of-area pupils not moved, by reason code.
-pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<String, usize> {
-    let mut m: BTreeMap<String, usize> = [
+/// Out-of-area pupils not moved, by reason (every reason, zero included).
+pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<NotMoved, usize> {
+    let mut m: BTreeMap<NotMoved, usize> = [
         NotMoved::Unsnappable,
         NotMoved::NoSuitableProvision,
         NotMoved::AllSuitableFull,
         NotMoved::OverThreshold,
     ]
     .iter()
-    .map(|r| (r.as_str().to_string(), 0))
+    .map(|&r| (r, 0))
     .collect();
     for r in &analysis.pupils {
         if let Some(reason) = r.not_moved {
-            *m.entry(reason.as_str().to_string()).or_default() += 1;
+            *m.entry(reason).or_default() += 1;
         }
     }
     m

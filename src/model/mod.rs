@@ -18,6 +18,7 @@
 
 pub mod area;
 pub mod candidate;
+pub mod ids;
 pub mod postcode;
 pub mod profile;
 pub mod proj;
@@ -370,6 +371,87 @@ impl TryFrom<String> for Need {
 impl From<Need> for &'static str {
     fn from(n: Need) -> Self {
         n.code()
+    }
+}
+
+/// A column of the area x need tables: every need together (`ALL`), or one need.
+///
+/// Serialised as its [`code`](NeedColumn::code): `"ALL"` or the SEN2 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum NeedColumn {
+    /// Every need (`ALL`).
+    All,
+    /// One SEN2 primary need.
+    One(Need),
+}
+
+impl NeedColumn {
+    /// Every column, `ALL` first then [`Need::ALL`] order.
+    pub fn every() -> Vec<NeedColumn> {
+        std::iter::once(NeedColumn::All)
+            .chain(Need::ALL.iter().map(|&n| NeedColumn::One(n)))
+            .collect()
+    }
+
+    /// Grid column index: 0 for `ALL`, then 1 + the need's position in [`Need::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            NeedColumn::All => 0,
+            NeedColumn::One(n) => 1 + Need::ALL.iter().position(|x| *x == n).unwrap_or(0),
+        }
+    }
+
+    /// The code written in outputs (`ALL` or the SEN2 code).
+    pub fn code(self) -> &'static str {
+        match self {
+            NeedColumn::All => "ALL",
+            NeedColumn::One(n) => n.code(),
+        }
+    }
+
+    /// The column for an optional need (`None` = ALL).
+    pub fn of(need: Option<Need>) -> NeedColumn {
+        need.map_or(NeedColumn::All, NeedColumn::One)
+    }
+
+    /// The need of a one-need column (`None` for `ALL`).
+    pub fn need(self) -> Option<Need> {
+        match self {
+            NeedColumn::All => None,
+            NeedColumn::One(n) => Some(n),
+        }
+    }
+}
+
+impl fmt::Display for NeedColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for NeedColumn {
+    type Err = UnknownCode;
+
+    /// Parses `ALL` or a SEN2 code, case-insensitively and ignoring surrounding spaces.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("ALL") {
+            return Ok(NeedColumn::All);
+        }
+        s.parse().map(NeedColumn::One)
+    }
+}
+
+impl TryFrom<String> for NeedColumn {
+    type Error = UnknownCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<NeedColumn> for &'static str {
+    fn from(c: NeedColumn) -> Self {
+        c.code()
     }
 }
 

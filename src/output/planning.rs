@@ -197,7 +197,7 @@ pub fn capital_csv(plan: &CapitalPlan) -> Result<String, PlanningError> {
                 r.layer.clone(),
                 r.area_id.clone(),
                 r.area_name.clone(),
-                r.need.clone(),
+                r.need.code().to_string(),
                 r.demand_pupils.to_string(),
                 r.out_of_area_pupils.to_string(),
                 r.local_spare_places.to_string(),
@@ -440,7 +440,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     let budgets: Vec<&CapitalRow> = plan
         .rows
         .iter()
-        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need.code())
+        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need)
         .collect();
     if !budgets.is_empty() {
         let _ = writeln!(s, "\n## Areas: budget share beside the proposed capital\n");

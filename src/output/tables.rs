@@ -32,8 +32,8 @@ pub struct Aggregates {
     pub rows: Vec<AreaRow>,
     /// The authority, every need.
     pub total: GroupStats,
-    /// The authority per need code.
-    pub per_need: BTreeMap<String, GroupStats>,
+    /// The authority per need.
+    pub per_need: BTreeMap<Need, GroupStats>,
     /// The disclosure grid.
     pub grid: AreaGrid,
     provisions: ProvisionCounts,
@@ -197,7 +197,7 @@ pub fn area_records(agg: &Aggregates, audience: Audience) -> Vec<AreaRecord> {
         .iter()
         .filter_map(|r| {
             let row = agg.grid.row(&r.layer, &r.area_id)?;
-            let col = need_column(&r.need)?;
+            let col = r.need;
             let f = agg.grid.figures(row, col, audience);
             Some(AreaRecord::new(
                 &r.layer,
@@ -208,17 +208,6 @@ pub fn area_records(agg: &Aggregates, audience: Audience) -> Vec<AreaRecord> {
             ))
         })
         .collect()
-}
-
-/// The column of a need code as written in the rows (`ALL` or a SEN2 code).
-pub fn need_column(code: &str) -> Option<NeedColumn> {
-    if code == "ALL" {
-        return Some(NeedColumn::All);
-    }
-    Need::ALL
-        .iter()
-        .find(|n| n.code() == code)
-        .map(|&n| NeedColumn::One(n))
 }
 
 /// A feature with serde-struct properties.

@@ -14,6 +14,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::load::scenario::FileRole;
 use crate::load::table::Severity;
 use crate::model::{LatLon, Need};
 use crate::output::basemap::r5;
@@ -104,7 +105,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .report
         .files
         .iter()
-        .filter(|f| f.role == "pupils")
+        .filter(|f| f.role == FileRole::Pupils)
         .map(|f| f.file.as_str())
         .collect();
     let files: Vec<Value> = p
@@ -112,7 +113,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .files
         .iter()
         .map(|f| {
-            if f.role != "pupils" || role == Role::Officer {
+            if f.role != FileRole::Pupils || role == Role::Officer {
                 return json!({
                     "role": f.role,
                     "file": f.file,

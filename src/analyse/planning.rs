@@ -635,9 +635,12 @@ impl<'a> PlanningContext<'a> {
             let r = &a.pupils[u];
             let mut covered = false;
             for alt in &r.suitable {
-                let in_area = a.provisions.get(alt.provision).is_some_and(|p| p.in_area);
+                let in_area = a
+                    .provisions
+                    .get(alt.provision.index())
+                    .is_some_and(|p| p.in_area);
                 covered |= in_area && alt.trip.minutes <= coverage_min[l];
-                let Some(&e) = existing_of.get(&alt.provision) else {
+                let Some(&e) = existing_of.get(&alt.provision.index()) else {
                     continue;
                 };
                 if Some(alt.provision) == r.placement || alt.trip.minutes > r.limit_minutes {
@@ -834,7 +837,8 @@ impl<'a> PlanningContext<'a> {
             f.km_per_year_saved += (cur.km - trip.km) * trips_year;
             let old_cost = r
                 .placement
-                .and_then(|pi| params.placement_cost(&provisions[pi]));
+                .and_then(|pi| provisions.get(pi.index()))
+                .and_then(|p| params.placement_cost(p));
             if let (Some(a), Some(b)) = (old_cost, new_cost) {
                 f.placement_gbp_per_year_saved += a - b;
             }

@@ -1,6 +1,9 @@
 //! Typed indices: a pupil, a provision or a move is named by its position in the input (or
 //! in [`Analysis::moves`](crate::analyse::placement::Analysis::moves)), and the type says
 //! which list the position is into. Serialised as the bare number, so outputs are unchanged.
+//! A list of pupils (or of pupil results) may be indexed by a [`PupilIdx`], a list of
+//! provisions by a [`ProvisionIdx`] and the moves by a [`MoveIdx`]; every other pairing is a
+//! type error.
 
 use std::fmt;
 
@@ -51,6 +54,41 @@ macro_rules! index_type {
         }
     };
 }
+
+/// `impl Index<$idx>` and `IndexMut<$idx>` for slices and vectors of each `$item`: a list of pupils is indexed by
+/// a [`PupilIdx`] and nothing else (the usual `usize` indexing still works).
+macro_rules! indexed_by {
+    ($idx:ty => $($item:ty),+ $(,)?) => {
+        $(
+            impl std::ops::Index<$idx> for [$item] {
+                type Output = $item;
+                fn index(&self, i: $idx) -> &$item {
+                    &self[i.index()]
+                }
+            }
+
+            impl std::ops::Index<$idx> for Vec<$item> {
+                type Output = $item;
+                fn index(&self, i: $idx) -> &$item {
+                    &self[i.index()]
+                }
+            }
+
+            impl std::ops::IndexMut<$idx> for [$item] {
+                fn index_mut(&mut self, i: $idx) -> &mut $item {
+                    &mut self[i.index()]
+                }
+            }
+
+            impl std::ops::IndexMut<$idx> for Vec<$item> {
+                fn index_mut(&mut self, i: $idx) -> &mut $item {
+                    &mut self[i.index()]
+                }
+            }
+        )+
+    };
+}
+pub(crate) use indexed_by;
 
 index_type!(
     /// A pupil: the position in the scenario's pupils (input order).

@@ -25,6 +25,9 @@ pub mod proj;
 pub mod scenario;
 pub mod sen2;
 
+ids::indexed_by!(ids::PupilIdx => Pupil);
+ids::indexed_by!(ids::ProvisionIdx => Provision);
+
 use std::fmt;
 use std::str::FromStr;
 

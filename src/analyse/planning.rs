@@ -52,6 +52,7 @@ use crate::analyse::siting::{
 use crate::analyse::Analysed;
 use crate::index::snap::Snap;
 use crate::model::candidate::CandidatePoint;
+use crate::model::ids::CandidateIdx;
 use crate::model::{LatLon, Need, ProvisionKind};
 use crate::query::route::Metric;
 
@@ -302,8 +303,8 @@ pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec
 /// A site in a chosen set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChosenSite {
-    /// Candidate index in [`SiteResult::candidates`].
-    pub candidate: usize,
+    /// The candidate, in [`SiteResult::candidates`].
+    pub candidate: CandidateIdx,
     /// Candidate id.
     pub id: String,
     /// Candidate name.
@@ -401,8 +402,8 @@ pub struct KResult {
 pub struct ProposalRow {
     /// 1 = best.
     pub rank: usize,
-    /// Candidate index.
-    pub candidate: usize,
+    /// The candidate, in [`SiteResult::candidates`].
+    pub candidate: CandidateIdx,
     /// The proposal.
     pub proposal: Proposal,
     /// Capital cost, £.
@@ -884,7 +885,7 @@ impl<'a> PlanningContext<'a> {
             .filter_map(|s| {
                 let c = self.candidates.get(s.candidate as usize)?;
                 Some(ChosenSite {
-                    candidate: s.candidate as usize,
+                    candidate: CandidateIdx::new(s.candidate as usize),
                     id: c.id.clone(),
                     name: c.name.clone(),
                     location: c.location,
@@ -1043,7 +1044,7 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         }
         proposals.push(ProposalRow {
             rank: 0,
-            candidate: j,
+            candidate: CandidateIdx::new(j),
             proposal: ctx.proposal(j),
             capital_gbp: capital_one,
             pupils_returned: returned,

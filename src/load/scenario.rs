@@ -706,6 +706,25 @@ mod tests {
     use crate::model::scenario::{AnalysisConfig, CostsConfig};
     use crate::model::{ProvisionKind, Transport};
 
+    #[test]
+    fn file_roles_are_written_as_before() {
+        let roles = [
+            (FileRole::Boundary, "boundary"),
+            (FileRole::Areas("wards".into()), "areas:wards"),
+            (FileRole::Postcodes, "postcodes"),
+            (FileRole::Provisions, "provisions"),
+            (FileRole::Pupils, "pupils"),
+        ];
+        for (role, text) in roles {
+            assert_eq!(role.as_str(), text);
+            assert_eq!(format!("{role:<12}|"), format!("{text:<12}|"));
+            assert_eq!(
+                serde_json::to_string(&role).ok(),
+                Some(format!("\"{text}\""))
+            );
+        }
+    }
+
     fn mini() -> PathBuf {
         PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),

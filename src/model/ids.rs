@@ -2,8 +2,8 @@
 //! in [`Analysis::moves`](crate::analyse::placement::Analysis::moves)), and the type says
 //! which list the position is into. Serialised as the bare number, so outputs are unchanged.
 //! A list of pupils (or of pupil results) may be indexed by a [`PupilIdx`], a list of
-//! provisions by a [`ProvisionIdx`] and the moves by a [`MoveIdx`]; every other pairing is a
-//! type error.
+//! provisions by a [`ProvisionIdx`], the siting candidates by a [`CandidateIdx`] and the
+//! moves by a [`MoveIdx`]; every other pairing is a type error.
 
 use std::fmt;
 
@@ -97,6 +97,11 @@ index_type!(
 index_type!(
     /// A provision: the position in the scenario's provisions (input order).
     ProvisionIdx
+);
+index_type!(
+    /// A candidate site for a new base: the position in the siting candidates
+    /// ([`SiteResult::candidates`](crate::analyse::planning::SiteResult::candidates)).
+    CandidateIdx
 );
 index_type!(
     /// A bring-back move: the position in the analysis's moves.

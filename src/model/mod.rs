@@ -27,6 +27,7 @@ pub mod sen2;
 
 ids::indexed_by!(ids::PupilIdx => Pupil);
 ids::indexed_by!(ids::ProvisionIdx => Provision);
+ids::indexed_by!(ids::CandidateIdx => candidate::CandidatePoint);
 
 use std::fmt;
 use std::str::FromStr;
@@ -681,6 +682,22 @@ pub struct Pupil {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn need_columns_are_written_as_their_codes() {
+        let cols = NeedColumn::every();
+        assert_eq!(cols.len(), 1 + Need::ALL.len());
+        for (i, c) in cols.iter().enumerate() {
+            assert_eq!(c.index(), i);
+            assert_eq!(c.code().parse::<NeedColumn>().ok(), Some(*c));
+            let json = serde_json::to_string(c).ok();
+            assert_eq!(json, Some(format!("\"{}\"", c.code())));
+        }
+        assert_eq!(NeedColumn::All.code(), "ALL");
+        assert_eq!(NeedColumn::of(Some(Need::Spld)).code(), "SPLD");
+        assert_eq!(NeedColumn::One(Need::Hi).need(), Some(Need::Hi));
+        assert!("NONE".parse::<NeedColumn>().is_err());
+    }
 
     fn provision(capacity: Option<u32>, on_roll: u32) -> Provision {
         Provision {

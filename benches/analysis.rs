@@ -15,6 +15,7 @@ use nearhome::analyse::placement::{analyse, centiminutes, Inputs, Params};
 use nearhome::benchkit::synthetic_scenario;
 use nearhome::load::network::network_from_pbf;
 use nearhome::load::scenario::ValidationReport;
+use nearhome::model::ids::{ProvisionIdx, PupilIdx};
 use nearhome::query::route::Metric;
 
 const PBF: &str = concat!(
@@ -61,8 +62,8 @@ fn benches(c: &mut Criterion) {
             .iter()
             .filter(|c| c.within_threshold)
             .map(|c| Arc {
-                pupil: c.pupil as u32,
-                provision: c.provision as u32,
+                pupil: c.pupil.index() as u32,
+                provision: c.provision.index() as u32,
                 cost: centiminutes(c.trip.minutes),
             })
             .collect(),
@@ -89,7 +90,7 @@ fn benches(c: &mut Criterion) {
     });
     // Naive baseline: one point-to-point search per (pupil, provision) pair, on the first
     // 20 pupils' pairs (placement + every suitable provision). Scale by pairs for the total.
-    let sample: Vec<(usize, usize)> = reference
+    let sample: Vec<(PupilIdx, ProvisionIdx)> = reference
         .pupils
         .iter()
         .take(20)

@@ -75,7 +75,7 @@ fn moves_respect_capacity_threshold_and_every_pupil_is_accounted_for() {
     assert!(a.optimal.moved >= a.greedy.moved);
     let mut used = vec![0u32; p.scenario.provisions.len()];
     for m in &a.moves {
-        used[m.to] += 1;
+        used[m.to.index()] += 1;
         let r = &a.pupils[m.pupil];
         assert!(r.out_of_area, "only out-of-area pupils move");
         assert!(m.after.minutes <= r.limit_minutes);

@@ -144,7 +144,7 @@ fn outputs_and_report_state_the_assumptions() {
     let asd_places: usize = plan
         .rows
         .iter()
-        .filter(|r| r.layer == "places" && r.need == "ASD")
+        .filter(|r| r.layer == "places" && r.need == Need::Asd)
         .map(|r| r.demand_pupils)
         .sum();
     let asd_total = p
@@ -331,7 +331,7 @@ fn hand_built_instance_has_the_known_best_site() {
         let north = plan
             .rows
             .iter()
-            .find(|row| row.area_id == "north" && row.need == "ASD")
+            .find(|row| row.area_id == "north" && row.need == Need::Asd)
             .unwrap();
         assert_eq!(north.demand_pupils, 5);
         assert_eq!(north.out_of_area_pupils, 5);
@@ -344,7 +344,7 @@ fn hand_built_instance_has_the_known_best_site() {
         let south = plan
             .rows
             .iter()
-            .find(|row| row.area_id == "south" && row.need == "ASD")
+            .find(|row| row.area_id == "south" && row.need == Need::Asd)
             .unwrap();
         assert_eq!(south.budget_share_gbp, None);
         assert_eq!(south.chosen_sites, 0);

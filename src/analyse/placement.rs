@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution};
 use crate::index::snap::{Snap, SnapFailure};
+use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
 use crate::query::route::{Metric, Network, Route};
 
@@ -142,8 +143,8 @@ pub struct Trip {
 /// An alternative provision for a pupil.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Alternative {
-    /// Provision index.
-    pub provision: usize,
+    /// The provision.
+    pub provision: ProvisionIdx,
     /// Routed journey.
     pub trip: Trip,
 }
@@ -179,12 +180,12 @@ impl NotMoved {
 /// A bring-back move and what it saves a year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Move {
-    /// Pupil index.
-    pub pupil: usize,
-    /// Current placement index.
-    pub from: usize,
-    /// New provision index.
-    pub to: usize,
+    /// The pupil.
+    pub pupil: PupilIdx,
+    /// The current placement.
+    pub from: ProvisionIdx,
+    /// The new provision.
+    pub to: ProvisionIdx,
     /// Current journey.
     pub before: Option<Trip>,
     /// New journey.
@@ -209,10 +210,10 @@ impl Move {
 /// Every figure for one pupil.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PupilResult {
-    /// Pupil index in the input.
-    pub pupil: usize,
-    /// Placement index, when the placement id is known.
-    pub placement: Option<usize>,
+    /// The pupil.
+    pub pupil: PupilIdx,
+    /// The placement, when the placement id is known.
+    pub placement: Option<ProvisionIdx>,
     /// The home snap, or why it failed.
     pub home_snap: Result<Snap, SnapFailure>,
     /// Snap distance of the placement, metres (None when outside the road extract).
@@ -237,7 +238,7 @@ pub struct PupilResult {
     /// The pupil's journey limit, minutes.
     pub limit_minutes: f64,
     /// The move, when brought back (index into [`Analysis::moves`]).
-    pub moved: Option<usize>,
+    pub moved: Option<MoveIdx>,
     /// Why an out-of-area pupil was not moved.
     pub not_moved: Option<NotMoved>,
 }
@@ -245,10 +246,10 @@ pub struct PupilResult {
 /// One out-of-area pupil x suitable in-area provision with spare places.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
-    /// Pupil index.
-    pub pupil: usize,
-    /// Provision index.
-    pub provision: usize,
+    /// The pupil.
+    pub pupil: PupilIdx,
+    /// The provision.
+    pub provision: ProvisionIdx,
     /// Routed journey (minutes rounded to 0.01 for the assignment).
     pub trip: Trip,
     /// Minutes within the pupil's limit.
@@ -258,8 +259,8 @@ pub struct Candidate {
 /// Per-provision figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProvisionResult {
-    /// Provision index.
-    pub provision: usize,
+    /// The provision.
+    pub provision: ProvisionIdx,
     /// Inside the home boundary.
     pub in_area: bool,
     /// Snap distance, metres (None when outside the road extract).
@@ -302,6 +303,10 @@ pub struct Analysis {
     pub unknown_capacity: usize,
 }
 
+crate::model::ids::indexed_by!(PupilIdx => PupilResult);
+crate::model::ids::indexed_by!(ProvisionIdx => ProvisionResult);
+crate::model::ids::indexed_by!(MoveIdx => Move);
+
 /// Round minutes to centiminutes (the assignment's integer cost).
 pub fn centiminutes(minutes: f64) -> i64 {
     (minutes * 100.0).round() as i64
@@ -316,24 +321,28 @@ fn trip_of(j: crate::query::route::Journey) -> Trip {
 }
 
 /// What every stage of [`analyse`] shares: the inputs, the snaps and each pupil's placement.
+/// Vectors are indexed by [`PupilIdx::index`] or [`ProvisionIdx::index`].
 struct Stage<'a> {
     inp: &'a Inputs<'a>,
     prov_snaps: Vec<Result<Snap, SnapFailure>>,
     home_snaps: Vec<Result<Snap, SnapFailure>>,
-    placement: Vec<Option<usize>>,
+    placement: Vec<Option<ProvisionIdx>>,
     receiving: Vec<bool>,
     prov_in_area: Vec<bool>,
     spare: Vec<u32>,
 }
 
+/// Per pupil, the journey to each provision that matters to them.
+type PupilTrips = BTreeMap<ProvisionIdx, Trip>;
+
 impl<'a> Stage<'a> {
     /// Snap every site and home (in parallel) and resolve placements.
     fn new(inp: &'a Inputs<'a>) -> Stage<'a> {
         let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
-        let index: BTreeMap<&str, usize> = provisions
+        let index: BTreeMap<&str, ProvisionIdx> = provisions
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.id.as_str(), i))
+            .map(|(i, p)| (p.id.as_str(), ProvisionIdx::new(i)))
             .collect();
         Stage {
             prov_snaps: provisions
@@ -366,37 +375,61 @@ impl<'a> Stage<'a> {
         }
     }
 
+    fn pupil(&self, u: PupilIdx) -> &'a Pupil {
+        &self.inp.pupils[u.index()]
+    }
+
+    fn provision(&self, pi: ProvisionIdx) -> &'a Provision {
+        &self.inp.provisions[pi.index()]
+    }
+
+    fn home_snap(&self, u: PupilIdx) -> &Result<Snap, SnapFailure> {
+        &self.home_snaps[u.index()]
+    }
+
+    fn placement_of(&self, u: PupilIdx) -> Option<ProvisionIdx> {
+        self.placement[u.index()]
+    }
+
+    fn in_area(&self, pi: ProvisionIdx) -> bool {
+        self.prov_in_area[pi.index()]
+    }
+
+    fn spare(&self, pi: ProvisionIdx) -> u32 {
+        self.spare[pi.index()]
+    }
+
     /// Provision `pi` may receive pupil `u` (kind, need, age).
-    fn suits(&self, pi: usize, u: &Pupil) -> bool {
-        self.receiving[pi] && self.inp.provisions[pi].suits(u.need, u.age)
+    fn suits(&self, pi: ProvisionIdx, u: &Pupil) -> bool {
+        self.receiving[pi.index()] && self.provision(pi).suits(u.need, u.age)
     }
 
     /// One reverse search per provision (in parallel); the journeys of the pupils it matters
     /// to (placed there, or suited by it), per pupil by provision.
-    fn trips(&self) -> Vec<BTreeMap<usize, Trip>> {
+    fn trips(&self) -> Vec<PupilTrips> {
         let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
-        let per_provision: Vec<Vec<(usize, Trip)>> = (0..n_prov)
+        let per_provision: Vec<Vec<(PupilIdx, Trip)>> = (0..n_prov)
             .into_par_iter()
-            .map(|pi| self.trips_to(pi))
+            .map(|pi| self.trips_to(ProvisionIdx::new(pi)))
             .collect();
-        let mut trips: Vec<BTreeMap<usize, Trip>> = vec![BTreeMap::new(); pupils.len()];
-        for (pi, list) in per_provision.into_iter().enumerate() {
+        let mut trips: Vec<PupilTrips> = vec![BTreeMap::new(); pupils.len()];
+        for (pi, list) in ProvisionIdx::all(n_prov).zip(per_provision) {
             for (u, t) in list {
-                trips[u].insert(pi, t);
+                trips[u.index()].insert(pi, t);
             }
         }
         trips
     }
 
-    fn trips_to(&self, pi: usize) -> Vec<(usize, Trip)> {
+    fn trips_to(&self, pi: ProvisionIdx) -> Vec<(PupilIdx, Trip)> {
         let (net, pupils) = (self.inp.network, self.inp.pupils);
-        let Ok(ps) = &self.prov_snaps[pi] else {
+        let Ok(ps) = &self.prov_snaps[pi.index()] else {
             return Vec::new();
         };
-        let who: Vec<usize> = (0..pupils.len())
+        let who: Vec<PupilIdx> = PupilIdx::all(pupils.len())
             .filter(|&u| {
-                self.home_snaps[u].is_ok()
-                    && (self.placement[u] == Some(pi) || self.suits(pi, &pupils[u]))
+                self.home_snap(u).is_ok()
+                    && (self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u)))
             })
             .collect();
         if who.is_empty() {
@@ -404,7 +437,7 @@ impl<'a> Stage<'a> {
         }
         let mut targets: Vec<u32> = who
             .iter()
-            .filter_map(|&u| self.home_snaps[u].as_ref().ok())
+            .filter_map(|&u| self.home_snap(u).as_ref().ok())
             .flat_map(|s| net.origin_vertices(s))
             .collect();
         targets.sort_unstable();
@@ -412,7 +445,7 @@ impl<'a> Stage<'a> {
         let tree = net.reverse_tree(ps, Metric::Time, Some(&targets), None);
         who.into_iter()
             .filter_map(|u| {
-                let hs = self.home_snaps[u].as_ref().ok()?;
+                let hs = self.home_snap(u).as_ref().ok()?;
                 Some((u, trip_of(net.journey_to_root(&tree, hs)?)))
             })
             .collect()
@@ -420,15 +453,15 @@ impl<'a> Stage<'a> {
 
     /// The current journey: routed, else estimated from the great-circle distance when the
     /// placement is outside the road extract.
-    fn current_trip(&self, u: usize, trips: &BTreeMap<usize, Trip>) -> Option<Trip> {
-        let (params, provisions) = (self.inp.params, self.inp.provisions);
-        let pi = self.placement[u]?;
+    fn current_trip(&self, u: PupilIdx, trips: &PupilTrips) -> Option<Trip> {
+        let params = self.inp.params;
+        let pi = self.placement_of(u)?;
         if let Some(t) = trips.get(&pi) {
             return Some(*t);
         }
-        if self.prov_snaps[pi].is_err() && self.home_snaps[u].is_ok() {
-            let home = self.inp.pupils[u].home;
-            let km = crate::model::proj::haversine_m(home, provisions[pi].location) / 1000.0
+        if self.prov_snaps[pi.index()].is_err() && self.home_snap(u).is_ok() {
+            let home = self.pupil(u).home;
+            let km = crate::model::proj::haversine_m(home, self.provision(pi).location) / 1000.0
                 * params.circuity_factor;
             return Some(Trip {
                 minutes: km / params.estimate_speed_kmh * 60.0,
@@ -440,11 +473,10 @@ impl<'a> Stage<'a> {
     }
 
     /// A pupil's journeys, alternatives and flags (no bring-back yet).
-    fn pupil_result(&self, u: usize, trips: &BTreeMap<usize, Trip>) -> PupilResult {
-        let provisions = self.inp.provisions;
-        let pupil = &self.inp.pupils[u];
+    fn pupil_result(&self, u: PupilIdx, trips: &PupilTrips) -> PupilResult {
+        let pupil = self.pupil(u);
         let limit = self.inp.params.limit_minutes(pupil.age);
-        let pl = self.placement[u];
+        let pl = self.placement_of(u);
         let current = self.current_trip(u, trips);
         let mut suitable: Vec<Alternative> = trips
             .iter()
@@ -463,7 +495,7 @@ impl<'a> Stage<'a> {
         let nearest = suitable.first().copied();
         let nearest_with_space = suitable
             .iter()
-            .find(|a| provisions[a.provision].spare_places().unwrap_or(0) > 0)
+            .find(|a| self.provision(a.provision).spare_places().unwrap_or(0) > 0)
             .copied();
         let current_rank = current.map(|c| {
             1 + suitable
@@ -478,15 +510,16 @@ impl<'a> Stage<'a> {
         PupilResult {
             pupil: u,
             placement: pl,
-            home_snap: self.home_snaps[u],
-            placement_snap_m: pl.and_then(|pi| self.prov_snaps[pi].ok().map(|s| s.distance_m)),
+            home_snap: *self.home_snap(u),
+            placement_snap_m: pl
+                .and_then(|pi| self.prov_snaps[pi.index()].ok().map(|s| s.distance_m)),
             current,
             suitable,
             nearest,
             nearest_with_space,
             current_rank,
             extra_minutes,
-            out_of_area: pl.is_some_and(|pi| !self.prov_in_area[pi]),
+            out_of_area: pl.is_some_and(|pi| !self.in_area(pi)),
             long_journey: current.is_some_and(|c| c.minutes > limit),
             limit_minutes: limit,
             moved: None,
@@ -503,7 +536,7 @@ impl<'a> Stage<'a> {
                 continue;
             }
             for a in &r.suitable {
-                if self.prov_in_area[a.provision] && self.spare[a.provision] > 0 {
+                if self.in_area(a.provision) && self.spare(a.provision) > 0 {
                     candidates.push(Candidate {
                         pupil: r.pupil,
                         provision: a.provision,
@@ -517,7 +550,8 @@ impl<'a> Stage<'a> {
         candidates
     }
 
-    /// The assignment problem of the within-limit candidates (cost: centiminutes).
+    /// The assignment problem of the within-limit candidates (cost: centiminutes). The
+    /// solver's dense `u32` indices are the pupil and provision positions.
     fn problem(&self, candidates: &[Candidate]) -> Problem {
         Problem {
             n_pupils: self.inp.pupils.len(),
@@ -526,8 +560,8 @@ impl<'a> Stage<'a> {
                 .iter()
                 .filter(|c| c.within_threshold)
                 .map(|c| Arc {
-                    pupil: c.pupil as u32,
-                    provision: c.provision as u32,
+                    pupil: c.pupil.index() as u32,
+                    provision: c.provision.index() as u32,
                     cost: centiminutes(c.trip.minutes),
                 })
                 .collect(),
@@ -535,15 +569,20 @@ impl<'a> Stage<'a> {
     }
 
     /// A move of pupil `u` from its placement to `to`, priced a year.
-    fn priced_move(&self, u: usize, to: usize, before: Option<Trip>, after: Trip) -> Option<Move> {
-        let (params, provisions, pupil) =
-            (self.inp.params, self.inp.provisions, &self.inp.pupils[u]);
-        let from = self.placement[u]?;
+    fn priced_move(
+        &self,
+        u: PupilIdx,
+        to: ProvisionIdx,
+        before: Option<Trip>,
+        after: Trip,
+    ) -> Option<Move> {
+        let (params, pupil) = (self.inp.params, self.pupil(u));
+        let from = self.placement_of(u)?;
         let mode = pupil.transport.unwrap_or(params.costs.default_transport);
         let trips_year = params.trips_per_year();
         let placement_gbp_saved = match (
-            params.placement_cost(&provisions[from]),
-            params.placement_cost(&provisions[to]),
+            params.placement_cost(self.provision(from)),
+            params.placement_cost(self.provision(to)),
         ) {
             (Some(a), Some(b)) => Some(a - b),
             _ => None,
@@ -575,14 +614,14 @@ impl<'a> Stage<'a> {
         if r.home_snap.is_err() {
             return NotMoved::Unsnappable;
         }
-        let pupil = &self.inp.pupils[r.pupil];
-        let local: Vec<usize> = (0..self.inp.provisions.len())
-            .filter(|&pi| self.prov_in_area[pi] && self.suits(pi, pupil))
+        let pupil = self.pupil(r.pupil);
+        let local: Vec<ProvisionIdx> = ProvisionIdx::all(self.inp.provisions.len())
+            .filter(|&pi| self.in_area(pi) && self.suits(pi, pupil))
             .collect();
-        let any_space = local.iter().any(|&pi| self.spare[pi] > 0);
+        let any_space = local.iter().any(|&pi| self.spare(pi) > 0);
         let reachable_within = r.suitable.iter().any(|a| {
-            self.prov_in_area[a.provision]
-                && self.spare[a.provision] > 0
+            self.in_area(a.provision)
+                && self.spare(a.provision) > 0
                 && a.trip.minutes <= r.limit_minutes
         });
         if local.is_empty() {
@@ -600,11 +639,11 @@ impl<'a> Stage<'a> {
             .inp
             .provisions
             .iter()
-            .enumerate()
-            .map(|(pi, p)| ProvisionResult {
+            .zip(ProvisionIdx::all(self.inp.provisions.len()))
+            .map(|(p, pi)| ProvisionResult {
                 provision: pi,
-                in_area: self.prov_in_area[pi],
-                snap_m: self.prov_snaps[pi].ok().map(|s| s.distance_m),
+                in_area: self.in_area(pi),
+                snap_m: self.prov_snaps[pi.index()].ok().map(|s| s.distance_m),
                 spare_before: p.spare_places(),
                 placed: 0,
                 moves_in: 0,
@@ -612,11 +651,11 @@ impl<'a> Stage<'a> {
             })
             .collect();
         for pl in self.placement.iter().flatten() {
-            out[*pl].placed += 1;
+            out[pl.index()].placed += 1;
         }
         for m in moves {
-            out[m.to].moves_in += 1;
-            out[m.from].moves_out += 1;
+            out[m.to.index()].moves_in += 1;
+            out[m.from.index()].moves_out += 1;
         }
         out
     }
@@ -628,8 +667,9 @@ impl<'a> Stage<'a> {
 pub fn analyse(inp: &Inputs) -> Analysis {
     let stage = Stage::new(inp);
     let trips = stage.trips();
-    let mut results: Vec<PupilResult> = (0..inp.pupils.len())
-        .map(|u| stage.pupil_result(u, &trips[u]))
+    let mut results: Vec<PupilResult> = PupilIdx::all(inp.pupils.len())
+        .zip(&trips)
+        .map(|(u, t)| stage.pupil_result(u, t))
         .collect();
     let candidates = stage.candidates(&results);
     let problem = stage.problem(&candidates);
@@ -640,15 +680,18 @@ pub fn analyse(inp: &Inputs) -> Analysis {
         total_minutes: s.total_cost as f64 / 100.0,
     };
     let mut moves = Vec::new();
-    for (u, to) in optimal.assigned.iter().enumerate() {
-        let Some(to) = to.map(|t| t as usize) else {
+    for ((u, to), (r, t)) in PupilIdx::all(inp.pupils.len())
+        .zip(&optimal.assigned)
+        .zip(results.iter_mut().zip(&trips))
+    {
+        let Some(to) = to.map(|t| ProvisionIdx::new(t as usize)) else {
             continue;
         };
-        let Some(after) = trips[u].get(&to).copied() else {
+        let Some(after) = t.get(&to).copied() else {
             continue;
         };
-        if let Some(m) = stage.priced_move(u, to, results[u].current, after) {
-            results[u].moved = Some(moves.len());
+        if let Some(m) = stage.priced_move(u, to, r.current, after) {
+            r.moved = Some(MoveIdx::new(moves.len()));
             moves.push(m);
         }
     }
@@ -674,16 +717,17 @@ pub fn analyse(inp: &Inputs) -> Analysis {
 
 /// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:
 /// one reverse tree per provision, then a path walk per pupil. `None` where not routed.
+/// The first list is indexed by [`PupilIdx::index`], the second by [`MoveIdx::index`].
 pub fn route_geometries(
     inp: &Inputs,
     analysis: &Analysis,
 ) -> (Vec<Option<Route>>, Vec<Option<Route>>) {
     let net = inp.network;
     let provs = inp.provisions;
-    // Per provision: (pupil, None) for the current journey or (pupil, Some(move index)).
-    type Wanted = Vec<(usize, Option<usize>)>;
-    type Done = Vec<(usize, Option<usize>, Option<Route>)>;
-    let mut wanted: BTreeMap<usize, Wanted> = BTreeMap::new();
+    // Per provision: (pupil, None) for the current journey or (pupil, Some(move)).
+    type Wanted = Vec<(PupilIdx, Option<MoveIdx>)>;
+    type Done = Vec<(PupilIdx, Option<MoveIdx>, Option<Route>)>;
+    let mut wanted: BTreeMap<ProvisionIdx, Wanted> = BTreeMap::new();
     for r in &analysis.pupils {
         if let (Some(pl), Some(c)) = (r.placement, r.current) {
             if !c.estimated {
@@ -691,23 +735,26 @@ pub fn route_geometries(
             }
         }
     }
-    for (mi, m) in analysis.moves.iter().enumerate() {
+    for (mi, m) in MoveIdx::all(analysis.moves.len()).zip(&analysis.moves) {
         wanted.entry(m.to).or_default().push((m.pupil, Some(mi)));
     }
-    let jobs: Vec<(usize, Wanted)> = wanted.into_iter().collect();
+    let jobs: Vec<(ProvisionIdx, Wanted)> = wanted.into_iter().collect();
     let done: Vec<Done> = jobs
         .par_iter()
         .map(|(pi, list)| {
-            let Ok(ps) = net.snap(provs[*pi].location, inp.params.max_snap_m) else {
+            let Some(site) = provs.get(pi.index()) else {
+                return Vec::new();
+            };
+            let Ok(ps) = net.snap(site.location, inp.params.max_snap_m) else {
                 return Vec::new();
             };
             let tree = net.reverse_tree(&ps, Metric::Time, None, None);
             list.iter()
                 .map(|&(u, mi)| {
-                    let route = analysis.pupils[u]
-                        .home_snap
-                        .as_ref()
-                        .ok()
+                    let route = analysis
+                        .pupils
+                        .get(u.index())
+                        .and_then(|r| r.home_snap.as_ref().ok())
                         .and_then(|hs| net.route_to_root(&tree, hs));
                     (u, mi, route)
                 })
@@ -717,9 +764,12 @@ pub fn route_geometries(
     let mut journeys = vec![None; inp.pupils.len()];
     let mut moves = vec![None; analysis.moves.len()];
     for (u, mi, route) in done.into_iter().flatten() {
-        match mi {
-            None => journeys[u] = route,
-            Some(mi) => moves[mi] = route,
+        let slot = match mi {
+            None => journeys.get_mut(u.index()),
+            Some(mi) => moves.get_mut(mi.index()),
+        };
+        if let Some(slot) = slot {
+            *slot = route;
         }
     }
     (journeys, moves)
@@ -894,14 +944,14 @@ mod tests {
         let r1 = &a.pupils[0];
         assert_eq!(
             r1.suitable.iter().map(|s| s.provision).collect::<Vec<_>>(),
-            [0, 1]
+            [ProvisionIdx(0), ProvisionIdx(1)]
         );
-        assert_eq!(r1.nearest.unwrap().provision, 0);
+        assert_eq!(r1.nearest.unwrap().provision, ProvisionIdx(0));
         assert_eq!(r1.current_rank, Some(3));
         assert!(close(r1.extra_minutes.unwrap(), minutes(7.0)));
         // P2 (secondary): nearest is B (1 step), then A (4 steps); current 3 steps -> rank 2.
         let r2 = &a.pupils[1];
-        assert_eq!(r2.nearest.unwrap().provision, 1);
+        assert_eq!(r2.nearest.unwrap().provision, ProvisionIdx(1));
         assert_eq!(r2.current_rank, Some(2));
         assert!(close(r2.limit_minutes, 75.0));
         assert!(close(r1.limit_minutes, 45.0));
@@ -916,7 +966,10 @@ mod tests {
         assert!(close(a.optimal.total_minutes, want_total));
         assert_eq!(a.greedy.moved, 2);
         let m1 = &a.moves[0];
-        assert_eq!((m1.pupil, m1.from, m1.to), (0, 2, 0));
+        assert_eq!(
+            (m1.pupil, m1.from, m1.to),
+            (PupilIdx(0), ProvisionIdx(2), ProvisionIdx(0))
+        );
         let trips = 190.0 * 2.0;
         assert!((m1.km_per_year_saved - minutes(7.0) * 0.6 * trips).abs() < 1e-6);
         assert!(close(m1.hours_per_year_saved, minutes(7.0) * trips / 60.0));
@@ -927,7 +980,7 @@ mod tests {
             (km(9.0) - km(2.0)) * trips * 2.0
         ));
         let m2 = &a.moves[1];
-        assert_eq!((m2.pupil, m2.to), (1, 1));
+        assert_eq!((m2.pupil, m2.to), (PupilIdx(1), ProvisionIdx(1)));
         assert_eq!(m2.placement_gbp_saved, Some(60_000.0 - 25_000.0));
         assert!(a.pupils.iter().all(|r| r.not_moved.is_none()));
         assert_eq!(a.provisions[0].moves_in, 1);

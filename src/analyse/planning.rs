@@ -52,6 +52,7 @@ use crate::analyse::siting::{
 use crate::analyse::Analysed;
 use crate::index::snap::Snap;
 use crate::model::candidate::CandidatePoint;
+use crate::model::ids::CandidateIdx;
 use crate::model::{LatLon, Need, ProvisionKind};
 use crate::query::route::Metric;
 
@@ -302,8 +303,8 @@ pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec
 /// A site in a chosen set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChosenSite {
-    /// Candidate index in [`SiteResult::candidates`].
-    pub candidate: usize,
+    /// The candidate, in [`SiteResult::candidates`].
+    pub candidate: CandidateIdx,
     /// Candidate id.
     pub id: String,
     /// Candidate name.
@@ -401,8 +402,8 @@ pub struct KResult {
 pub struct ProposalRow {
     /// 1 = best.
     pub rank: usize,
-    /// Candidate index.
-    pub candidate: usize,
+    /// The candidate, in [`SiteResult::candidates`].
+    pub candidate: CandidateIdx,
     /// The proposal.
     pub proposal: Proposal,
     /// Capital cost, £.
@@ -635,9 +636,12 @@ impl<'a> PlanningContext<'a> {
             let r = &a.pupils[u];
             let mut covered = false;
             for alt in &r.suitable {
-                let in_area = a.provisions.get(alt.provision).is_some_and(|p| p.in_area);
+                let in_area = a
+                    .provisions
+                    .get(alt.provision.index())
+                    .is_some_and(|p| p.in_area);
                 covered |= in_area && alt.trip.minutes <= coverage_min[l];
-                let Some(&e) = existing_of.get(&alt.provision) else {
+                let Some(&e) = existing_of.get(&alt.provision.index()) else {
                     continue;
                 };
                 if Some(alt.provision) == r.placement || alt.trip.minutes > r.limit_minutes {
@@ -834,7 +838,8 @@ impl<'a> PlanningContext<'a> {
             f.km_per_year_saved += (cur.km - trip.km) * trips_year;
             let old_cost = r
                 .placement
-                .and_then(|pi| params.placement_cost(&provisions[pi]));
+                .and_then(|pi| provisions.get(pi.index()))
+                .and_then(|p| params.placement_cost(p));
             if let (Some(a), Some(b)) = (old_cost, new_cost) {
                 f.placement_gbp_per_year_saved += a - b;
             }
@@ -880,7 +885,7 @@ impl<'a> PlanningContext<'a> {
             .filter_map(|s| {
                 let c = self.candidates.get(s.candidate as usize)?;
                 Some(ChosenSite {
-                    candidate: s.candidate as usize,
+                    candidate: CandidateIdx::new(s.candidate as usize),
                     id: c.id.clone(),
                     name: c.name.clone(),
                     location: c.location,
@@ -1039,7 +1044,7 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         }
         proposals.push(ProposalRow {
             rank: 0,
-            candidate: j,
+            candidate: CandidateIdx::new(j),
             proposal: ctx.proposal(j),
             capital_gbp: capital_one,
             pupils_returned: returned,
@@ -1098,8 +1103,8 @@ pub struct CapitalRow {
     pub area_id: String,
     /// Area name.
     pub area_name: String,
-    /// Need code.
-    pub need: String,
+    /// The need (written as its SEN2 code).
+    pub need: Need,
     /// Pupils of the need living in the area.
     pub demand_pupils: usize,
     /// Of which placed out of area.
@@ -1198,7 +1203,7 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                     layer: layer.layer.clone(),
                     area_id: area_id.clone(),
                     area_name: area_name.clone(),
-                    need: need.code().to_string(),
+                    need,
                     demand_pupils: demand,
                     out_of_area_pupils: out,
                     local_spare_places: spare,

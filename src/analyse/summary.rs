@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::placement::{median_p90, Analysis, NotMoved};
-use crate::model::{Need, Provision, Pupil};
+use crate::model::ids::{ProvisionIdx, PupilIdx};
+use crate::model::{Need, NeedColumn, Provision, Pupil};
 
 /// One layer's areas and where each pupil and provision falls.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,10 +19,22 @@ pub struct LayerIndex {
     pub layer: String,
     /// `(id, name)` per area.
     pub areas: Vec<(String, String)>,
-    /// Area index per pupil (home).
+    /// Area index per pupil (home), indexed by [`PupilIdx::index`].
     pub pupil_area: Vec<Option<usize>>,
-    /// Area index per provision (site).
+    /// Area index per provision (site), indexed by [`ProvisionIdx::index`].
     pub provision_area: Vec<Option<usize>>,
+}
+
+impl LayerIndex {
+    /// The area holding a pupil's home (`None`: outside every area of the layer).
+    pub fn area_of_pupil(&self, u: PupilIdx) -> Option<usize> {
+        self.pupil_area.get(u.index()).copied().flatten()
+    }
+
+    /// The area holding a provision's site (`None`: outside every area of the layer).
+    pub fn area_of_provision(&self, pi: ProvisionIdx) -> Option<usize> {
+        self.provision_area.get(pi.index()).copied().flatten()
+    }
 }
 
 /// Figures for a group of pupils (an area x need cell, a need, or everyone).
@@ -67,8 +80,8 @@ pub struct AreaRow {
     pub area_id: String,
     /// Area name.
     pub area_name: String,
-    /// Need code, or `"ALL"`.
-    pub need: String,
+    /// The need, or every need (`ALL`); written as its code.
+    pub need: NeedColumn,
     /// The figures.
     #[serde(flatten)]
     pub stats: GroupStats,
@@ -76,9 +89,9 @@ pub struct AreaRow {
 
 fn group_stats(
     analysis: &Analysis,
-    members: &[usize],
+    members: &[PupilIdx],
     local: LocalPlaces,
-    candidates_by_pupil: &BTreeMap<usize, bool>,
+    candidates_by_pupil: &BTreeMap<PupilIdx, bool>,
 ) -> GroupStats {
     let mut s = GroupStats {
         local_spare_places: local.spare,
@@ -87,7 +100,9 @@ fn group_stats(
     };
     let mut minutes = Vec::new();
     for &u in members {
-        let r = &analysis.pupils[u];
+        let Some(r) = analysis.pupils.get(u.index()) else {
+            continue;
+        };
         s.pupils += 1;
         s.out_of_area += usize::from(r.out_of_area);
         s.long_journeys += usize::from(r.long_journey);
@@ -97,8 +112,7 @@ fn group_stats(
         if candidates_by_pupil.get(&u).copied().unwrap_or(false) {
             s.bring_back_candidates += 1;
         }
-        if let Some(mi) = r.moved {
-            let m = &analysis.moves[mi];
+        if let Some(m) = r.moved.and_then(|mi| analysis.moves.get(mi.index())) {
             s.moves += 1;
             s.km_per_year_saved += m.km_per_year_saved;
             s.hours_per_year_saved += m.hours_per_year_saved;
@@ -123,15 +137,16 @@ struct LocalPlaces {
 fn spare_of(
     provisions: &[Provision],
     receiving: &[bool],
-    idx: &[usize],
+    idx: &[ProvisionIdx],
     need: Option<Need>,
 ) -> LocalPlaces {
     idx.iter()
-        .filter(|&&pi| receiving[pi])
-        .filter(|&&pi| need.is_none_or(|n| provisions[pi].needs.contains(&n)))
-        .fold(LocalPlaces::default(), |acc, &pi| LocalPlaces {
-            spare: acc.spare + u64::from(provisions[pi].spare_places().unwrap_or(0)),
-            on_roll: acc.on_roll + u64::from(provisions[pi].on_roll),
+        .filter(|pi| receiving.get(pi.index()).copied().unwrap_or(false))
+        .filter_map(|pi| provisions.get(pi.index()))
+        .filter(|p| need.is_none_or(|n| p.needs.contains(&n)))
+        .fold(LocalPlaces::default(), |acc, p| LocalPlaces {
+            spare: acc.spare + u64::from(p.spare_places().unwrap_or(0)),
+            on_roll: acc.on_roll + u64::from(p.on_roll),
         })
 }
 
@@ -148,12 +163,12 @@ pub fn area_rows(
     let mut rows = Vec::new();
     for layer in layers {
         let n_areas = layer.areas.len();
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_areas + 1];
-        for (u, a) in layer.pupil_area.iter().enumerate() {
+        let mut members: Vec<Vec<PupilIdx>> = vec![Vec::new(); n_areas + 1];
+        for (u, a) in PupilIdx::all(layer.pupil_area.len()).zip(&layer.pupil_area) {
             members[a.unwrap_or(n_areas)].push(u);
         }
-        let mut sites: Vec<Vec<usize>> = vec![Vec::new(); n_areas + 1];
-        for (pi, a) in layer.provision_area.iter().enumerate() {
+        let mut sites: Vec<Vec<ProvisionIdx>> = vec![Vec::new(); n_areas + 1];
+        for (pi, a) in ProvisionIdx::all(layer.provision_area.len()).zip(&layer.provision_area) {
             sites[a.unwrap_or(n_areas)].push(pi);
         }
         for ai in 0..=n_areas {
@@ -176,14 +191,14 @@ pub fn area_rows(
                 layer: layer.layer.clone(),
                 area_id: id.clone(),
                 area_name: name.clone(),
-                need: "ALL".to_string(),
+                need: NeedColumn::All,
                 stats: all,
             });
             for need in Need::ALL {
-                let m: Vec<usize> = members[ai]
+                let m: Vec<PupilIdx> = members[ai]
                     .iter()
                     .copied()
-                    .filter(|&u| pupils[u].need == need)
+                    .filter(|u| pupils.get(u.index()).is_some_and(|p| p.need == need))
                     .collect();
                 let stats = group_stats(
                     analysis,
@@ -195,7 +210,7 @@ pub fn area_rows(
                     layer: layer.layer.clone(),
                     area_id: id.clone(),
                     area_name: name.clone(),
-                    need: need.code().to_string(),
+                    need: NeedColumn::One(need),
                     stats,
                 });
             }
@@ -205,7 +220,7 @@ pub fn area_rows(
 }
 
 /// Per pupil: has at least one within-limit bring-back candidate.
-pub fn candidate_flags(analysis: &Analysis) -> BTreeMap<usize, bool> {
+pub fn candidate_flags(analysis: &Analysis) -> BTreeMap<PupilIdx, bool> {
     let mut m = BTreeMap::new();
     for c in &analysis.candidates {
         let e = m.entry(c.pupil).or_insert(false);
@@ -220,15 +235,15 @@ pub fn overall(
     pupils: &[Pupil],
     provisions: &[Provision],
     receiving: &[bool],
-) -> (GroupStats, BTreeMap<String, GroupStats>) {
+) -> (GroupStats, BTreeMap<Need, GroupStats>) {
     let candidates = candidate_flags(analysis);
-    let all_sites: Vec<usize> = analysis
+    let all_sites: Vec<ProvisionIdx> = analysis
         .provisions
         .iter()
         .filter(|p| p.in_area)
         .map(|p| p.provision)
         .collect();
-    let everyone: Vec<usize> = (0..pupils.len()).collect();
+    let everyone: Vec<PupilIdx> = PupilIdx::all(pupils.len()).collect();
     let total = group_stats(
         analysis,
         &everyone,
@@ -237,13 +252,13 @@ pub fn overall(
     );
     let mut per_need = BTreeMap::new();
     for need in Need::ALL {
-        let m: Vec<usize> = everyone
+        let m: Vec<PupilIdx> = everyone
             .iter()
             .copied()
-            .filter(|&u| pupils[u].need == need)
+            .filter(|u| pupils.get(u.index()).is_some_and(|p| p.need == need))
             .collect();
         per_need.insert(
-            need.code().to_string(),
+            need,
             group_stats(
                 analysis,
                 &m,
@@ -255,20 +270,20 @@ pub fn overall(
     (total, per_need)
 }
 
-/// Out-of-area pupils not moved, by reason code.
-pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<String, usize> {
-    let mut m: BTreeMap<String, usize> = [
+/// Out-of-area pupils not moved, by reason (every reason, zero included).
+pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<NotMoved, usize> {
+    let mut m: BTreeMap<NotMoved, usize> = [
         NotMoved::Unsnappable,
         NotMoved::NoSuitableProvision,
         NotMoved::AllSuitableFull,
         NotMoved::OverThreshold,
     ]
     .iter()
-    .map(|r| (r.as_str().to_string(), 0))
+    .map(|&r| (r, 0))
     .collect();
     for r in &analysis.pupils {
         if let Some(reason) = r.not_moved {
-            *m.entry(reason.as_str().to_string()).or_default() += 1;
+            *m.entry(reason).or_default() += 1;
         }
     }
     m

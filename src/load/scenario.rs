@@ -7,6 +7,7 @@
 //! `nearhome validate` prints. This is the one module here that reads files; the parsers in
 //! the other loaders take bytes. Every key is documented in `docs/data.md`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::model::area::Boundary;
 use crate::model::postcode::PostcodeTable;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
+use serde::Serialize;
 
 /// The scenario file itself could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -136,11 +138,52 @@ impl ScenarioConfig {
     }
 }
 
+/// What an input file is for, written in the load report as `boundary`, `areas:<id>`,
+/// `postcodes`, `provisions` or `pupils`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileRole {
+    /// The home authority boundary.
+    Boundary,
+    /// An area layer, by its id.
+    Areas(String),
+    /// The postcode centroids.
+    Postcodes,
+    /// The provisions.
+    Provisions,
+    /// The pupils.
+    Pupils,
+}
+
+impl FileRole {
+    /// The role as written in the report and the API (`areas:<id>` for an area layer).
+    pub fn as_str(&self) -> Cow<'_, str> {
+        match self {
+            FileRole::Boundary => Cow::Borrowed("boundary"),
+            FileRole::Areas(id) => Cow::Owned(format!("areas:{id}")),
+            FileRole::Postcodes => Cow::Borrowed("postcodes"),
+            FileRole::Provisions => Cow::Borrowed("provisions"),
+            FileRole::Pupils => Cow::Borrowed("pupils"),
+        }
+    }
+}
+
+impl fmt::Display for FileRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.as_str())
+    }
+}
+
+impl Serialize for FileRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_str())
+    }
+}
+
 /// Counts for one input file in the [`ValidationReport`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSummary {
-    /// What the file is for: `boundary`, `areas:<id>`, `postcodes`, `provisions`, `pupils`.
-    pub role: String,
+    /// What the file is for.
+    pub role: FileRole,
     /// File label (path as resolved from the toml file).
     pub file: String,
     /// Rows (CSV) or features (GeoJSON) read; `None` when the file could not be read.
@@ -193,9 +236,9 @@ impl ValidationReport {
         self.by_kind(Severity::Warning)
     }
 
-    fn add_loaded<T>(&mut self, role: &str, file: &str, loaded: &mut Loaded<T>) {
+    fn add_loaded<T>(&mut self, role: &FileRole, file: &str, loaded: &mut Loaded<T>) {
         self.files.push(FileSummary {
-            role: role.to_string(),
+            role: role.clone(),
             file: file.to_string(),
             read: Some(loaded.rows_read),
             accepted: loaded.rows_accepted(),
@@ -204,9 +247,9 @@ impl ValidationReport {
         self.issues.append(&mut loaded.issues);
     }
 
-    fn add_failed(&mut self, role: &str, file: &str, issue: Issue) {
+    fn add_failed(&mut self, role: &FileRole, file: &str, issue: Issue) {
         self.files.push(FileSummary {
-            role: role.to_string(),
+            role: role.clone(),
             file: file.to_string(),
             read: None,
             accepted: 0,
@@ -258,7 +301,7 @@ impl fmt::Display for ValidationReport {
         let role_width = self
             .files
             .iter()
-            .map(|s| s.role.len())
+            .map(|s| s.role.as_str().len())
             .max()
             .unwrap_or(4)
             .max(4);
@@ -456,7 +499,7 @@ impl Scenario {
     fn read(
         &self,
         rel: &Path,
-        role: &str,
+        role: &FileRole,
         report: &mut ValidationReport,
     ) -> Option<(Vec<u8>, String)> {
         let path = self.resolve(rel);
@@ -485,16 +528,16 @@ impl Scenario {
 
     fn load_boundary(&mut self, report: &mut ValidationReport) {
         let rel = self.config.boundary.clone();
-        let Some((bytes, label)) = self.read(&rel, "boundary", report) else {
+        let Some((bytes, label)) = self.read(&rel, &FileRole::Boundary, report) else {
             return;
         };
         match load_boundary(&bytes, &label) {
             Ok((boundary, mut loaded)) => {
                 self.boundary = boundary;
-                report.add_loaded("boundary", &label, &mut loaded);
+                report.add_loaded(&FileRole::Boundary, &label, &mut loaded);
             }
             Err(e) => report.add_failed(
-                "boundary",
+                &FileRole::Boundary,
                 &label,
                 Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
             ),
@@ -503,7 +546,7 @@ impl Scenario {
 
     fn load_areas(&mut self, report: &mut ValidationReport) {
         for layer in self.config.areas.clone() {
-            let role = format!("areas:{}", layer.id);
+            let role = FileRole::Areas(layer.id.clone());
             let Some((bytes, label)) = self.read(&layer.path, &role, report) else {
                 continue;
             };
@@ -531,16 +574,16 @@ impl Scenario {
         let Some(rel) = self.config.postcodes.clone() else {
             return;
         };
-        let Some((bytes, label)) = self.read(&rel, "postcodes", report) else {
+        let Some((bytes, label)) = self.read(&rel, &FileRole::Postcodes, report) else {
             return;
         };
         match load_postcodes(&bytes, &label) {
             Ok((table, mut loaded)) => {
                 self.postcodes = Some(table);
-                report.add_loaded("postcodes", &label, &mut loaded);
+                report.add_loaded(&FileRole::Postcodes, &label, &mut loaded);
             }
             Err(e) => report.add_failed(
-                "postcodes",
+                &FileRole::Postcodes,
                 &label,
                 Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
             ),
@@ -554,7 +597,7 @@ impl Scenario {
         road_bbox: Option<Bbox>,
     ) -> Option<String> {
         let rel = self.config.provisions.clone();
-        let (bytes, label) = self.read(&rel, "provisions", report)?;
+        let (bytes, label) = self.read(&rel, &FileRole::Provisions, report)?;
         match load_provisions(&bytes, &label) {
             Ok(mut loaded) => {
                 if let Some(bbox) = road_bbox {
@@ -576,13 +619,13 @@ impl Scenario {
                 }
                 report.unknown_capacity =
                     loaded.items.iter().filter(|p| p.capacity.is_none()).count();
-                report.add_loaded("provisions", &label, &mut loaded);
+                report.add_loaded(&FileRole::Provisions, &label, &mut loaded);
                 self.provisions = loaded.items;
                 Some(label)
             }
             Err(e) => {
                 report.add_failed(
-                    "provisions",
+                    &FileRole::Provisions,
                     &label,
                     Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
                 );
@@ -600,7 +643,7 @@ impl Scenario {
         let Some(rel) = self.config.pupils.clone() else {
             return;
         };
-        let Some((bytes, label)) = self.read(&rel, "pupils", report) else {
+        let Some((bytes, label)) = self.read(&rel, &FileRole::Pupils, report) else {
             return;
         };
         // A postcode table that failed to load still counts as "configured" (its own error
@@ -619,7 +662,7 @@ impl Scenario {
             Ok(loaded) => loaded,
             Err(e) => {
                 report.add_failed(
-                    "pupils",
+                    &FileRole::Pupils,
                     &label,
                     Issue::file_level(Severity::Error, IssueKind::BadFile, &label, e.to_string()),
                 );
@@ -652,7 +695,7 @@ impl Scenario {
             }
             loaded.issues.sort_by_key(|i| i.line.unwrap_or(0));
         }
-        report.add_loaded("pupils", &label, &mut loaded);
+        report.add_loaded(&FileRole::Pupils, &label, &mut loaded);
         self.pupils = loaded.items;
     }
 }
@@ -662,6 +705,25 @@ mod tests {
     use super::*;
     use crate::model::scenario::{AnalysisConfig, CostsConfig};
     use crate::model::{ProvisionKind, Transport};
+
+    #[test]
+    fn file_roles_are_written_as_before() {
+        let roles = [
+            (FileRole::Boundary, "boundary"),
+            (FileRole::Areas("wards".into()), "areas:wards"),
+            (FileRole::Postcodes, "postcodes"),
+            (FileRole::Provisions, "provisions"),
+            (FileRole::Pupils, "pupils"),
+        ];
+        for (role, text) in roles {
+            assert_eq!(role.as_str(), text);
+            assert_eq!(format!("{role:<12}|"), format!("{text:<12}|"));
+            assert_eq!(
+                serde_json::to_string(&role).ok(),
+                Some(format!("\"{text}\""))
+            );
+        }
+    }
 
     fn mini() -> PathBuf {
         PathBuf::from(concat!(
@@ -861,7 +923,11 @@ mod tests {
         let text = report.to_string();
         assert!(text.contains("./osm/download.sh west-midlands"), "{text}");
         assert!(text.contains("Result: FAILED with 2 error(s)"), "{text}");
-        let pupils = report.files.iter().find(|f| f.role == "pupils").unwrap();
+        let pupils = report
+            .files
+            .iter()
+            .find(|f| f.role == FileRole::Pupils)
+            .unwrap();
         assert_eq!(
             (pupils.read, pupils.accepted, pupils.rejected),
             (Some(2), 1, 1)

@@ -18,11 +18,16 @@
 
 pub mod area;
 pub mod candidate;
+pub mod ids;
 pub mod postcode;
 pub mod profile;
 pub mod proj;
 pub mod scenario;
 pub mod sen2;
+
+ids::indexed_by!(ids::PupilIdx => Pupil);
+ids::indexed_by!(ids::ProvisionIdx => Provision);
+ids::indexed_by!(ids::CandidateIdx => candidate::CandidatePoint);
 
 use std::fmt;
 use std::str::FromStr;
@@ -373,6 +378,87 @@ impl From<Need> for &'static str {
     }
 }
 
+/// A column of the area x need tables: every need together (`ALL`), or one need.
+///
+/// Serialised as its [`code`](NeedColumn::code): `"ALL"` or the SEN2 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum NeedColumn {
+    /// Every need (`ALL`).
+    All,
+    /// One SEN2 primary need.
+    One(Need),
+}
+
+impl NeedColumn {
+    /// Every column, `ALL` first then [`Need::ALL`] order.
+    pub fn every() -> Vec<NeedColumn> {
+        std::iter::once(NeedColumn::All)
+            .chain(Need::ALL.iter().map(|&n| NeedColumn::One(n)))
+            .collect()
+    }
+
+    /// Grid column index: 0 for `ALL`, then 1 + the need's position in [`Need::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            NeedColumn::All => 0,
+            NeedColumn::One(n) => 1 + Need::ALL.iter().position(|x| *x == n).unwrap_or(0),
+        }
+    }
+
+    /// The code written in outputs (`ALL` or the SEN2 code).
+    pub fn code(self) -> &'static str {
+        match self {
+            NeedColumn::All => "ALL",
+            NeedColumn::One(n) => n.code(),
+        }
+    }
+
+    /// The column for an optional need (`None` = ALL).
+    pub fn of(need: Option<Need>) -> NeedColumn {
+        need.map_or(NeedColumn::All, NeedColumn::One)
+    }
+
+    /// The need of a one-need column (`None` for `ALL`).
+    pub fn need(self) -> Option<Need> {
+        match self {
+            NeedColumn::All => None,
+            NeedColumn::One(n) => Some(n),
+        }
+    }
+}
+
+impl fmt::Display for NeedColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for NeedColumn {
+    type Err = UnknownCode;
+
+    /// Parses `ALL` or a SEN2 code, case-insensitively and ignoring surrounding spaces.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("ALL") {
+            return Ok(NeedColumn::All);
+        }
+        s.parse().map(NeedColumn::One)
+    }
+}
+
+impl TryFrom<String> for NeedColumn {
+    type Error = UnknownCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<NeedColumn> for &'static str {
+    fn from(c: NeedColumn) -> Self {
+        c.code()
+    }
+}
+
 /// What sort of setting a provision is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -596,6 +682,22 @@ pub struct Pupil {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn need_columns_are_written_as_their_codes() {
+        let cols = NeedColumn::every();
+        assert_eq!(cols.len(), 1 + Need::ALL.len());
+        for (i, c) in cols.iter().enumerate() {
+            assert_eq!(c.index(), i);
+            assert_eq!(c.code().parse::<NeedColumn>().ok(), Some(*c));
+            let json = serde_json::to_string(c).ok();
+            assert_eq!(json, Some(format!("\"{}\"", c.code())));
+        }
+        assert_eq!(NeedColumn::All.code(), "ALL");
+        assert_eq!(NeedColumn::of(Some(Need::Spld)).code(), "SPLD");
+        assert_eq!(NeedColumn::One(Need::Hi).need(), Some(Need::Hi));
+        assert!("NONE".parse::<NeedColumn>().is_err());
+    }
 
     fn provision(capacity: Option<u32>, on_roll: u32) -> Provision {
         Provision {

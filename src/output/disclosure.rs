@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use crate::analyse::summary::{AreaRow, GroupStats, LayerIndex};
 use crate::model::Need;
+pub use crate::model::NeedColumn;
 
 /// Smallest count shown publicly.
 pub const MIN_PUBLIC_COUNT: u64 = 10;
@@ -252,45 +253,6 @@ impl Measure {
     }
 }
 
-/// A column of the grid: every need together, or one need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NeedColumn {
-    /// Every need (`ALL`).
-    All,
-    /// One SEN2 primary need.
-    One(Need),
-}
-
-impl NeedColumn {
-    /// Every column, `ALL` first then [`Need::ALL`] order.
-    pub fn every() -> Vec<NeedColumn> {
-        std::iter::once(NeedColumn::All)
-            .chain(Need::ALL.iter().map(|&n| NeedColumn::One(n)))
-            .collect()
-    }
-
-    /// Grid column index.
-    pub fn index(self) -> usize {
-        match self {
-            NeedColumn::All => 0,
-            NeedColumn::One(n) => 1 + Need::ALL.iter().position(|x| *x == n).unwrap_or(0),
-        }
-    }
-
-    /// The code written in outputs (`ALL` or the SEN2 code).
-    pub fn code(self) -> &'static str {
-        match self {
-            NeedColumn::All => "ALL",
-            NeedColumn::One(n) => n.code(),
-        }
-    }
-
-    /// The column for an optional need (`None` = ALL).
-    pub fn of(need: Option<Need>) -> NeedColumn {
-        need.map_or(NeedColumn::All, NeedColumn::One)
-    }
-}
-
 /// Grid row 0: the whole authority.
 pub const TOTAL_ROW: usize = 0;
 
@@ -359,7 +321,7 @@ impl AreaGrid {
     pub fn build(
         rows: &[AreaRow],
         total: &GroupStats,
-        per_need: &BTreeMap<String, GroupStats>,
+        per_need: &BTreeMap<Need, GroupStats>,
         layers: &[LayerIndex],
     ) -> AreaGrid {
         let n_cols = 1 + Need::ALL.len();
@@ -368,7 +330,7 @@ impl AreaGrid {
         let mut total_row = vec![GroupStats::default(); n_cols];
         total_row[0] = total.clone();
         for (i, need) in Need::ALL.iter().enumerate() {
-            total_row[i + 1] = per_need.get(need.code()).cloned().unwrap_or_default();
+            total_row[i + 1] = per_need.get(need).cloned().unwrap_or_default();
         }
         let mut stats: Vec<Vec<GroupStats>> = vec![total_row];
         for r in rows {
@@ -379,14 +341,7 @@ impl AreaGrid {
                 layer_rows.entry(r.layer.clone()).or_default().push(idx);
                 idx
             });
-            let col = if r.need == "ALL" {
-                0
-            } else {
-                let Some(pos) = Need::ALL.iter().position(|n| n.code() == r.need) else {
-                    continue;
-                };
-                pos + 1
-            };
+            let col = r.need.index();
             stats[row][col] = r.stats.clone();
         }
         let mut lines: Vec<Vec<(usize, usize)>> = (0..stats.len())
@@ -656,7 +611,7 @@ mod tests {
             layer: layer.into(),
             area_id: area.into(),
             area_name: area.into(),
-            need: need.into(),
+            need: need.parse().expect("a need column code"),
             stats: stats(pupils),
         }
     }
@@ -673,8 +628,8 @@ mod tests {
             row("l", "B", "SLCN", 20),
         ];
         let mut per_need = BTreeMap::new();
-        per_need.insert("ASD".to_string(), stats(34));
-        per_need.insert("SLCN".to_string(), stats(60));
+        per_need.insert(Need::Asd, stats(34));
+        per_need.insert(Need::Slcn, stats(60));
         let d = AreaGrid::build(&rows, &stats(94), &per_need, &[]);
         let a = d.row("l", "A").unwrap();
         let b = d.row("l", "B").unwrap();
@@ -708,7 +663,7 @@ mod tests {
             layer: "l".into(),
             area_id: "A".into(),
             area_name: "A".into(),
-            need: "ALL".into(),
+            need: NeedColumn::All,
             stats: s.clone(),
         }];
         let d = AreaGrid::build(&rows, &s, &BTreeMap::new(), &[]);

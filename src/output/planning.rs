@@ -332,7 +332,7 @@ pub fn capital_records(plan: &CapitalPlan) -> Vec<CapitalRecord> {
             layer: r.layer.clone(),
             area_id: r.area_id.clone(),
             area_name: r.area_name.clone(),
-            need: r.need.clone(),
+            need: r.need.code().to_string(),
             demand_pupils: r.demand_pupils,
             out_of_area_pupils: r.out_of_area_pupils,
             local_spare_places: r.local_spare_places,
@@ -607,7 +607,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     let budgets: Vec<&CapitalRow> = plan
         .rows
         .iter()
-        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need.code())
+        .filter(|row| row.budget_share_gbp.is_some() && row.need == q.need)
         .collect();
     if !budgets.is_empty() {
         let _ = writeln!(s, "\n## Areas: budget share beside the proposed capital\n");

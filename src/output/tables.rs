@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::analyse::placement::{Analysis, NotMoved, Trip};
 use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
 use crate::analyse::Analysed;
+use crate::model::ids::{ProvisionIdx, PupilIdx};
 use crate::model::{LatLon, Need};
 use crate::output::disclosure::{
     public_count, public_derived, round_dp, suppress_list, AreaGrid, Audience, CellFigures,
@@ -32,8 +33,8 @@ pub struct Aggregates {
     pub rows: Vec<AreaRow>,
     /// The authority, every need.
     pub total: GroupStats,
-    /// The authority per need code.
-    pub per_need: BTreeMap<String, GroupStats>,
+    /// The authority per need.
+    pub per_need: BTreeMap<Need, GroupStats>,
     /// The disclosure grid.
     pub grid: AreaGrid,
     provisions: ProvisionCounts,
@@ -93,13 +94,13 @@ fn pick(counts: &(Vec<u64>, Vec<Option<u64>>), i: usize, audience: Audience) -> 
 /// `pupils.csv` rows (internal only).
 pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
     let provs = &p.scenario.provisions;
-    let id = |i: usize| provs.get(i).map(|x| x.id.clone());
+    let id = |i: ProvisionIdx| provs.get(i.index()).map(|x| x.id.clone());
     p.analysis
         .pupils
         .iter()
         .map(|r| {
             let u = &p.scenario.pupils[r.pupil];
-            let mv = r.moved.and_then(|m| p.analysis.moves.get(m));
+            let mv = r.moved.and_then(|m| p.analysis.moves.get(m.index()));
             PupilRecord {
                 pupil_id: u.id.clone(),
                 age: u.age,
@@ -112,7 +113,7 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
                 placement_id: u.placement_id.clone(),
                 placement_kind: r
                     .placement
-                    .and_then(|i| provs.get(i))
+                    .and_then(|i| provs.get(i.index()))
                     .map(|x| x.kind.as_str()),
                 out_of_area: r.out_of_area,
                 home_snap_m: r.home_snap.as_ref().ok().map(|s| dec1(s.distance_m)),
@@ -197,7 +198,7 @@ pub fn area_records(agg: &Aggregates, audience: Audience) -> Vec<AreaRecord> {
         .iter()
         .filter_map(|r| {
             let row = agg.grid.row(&r.layer, &r.area_id)?;
-            let col = need_column(&r.need)?;
+            let col = r.need;
             let f = agg.grid.figures(row, col, audience);
             Some(AreaRecord::new(
                 &r.layer,
@@ -208,17 +209,6 @@ pub fn area_records(agg: &Aggregates, audience: Audience) -> Vec<AreaRecord> {
             ))
         })
         .collect()
-}
-
-/// The column of a need code as written in the rows (`ALL` or a SEN2 code).
-pub fn need_column(code: &str) -> Option<NeedColumn> {
-    if code == "ALL" {
-        return Some(NeedColumn::All);
-    }
-    Need::ALL
-        .iter()
-        .find(|n| n.code() == code)
-        .map(|&n| NeedColumn::One(n))
 }
 
 /// A feature with serde-struct properties.
@@ -343,7 +333,7 @@ pub fn area_features(
 pub fn journey_features(
     p: &Analysed,
     routes: &[Option<Route>],
-    keep: &dyn Fn(usize) -> bool,
+    keep: &dyn Fn(PupilIdx) -> bool,
 ) -> FeatureCollection {
     let provs = &p.scenario.provisions;
     let features = p
@@ -360,7 +350,10 @@ pub fn journey_features(
                 pupil_id: u.id.clone(),
                 need: u.need.code(),
                 age: u.age,
-                placement_id: r.placement.and_then(|i| provs.get(i)).map(|x| x.id.clone()),
+                placement_id: r
+                    .placement
+                    .and_then(|i| provs.get(i.index()))
+                    .map(|x| x.id.clone()),
                 minutes: dec2(route.journey.duration_s / 60.0),
                 km: dec2(route.journey.distance_m / 1000.0),
                 out_of_area: r.out_of_area,

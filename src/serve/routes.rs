@@ -14,7 +14,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::load::scenario::FileRole;
 use crate::load::table::Severity;
+use crate::model::ids::PupilIdx;
 use crate::model::{LatLon, Need};
 use crate::output::basemap::r5;
 use crate::output::disclosure::{public_count, suppress_list, Audience, NeedColumn};
@@ -104,7 +106,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .report
         .files
         .iter()
-        .filter(|f| f.role == "pupils")
+        .filter(|f| f.role == FileRole::Pupils)
         .map(|f| f.file.as_str())
         .collect();
     let files: Vec<Value> = p
@@ -112,7 +114,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .files
         .iter()
         .map(|f| {
-            if f.role != "pupils" || role == Role::Officer {
+            if f.role != FileRole::Pupils || role == Role::Officer {
                 return json!({
                     "role": f.role,
                     "file": f.file,
@@ -368,14 +370,15 @@ pub async fn journeys(
         }
     };
     let geoms = state.geometries().await?;
-    let keep = |u: usize| {
-        let need_ok = need.is_none_or(|n| p.scenario.pupils.get(u).is_some_and(|x| x.need == n));
-        let area_ok = area_filter.is_none_or(|(li, ai)| {
-            p.layers
-                .get(li)
-                .and_then(|l| l.pupil_area.get(u).copied().flatten())
-                == Some(ai)
+    let keep = |u: PupilIdx| {
+        let need_ok = need.is_none_or(|n| {
+            p.scenario
+                .pupils
+                .get(u.index())
+                .is_some_and(|x| x.need == n)
         });
+        let area_ok = area_filter
+            .is_none_or(|(li, ai)| p.layers.get(li).and_then(|l| l.area_of_pupil(u)) == Some(ai));
         need_ok && area_ok
     };
     let fc = journey_features(p, &geoms.journeys, &keep);
@@ -493,7 +496,7 @@ pub async fn catchment(
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let p = st.prepared();
-        let Some(pr) = p.scenario.provisions.get(pi) else {
+        let Some(pr) = p.scenario.provisions.get(pi.index()) else {
             return Err(ApiError::NotFound("no provision with this id".into()));
         };
         let snap = p

@@ -13,6 +13,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::analyse::placement::{route_geometries, Inputs};
 use crate::app::Prepared;
+use crate::model::ids::ProvisionIdx;
 use crate::output::tables::Aggregates;
 use crate::query::route::Route;
 use crate::serve::auth::Auth;
@@ -65,7 +66,7 @@ struct Inner {
     auth: Auth,
     config: ServiceConfig,
     aggregates: Aggregates,
-    provision_index: HashMap<String, usize>,
+    provision_index: HashMap<String, ProvisionIdx>,
     geometries: OnceCell<Arc<Geometries>>,
     basemap: OnceCell<Arc<crate::output::basemap::BaseMap>>,
     whatif_slots: Arc<Semaphore>,
@@ -81,7 +82,7 @@ impl AppState {
             .provisions
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
+            .map(|(i, p)| (p.id.clone(), ProvisionIdx::new(i)))
             .collect();
         let slots = Arc::new(Semaphore::new(config.whatif_concurrency.max(1)));
         AppState {
@@ -120,7 +121,7 @@ impl AppState {
     }
 
     /// Index of a provision by id.
-    pub fn provision(&self, id: &str) -> Option<usize> {
+    pub fn provision(&self, id: &str) -> Option<ProvisionIdx> {
         self.inner.provision_index.get(id).copied()
     }
 

@@ -16,6 +16,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::analyse::placement::{analyse, Inputs};
+use crate::model::ids::ProvisionIdx;
 use crate::model::{LatLon, Need, Provision, ProvisionKind};
 use crate::output::disclosure::{public_change, public_count, Measure, NeedColumn, TOTAL_ROW};
 use crate::output::whatif::{
@@ -92,7 +93,7 @@ pub struct WhatIfRequest {
 pub fn apply(
     state: &AppState,
     req: &WhatIfRequest,
-) -> Result<(Vec<Provision>, Vec<usize>), ApiError> {
+) -> Result<(Vec<Provision>, Vec<ProvisionIdx>), ApiError> {
     let max = state.config().max_whatif_items;
     let n = req.add.len() + req.change.len();
     if n > max {
@@ -214,7 +215,7 @@ pub fn apply(
             location,
             line: 0,
         });
-        touched.push(provs.len() - 1);
+        touched.push(ProvisionIdx::new(provs.len() - 1));
     }
     Ok((provs, touched))
 }
@@ -271,9 +272,9 @@ pub async fn whatif(
     let provisions: Vec<TouchedProvision> = touched
         .iter()
         .filter_map(|&pi| {
-            let pr = provs.get(pi)?;
-            let r = analysis.provisions.get(pi)?;
-            let before = old.get(pi).map_or(0, |o| o.moves_in as u64);
+            let pr = provs.get(pi.index())?;
+            let r = analysis.provisions.get(pi.index())?;
+            let before = old.get(pi.index()).map_or(0, |o| o.moves_in as u64);
             let after = r.moves_in as u64;
             let (moves_in, spare_before) = match role {
                 Role::Officer => (Some(after), pr.spare_places()),
@@ -281,7 +282,7 @@ pub async fn whatif(
             };
             Some(TouchedProvision {
                 id: pr.id.clone(),
-                added: pi >= n_existing,
+                added: pi.index() >= n_existing,
                 places: pr.capacity,
                 spare_before,
                 moves_in,

@@ -227,9 +227,9 @@ pub const CANDIDATE_HEADER: [&str; 7] = [
     "spare_places",
 ];
 
-/// `areas.csv` / `public/areas.csv` and `/api/download/areas.csv`: layer × area × need.
+/// Which cell of the area table a record is: layer, area and need.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AreaRecord {
+pub struct AreaKey {
     /// Layer id.
     pub layer: String,
     /// Area id (`(outside)` for homes in no area of the layer).
@@ -238,34 +238,20 @@ pub struct AreaRecord {
     pub area_name: String,
     /// `ALL` or a SEN2 need code.
     pub need: &'static str,
-    /// Pupils whose home is in the area.
-    pub pupils: Option<u64>,
-    /// Of them, placed outside the authority.
-    pub out_of_area: Option<u64>,
-    /// Percent placed outside.
-    pub out_of_area_pct: Option<f64>,
-    /// Journeys above the limit.
-    pub long_journeys: Option<u64>,
-    /// Out-of-area pupils with a suitable in-area place within their limit.
-    pub bring_back_candidates: Option<u64>,
-    /// Pupils moved by the optimal bring-back.
-    pub moves: Option<u64>,
-    /// Median current journey, minutes.
-    pub median_minutes: Option<f64>,
-    /// 90th percentile current journey, minutes.
-    pub p90_minutes: Option<f64>,
-    /// Spare places at receiving provisions sited in the area suiting the need.
-    pub local_spare_places: Option<f64>,
-    /// km a year saved.
-    pub km_per_year_saved: Option<f64>,
-    /// Hours a year saved.
-    pub hours_per_year_saved: Option<f64>,
-    /// Placement £ a year saved.
-    pub placement_gbp_saved: Option<f64>,
-    /// Transport £ a year saved.
-    pub transport_gbp_saved: Option<f64>,
-    /// Total £ a year saved.
-    pub gbp_per_year_saved: Option<f64>,
+}
+
+/// `areas.csv` / `public/areas.csv` and `/api/download/areas.csv`: layer × area × need,
+/// the key then the figures ([`CellFigures`]: counts, percent, minutes, spare places, km,
+/// hours, £). In CSV the pair is written as one row (`(key, figures)`), in GeoJSON
+/// properties as one flat object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaRecord {
+    /// The cell.
+    #[serde(flatten)]
+    pub key: AreaKey,
+    /// Its figures for the audience.
+    #[serde(flatten)]
+    pub figures: CellFigures,
 }
 
 /// Column names of [`AreaRecord`].
@@ -297,27 +283,16 @@ impl AreaRecord {
         area_id: &str,
         area_name: &str,
         need: &'static str,
-        f: CellFigures,
+        figures: CellFigures,
     ) -> Self {
         AreaRecord {
-            layer: layer.to_string(),
-            area_id: area_id.to_string(),
-            area_name: area_name.to_string(),
-            need,
-            pupils: f.pupils,
-            out_of_area: f.out_of_area,
-            out_of_area_pct: f.out_of_area_pct,
-            long_journeys: f.long_journeys,
-            bring_back_candidates: f.bring_back_candidates,
-            moves: f.moves,
-            median_minutes: f.median_minutes,
-            p90_minutes: f.p90_minutes,
-            local_spare_places: f.local_spare_places,
-            km_per_year_saved: f.km_per_year_saved,
-            hours_per_year_saved: f.hours_per_year_saved,
-            placement_gbp_saved: f.placement_gbp_saved,
-            transport_gbp_saved: f.transport_gbp_saved,
-            gbp_per_year_saved: f.gbp_per_year_saved,
+            key: AreaKey {
+                layer: layer.to_string(),
+                area_id: area_id.to_string(),
+                area_name: area_name.to_string(),
+                need,
+            },
+            figures,
         }
     }
 }
@@ -545,4 +520,31 @@ pub struct CatchmentProperties {
     pub junctions_reached: usize,
     /// `concave` or `convex`.
     pub hull: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::disclosure::internal_figures;
+
+    #[test]
+    fn area_header_names_the_serialised_fields_in_order() {
+        let r = AreaRecord::new("l", "a", "A", "ALL", internal_figures(&Default::default()));
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        // serde_json keeps insertion order only with preserve_order; compare as sets and
+        // check the CSV row has as many cells as the header.
+        let mut a = keys.clone();
+        a.sort_unstable();
+        let mut b = AREA_HEADER.to_vec();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        let bytes = csv_bytes(&[(&r.key, &r.figures)], &AREA_HEADER).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(
+            row.starts_with("l,a,A,ALL,0,0,,0,0,0,,,0.0,0.0,0.0,0.0,0.0,0.0"),
+            "{row}"
+        );
+    }
 }

@@ -92,7 +92,9 @@ pub fn pupils_csv(p: &Analysed) -> Result<Vec<u8>, OutputError> {
 /// # Errors
 /// [`OutputError::Encode`].
 pub fn areas_csv(agg: &Aggregates, audience: Audience) -> Result<Vec<u8>, OutputError> {
-    csv_bytes(&area_records(agg, audience), &AREA_HEADER).map_err(|e| encode_err("areas.csv", e))
+    let records = area_records(agg, audience);
+    let rows: Vec<_> = records.iter().map(|r| (&r.key, &r.figures)).collect();
+    csv_bytes(&rows, &AREA_HEADER).map_err(|e| encode_err("areas.csv", e))
 }
 
 /// `summary.json` bytes for an audience (also `/api/summary`).

@@ -427,6 +427,10 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
+fn point_ids(pts: &[nearhome::load::points::NamedPoint]) -> Vec<&str> {
+    pts.iter().map(|p| p.id.as_str()).collect()
+}
+
 fn run_matrix(
     osm: &Path,
     from: &Path,
@@ -447,31 +451,16 @@ fn run_matrix(
     };
     let (so, sd) = (snap_all(&origins), snap_all(&dests));
     let m = matrix(&net, &so, &sd, metric, None);
-    let mut w =
-        csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
-    w.write_record(["from_id", "to_id", "distance_m", "duration_s"])?;
-    let (mut unreachable, mut unsnappable) = (0usize, 0usize);
-    for (oi, o) in origins.iter().enumerate() {
-        for (di, d) in dests.iter().enumerate() {
-            match m.get(oi, di) {
-                Some(j) => w.write_record([
-                    o.id.as_str(),
-                    d.id.as_str(),
-                    &format!("{:.3}", j.distance_m),
-                    &format!("{:.3}", j.duration_s),
-                ])?,
-                None => {
-                    if so[oi].is_none() || sd[di].is_none() {
-                        unsnappable += 1;
-                    } else {
-                        unreachable += 1;
-                    }
-                    w.write_record([o.id.as_str(), d.id.as_str(), "", ""])?;
-                }
-            }
-        }
-    }
-    w.flush()?;
+    let snapped = |s: &[Option<Snap>]| -> Vec<bool> { s.iter().map(Option::is_some).collect() };
+    let (bytes, missing) = nearhome::output::matrix::matrix_csv(
+        &m,
+        &point_ids(&origins),
+        &point_ids(&dests),
+        &snapped(&so),
+        &snapped(&sd),
+    )?;
+    std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    let (unreachable, unsnappable) = (missing.unreachable, missing.unsnappable);
     let bad_o = so.iter().filter(|s| s.is_none()).count();
     let bad_d = sd.iter().filter(|s| s.is_none()).count();
     eprintln!(

@@ -238,3 +238,39 @@ fn candidates_csv_re_solves_to_moves_csv() {
     assert!(!public.contains("P000"));
     let _ = Path::new("");
 }
+
+/// The geometries drawn for the map (one tree per provision, stopped once its pupils'
+/// homes are settled) are the routes a point-to-point query gives, journey and line.
+#[test]
+fn journey_geometries_equal_point_to_point_routes() {
+    let p = rutland();
+    let inputs = Inputs {
+        network: &p.network,
+        provisions: &p.scenario.provisions,
+        pupils: &p.scenario.pupils,
+        in_area: &|q| p.scenario.boundary.contains(q),
+        params: &p.params,
+    };
+    let (journeys, moves) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
+    let mut checked = 0;
+    for (r, route) in p.analysis.pupils.iter().zip(&journeys) {
+        let Some(route) = route else { continue };
+        let home = r.home_snap.as_ref().unwrap();
+        let pl = r.placement.unwrap();
+        let site = p
+            .network
+            .snap(p.scenario.provisions[pl].location, p.params.max_snap_m)
+            .unwrap();
+        let want = p
+            .network
+            .route(home, &site, nearhome::query::route::Metric::Time)
+            .unwrap();
+        assert_eq!(route, &want, "pupil {}", p.scenario.pupils[r.pupil].id);
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} routed journeys checked");
+    assert_eq!(
+        moves.iter().filter(|m| m.is_some()).count(),
+        p.analysis.moves.len()
+    );
+}

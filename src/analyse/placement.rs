@@ -748,7 +748,17 @@ pub fn route_geometries(
             let Ok(ps) = net.snap(site.location, inp.params.max_snap_m) else {
                 return Vec::new();
             };
-            let tree = net.reverse_tree(&ps, Metric::Time, None, None);
+            // Stop once every wanted home's start vertices are settled: their paths to the
+            // root are final then, so the routes equal those of a full search.
+            let mut targets: Vec<u32> = list
+                .iter()
+                .filter_map(|&(u, _)| analysis.pupils.get(u.index()))
+                .filter_map(|r| r.home_snap.as_ref().ok())
+                .flat_map(|hs| net.origin_vertices(hs))
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            let tree = net.reverse_tree(&ps, Metric::Time, Some(&targets), None);
             list.iter()
                 .map(|&(u, mi)| {
                     let route = analysis

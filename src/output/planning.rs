@@ -273,40 +273,7 @@ pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError>
     )
 }
 
-/// One row of `capital.csv`: an area × need of the capital plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CapitalRecord {
-    /// Layer id.
-    pub layer: String,
-    /// Area id.
-    pub area_id: String,
-    /// Area name.
-    pub area_name: String,
-    /// `ALL` or a need code.
-    pub need: String,
-    /// Pupils of the need living in the area.
-    pub demand_pupils: usize,
-    /// Of them, placed out of area.
-    pub out_of_area_pupils: usize,
-    /// Spare places at receiving provisions sited in the area.
-    pub local_spare_places: u64,
-    /// Out of area minus local spare places (0 when negative).
-    pub gap_places: u64,
-    /// Chosen sites in the area.
-    pub chosen_sites: usize,
-    /// Their capital cost, £.
-    pub chosen_capital_gbp: f64,
-    /// Proposals sited in the area.
-    pub proposals_in_area: usize,
-    /// The best-ranked of them.
-    pub best_proposal: Option<String>,
-    /// Its payback, years.
-    pub best_proposal_payback_years: Option<f64>,
-    /// The area's share of the high-needs budget, £ (revenue).
-    pub budget_share_gbp: Option<f64>,
-}
-
-/// Columns of [`CapitalRecord`].
+/// Columns of `capital.csv` (the fields of [`CapitalRow`], in order).
 pub const CAPITAL_HEADER: [&str; 14] = [
     "layer",
     "area_id",
@@ -324,25 +291,15 @@ pub const CAPITAL_HEADER: [&str; 14] = [
     "budget_share_gbp",
 ];
 
-/// Every `capital.csv` row.
-pub fn capital_records(plan: &CapitalPlan) -> Vec<CapitalRecord> {
+/// Every `capital.csv` row: the plan's rows with £ and years at 2 decimals.
+pub fn capital_records(plan: &CapitalPlan) -> Vec<CapitalRow> {
     plan.rows
         .iter()
-        .map(|r| CapitalRecord {
-            layer: r.layer.clone(),
-            area_id: r.area_id.clone(),
-            area_name: r.area_name.clone(),
-            need: r.need.code().to_string(),
-            demand_pupils: r.demand_pupils,
-            out_of_area_pupils: r.out_of_area_pupils,
-            local_spare_places: r.local_spare_places,
-            gap_places: r.gap_places,
-            chosen_sites: r.chosen_sites,
+        .map(|r| CapitalRow {
             chosen_capital_gbp: dec2(r.chosen_capital_gbp),
-            proposals_in_area: r.proposals_in_area,
-            best_proposal: r.best_proposal.clone(),
             best_proposal_payback_years: r.best_proposal_payback_years.map(dec2),
             budget_share_gbp: r.budget_share_gbp.map(dec2),
+            ..r.clone()
         })
         .collect()
 }

@@ -83,6 +83,14 @@ fn layer_index(state: &AppState, layer: Option<&str>) -> Result<usize, ApiError>
     }
 }
 
+/// A GeoJSON answer, encoded as the files are.
+fn geojson_response<T: serde::Serialize>(name: &str, value: &T) -> Result<Response, ApiError> {
+    Ok(encoded(
+        "application/geo+json",
+        geojson_bytes(name, value).map_err(internal)?,
+    ))
+}
+
 /// A body of bytes already encoded by [`crate::output`].
 fn encoded(content_type: &'static str, body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
@@ -243,8 +251,7 @@ fn areas_answer(
         NeedColumn::of(need),
         audience,
     );
-    let body = geojson_bytes("areas", &fc).map_err(internal)?;
-    Ok(encoded("application/geo+json", body))
+    geojson_response("areas", &fc)
 }
 
 /// `GET /api/areas?layer=&need=`: area polygons with their figures.
@@ -295,10 +302,7 @@ pub async fn demand(
             .or_else(|| homes.first().copied())
             .unwrap_or(crate::model::LatLon { lat: 0.0, lon: 0.0 });
         let fc = crate::output::hexgrid::hex_counts(&homes, centre, hex_m);
-        return Ok(encoded(
-            "application/geo+json",
-            geojson_bytes("hexagons", &fc).map_err(internal)?,
-        ));
+        return geojson_response("hexagons", &fc);
     }
     areas_answer(&state, q.layer.as_deref(), need, caller.audience())
 }
@@ -382,10 +386,7 @@ pub async fn journeys(
         need_ok && area_ok
     };
     let fc = journey_features(p, &geoms.journeys, &keep);
-    Ok(encoded(
-        "application/geo+json",
-        geojson_bytes("journeys", &fc).map_err(internal)?,
-    ))
+    geojson_response("journeys", &fc)
 }
 
 /// `GET /api/moves` (officer): every bring-back move with its new route.
@@ -393,10 +394,7 @@ pub async fn moves(State(state): State<AppState>, caller: Caller) -> Result<Resp
     caller.require_officer()?;
     let geoms = state.geometries().await?;
     let fc = move_features(state.prepared(), &geoms.moves);
-    Ok(encoded(
-        "application/geo+json",
-        geojson_bytes("moves", &fc).map_err(internal)?,
-    ))
+    geojson_response("moves", &fc)
 }
 
 /// Parse `LAT,LON` (WGS84 degrees) from a query parameter.
@@ -445,10 +443,7 @@ pub async fn route(
             ));
         };
         let f = route_feature(&r, o.distance_m, d.distance_m);
-        Ok(encoded(
-            "application/geo+json",
-            geojson_bytes("route", &f).map_err(internal)?,
-        ))
+        geojson_response("route", &f)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("route task: {e}")))?
@@ -505,10 +500,7 @@ pub async fn catchment(
             .map_err(|e| ApiError::Unprocessable(format!("provision site: {e}")))?;
         let c = crate::query::catchment::catchment(&p.network, &snap, f64::from(minutes) * 60.0);
         let f = catchment_feature(&c, pr, minutes);
-        Ok(encoded(
-            "application/geo+json",
-            geojson_bytes("catchment", &f).map_err(internal)?,
-        ))
+        geojson_response("catchment", &f)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("catchment task: {e}")))?

@@ -138,12 +138,22 @@ pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
         path: osm.display().to_string(),
         source,
     })?;
+    let net = with_hierarchies(net);
     match encode_cache(&net).map(|b| std::fs::write(&cache, b)) {
         Ok(Ok(())) => tracing::info!("wrote graph cache {}", cache.display()),
         Ok(Err(e)) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
         Err(e) => tracing::warn!("could not encode graph cache: {e}"),
     }
     Ok(net)
+}
+
+/// Build the contraction hierarchies of both metrics for a network (progress bars on a
+/// terminal).
+pub fn with_hierarchies(net: Network) -> Network {
+    let bars = crate::progress::Bars::new();
+    let progress = bars.hierarchy(net.graph.node_count() as u64);
+    let h = crate::query::route::Hierarchies::build(&net.graph, &progress);
+    net.with_hierarchies(h)
 }
 
 /// Network bounding box as the scenario loader wants it.

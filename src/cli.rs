@@ -350,6 +350,19 @@ fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
     let net =
         load_network(osm).with_context(|| format!("loading road network {}", osm.display()))?;
     print_network_summary(osm, &net, t);
+    let th = Instant::now();
+    let net = nearhome::app::with_hierarchies(net);
+    if let Some(h) = net.hierarchies.time.as_ref() {
+        eprintln!(
+            "contraction hierarchies (time, distance): {} and {} arcs ({:.2} s)",
+            h.arcs().len(),
+            net.hierarchies
+                .distance
+                .as_ref()
+                .map_or(0, |d| d.arcs().len()),
+            th.elapsed().as_secs_f64()
+        );
+    }
     let bytes = encode_cache(&net)?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
@@ -445,7 +458,8 @@ fn run_matrix(
     let net = load(osm)?;
     let t = Instant::now();
     let snap_all = |pts: &[nearhome::load::points::NamedPoint]| -> Vec<Option<Snap>> {
-        pts.iter()
+        use rayon::prelude::*;
+        pts.par_iter()
             .map(|p| net.snap(p.pos, max_snap_m).ok())
             .collect()
     };

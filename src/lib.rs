@@ -34,5 +34,6 @@ pub mod index;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod query;
 pub mod serve;

@@ -274,3 +274,65 @@ fn journey_geometries_equal_point_to_point_routes() {
         p.analysis.moves.len()
     );
 }
+
+/// A what-if through the baseline's trip table (routing only added or moved sites) equals a
+/// full re-analysis: a new resource base, a moved school, changed needs and capacity.
+#[test]
+fn whatif_through_the_trip_table_equals_full_reanalysis() {
+    use nearhome::analyse::placement::analyse_with;
+    use nearhome::model::{LatLon, Need, ProvisionKind};
+    let p = rutland();
+    assert!(p.trip_table.sites() > 0, "the baseline keeps its table");
+    assert_eq!(
+        p.trip_table.cells(),
+        p.trip_table.sites() * p.scenario.pupils.len()
+    );
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let mut provs = p.scenario.provisions.clone();
+    let host = provs
+        .iter()
+        .find(|x| x.kind == ProvisionKind::Mainstream && in_area(x.location))
+        .expect("an in-area mainstream school")
+        .clone();
+    let mut base = host.clone();
+    base.id = "whatif-base".into();
+    base.kind = ProvisionKind::ResourceBase;
+    base.needs = vec![Need::Asd, Need::Slcn, Need::Semh];
+    base.age_min = 4;
+    base.age_max = 18;
+    base.capacity = Some(40);
+    base.on_roll = 0;
+    base.location = LatLon {
+        lat: host.location.lat + 0.004,
+        lon: host.location.lon - 0.003,
+    };
+    provs.push(base);
+    if let Some(special) = provs
+        .iter_mut()
+        .find(|x| x.kind == ProvisionKind::SpecialSchool)
+    {
+        special.capacity = special.capacity.map(|c| c + 25);
+        special.needs.push(Need::Semh);
+        special.location.lat += 0.002;
+    }
+    let inputs = Inputs {
+        network: &p.network,
+        provisions: &provs,
+        pupils: &p.scenario.pupils,
+        in_area: &in_area,
+        params: &p.params,
+    };
+    let full = analyse(&inputs);
+    let (cached, table) = analyse_with(&inputs, &p.trip_table);
+    assert_eq!(cached, full);
+    assert_ne!(full, p.analysis, "the what-if changes something");
+    assert_eq!(table.cells(), table.sites() * p.scenario.pupils.len());
+    // A table for other homes is not used (same result, every site routed).
+    let mut moved = p.scenario.pupils.clone();
+    moved[0].home.lat += 0.001;
+    let inputs2 = Inputs {
+        pupils: &moved,
+        ..inputs
+    };
+    assert_eq!(analyse_with(&inputs2, &p.trip_table).0, analyse(&inputs2));
+}

@@ -17,7 +17,7 @@ use nearhome::load::osm::{RawNetwork, RawWay, ReadStats};
 use nearhome::model::profile::{Direction, RoadClass, WayRule};
 use nearhome::model::LatLon;
 use nearhome::query::matrix::matrix;
-use nearhome::query::route::{Journey, Metric, Network, Route};
+use nearhome::query::route::{Hierarchies, Journey, Metric, Network, Route};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -1097,6 +1097,114 @@ fn route_geometry_has_no_repeated_points() {
                 d.point,
                 r.geometry
             );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The contraction hierarchy against the plain search
+// ---------------------------------------------------------------------------------------
+
+/// The same network with both hierarchies attached.
+fn with_ch(net: &Network) -> Network {
+    let h = Hierarchies::build(&net.graph, &|_, _, _| {});
+    net.clone().with_hierarchies(h)
+}
+
+/// Every junction as a snapped point (so trees can be compared at every junction).
+fn junction_snaps(net: &Network) -> Vec<Snap> {
+    (0..net.graph.node_count() as u32)
+        .map(|v| {
+            net.snap(net.graph.junction(v).pos, 1e6)
+                .expect("a junction snaps")
+        })
+        .collect()
+}
+
+/// PHAST trees (restricted to a target set) and bidirectional queries give exactly the
+/// Dijkstra figures, on random networks with fixed seeds, both metrics, built graphs and
+/// unfiltered segment graphs (with unreachable pairs).
+#[test]
+fn hierarchy_equals_plain_search_on_random_networks() {
+    let mut compared = 0usize;
+    for seed in 21..=32u64 {
+        let raw = random_raw(seed, 30 + (seed as usize % 5) * 10, 40 + seed as usize % 20);
+        let plain = if seed % 3 == 0 {
+            segment_net(&raw)
+        } else {
+            built_net(&raw)
+        };
+        let ch = with_ch(&plain);
+        let mut snaps = snap_all(&plain, &query_points(&plain, seed));
+        snaps.extend(junction_snaps(&plain));
+        for metric in METRICS {
+            let targets = ch.targets(snaps.iter(), metric);
+            let plain_targets = plain.targets(snaps.iter(), metric);
+            for d in &snaps {
+                let dijkstra = plain.reverse_tree(d, metric, None, None);
+                let phast = ch.tree_to(&targets, d);
+                let stopped = plain.tree_to(&plain_targets, d);
+                for o in &snaps {
+                    let want = plain.journey_to_root(&dijkstra, o);
+                    let what = format!("seed {seed} {metric:?} {o:?} -> {d:?}");
+                    assert_eq!(ch.journey_to_root(&phast, o), want, "{what}: PHAST tree");
+                    let slots = ch.origin_slots(&targets, o);
+                    assert_eq!(ch.journey_from(&phast, o, &slots), want, "{what}: slots");
+                    assert_eq!(plain.journey_to_root(&stopped, o), want, "{what}: stopped");
+                    assert_eq!(ch.journey(o, d, metric), want, "{what}: CH query");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 20_000, "{compared} pairs compared");
+}
+
+/// Routes through the hierarchy: the same figures as the plain search, geometry along
+/// allowed roads, continuous and as long as the figure; the oracle agrees.
+#[test]
+fn hierarchy_routes_match_oracle_on_random_networks() {
+    for seed in [41u64, 42, 43] {
+        let raw = random_raw(seed, 40, 60);
+        let plain = built_net(&raw);
+        let ch = with_ch(&plain);
+        let (found, unreachable) = compare_all_pairs(&raw, &ch, seed);
+        assert_eq!(unreachable, 0, "seed {seed}");
+        assert!(found > 500, "seed {seed}: {found} pairs");
+        let snaps = snap_all(&plain, &query_points(&plain, seed));
+        for metric in METRICS {
+            for o in &snaps {
+                for d in &snaps {
+                    let (a, b) = (plain.route(o, d, metric), ch.route(o, d, metric));
+                    assert_eq!(
+                        a.map(|r| r.journey),
+                        b.map(|r| r.journey),
+                        "seed {seed} {metric:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A matrix through the hierarchy equals the plain matrix, on 1 and 2 threads.
+#[test]
+fn hierarchy_matrix_equals_plain_on_any_thread_count() {
+    let raw = random_raw(7, 60, 90);
+    let plain = built_net(&raw);
+    let ch = with_ch(&plain);
+    let snaps = snap_all(&plain, &query_points(&plain, 7));
+    let (a, b) = snaps.split_at(snaps.len() / 2);
+    let (origins, dests) = (options(a, 2), options(b, 0));
+    for metric in METRICS {
+        let want = matrix(&plain, &origins, &dests, metric, None);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            let got = pool.install(|| matrix(&ch, &origins, &dests, metric, None));
+            assert_eq!(got, want, "{metric:?} on {threads} threads");
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
 use nearhome::model::LatLon;
-use nearhome::query::route::{Metric, Network};
+use nearhome::query::route::{Hierarchies, Metric, Network};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -137,4 +137,50 @@ fn rutland_triangle_inequality_at_junctions() {
 #[test]
 fn isle_of_man_triangle_inequality_at_junctions() {
     check_triangles("isle-of-man", isle_of_man(), 12, 8);
+}
+
+/// The contraction hierarchy on a real extract: PHAST trees and bidirectional queries give
+/// exactly the Dijkstra figures on a deterministic sample, both metrics, and its routes
+/// pass the same geometry checks.
+fn check_hierarchy(name: &str, net: &Network, n: usize, seed: u64) {
+    let ch = net
+        .clone()
+        .with_hierarchies(Hierarchies::build(&net.graph, &|_, _, _| {}));
+    let allowed = AllowedSegments::of(net);
+    let snaps = sample_snaps(net, n, seed);
+    let (origins, dests) = snaps.split_at(n * 4 / 5);
+    for metric in [Metric::Time, Metric::Distance] {
+        let targets = ch.targets(origins.iter(), metric);
+        for d in dests {
+            let plain = net.reverse_tree(d, metric, None, None);
+            let phast = ch.tree_to(&targets, d);
+            for o in origins {
+                let want = net.journey_to_root(&plain, o);
+                assert_eq!(
+                    ch.journey_to_root(&phast, o),
+                    want,
+                    "{name} {metric:?} tree"
+                );
+            }
+        }
+        for (o, d) in origins.iter().zip(dests.iter().cycle()).take(60) {
+            let r = ch.route(o, d, metric).expect("strongly connected");
+            assert_eq!(
+                Some(r.journey),
+                net.journey(o, d, metric),
+                "{name} {metric:?}"
+            );
+            check_route(net, &allowed, o, d, &r, 0.5).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn rutland_hierarchy_equals_plain_search() {
+    check_hierarchy("rutland", rutland(), 250, 31);
+}
+
+#[test]
+fn isle_of_man_hierarchy_equals_plain_search() {
+    check_hierarchy("isle-of-man", isle_of_man(), 250, 32);
 }

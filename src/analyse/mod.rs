@@ -12,7 +12,7 @@ pub mod siting;
 pub mod summary;
 pub mod synth;
 
-use crate::analyse::placement::{analyse, Analysis, Costs, Inputs, Params};
+use crate::analyse::placement::{analyse_with, Analysis, Costs, Inputs, Params, TripTable};
 use crate::analyse::summary::LayerIndex;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::query::route::Network;
@@ -31,6 +31,8 @@ pub struct Analysed {
     pub layers: Vec<LayerIndex>,
     /// Per provision: may receive moves.
     pub receiving: Vec<bool>,
+    /// The baseline's pupil × provision trip table (what-ifs reuse it).
+    pub trip_table: TripTable,
 }
 
 impl Analysed {
@@ -39,13 +41,16 @@ impl Analysed {
         let params = params_from(&scenario.config);
         let boundary = &scenario.boundary;
         let in_area = |p| boundary.contains(p);
-        let analysis = analyse(&Inputs {
-            network: &network,
-            provisions: &scenario.provisions,
-            pupils: &scenario.pupils,
-            in_area: &in_area,
-            params: &params,
-        });
+        let (analysis, trip_table) = analyse_with(
+            &Inputs {
+                network: &network,
+                provisions: &scenario.provisions,
+                pupils: &scenario.pupils,
+                in_area: &in_area,
+                params: &params,
+            },
+            &TripTable::default(),
+        );
         let layers = layer_indexes(&scenario);
         let receiving = scenario
             .provisions
@@ -59,6 +64,7 @@ impl Analysed {
             analysis,
             layers,
             receiving,
+            trip_table,
         }
     }
 }

@@ -19,16 +19,19 @@
 //! Rayon parallelism: one reverse search per provision, folded per provision. Results do
 //! not depend on the number of threads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc as Shared;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution};
+use crate::index::cost::{to_nano, NANO};
 use crate::index::snap::{Snap, SnapFailure};
 use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
-use crate::query::route::{Metric, Network, Route};
+use crate::query::route::{Metric, Network, OriginSlots, Route, Targets};
 
 /// Analysis parameters (from the scenario's `[analysis]` and `[costs]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -322,10 +325,63 @@ fn trip_of(j: crate::query::route::Journey) -> Trip {
 
 /// What every stage of [`analyse`] shares: the inputs, the snaps and each pupil's placement.
 /// Vectors are indexed by [`PupilIdx::index`] or [`ProvisionIdx::index`].
+/// Road journeys from every routable home to provision sites, by site location: the
+/// pupil × provision cost table. A server keeps the baseline's table so that a what-if
+/// routes only the sites it adds or moves ([`analyse_with`]); a table is used only for the
+/// same homes and snap limit it was made for.
+#[derive(Debug, Clone, Default)]
+pub struct TripTable {
+    homes: u64,
+    sites: HashMap<(u64, u64), Shared<SiteTrips>>,
+}
+
+/// Per pupil, the road journey to one site: (duration ns, length nm), `None` unreachable
+/// or unsnapped. Stored as the integers the router computed, so a trip read from the table
+/// equals the trip routed again.
+type SiteTrips = Vec<Option<(u64, u64)>>;
+
+/// A provision's site trips (when it snaps) and the trips of the pupils it matters to.
+type RoutedSite = (Option<Shared<SiteTrips>>, Vec<(PupilIdx, Trip)>);
+
+impl TripTable {
+    /// Sites held.
+    pub fn sites(&self) -> usize {
+        self.sites.len()
+    }
+
+    /// Cells held (sites × pupils).
+    pub fn cells(&self) -> usize {
+        self.sites.values().map(|v| v.len()).sum()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn bytes(&self) -> usize {
+        self.cells() * std::mem::size_of::<Option<(u64, u64)>>()
+    }
+}
+
+fn site_key(p: LatLon) -> (u64, u64) {
+    (p.lat.to_bits(), p.lon.to_bits())
+}
+
+/// A fingerprint of the homes and snap limit a table is valid for.
+fn homes_key(pupils: &[Pupil], max_snap_m: f64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    max_snap_m.to_bits().hash(&mut h);
+    for p in pupils {
+        (p.home.lat.to_bits(), p.home.lon.to_bits()).hash(&mut h);
+    }
+    h.finish()
+}
+
 struct Stage<'a> {
     inp: &'a Inputs<'a>,
     prov_snaps: Vec<Result<Snap, SnapFailure>>,
     home_snaps: Vec<Result<Snap, SnapFailure>>,
+    /// Every snapped home's start junctions, prepared once for all provision trees.
+    targets: Targets,
+    /// Per pupil, its home's slots in `targets`.
+    slots: Vec<Option<OriginSlots>>,
     placement: Vec<Option<ProvisionIdx>>,
     receiving: Vec<bool>,
     prov_in_area: Vec<bool>,
@@ -344,16 +400,24 @@ impl<'a> Stage<'a> {
             .enumerate()
             .map(|(i, p)| (p.id.as_str(), ProvisionIdx::new(i)))
             .collect();
+        let home_snaps: Vec<Result<Snap, SnapFailure>> = inp
+            .pupils
+            .par_iter()
+            .map(|p| net.snap(p.home, params.max_snap_m))
+            .collect();
+        let targets = net.targets(home_snaps.iter().flatten(), Metric::Time);
+        let slots = home_snaps
+            .par_iter()
+            .map(|s| s.as_ref().ok().map(|s| net.origin_slots(&targets, s)))
+            .collect();
         Stage {
             prov_snaps: provisions
                 .par_iter()
                 .map(|p| net.snap(p.location, params.max_snap_m))
                 .collect(),
-            home_snaps: inp
-                .pupils
-                .par_iter()
-                .map(|p| net.snap(p.home, params.max_snap_m))
-                .collect(),
+            home_snaps,
+            targets,
+            slots,
             placement: inp
                 .pupils
                 .iter()
@@ -404,49 +468,78 @@ impl<'a> Stage<'a> {
         self.receiving[pi.index()] && self.provision(pi).suits(u.need, u.age)
     }
 
-    /// One reverse search per provision (in parallel); the journeys of the pupils it matters
-    /// to (placed there, or suited by it), per pupil by provision.
-    fn trips(&self) -> Vec<PupilTrips> {
+    /// One tree per provision site (in parallel; sites in `reuse` are not routed again);
+    /// the journeys of the pupils each provision matters to (placed there, or suited by
+    /// it), per pupil by provision; and the table of every site's trips.
+    fn trips(&self, reuse: &TripTable) -> (Vec<PupilTrips>, TripTable) {
         let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
-        let per_provision: Vec<Vec<(PupilIdx, Trip)>> = (0..n_prov)
+        let homes = homes_key(pupils, self.inp.params.max_snap_m);
+        let reuse = (reuse.homes == homes).then_some(&reuse.sites);
+        let per_provision: Vec<RoutedSite> = (0..n_prov)
             .into_par_iter()
-            .map(|pi| self.trips_to(ProvisionIdx::new(pi)))
+            .map(|pi| {
+                let pi = ProvisionIdx::new(pi);
+                let key = site_key(self.provision(pi).location);
+                let site = match reuse.and_then(|r| r.get(&key)) {
+                    Some(t) => Some(t.clone()),
+                    None => self.site_trips(pi).map(Shared::new),
+                };
+                let list = site
+                    .as_ref()
+                    .map(|t| self.trips_from(pi, t))
+                    .unwrap_or_default();
+                (site, list)
+            })
             .collect();
+        let mut table = TripTable {
+            homes,
+            sites: HashMap::new(),
+        };
         let mut trips: Vec<PupilTrips> = vec![BTreeMap::new(); pupils.len()];
-        for (pi, list) in ProvisionIdx::all(n_prov).zip(per_provision) {
+        for (pi, (site, list)) in ProvisionIdx::all(n_prov).zip(per_provision) {
+            if let Some(site) = site {
+                table
+                    .sites
+                    .insert(site_key(self.provision(pi).location), site);
+            }
             for (u, t) in list {
                 trips[u.index()].insert(pi, t);
             }
         }
-        trips
+        (trips, table)
     }
 
-    fn trips_to(&self, pi: ProvisionIdx) -> Vec<(PupilIdx, Trip)> {
-        let (net, pupils) = (self.inp.network, self.inp.pupils);
-        let Ok(ps) = &self.prov_snaps[pi.index()] else {
-            return Vec::new();
-        };
-        let who: Vec<PupilIdx> = PupilIdx::all(pupils.len())
-            .filter(|&u| {
-                self.home_snap(u).is_ok()
-                    && (self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u)))
-            })
-            .collect();
-        if who.is_empty() {
-            return Vec::new();
-        }
-        let mut targets: Vec<u32> = who
-            .iter()
-            .filter_map(|&u| self.home_snap(u).as_ref().ok())
-            .flat_map(|s| net.origin_vertices(s))
-            .collect();
-        targets.sort_unstable();
-        targets.dedup();
-        let tree = net.reverse_tree(ps, Metric::Time, Some(&targets), None);
-        who.into_iter()
+    /// Every pupil's road journey to provision `pi`'s site (one tree); `None` when the
+    /// site does not snap.
+    fn site_trips(&self, pi: ProvisionIdx) -> Option<SiteTrips> {
+        let net = self.inp.network;
+        let ps = self.prov_snaps[pi.index()].as_ref().ok()?;
+        let tree = net.tree_to(&self.targets, ps);
+        Some(
+            PupilIdx::all(self.inp.pupils.len())
+                .map(|u| {
+                    let hs = self.home_snap(u).as_ref().ok()?;
+                    let slots = self.slots[u.index()].as_ref()?;
+                    let j = net.journey_from(&tree, hs, slots)?;
+                    Some((to_nano(j.duration_s), to_nano(j.distance_m)))
+                })
+                .collect(),
+        )
+    }
+
+    /// The trips to `pi` of the pupils it matters to, read from its site's trips.
+    fn trips_from(&self, pi: ProvisionIdx, site: &SiteTrips) -> Vec<(PupilIdx, Trip)> {
+        PupilIdx::all(self.inp.pupils.len())
+            .filter(|&u| self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u)))
             .filter_map(|u| {
-                let hs = self.home_snap(u).as_ref().ok()?;
-                Some((u, trip_of(net.journey_to_root(&tree, hs)?)))
+                let (ns, nm) = (*site.get(u.index())?)?;
+                Some((
+                    u,
+                    trip_of(crate::query::route::Journey {
+                        distance_m: nm as f64 / NANO,
+                        duration_s: ns as f64 / NANO,
+                    }),
+                ))
             })
             .collect()
     }
@@ -665,8 +758,15 @@ impl<'a> Stage<'a> {
 /// journeys and alternatives, the candidates, the optimal and greedy bring-back, the moves
 /// priced, the reasons for pupils not moved and the per-provision figures.
 pub fn analyse(inp: &Inputs) -> Analysis {
+    analyse_with(inp, &TripTable::default()).0
+}
+
+/// [`analyse`], reading the trips of sites already in `reuse` instead of routing them
+/// again; also returns the table of every site's trips for the next call. The analysis is
+/// exactly the one [`analyse`] gives.
+pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
     let stage = Stage::new(inp);
-    let trips = stage.trips();
+    let (trips, table) = stage.trips(reuse);
     let mut results: Vec<PupilResult> = PupilIdx::all(inp.pupils.len())
         .zip(&trips)
         .map(|(u, t)| stage.pupil_result(u, t))
@@ -700,7 +800,7 @@ pub fn analyse(inp: &Inputs) -> Analysis {
             r.not_moved = Some(stage.not_moved_reason(r));
         }
     }
-    Analysis {
+    let analysis = Analysis {
         provisions: stage.provision_results(&moves),
         pupils: results,
         candidates,
@@ -712,7 +812,8 @@ pub fn analyse(inp: &Inputs) -> Analysis {
             .iter()
             .filter(|p| p.capacity.is_none())
             .count(),
-    }
+    };
+    (analysis, table)
 }
 
 /// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:
@@ -748,26 +849,21 @@ pub fn route_geometries(
             let Ok(ps) = net.snap(site.location, inp.params.max_snap_m) else {
                 return Vec::new();
             };
-            // Stop once every wanted home's start vertices are settled: their paths to the
-            // root are final then, so the routes equal those of a full search.
-            let mut targets: Vec<u32> = list
+            // One backward search from the site shared by a pruned forward search per
+            // home (hierarchy), or one search stopped once every home is settled.
+            let homes: Vec<(PupilIdx, Option<MoveIdx>, &Snap)> = list
                 .iter()
-                .filter_map(|&(u, _)| analysis.pupils.get(u.index()))
-                .filter_map(|r| r.home_snap.as_ref().ok())
-                .flat_map(|hs| net.origin_vertices(hs))
-                .collect();
-            targets.sort_unstable();
-            targets.dedup();
-            let tree = net.reverse_tree(&ps, Metric::Time, Some(&targets), None);
-            list.iter()
-                .map(|&(u, mi)| {
-                    let route = analysis
-                        .pupils
-                        .get(u.index())
-                        .and_then(|r| r.home_snap.as_ref().ok())
-                        .and_then(|hs| net.route_to_root(&tree, hs));
-                    (u, mi, route)
+                .filter_map(|&(u, mi)| {
+                    let hs = analysis.pupils.get(u.index())?.home_snap.as_ref().ok()?;
+                    Some((u, mi, hs))
                 })
+                .collect();
+            let snaps: Vec<&Snap> = homes.iter().map(|h| h.2).collect();
+            let routes = net.routes_to(&snaps, &ps, Metric::Time);
+            homes
+                .into_iter()
+                .zip(routes)
+                .map(|((u, mi, _), r)| (u, mi, r))
                 .collect()
         })
         .collect();

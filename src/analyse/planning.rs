@@ -54,7 +54,7 @@ use crate::index::snap::Snap;
 use crate::model::candidate::CandidatePoint;
 use crate::model::ids::CandidateIdx;
 use crate::model::{LatLon, Need, ProvisionKind};
-use crate::query::route::Metric;
+use crate::query::route::{Metric, OriginSlots};
 
 /// The exact solver runs only when there are at most this many candidates …
 pub const EXACT_MAX_CANDIDATES: usize = 60;
@@ -664,14 +664,11 @@ impl<'a> PlanningContext<'a> {
             .zip(&coverage_min)
             .map(|(&u, &n)| a.pupils[u].limit_minutes.max(n))
             .collect();
-        let mut targets: Vec<u32> = homes
+        let targets = net.targets(homes.iter().flatten(), Metric::Time);
+        let slots: Vec<Option<OriginSlots>> = homes
             .iter()
-            .flatten()
-            .flat_map(|s| net.origin_vertices(s))
+            .map(|h| h.as_ref().map(|h| net.origin_slots(&targets, h)))
             .collect();
-        targets.sort_unstable();
-        targets.dedup();
-        let cutoff_s = reach_min.iter().copied().fold(0.0, f64::max) * 60.0 + 1.0;
         let routed: Vec<(bool, BTreeMap<u32, Trip>)> = candidates
             .par_iter()
             .map(|c| {
@@ -682,10 +679,12 @@ impl<'a> PlanningContext<'a> {
                 if targets.is_empty() {
                     return (true, found);
                 }
-                let tree = net.reverse_tree(&s, Metric::Time, Some(&targets), Some(cutoff_s));
-                for (l, h) in homes.iter().enumerate() {
-                    let Some(h) = h else { continue };
-                    let Some(t) = net.journey_to_root(&tree, h).map(trip_of) else {
+                let tree = net.tree_to(&targets, &s);
+                for (l, (h, sl)) in homes.iter().zip(&slots).enumerate() {
+                    let (Some(h), Some(sl)) = (h, sl) else {
+                        continue;
+                    };
+                    let Some(t) = net.journey_from(&tree, h, sl).map(trip_of) else {
                         continue;
                     };
                     if t.minutes <= reach_min[l] {

@@ -1,13 +1,11 @@
-//! Snapping points to the road network: an R-tree over road segments.
+//! Snapping points to the road network: a uniform grid over road segments.
 //!
 //! A point snaps to the closest point of the closest segment of the kept component,
-//! distance measured in metres in an equirectangular frame centred on the point. The tree
+//! distance measured in metres in an equirectangular frame centred on the point. The grid
 //! itself lives in one global equirectangular frame (metres, scaled at the network's mid
-//! latitude); candidates come out in global order and are re-measured in the point's own
-//! frame, stopping once no farther candidate can be closer. No I/O here.
+//! latitude); candidates come out ring by ring and are measured in the point's own frame,
+//! stopping once no unvisited cell can hold a closer one. No I/O here.
 
-use rstar::primitives::{GeomWithData, Line};
-use rstar::RTree;
 use serde::{Deserialize, Serialize};
 
 use crate::index::graph::RoadGraph;
@@ -65,16 +63,30 @@ impl std::fmt::Display for SnapFailure {
     }
 }
 
-type Segment = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
-
-/// R-tree over every segment of the kept pieces.
+/// A uniform grid over every segment of the kept pieces, in one global equirectangular
+/// frame (metres). A segment is listed in every cell its bounding box touches; a query
+/// visits rings of cells outward from its own and stops once no unvisited cell can hold a
+/// segment as close as the best found. Building it is a counting sort (linear time), which
+/// matters at city scale where an R-tree bulk load took over a second on every start.
 #[derive(Debug, Clone)]
 pub struct SnapIndex {
-    tree: RTree<Segment>,
     /// Metres per degree of longitude in the global frame.
     kx: f64,
     /// Metres per degree of latitude.
     ky: f64,
+    /// Global-frame corner of cell (0, 0), metres.
+    x0: f64,
+    y0: f64,
+    /// Cell side, metres.
+    cell: f64,
+    nx: i64,
+    ny: i64,
+    /// Per cell (row-major), its entries in `segs`.
+    offsets: Vec<u32>,
+    /// (piece, segment) per entry.
+    segs: Vec<(u32, u32)>,
+    /// Number of distinct segments.
+    count: usize,
 }
 
 impl SnapIndex {
@@ -88,30 +100,94 @@ impl SnapIndex {
         };
         let ky = EARTH_RADIUS_M.to_radians();
         let kx = ky * mid.to_radians().cos();
-        let mut segs = Vec::new();
-        for (pi, _) in graph.pieces().iter().enumerate() {
-            let coords = graph.piece_coords(pi as u32);
+        let mut boxes: Vec<([f64; 4], (u32, u32))> = Vec::new();
+        for pi in 0..graph.pieces().len() as u32 {
+            let coords = graph.piece_coords(pi);
             for (si, w) in coords.windows(2).enumerate() {
-                let a = [w[0].lon * kx, w[0].lat * ky];
-                let b = [w[1].lon * kx, w[1].lat * ky];
-                segs.push(GeomWithData::new(Line::new(a, b), (pi as u32, si as u32)));
+                let (ax, ay) = (w[0].lon * kx, w[0].lat * ky);
+                let (bx, by) = (w[1].lon * kx, w[1].lat * ky);
+                boxes.push((
+                    [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)],
+                    (pi, si as u32),
+                ));
+            }
+        }
+        let mut ext = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
+        for (b, _) in &boxes {
+            ext = [
+                ext[0].min(b[0]),
+                ext[1].min(b[1]),
+                ext[2].max(b[2]),
+                ext[3].max(b[3]),
+            ];
+        }
+        if boxes.is_empty() {
+            ext = [0.0, 0.0, 0.0, 0.0];
+        }
+        let (w, h) = ((ext[2] - ext[0]).max(1.0), (ext[3] - ext[1]).max(1.0));
+        // About two segments a cell, at least 25 m a side, at most 4096 cells a side.
+        let target = (boxes.len() as f64 / 2.0).max(1.0);
+        let cell = (w * h / target).sqrt().max(25.0).max(w.max(h) / 4096.0);
+        let nx = (w / cell).floor() as i64 + 1;
+        let ny = (h / cell).floor() as i64 + 1;
+        let cell_of = |x: f64, y: f64| {
+            (
+                (((x - ext[0]) / cell).floor() as i64).clamp(0, nx - 1),
+                (((y - ext[1]) / cell).floor() as i64).clamp(0, ny - 1),
+            )
+        };
+        let mut offsets = vec![0u32; (nx * ny) as usize + 1];
+        let cells = |b: &[f64; 4]| {
+            let (cx0, cy0) = cell_of(b[0], b[1]);
+            let (cx1, cy1) = cell_of(b[2], b[3]);
+            (cy0..=cy1).flat_map(move |y| (cx0..=cx1).map(move |x| (y * nx + x) as usize))
+        };
+        for (b, _) in &boxes {
+            for c in cells(b) {
+                offsets[c + 1] += 1;
+            }
+        }
+        for i in 0..offsets.len() - 1 {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut segs = vec![(0u32, 0u32); *offsets.last().unwrap_or(&0) as usize];
+        for (b, key) in &boxes {
+            for c in cells(b) {
+                segs[fill[c] as usize] = *key;
+                fill[c] += 1;
             }
         }
         SnapIndex {
-            tree: RTree::bulk_load(segs),
             kx,
             ky,
+            x0: ext[0],
+            y0: ext[1],
+            cell,
+            nx,
+            ny,
+            offsets,
+            segs,
+            count: boxes.len(),
         }
     }
 
     /// Number of indexed segments.
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.count
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.tree.size() == 0
+        self.count == 0
+    }
+
+    fn cell_entries(&self, x: i64, y: i64) -> &[(u32, u32)] {
+        if x < 0 || y < 0 || x >= self.nx || y >= self.ny {
+            return &[];
+        }
+        let c = (y * self.nx + x) as usize;
+        &self.segs[self.offsets[c] as usize..self.offsets[c + 1] as usize]
     }
 
     /// Snap `p` to the closest point of the closest segment; ties go to the lowest
@@ -123,24 +199,59 @@ impl SnapIndex {
         }
         // Local distance >= global distance * factor (only the x scale differs).
         let factor = (p.lat.to_radians().cos() * self.ky / self.kx).min(1.0);
-        let q = [p.lon * self.kx, p.lat * self.ky];
+        let (qx, qy) = (p.lon * self.kx, p.lat * self.ky);
+        let cx = ((qx - self.x0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
+        let cy = ((qy - self.y0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
+        let r_max = [cx, self.nx - 1 - cx, cy, self.ny - 1 - cy]
+            .iter()
+            .map(|d| d.abs())
+            .max()
+            .unwrap_or(0);
         let mut best: Option<(f64, (u32, u32), f64)> = None;
-        for (seg, d2) in self.tree.nearest_neighbor_iter_with_distance_2(q) {
-            if let Some((bd, _, _)) = best {
-                if d2.sqrt() * factor > bd * (1.0 + 1e-9) + 1e-9 {
-                    break;
-                }
-            }
-            let (pi, si) = seg.data;
+        let consider = |best: &mut Option<(f64, (u32, u32), f64)>, (pi, si): (u32, u32)| {
             let coords = graph.piece_coords(pi);
             let (a, b) = (coords[si as usize], coords[si as usize + 1]);
             let (t, d) = closest_on_segment(p, a, b);
-            let better = match best {
+            let better = match *best {
                 None => true,
                 Some((bd, key, _)) => d < bd || (d == bd && (pi, si) < key),
             };
             if better {
-                best = Some((d, (pi, si), t));
+                *best = Some((d, (pi, si), t));
+            }
+        };
+        for r in 0..=r_max {
+            // Skip rings that miss the grid entirely.
+            let ring_hits = cx + r >= 0 && cx - r < self.nx && cy + r >= 0 && cy - r < self.ny;
+            if ring_hits {
+                if r == 0 {
+                    self.cell_entries(cx, cy)
+                        .iter()
+                        .for_each(|&k| consider(&mut best, k));
+                } else {
+                    for x in (cx - r).max(0)..=(cx + r).min(self.nx - 1) {
+                        self.cell_entries(x, cy - r)
+                            .iter()
+                            .for_each(|&k| consider(&mut best, k));
+                        self.cell_entries(x, cy + r)
+                            .iter()
+                            .for_each(|&k| consider(&mut best, k));
+                    }
+                    for y in (cy - r + 1).max(0)..=(cy + r - 1).min(self.ny - 1) {
+                        self.cell_entries(cx - r, y)
+                            .iter()
+                            .for_each(|&k| consider(&mut best, k));
+                        self.cell_entries(cx + r, y)
+                            .iter()
+                            .for_each(|&k| consider(&mut best, k));
+                    }
+                }
+            }
+            // Unvisited cells are at least r cells away from the point.
+            if let Some((bd, _, _)) = best {
+                if r as f64 * self.cell * factor > bd * (1.0 + 1e-9) + 1e-9 {
+                    break;
+                }
             }
         }
         let Some((distance_m, (piece, seg), t)) = best else {

@@ -1,19 +1,26 @@
 //! Adapter: load a road network from an OSM PBF or a nearhome graph cache (`.nhg`).
 //!
-//! The cache holds the built graph parts (junctions, pieces, geometry, load summary) after
-//! the magic bytes `NHG\0` and a format version; the adjacency arrays and the snapping
-//! R-tree are rebuilt on load, which is far cheaper than decoding and filtering the PBF.
+//! The cache holds, after the magic bytes `NHG\0`, a format version, the body length and a
+//! checksum: the built graph parts (junctions, pieces, geometry, load summary) as flat
+//! little-endian arrays, then the contraction hierarchy of each metric (ranks and arcs)
+//! when it was built. The adjacency arrays and the snapping R-tree are rebuilt on load,
+//! which is far cheaper than decoding and filtering the PBF; every index is checked.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::index::graph::{GraphParts, RoadGraph};
+use crate::index::ch::{Arc, Hierarchy};
+use crate::index::cost::Cost;
+use crate::index::graph::{GraphParts, Junction, Piece, RoadGraph};
 use crate::load::osm::read_network;
-use crate::query::route::Network;
+use crate::model::metric::Metric;
+use crate::model::profile::{Direction, RoadClass};
+use crate::model::LatLon;
+use crate::query::route::{Hierarchies, Network};
 
 const MAGIC: &[u8; 4] = b"NHG\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 4;
 
 /// Build a network from PBF bytes. `label` names the source in errors.
 ///
@@ -35,21 +42,75 @@ pub fn network_from_pbf(bytes: &[u8], label: &str) -> Result<Network, Error> {
     Ok(Network::new(graph))
 }
 
-/// Serialise a network's graph into cache bytes.
+/// Serialise a network — graph parts and any hierarchies — into cache bytes.
 ///
 /// # Errors
 /// [`Error::Cache`] if encoding fails.
 pub fn encode_cache(net: &Network) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    let enc_err = |e: bincode::error::EncodeError| Error::Cache {
+        file: "(encoding)".into(),
+        message: e.to_string(),
+    };
+    let parts = net.graph.parts();
+    let mut w = Writer::default();
+    w.u64(parts.junctions.len() as u64);
+    for j in &parts.junctions {
+        w.i64(j.osm_id);
+        w.f64(j.pos.lat);
+        w.f64(j.pos.lon);
+    }
+    w.u64(parts.pieces.len() as u64);
+    for p in &parts.pieces {
+        w.i64(p.way_id);
+        w.u32(p.from);
+        w.u32(p.to);
+        w.u32(p.coord_start);
+        w.u32(p.coord_len);
+        w.f64(p.length_m);
+        w.f64(p.speed_kmh);
+    }
+    let kinds: Vec<(RoadClass, Direction)> = parts
+        .pieces
+        .iter()
+        .map(|p| (p.class, p.direction))
+        .collect();
+    w.blob(&bincode::serde::encode_to_vec(&kinds, bincode::config::standard()).map_err(enc_err)?);
+    w.u64(parts.coords.len() as u64);
+    for (c, m) in parts.coords.iter().zip(&parts.cum_m) {
+        w.f64(c.lat);
+        w.f64(c.lon);
+        w.f64(*m);
+    }
+    w.blob(
+        &bincode::serde::encode_to_vec(&parts.summary, bincode::config::standard())
+            .map_err(enc_err)?,
+    );
+    for metric in [Metric::Time, Metric::Distance] {
+        match net.hierarchies.get(metric) {
+            None => w.u64(0),
+            Some(h) => {
+                w.u64(1);
+                for &r in h.ranks() {
+                    w.u32(r);
+                }
+                w.u64(h.arcs().len() as u64);
+                for a in h.arcs() {
+                    w.u32(a.tail);
+                    w.u32(a.head);
+                    w.u64(a.cost.primary);
+                    w.u64(a.cost.secondary);
+                    w.u32(a.first);
+                    w.u32(a.second);
+                }
+            }
+        }
+    }
+    let body = w.0;
+    let mut out = Vec::with_capacity(body.len() + 24);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    let body = bincode::serde::encode_to_vec(net.graph.parts(), bincode::config::standard())
-        .map_err(|e| Error::Cache {
-            file: "(encoding)".into(),
-            message: e.to_string(),
-        })?;
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a64(&body).to_le_bytes());
+    out.extend_from_slice(&checksum(&body).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -92,20 +153,203 @@ pub fn network_from_cache(bytes: &[u8], label: &str) -> Result<Network, Error> {
             u64::from_le_bytes(len8)
         )));
     }
-    if u64::from_le_bytes(sum8) != fnv1a64(body) {
+    if u64::from_le_bytes(sum8) != checksum(body) {
         return Err(bad("checksum mismatch: the file is damaged".into()));
     }
-    let (parts, _): (GraphParts, usize) =
-        bincode::serde::decode_from_slice(body, bincode::config::standard())
-            .map_err(|e| bad(format!("corrupt or truncated ({e})")))?;
+    let (parts, stored) = decode_body(body).map_err(bad)?;
     validate_parts(&parts).map_err(bad)?;
-    Ok(Network::new(RoadGraph::from_parts(parts)))
+    let graph = RoadGraph::from_parts(parts);
+    let n_edges = graph.graph.edge_count();
+    let mut hierarchies = Hierarchies::default();
+    for (metric, stored) in stored {
+        let Some((rank, arcs)) = stored else { continue };
+        if rank.len() != graph.node_count() {
+            return Err(bad("hierarchy does not match the graph".into()));
+        }
+        let h =
+            Hierarchy::from_parts(metric, rank, arcs, n_edges).map_err(|e| bad(e.to_string()))?;
+        match metric {
+            Metric::Time => hierarchies.time = Some(h),
+            Metric::Distance => hierarchies.distance = Some(h),
+        }
+    }
+    Ok(Network::new(graph).with_hierarchies(hierarchies))
 }
 
-/// FNV-1a, 64-bit: a cheap checksum against damaged cache files (not a security measure).
-fn fnv1a64(bytes: &[u8]) -> u64 {
+type StoredHierarchy = Option<(Vec<u32>, Vec<Arc>)>;
+
+/// Decode the cache body: graph parts and the stored hierarchies (time, distance).
+fn decode_body(body: &[u8]) -> Result<(GraphParts, [(Metric, StoredHierarchy); 2]), String> {
+    let dec = |e: bincode::error::DecodeError| format!("corrupt or truncated ({e})");
+    let mut r = Reader { bytes: body, at: 0 };
+    let mut parts = GraphParts::default();
+    let nj = r.count(24)?;
+    parts.junctions.reserve(nj);
+    for _ in 0..nj {
+        let osm_id = r.i64()?;
+        let (lat, lon) = (r.f64()?, r.f64()?);
+        parts.junctions.push(Junction {
+            osm_id,
+            pos: LatLon { lat, lon },
+        });
+    }
+    let np = r.count(40)?;
+    let mut raw = Vec::with_capacity(np);
+    for _ in 0..np {
+        raw.push((
+            r.i64()?,
+            [r.u32()?, r.u32()?, r.u32()?, r.u32()?],
+            r.f64()?,
+            r.f64()?,
+        ));
+    }
+    let (kinds, _): (Vec<(RoadClass, Direction)>, usize) =
+        bincode::serde::decode_from_slice(r.blob()?, bincode::config::standard()).map_err(dec)?;
+    if kinds.len() != np {
+        return Err("piece kinds do not match the pieces".into());
+    }
+    parts.pieces = raw
+        .into_iter()
+        .zip(kinds)
+        .map(
+            |(
+                (way_id, [from, to, coord_start, coord_len], length_m, speed_kmh),
+                (class, direction),
+            )| Piece {
+                way_id,
+                from,
+                to,
+                coord_start,
+                coord_len,
+                length_m,
+                speed_kmh,
+                class,
+                direction,
+            },
+        )
+        .collect();
+    let nc = r.count(24)?;
+    parts.coords.reserve(nc);
+    parts.cum_m.reserve(nc);
+    for _ in 0..nc {
+        let (lat, lon, m) = (r.f64()?, r.f64()?, r.f64()?);
+        parts.coords.push(LatLon { lat, lon });
+        parts.cum_m.push(m);
+    }
+    (parts.summary, _) =
+        bincode::serde::decode_from_slice(r.blob()?, bincode::config::standard()).map_err(dec)?;
+    let mut stored = [(Metric::Time, None), (Metric::Distance, None)];
+    for slot in &mut stored {
+        if r.u64()? == 0 {
+            continue;
+        }
+        let mut rank = Vec::with_capacity(nj);
+        for _ in 0..nj {
+            rank.push(r.u32()?);
+        }
+        let na = r.count(32)?;
+        let mut arcs = Vec::with_capacity(na);
+        for _ in 0..na {
+            arcs.push(Arc {
+                tail: r.u32()?,
+                head: r.u32()?,
+                cost: Cost {
+                    primary: r.u64()?,
+                    secondary: r.u64()?,
+                },
+                first: r.u32()?,
+                second: r.u32()?,
+            });
+        }
+        slot.1 = Some((rank, arcs));
+    }
+    if r.at != body.len() {
+        return Err("trailing bytes after the last section".into());
+    }
+    Ok((parts, stored))
+}
+
+/// Little-endian writer for the cache body.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn f64(&mut self, v: f64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn blob(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+}
+
+/// Bounds-checked little-endian reader over the cache body.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let end = self.at.checked_add(N).filter(|&e| e <= self.bytes.len());
+        let Some(end) = end else {
+            return Err("corrupt or truncated (section runs past the end)".into());
+        };
+        let mut b = [0u8; N];
+        b.copy_from_slice(&self.bytes[self.at..end]);
+        self.at = end;
+        Ok(b)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        self.take::<4>().map(u32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        self.take::<8>().map(u64::from_le_bytes)
+    }
+    fn i64(&mut self) -> Result<i64, String> {
+        self.take::<8>().map(i64::from_le_bytes)
+    }
+    fn f64(&mut self) -> Result<f64, String> {
+        self.take::<8>().map(f64::from_le_bytes)
+    }
+    /// A record count, checked against the bytes left (`size` bytes a record).
+    fn count(&mut self, size: usize) -> Result<usize, String> {
+        let n = self.u64()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n.saturating_mul(size as u64) > left {
+            return Err("corrupt or truncated (count larger than the file)".into());
+        }
+        Ok(n as usize)
+    }
+    fn blob(&mut self) -> Result<&'a [u8], String> {
+        let n = self.count(1)?;
+        let b = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        Ok(b)
+    }
+}
+
+/// A cheap checksum against damaged cache files (not a security measure): FNV-1a over
+/// little-endian 8-byte words (the tail byte by byte), fast enough for a 200 MB cache.
+fn checksum(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h ^= u64::from_le_bytes(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    for &b in words.remainder() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }

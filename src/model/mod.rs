@@ -19,6 +19,7 @@
 pub mod area;
 pub mod candidate;
 pub mod ids;
+pub mod metric;
 pub mod postcode;
 pub mod profile;
 pub mod proj;

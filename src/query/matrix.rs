@@ -1,14 +1,16 @@
-//! Many-to-many journey matrices in parallel: one reverse search per destination.
+//! Many-to-many journey matrices in parallel: one reverse tree per destination.
 //!
-//! Each destination gets one reverse Dijkstra (stopping once every origin's start vertices
-//! are settled); every origin is then a look-up. Destinations are spread over the rayon
+//! The origins' start junctions are prepared once as a target set ([`Network::targets`]:
+//! the restricted sweep of the contraction hierarchy when one is loaded); each destination
+//! gets one tree to them ([`Network::tree_to`]: a PHAST sweep, or a Dijkstra stopped once
+//! every target is settled); every origin is then a look-up. Destinations are spread over the rayon
 //! pool; each column is computed by one thread, so results do not depend on the number of
 //! threads.
 
 use rayon::prelude::*;
 
 use crate::index::snap::Snap;
-use crate::query::route::{Journey, Metric, Network};
+use crate::query::route::{Journey, Metric, Network, OriginSlots};
 
 /// A journey matrix, origins outer: `cells[o * n_dests + d]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,24 +39,23 @@ pub fn matrix(
     metric: Metric,
     cutoff: Option<f64>,
 ) -> Matrix {
-    let mut targets: Vec<u32> = origins
-        .iter()
-        .flatten()
-        .flat_map(|o| net.origin_vertices(o))
+    let targets = net.targets(origins.iter().flatten(), metric);
+    let slots: Vec<Option<OriginSlots>> = origins
+        .par_iter()
+        .map(|o| o.as_ref().map(|o| net.origin_slots(&targets, o)))
         .collect();
-    targets.sort_unstable();
-    targets.dedup();
     let columns: Vec<Vec<Option<Journey>>> = dests
         .par_iter()
         .map(|d| {
             let Some(d) = d else {
                 return vec![None; origins.len()];
             };
-            let tree = net.reverse_tree(d, metric, Some(&targets), cutoff);
+            let tree = net.tree_to(&targets, d);
             origins
                 .iter()
-                .map(|o| {
-                    let j = net.journey_to_root(&tree, o.as_ref()?)?;
+                .zip(&slots)
+                .map(|(o, s)| {
+                    let j = net.journey_from(&tree, o.as_ref()?, s.as_ref()?)?;
                     let within = cutoff.is_none_or(|c| match metric {
                         Metric::Time => j.duration_s <= c,
                         Metric::Distance => j.distance_m <= c,

@@ -4,4 +4,5 @@
 
 pub mod catchment;
 pub mod matrix;
+pub mod phast;
 pub mod route;

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
-use crate::analyse::placement::{analyse, Inputs};
+use crate::analyse::placement::{analyse_with, Inputs};
 use crate::model::ids::ProvisionIdx;
 use crate::model::{LatLon, Need, Provision, ProvisionKind};
 use crate::output::disclosure::{public_change, public_count, Measure, NeedColumn, TOTAL_ROW};
@@ -239,13 +239,17 @@ pub async fn whatif(
         let p = st.prepared();
         let boundary = &p.scenario.boundary;
         let in_area = |x| boundary.contains(x);
-        let a = analyse(&Inputs {
-            network: &p.network,
-            provisions: &provs,
-            pupils: &p.scenario.pupils,
-            in_area: &in_area,
-            params: &p.params,
-        });
+        // Only sites the baseline did not route (added or moved) get a tree.
+        let (a, _) = analyse_with(
+            &Inputs {
+                network: &p.network,
+                provisions: &provs,
+                pupils: &p.scenario.pupils,
+                in_area: &in_area,
+                params: &p.params,
+            },
+            &p.trip_table,
+        );
         (a, provs)
     })
     .await

@@ -7,8 +7,9 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use crate::analyse::Analysed;
-use crate::load::network::{encode_cache, load_network};
+use crate::load::network::{encode_cache, load_network, load_network_for};
 use crate::load::scenario::{ScenarioError, ValidationReport};
+use crate::model::metric::Metric;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
 use crate::query::route::Network;
@@ -93,7 +94,7 @@ pub fn load_scenario_network(scenario: &Scenario) -> Result<Network, AppError> {
     if !osm.is_file() {
         return Err(AppError::OsmMissing(scenario.osm_missing_message()));
     }
-    load_cached(&osm)
+    load_cached_for(&osm, &[Metric::Time])
 }
 
 /// Where a scenario file's road extract is, read from its toml alone (no data loaded);
@@ -120,6 +121,12 @@ pub fn scenario_osm(path: &Path) -> Result<Result<PathBuf, String>, AppError> {
 
 /// Load a road network from a PBF, through its `.nhg` cache when that is fresh.
 pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
+    load_cached_for(osm, &[Metric::Time, Metric::Distance])
+}
+
+/// [`load_cached`] reading only the hierarchies of `metrics` from the cache (a scenario's
+/// analysis routes by time only).
+pub fn load_cached_for(osm: &Path, metrics: &[Metric]) -> Result<Network, AppError> {
     let cache = cache_path_for(osm);
     let fresh = match (std::fs::metadata(&cache), std::fs::metadata(osm)) {
         (Ok(c), Ok(o)) => match (c.modified(), o.modified()) {
@@ -129,15 +136,12 @@ pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
         _ => false,
     };
     if fresh {
-        match load_network(&cache) {
+        match load_network_for(&cache, metrics) {
             Ok(net) => return Ok(net),
             Err(e) => tracing::warn!("ignoring graph cache: {e}"),
         }
     }
-    let net = load_network(osm).map_err(|source| AppError::Network {
-        path: osm.display().to_string(),
-        source,
-    })?;
+    let net = read_pbf(osm)?;
     let net = with_hierarchies(net);
     match encode_cache(&net).map(|b| std::fs::write(&cache, b)) {
         Ok(Ok(())) => tracing::info!("wrote graph cache {}", cache.display()),
@@ -145,6 +149,17 @@ pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
         Err(e) => tracing::warn!("could not encode graph cache: {e}"),
     }
     Ok(net)
+}
+
+/// Read and build a network from a PBF, with a spinner on a terminal.
+pub fn read_pbf(osm: &Path) -> Result<Network, AppError> {
+    let spin = crate::progress::Bars::new().spinner("reading road network");
+    let net = load_network(osm).map_err(|source| AppError::Network {
+        path: osm.display().to_string(),
+        source,
+    });
+    spin.finish_and_clear();
+    net
 }
 
 /// Build the contraction hierarchies of both metrics for a network (progress bars on a
@@ -175,7 +190,7 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
     let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
-    let network = load_cached(&osm)?;
+    let network = load_cached_for(&osm, &[Metric::Time])?;
     let (scenario, report) =
         Scenario::load(path, network_bbox(&network)).map_err(|source| AppError::LoadScenario {
             path: path.display().to_string(),

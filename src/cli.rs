@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
-use nearhome::load::network::{encode_cache, load_network};
+use nearhome::load::network::{encode_cache, load_network_for};
 use nearhome::load::points::read_points;
 use nearhome::model::LatLon;
 use nearhome::query::matrix::matrix;
@@ -309,13 +309,14 @@ fn pounds(gbp: f64) -> String {
 
 /// A road network for `route` and `matrix`: a `.nhg` cache as is; a PBF through its cache
 /// beside it (the same load as `analyse`, which writes that cache).
-fn load(osm: &Path) -> Result<Network> {
+/// Load a network for routing by `metric` (only that hierarchy is read from a cache).
+fn load(osm: &Path, metric: Metric) -> Result<Network> {
     let t = Instant::now();
     let is_cache = osm.extension().is_some_and(|e| e == "nhg");
     let net = if is_cache {
-        load_network(osm).map_err(anyhow::Error::from)
+        load_network_for(osm, &[metric]).map_err(anyhow::Error::from)
     } else {
-        nearhome::app::load_cached(osm).map_err(anyhow::Error::from)
+        nearhome::app::load_cached_for(osm, &[metric]).map_err(anyhow::Error::from)
     }
     .with_context(|| format!("loading road network {}", osm.display()))?;
     print_network_summary(osm, &net, t);
@@ -347,8 +348,7 @@ fn check_max_snap(m: f64) -> Result<()> {
 
 fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
     let t = Instant::now();
-    let net =
-        load_network(osm).with_context(|| format!("loading road network {}", osm.display()))?;
+    let net = nearhome::app::read_pbf(osm)?;
     print_network_summary(osm, &net, t);
     let th = Instant::now();
     let net = nearhome::app::with_hierarchies(net);
@@ -386,7 +386,7 @@ fn route(
 ) -> Result<ExitCode> {
     check_max_snap(max_snap_m)?;
     let (a, b) = (parse_latlon("--from", from)?, parse_latlon("--to", to)?);
-    let net = load(osm)?;
+    let net = load(osm, metric)?;
     let sa = net
         .snap(a, max_snap_m)
         .map_err(|e| anyhow::anyhow!("--from is unsnappable: {e}"))?;
@@ -455,7 +455,7 @@ fn run_matrix(
     check_max_snap(max_snap_m)?;
     let origins = read_points(&read_file(from)?, &from.display().to_string())?;
     let dests = read_points(&read_file(to)?, &to.display().to_string())?;
-    let net = load(osm)?;
+    let net = load(osm, metric)?;
     let t = Instant::now();
     let snap_all = |pts: &[nearhome::load::points::NamedPoint]| -> Vec<Option<Snap>> {
         use rayon::prelude::*;

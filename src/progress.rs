@@ -39,6 +39,18 @@ impl Bars {
         bar
     }
 
+    /// A spinner for a step of unknown length (reading and building from a PBF); finish it
+    /// with `finish_and_clear`.
+    pub fn spinner(&self, label: &str) -> ProgressBar {
+        let style = ProgressStyle::with_template("{prefix:>24} {spinner} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(style);
+        bar.set_prefix(label.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    }
+
     /// One bar per metric for building the contraction hierarchies, as a callback.
     pub fn hierarchy(&self, n: u64) -> impl Fn(Metric, u64, u64) + Sync + use<> {
         let time = self.bar("hierarchy (time)", n);

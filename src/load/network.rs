@@ -7,6 +7,8 @@
 //! which is far cheaper than decoding and filtering the PBF; every index is checked.
 
 use std::io::Cursor;
+
+use rayon::prelude::*;
 use std::path::Path;
 
 use crate::error::Error;
@@ -20,7 +22,7 @@ use crate::model::LatLon;
 use crate::query::route::{Hierarchies, Network};
 
 const MAGIC: &[u8; 4] = b"NHG\0";
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Build a network from PBF bytes. `label` names the source in errors.
 ///
@@ -86,24 +88,23 @@ pub fn encode_cache(net: &Network) -> Result<Vec<u8>, Error> {
             .map_err(enc_err)?,
     );
     for metric in [Metric::Time, Metric::Distance] {
-        match net.hierarchies.get(metric) {
-            None => w.u64(0),
-            Some(h) => {
-                w.u64(1);
-                for &r in h.ranks() {
-                    w.u32(r);
-                }
-                w.u64(h.arcs().len() as u64);
-                for a in h.arcs() {
-                    w.u32(a.tail);
-                    w.u32(a.head);
-                    w.u64(a.cost.primary);
-                    w.u64(a.cost.secondary);
-                    w.u32(a.first);
-                    w.u32(a.second);
-                }
+        // Each hierarchy is a length-prefixed section, so a reader can skip it.
+        let mut hw = Writer::default();
+        if let Some(h) = net.hierarchies.get(metric) {
+            for &r in h.ranks() {
+                hw.u32(r);
+            }
+            hw.u64(h.arcs().len() as u64);
+            for a in h.arcs() {
+                hw.u32(a.tail);
+                hw.u32(a.head);
+                hw.u64(a.cost.primary);
+                hw.u64(a.cost.secondary);
+                hw.u32(a.first);
+                hw.u32(a.second);
             }
         }
+        w.blob(&hw.0);
     }
     let body = w.0;
     let mut out = Vec::with_capacity(body.len() + 24);
@@ -125,6 +126,19 @@ pub fn is_cache(bytes: &[u8]) -> bool {
 /// # Errors
 /// [`Error::Cache`] when the bytes are not a cache of this version or are corrupt.
 pub fn network_from_cache(bytes: &[u8], label: &str) -> Result<Network, Error> {
+    network_from_cache_for(bytes, label, &[Metric::Time, Metric::Distance])
+}
+
+/// Read a network from cache bytes with the hierarchies of `metrics` only (the others are
+/// skipped unread: a time-only analysis need not pay for the distance hierarchy).
+///
+/// # Errors
+/// [`Error::Cache`] when the bytes are not a cache of this version or are corrupt.
+pub fn network_from_cache_for(
+    bytes: &[u8],
+    label: &str,
+    metrics: &[Metric],
+) -> Result<Network, Error> {
     let bad = |message: String| Error::Cache {
         file: label.to_string(),
         message,
@@ -156,7 +170,7 @@ pub fn network_from_cache(bytes: &[u8], label: &str) -> Result<Network, Error> {
     if u64::from_le_bytes(sum8) != checksum(body) {
         return Err(bad("checksum mismatch: the file is damaged".into()));
     }
-    let (parts, stored) = decode_body(body).map_err(bad)?;
+    let (parts, stored) = decode_body(body, metrics).map_err(bad)?;
     validate_parts(&parts).map_err(bad)?;
     let graph = RoadGraph::from_parts(parts);
     let n_edges = graph.graph.edge_count();
@@ -179,30 +193,38 @@ pub fn network_from_cache(bytes: &[u8], label: &str) -> Result<Network, Error> {
 type StoredHierarchy = Option<(Vec<u32>, Vec<Arc>)>;
 
 /// Decode the cache body: graph parts and the stored hierarchies (time, distance).
-fn decode_body(body: &[u8]) -> Result<(GraphParts, [(Metric, StoredHierarchy); 2]), String> {
+fn decode_body(
+    body: &[u8],
+    metrics: &[Metric],
+) -> Result<(GraphParts, [(Metric, StoredHierarchy); 2]), String> {
     let dec = |e: bincode::error::DecodeError| format!("corrupt or truncated ({e})");
     let mut r = Reader { bytes: body, at: 0 };
     let mut parts = GraphParts::default();
     let nj = r.count(24)?;
-    parts.junctions.reserve(nj);
-    for _ in 0..nj {
-        let osm_id = r.i64()?;
-        let (lat, lon) = (r.f64()?, r.f64()?);
-        parts.junctions.push(Junction {
-            osm_id,
-            pos: LatLon { lat, lon },
-        });
-    }
+    parts.junctions = r
+        .records(nj, 24)?
+        .par_chunks_exact(24)
+        .map(|b| Junction {
+            osm_id: i64_at(b, 0),
+            pos: LatLon {
+                lat: f64_at(b, 8),
+                lon: f64_at(b, 16),
+            },
+        })
+        .collect();
     let np = r.count(40)?;
-    let mut raw = Vec::with_capacity(np);
-    for _ in 0..np {
-        raw.push((
-            r.i64()?,
-            [r.u32()?, r.u32()?, r.u32()?, r.u32()?],
-            r.f64()?,
-            r.f64()?,
-        ));
-    }
+    let raw: Vec<_> = r
+        .records(np, 40)?
+        .par_chunks_exact(40)
+        .map(|b| {
+            (
+                i64_at(b, 0),
+                [u32_at(b, 8), u32_at(b, 12), u32_at(b, 16), u32_at(b, 20)],
+                f64_at(b, 24),
+                f64_at(b, 32),
+            )
+        })
+        .collect();
     let (kinds, _): (Vec<(RoadClass, Direction)>, usize) =
         bincode::serde::decode_from_slice(r.blob()?, bincode::config::standard()).map_err(dec)?;
     if kinds.len() != np {
@@ -229,44 +251,75 @@ fn decode_body(body: &[u8]) -> Result<(GraphParts, [(Metric, StoredHierarchy); 2
         )
         .collect();
     let nc = r.count(24)?;
-    parts.coords.reserve(nc);
-    parts.cum_m.reserve(nc);
-    for _ in 0..nc {
-        let (lat, lon, m) = (r.f64()?, r.f64()?, r.f64()?);
-        parts.coords.push(LatLon { lat, lon });
-        parts.cum_m.push(m);
-    }
+    let coords = r.records(nc, 24)?;
+    parts.coords = coords
+        .par_chunks_exact(24)
+        .map(|b| LatLon {
+            lat: f64_at(b, 0),
+            lon: f64_at(b, 8),
+        })
+        .collect();
+    parts.cum_m = coords.par_chunks_exact(24).map(|b| f64_at(b, 16)).collect();
     (parts.summary, _) =
         bincode::serde::decode_from_slice(r.blob()?, bincode::config::standard()).map_err(dec)?;
     let mut stored = [(Metric::Time, None), (Metric::Distance, None)];
     for slot in &mut stored {
-        if r.u64()? == 0 {
+        let section = r.blob()?;
+        if section.is_empty() || !metrics.contains(&slot.0) {
             continue;
         }
-        let mut rank = Vec::with_capacity(nj);
-        for _ in 0..nj {
-            rank.push(r.u32()?);
-        }
-        let na = r.count(32)?;
-        let mut arcs = Vec::with_capacity(na);
-        for _ in 0..na {
-            arcs.push(Arc {
-                tail: r.u32()?,
-                head: r.u32()?,
-                cost: Cost {
-                    primary: r.u64()?,
-                    secondary: r.u64()?,
-                },
-                first: r.u32()?,
-                second: r.u32()?,
-            });
-        }
-        slot.1 = Some((rank, arcs));
+        slot.1 = Some(decode_hierarchy(section, nj)?);
     }
     if r.at != body.len() {
         return Err("trailing bytes after the last section".into());
     }
     Ok((parts, stored))
+}
+
+/// One hierarchy section: a rank per junction, then the arcs (decoded in parallel).
+fn decode_hierarchy(section: &[u8], nj: usize) -> Result<(Vec<u32>, Vec<Arc>), String> {
+    let mut r = Reader {
+        bytes: section,
+        at: 0,
+    };
+    let ranks = section
+        .get(..nj * 4)
+        .ok_or("corrupt or truncated (hierarchy ranks)")?;
+    let rank: Vec<u32> = ranks.par_chunks_exact(4).map(|b| u32_at(b, 0)).collect();
+    r.at = nj * 4;
+    let na = r.count(32)?;
+    let body = &section[r.at..];
+    if body.len() != na * 32 {
+        return Err("corrupt or truncated (hierarchy arcs)".into());
+    }
+    let arcs = body
+        .par_chunks_exact(32)
+        .map(|b| Arc {
+            tail: u32_at(b, 0),
+            head: u32_at(b, 4),
+            cost: Cost {
+                primary: u64_at(b, 8),
+                secondary: u64_at(b, 16),
+            },
+            first: u32_at(b, 24),
+            second: u32_at(b, 28),
+        })
+        .collect();
+    Ok((rank, arcs))
+}
+
+// Fixed-width little-endian fields of a record whose length was checked by `Reader`.
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    u64::from(u32_at(b, i)) | (u64::from(u32_at(b, i + 4)) << 32)
+}
+fn i64_at(b: &[u8], i: usize) -> i64 {
+    u64_at(b, i) as i64
+}
+fn f64_at(b: &[u8], i: usize) -> f64 {
+    f64::from_bits(u64_at(b, i))
 }
 
 /// Little-endian writer for the cache body.
@@ -309,17 +362,8 @@ impl<'a> Reader<'a> {
         self.at = end;
         Ok(b)
     }
-    fn u32(&mut self) -> Result<u32, String> {
-        self.take::<4>().map(u32::from_le_bytes)
-    }
     fn u64(&mut self) -> Result<u64, String> {
         self.take::<8>().map(u64::from_le_bytes)
-    }
-    fn i64(&mut self) -> Result<i64, String> {
-        self.take::<8>().map(i64::from_le_bytes)
-    }
-    fn f64(&mut self) -> Result<f64, String> {
-        self.take::<8>().map(f64::from_le_bytes)
     }
     /// A record count, checked against the bytes left (`size` bytes a record).
     fn count(&mut self, size: usize) -> Result<usize, String> {
@@ -329,6 +373,16 @@ impl<'a> Reader<'a> {
             return Err("corrupt or truncated (count larger than the file)".into());
         }
         Ok(n as usize)
+    }
+    /// `n` records of `size` bytes (the count was checked by [`Reader::count`]).
+    fn records(&mut self, n: usize, size: usize) -> Result<&'a [u8], String> {
+        let end = self.at + n * size;
+        let b = self
+            .bytes
+            .get(self.at..end)
+            .ok_or("corrupt or truncated (records run past the end)")?;
+        self.at = end;
+        Ok(b)
     }
     fn blob(&mut self) -> Result<&'a [u8], String> {
         let n = self.count(1)?;
@@ -393,13 +447,21 @@ fn validate_parts(p: &GraphParts) -> Result<(), String> {
 /// [`Error::Io`] when the file cannot be read (with a hint when it is missing), or the
 /// errors of [`network_from_pbf`] / [`network_from_cache`].
 pub fn load_network(path: &Path) -> Result<Network, Error> {
+    load_network_for(path, &[Metric::Time, Metric::Distance])
+}
+
+/// [`load_network`] with the hierarchies of `metrics` only, when the file is a cache.
+///
+/// # Errors
+/// As [`load_network`].
+pub fn load_network_for(path: &Path, metrics: &[Metric]) -> Result<Network, Error> {
     let bytes = std::fs::read(path).map_err(|io| Error::Io {
         path: path.to_path_buf(),
         io,
     })?;
     let label = path.display().to_string();
     if is_cache(&bytes) {
-        network_from_cache(&bytes, &label)
+        network_from_cache_for(&bytes, &label, metrics)
     } else {
         network_from_pbf(&bytes, &label)
     }

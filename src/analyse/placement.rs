@@ -331,8 +331,40 @@ fn trip_of(j: crate::query::route::Journey) -> Trip {
 /// same homes and snap limit it was made for.
 #[derive(Debug, Clone, Default)]
 pub struct TripTable {
-    homes: u64,
+    homes: Option<Shared<HomeRouting>>,
     sites: HashMap<(u64, u64), Shared<SiteTrips>>,
+}
+
+/// The homes' side of routing, shared by every analysis of the same pupils on the same
+/// network: snaps, the target set (with its restricted sweep) and each home's slots.
+#[derive(Debug)]
+struct HomeRouting {
+    key: u64,
+    snaps: Vec<Result<Snap, SnapFailure>>,
+    targets: Targets,
+    slots: Vec<Option<OriginSlots>>,
+}
+
+impl HomeRouting {
+    fn new(inp: &Inputs, key: u64) -> HomeRouting {
+        let (net, max_snap_m) = (inp.network, inp.params.max_snap_m);
+        let snaps: Vec<Result<Snap, SnapFailure>> = inp
+            .pupils
+            .par_iter()
+            .map(|p| net.snap(p.home, max_snap_m))
+            .collect();
+        let targets = net.targets(snaps.iter().flatten(), Metric::Time);
+        let slots = snaps
+            .par_iter()
+            .map(|s| s.as_ref().ok().map(|s| net.origin_slots(&targets, s)))
+            .collect();
+        HomeRouting {
+            key,
+            snaps,
+            targets,
+            slots,
+        }
+    }
 }
 
 /// Per pupil, the road journey to one site: (duration ns, length nm), `None` unreachable
@@ -364,10 +396,17 @@ fn site_key(p: LatLon) -> (u64, u64) {
     (p.lat.to_bits(), p.lon.to_bits())
 }
 
-/// A fingerprint of the homes and snap limit a table is valid for.
-fn homes_key(pupils: &[Pupil], max_snap_m: f64) -> u64 {
+/// A fingerprint of the homes, snap limit and network a table is valid for.
+fn homes_key(inp: &Inputs) -> u64 {
+    let (pupils, max_snap_m, g) = (inp.pupils, inp.params.max_snap_m, &inp.network.graph);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     max_snap_m.to_bits().hash(&mut h);
+    (
+        g.node_count(),
+        g.pieces().len(),
+        g.summary().geometry_points,
+    )
+        .hash(&mut h);
     for p in pupils {
         (p.home.lat.to_bits(), p.home.lon.to_bits()).hash(&mut h);
     }
@@ -377,12 +416,11 @@ fn homes_key(pupils: &[Pupil], max_snap_m: f64) -> u64 {
 struct Stage<'a> {
     inp: &'a Inputs<'a>,
     prov_snaps: Vec<Result<Snap, SnapFailure>>,
-    home_snaps: Vec<Result<Snap, SnapFailure>>,
-    /// Every snapped home's start junctions, prepared once for all provision trees.
-    targets: Targets,
-    /// Per pupil, its home's slots in `targets`.
-    slots: Vec<Option<OriginSlots>>,
+    /// Homes snapped and prepared as the targets of every provision tree.
+    homes: Shared<HomeRouting>,
     placement: Vec<Option<ProvisionIdx>>,
+    /// Per provision, the pupils placed there (input order).
+    placed_at: Vec<Vec<PupilIdx>>,
     receiving: Vec<bool>,
     prov_in_area: Vec<bool>,
     spare: Vec<u32>,
@@ -393,36 +431,37 @@ type PupilTrips = BTreeMap<ProvisionIdx, Trip>;
 
 impl<'a> Stage<'a> {
     /// Snap every site and home (in parallel) and resolve placements.
-    fn new(inp: &'a Inputs<'a>) -> Stage<'a> {
+    fn new(inp: &'a Inputs<'a>, reuse: &TripTable) -> Stage<'a> {
         let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
+        let key = homes_key(inp);
+        let homes = match &reuse.homes {
+            Some(h) if h.key == key => h.clone(),
+            _ => Shared::new(HomeRouting::new(inp, key)),
+        };
         let index: BTreeMap<&str, ProvisionIdx> = provisions
             .iter()
             .enumerate()
             .map(|(i, p)| (p.id.as_str(), ProvisionIdx::new(i)))
             .collect();
-        let home_snaps: Vec<Result<Snap, SnapFailure>> = inp
+        let placement: Vec<Option<ProvisionIdx>> = inp
             .pupils
-            .par_iter()
-            .map(|p| net.snap(p.home, params.max_snap_m))
+            .iter()
+            .map(|p| index.get(p.placement_id.as_str()).copied())
             .collect();
-        let targets = net.targets(home_snaps.iter().flatten(), Metric::Time);
-        let slots = home_snaps
-            .par_iter()
-            .map(|s| s.as_ref().ok().map(|s| net.origin_slots(&targets, s)))
-            .collect();
+        let mut placed_at = vec![Vec::new(); provisions.len()];
+        for (u, pl) in PupilIdx::all(placement.len()).zip(&placement) {
+            if let Some(pi) = pl {
+                placed_at[pi.index()].push(u);
+            }
+        }
         Stage {
+            placed_at,
             prov_snaps: provisions
                 .par_iter()
                 .map(|p| net.snap(p.location, params.max_snap_m))
                 .collect(),
-            home_snaps,
-            targets,
-            slots,
-            placement: inp
-                .pupils
-                .iter()
-                .map(|p| index.get(p.placement_id.as_str()).copied())
-                .collect(),
+            homes,
+            placement,
             receiving: provisions
                 .iter()
                 .map(|p| params.receiving_kinds.contains(&p.kind))
@@ -448,7 +487,7 @@ impl<'a> Stage<'a> {
     }
 
     fn home_snap(&self, u: PupilIdx) -> &Result<Snap, SnapFailure> {
-        &self.home_snaps[u.index()]
+        &self.homes.snaps[u.index()]
     }
 
     fn placement_of(&self, u: PupilIdx) -> Option<ProvisionIdx> {
@@ -473,8 +512,11 @@ impl<'a> Stage<'a> {
     /// it), per pupil by provision; and the table of every site's trips.
     fn trips(&self, reuse: &TripTable) -> (Vec<PupilTrips>, TripTable) {
         let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
-        let homes = homes_key(pupils, self.inp.params.max_snap_m);
-        let reuse = (reuse.homes == homes).then_some(&reuse.sites);
+        let same_homes = reuse
+            .homes
+            .as_ref()
+            .is_some_and(|h| Shared::ptr_eq(h, &self.homes));
+        let reuse = same_homes.then_some(&reuse.sites);
         let per_provision: Vec<RoutedSite> = (0..n_prov)
             .into_par_iter()
             .map(|pi| {
@@ -492,7 +534,7 @@ impl<'a> Stage<'a> {
             })
             .collect();
         let mut table = TripTable {
-            homes,
+            homes: Some(self.homes.clone()),
             sites: HashMap::new(),
         };
         let mut trips: Vec<PupilTrips> = vec![BTreeMap::new(); pupils.len()];
@@ -514,12 +556,12 @@ impl<'a> Stage<'a> {
     fn site_trips(&self, pi: ProvisionIdx) -> Option<SiteTrips> {
         let net = self.inp.network;
         let ps = self.prov_snaps[pi.index()].as_ref().ok()?;
-        let tree = net.tree_to(&self.targets, ps);
+        let tree = net.tree_to(&self.homes.targets, ps);
         Some(
             PupilIdx::all(self.inp.pupils.len())
                 .map(|u| {
                     let hs = self.home_snap(u).as_ref().ok()?;
-                    let slots = self.slots[u.index()].as_ref()?;
+                    let slots = self.homes.slots[u.index()].as_ref()?;
                     let j = net.journey_from(&tree, hs, slots)?;
                     Some((to_nano(j.duration_s), to_nano(j.distance_m)))
                 })
@@ -529,19 +571,25 @@ impl<'a> Stage<'a> {
 
     /// The trips to `pi` of the pupils it matters to, read from its site's trips.
     fn trips_from(&self, pi: ProvisionIdx, site: &SiteTrips) -> Vec<(PupilIdx, Trip)> {
-        PupilIdx::all(self.inp.pupils.len())
-            .filter(|&u| self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u)))
-            .filter_map(|u| {
-                let (ns, nm) = (*site.get(u.index())?)?;
-                Some((
-                    u,
-                    trip_of(crate::query::route::Journey {
-                        distance_m: nm as f64 / NANO,
-                        duration_s: ns as f64 / NANO,
-                    }),
-                ))
-            })
-            .collect()
+        // A provision that cannot receive matters only to the pupils placed there.
+        let who: Box<dyn Iterator<Item = PupilIdx>> = if self.receiving[pi.index()] {
+            Box::new(PupilIdx::all(self.inp.pupils.len()).filter(move |&u| {
+                self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u))
+            }))
+        } else {
+            Box::new(self.placed_at[pi.index()].iter().copied())
+        };
+        who.filter_map(|u| {
+            let (ns, nm) = (*site.get(u.index())?)?;
+            Some((
+                u,
+                trip_of(crate::query::route::Journey {
+                    distance_m: nm as f64 / NANO,
+                    duration_s: ns as f64 / NANO,
+                }),
+            ))
+        })
+        .collect()
     }
 
     /// The current journey: routed, else estimated from the great-circle distance when the
@@ -765,7 +813,7 @@ pub fn analyse(inp: &Inputs) -> Analysis {
 /// again; also returns the table of every site's trips for the next call. The analysis is
 /// exactly the one [`analyse`] gives.
 pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
-    let stage = Stage::new(inp);
+    let stage = Stage::new(inp, reuse);
     let (trips, table) = stage.trips(reuse);
     let mut results: Vec<PupilResult> = PupilIdx::all(inp.pupils.len())
         .zip(&trips)

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use rayon::prelude::*;
 
 use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
 use nearhome::load::network::{encode_cache, load_network_for};
@@ -457,8 +458,8 @@ fn run_matrix(
     let dests = read_points(&read_file(to)?, &to.display().to_string())?;
     let net = load(osm, metric)?;
     let t = Instant::now();
+    // Points snap independently: in parallel, each result the same as a serial snap.
     let snap_all = |pts: &[nearhome::load::points::NamedPoint]| -> Vec<Option<Snap>> {
-        use rayon::prelude::*;
         pts.par_iter()
             .map(|p| net.snap(p.pos, max_snap_m).ok())
             .collect()
@@ -466,14 +467,19 @@ fn run_matrix(
     let (so, sd) = (snap_all(&origins), snap_all(&dests));
     let m = matrix(&net, &so, &sd, metric, None);
     let snapped = |s: &[Option<Snap>]| -> Vec<bool> { s.iter().map(Option::is_some).collect() };
-    let (bytes, missing) = nearhome::output::matrix::matrix_csv(
+    let writing = || format!("writing {}", out.display());
+    let file = std::fs::File::create(out).with_context(writing)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let missing = nearhome::output::matrix::write_matrix_csv(
+        &mut w,
         &m,
         &point_ids(&origins),
         &point_ids(&dests),
         &snapped(&so),
         &snapped(&sd),
-    )?;
-    std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    )
+    .with_context(writing)?;
+    w.flush().with_context(writing)?;
     let (unreachable, unsnappable) = (missing.unreachable, missing.unsnappable);
     let bad_o = so.iter().filter(|s| s.is_none()).count();
     let bad_d = sd.iter().filter(|s| s.is_none()).count();

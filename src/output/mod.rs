@@ -9,6 +9,7 @@ pub mod basemap;
 pub mod disclosure;
 pub mod hexgrid;
 pub mod matrix;
+pub mod numfmt;
 pub mod planning;
 pub mod records;
 pub mod report;

@@ -461,7 +461,7 @@ fn run_matrix(
     // Points snap independently: in parallel, each result the same as a serial snap.
     let snap_all = |pts: &[nearhome::load::points::NamedPoint]| -> Vec<Option<Snap>> {
         pts.par_iter()
-            .map(|p| net.snap(p.pos, max_snap_m).ok())
+            .map(|p| net.snap_within(p.pos, max_snap_m).ok())
             .collect()
     };
     let (so, sd) = (snap_all(&origins), snap_all(&dests));

@@ -967,9 +967,18 @@ fn unsnappable_beyond_max_snap_m_with_the_reason() {
             .snap(p, d * 1.001 + 1e-6)
             .expect("just within the limit");
         assert!((ok.distance_m - d).abs() <= 1e-9);
+        assert_eq!(
+            net.snap_within(p, d * 1.001 + 1e-6),
+            Ok(ok),
+            "bulk snap agrees"
+        );
         if d < 1.0 {
             continue;
         }
+        assert!(
+            matches!(net.snap_within(p, d * 0.999), Err(SnapFailure::TooFar { nearest_m, .. }) if nearest_m.is_infinite() || (nearest_m - d).abs() <= 1e-9),
+            "bulk snap fails beyond the limit (nearest exact when found, else not searched for)"
+        );
         match net.snap(p, d * 0.999) {
             Err(SnapFailure::TooFar {
                 nearest_m,

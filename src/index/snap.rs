@@ -63,17 +63,28 @@ impl std::fmt::Display for SnapFailure {
     }
 }
 
-/// A uniform grid over every segment of the kept pieces, in one global equirectangular
+/// Uniform grids over every segment of the kept pieces, in one global equirectangular
 /// frame (metres). A segment is listed in every cell its bounding box touches; a query
 /// visits rings of cells outward from its own and stops once no unvisited cell can hold a
-/// segment as close as the best found. Building it is a counting sort (linear time), which
-/// matters at city scale where an R-tree bulk load took over a second on every start.
+/// segment as close as the best found. A fine grid (about two segments a cell) answers
+/// within the snap limit; a coarse one (16 times the side) finds the nearest road of a
+/// point beyond it, for the error message. Building both is a counting sort (linear time),
+/// which matters at city scale where an R-tree bulk load took over a second on every start.
 #[derive(Debug, Clone)]
 pub struct SnapIndex {
     /// Metres per degree of longitude in the global frame.
     kx: f64,
     /// Metres per degree of latitude.
     ky: f64,
+    fine: Grid,
+    coarse: Grid,
+    /// Number of distinct segments.
+    count: usize,
+}
+
+/// One grid level.
+#[derive(Debug, Clone)]
+struct Grid {
     /// Global-frame corner of cell (0, 0), metres.
     x0: f64,
     y0: f64,
@@ -85,8 +96,117 @@ pub struct SnapIndex {
     offsets: Vec<u32>,
     /// (piece, segment) per entry.
     segs: Vec<(u32, u32)>,
-    /// Number of distinct segments.
-    count: usize,
+}
+
+type Boxes = Vec<([f64; 4], (u32, u32))>;
+type Best = Option<(f64, (u32, u32), f64)>;
+
+impl Grid {
+    fn build(boxes: &Boxes, ext: [f64; 4], cell: f64) -> Grid {
+        let (w, h) = ((ext[2] - ext[0]).max(1.0), (ext[3] - ext[1]).max(1.0));
+        let cell = cell.max(w.max(h) / 4096.0);
+        let nx = (w / cell).floor() as i64 + 1;
+        let ny = (h / cell).floor() as i64 + 1;
+        let cell_of = |x: f64, y: f64| {
+            (
+                (((x - ext[0]) / cell).floor() as i64).clamp(0, nx - 1),
+                (((y - ext[1]) / cell).floor() as i64).clamp(0, ny - 1),
+            )
+        };
+        let cells = |b: &[f64; 4]| {
+            let (cx0, cy0) = cell_of(b[0], b[1]);
+            let (cx1, cy1) = cell_of(b[2], b[3]);
+            (cy0..=cy1).flat_map(move |y| (cx0..=cx1).map(move |x| (y * nx + x) as usize))
+        };
+        let mut offsets = vec![0u32; (nx * ny) as usize + 1];
+        for (b, _) in boxes {
+            for c in cells(b) {
+                offsets[c + 1] += 1;
+            }
+        }
+        for i in 0..offsets.len() - 1 {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut segs = vec![(0u32, 0u32); *offsets.last().unwrap_or(&0) as usize];
+        for (b, key) in boxes {
+            for c in cells(b) {
+                segs[fill[c] as usize] = *key;
+                fill[c] += 1;
+            }
+        }
+        Grid {
+            x0: ext[0],
+            y0: ext[1],
+            cell,
+            nx,
+            ny,
+            offsets,
+            segs,
+        }
+    }
+
+    fn cell_entries(&self, x: i64, y: i64) -> &[(u32, u32)] {
+        if x < 0 || y < 0 || x >= self.nx || y >= self.ny {
+            return &[];
+        }
+        let c = (y * self.nx + x) as usize;
+        &self.segs[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+    }
+
+    /// Visit rings of cells around `q` until no unvisited cell can beat the best (scaled by
+    /// `factor`) or, with no best within `give_up` metres, once the rings pass it. Returns
+    /// false when it gave up.
+    fn search(
+        &self,
+        q: (f64, f64),
+        factor: f64,
+        give_up: f64,
+        best: &mut Best,
+        consider: &dyn Fn(&mut Best, (u32, u32)),
+    ) -> bool {
+        let cx = ((q.0 - self.x0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
+        let cy = ((q.1 - self.y0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
+        let r_max = [cx, self.nx - 1 - cx, cy, self.ny - 1 - cy]
+            .iter()
+            .map(|d| d.abs())
+            .max()
+            .unwrap_or(0);
+        for r in 0..=r_max {
+            // Skip rings that miss the grid entirely.
+            let ring_hits = cx + r >= 0 && cx - r < self.nx && cy + r >= 0 && cy - r < self.ny;
+            if ring_hits {
+                let mut visit = |x: i64, y: i64| {
+                    for &k in self.cell_entries(x, y) {
+                        consider(best, k);
+                    }
+                };
+                if r == 0 {
+                    visit(cx, cy);
+                } else {
+                    for x in (cx - r).max(0)..=(cx + r).min(self.nx - 1) {
+                        visit(x, cy - r);
+                        visit(x, cy + r);
+                    }
+                    for y in (cy - r + 1).max(0)..=(cy + r - 1).min(self.ny - 1) {
+                        visit(cx - r, y);
+                        visit(cx + r, y);
+                    }
+                }
+            }
+            // Unvisited cells are at least r cells away from the point.
+            let reach = r as f64 * self.cell * factor;
+            match *best {
+                Some((bd, _, _)) if reach > bd * (1.0 + 1e-9) + 1e-9 => return true,
+                Some((bd, _, _)) if bd > give_up && reach > give_up * (1.0 + 1e-9) + 1e-9 => {
+                    return false
+                }
+                None if reach > give_up * (1.0 + 1e-9) + 1e-9 => return false,
+                _ => {}
+            }
+        }
+        true
+    }
 }
 
 impl SnapIndex {
@@ -100,7 +220,7 @@ impl SnapIndex {
         };
         let ky = EARTH_RADIUS_M.to_radians();
         let kx = ky * mid.to_radians().cos();
-        let mut boxes: Vec<([f64; 4], (u32, u32))> = Vec::new();
+        let mut boxes: Boxes = Vec::new();
         for pi in 0..graph.pieces().len() as u32 {
             let coords = graph.piece_coords(pi);
             for (si, w) in coords.windows(2).enumerate() {
@@ -125,49 +245,14 @@ impl SnapIndex {
             ext = [0.0, 0.0, 0.0, 0.0];
         }
         let (w, h) = ((ext[2] - ext[0]).max(1.0), (ext[3] - ext[1]).max(1.0));
-        // About two segments a cell, at least 25 m a side, at most 4096 cells a side.
+        // About two segments a cell, at least 25 m a side.
         let target = (boxes.len() as f64 / 2.0).max(1.0);
-        let cell = (w * h / target).sqrt().max(25.0).max(w.max(h) / 4096.0);
-        let nx = (w / cell).floor() as i64 + 1;
-        let ny = (h / cell).floor() as i64 + 1;
-        let cell_of = |x: f64, y: f64| {
-            (
-                (((x - ext[0]) / cell).floor() as i64).clamp(0, nx - 1),
-                (((y - ext[1]) / cell).floor() as i64).clamp(0, ny - 1),
-            )
-        };
-        let mut offsets = vec![0u32; (nx * ny) as usize + 1];
-        let cells = |b: &[f64; 4]| {
-            let (cx0, cy0) = cell_of(b[0], b[1]);
-            let (cx1, cy1) = cell_of(b[2], b[3]);
-            (cy0..=cy1).flat_map(move |y| (cx0..=cx1).map(move |x| (y * nx + x) as usize))
-        };
-        for (b, _) in &boxes {
-            for c in cells(b) {
-                offsets[c + 1] += 1;
-            }
-        }
-        for i in 0..offsets.len() - 1 {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut segs = vec![(0u32, 0u32); *offsets.last().unwrap_or(&0) as usize];
-        for (b, key) in &boxes {
-            for c in cells(b) {
-                segs[fill[c] as usize] = *key;
-                fill[c] += 1;
-            }
-        }
+        let cell = (w * h / target).sqrt().max(25.0);
         SnapIndex {
             kx,
             ky,
-            x0: ext[0],
-            y0: ext[1],
-            cell,
-            nx,
-            ny,
-            offsets,
-            segs,
+            fine: Grid::build(&boxes, ext, cell),
+            coarse: Grid::build(&boxes, ext, cell * 16.0),
             count: boxes.len(),
         }
     }
@@ -182,17 +267,32 @@ impl SnapIndex {
         self.count == 0
     }
 
-    fn cell_entries(&self, x: i64, y: i64) -> &[(u32, u32)] {
-        if x < 0 || y < 0 || x >= self.nx || y >= self.ny {
-            return &[];
-        }
-        let c = (y * self.nx + x) as usize;
-        &self.segs[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+    /// Snap `p` to the closest point of the closest segment; ties go to the lowest
+    /// (piece, segment). Fails when farther than `max_snap_m` (with the distance to the
+    /// nearest road) or `p` is invalid.
+    pub fn snap(&self, graph: &RoadGraph, p: LatLon, max_snap_m: f64) -> Result<Snap, SnapFailure> {
+        self.snap_with(graph, p, max_snap_m, true)
     }
 
-    /// Snap `p` to the closest point of the closest segment; ties go to the lowest
-    /// (piece, segment). Fails when farther than `max_snap_m` or `p` is invalid.
-    pub fn snap(&self, graph: &RoadGraph, p: LatLon, max_snap_m: f64) -> Result<Snap, SnapFailure> {
+    /// [`SnapIndex::snap`] for bulk work that only needs to know a point is too far: the
+    /// same snaps, but a failure's `nearest_m` is infinite unless the nearest road turned
+    /// up within the limit's search (it is not searched for beyond).
+    pub fn snap_within(
+        &self,
+        graph: &RoadGraph,
+        p: LatLon,
+        max_snap_m: f64,
+    ) -> Result<Snap, SnapFailure> {
+        self.snap_with(graph, p, max_snap_m, false)
+    }
+
+    fn snap_with(
+        &self,
+        graph: &RoadGraph,
+        p: LatLon,
+        max_snap_m: f64,
+        exact_failure: bool,
+    ) -> Result<Snap, SnapFailure> {
         if !(p.lat.is_finite() && p.lon.is_finite() && p.lat.abs() <= 90.0 && p.lon.abs() <= 180.0)
         {
             return Err(SnapFailure::BadCoordinate);
@@ -200,17 +300,18 @@ impl SnapIndex {
         // Local distance >= global distance * factor (only the x scale differs).
         let factor = (p.lat.to_radians().cos() * self.ky / self.kx).min(1.0);
         let (qx, qy) = (p.lon * self.kx, p.lat * self.ky);
-        let cx = ((qx - self.x0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
-        let cy = ((qy - self.y0) / self.cell).floor().clamp(-1e12, 1e12) as i64;
-        let r_max = [cx, self.nx - 1 - cx, cy, self.ny - 1 - cy]
-            .iter()
-            .map(|d| d.abs())
-            .max()
-            .unwrap_or(0);
-        let mut best: Option<(f64, (u32, u32), f64)> = None;
-        let consider = |best: &mut Option<(f64, (u32, u32), f64)>, (pi, si): (u32, u32)| {
+        let (kx, ky) = (self.kx, self.ky);
+        let consider = |best: &mut Best, (pi, si): (u32, u32)| {
             let coords = graph.piece_coords(pi);
             let (a, b) = (coords[si as usize], coords[si as usize + 1]);
+            // Cheap lower bound first: the distance in the global frame, scaled.
+            if let Some((bd, _, _)) = *best {
+                let lower =
+                    global_distance([qx, qy], [a.lon * kx, a.lat * ky], [b.lon * kx, b.lat * ky]);
+                if lower * factor > bd * (1.0 + 1e-9) + 1e-9 {
+                    return;
+                }
+            }
             let (t, d) = closest_on_segment(p, a, b);
             let better = match *best {
                 None => true,
@@ -220,39 +321,25 @@ impl SnapIndex {
                 *best = Some((d, (pi, si), t));
             }
         };
-        for r in 0..=r_max {
-            // Skip rings that miss the grid entirely.
-            let ring_hits = cx + r >= 0 && cx - r < self.nx && cy + r >= 0 && cy - r < self.ny;
-            if ring_hits {
-                if r == 0 {
-                    self.cell_entries(cx, cy)
-                        .iter()
-                        .for_each(|&k| consider(&mut best, k));
-                } else {
-                    for x in (cx - r).max(0)..=(cx + r).min(self.nx - 1) {
-                        self.cell_entries(x, cy - r)
-                            .iter()
-                            .for_each(|&k| consider(&mut best, k));
-                        self.cell_entries(x, cy + r)
-                            .iter()
-                            .for_each(|&k| consider(&mut best, k));
-                    }
-                    for y in (cy - r + 1).max(0)..=(cy + r - 1).min(self.ny - 1) {
-                        self.cell_entries(cx - r, y)
-                            .iter()
-                            .for_each(|&k| consider(&mut best, k));
-                        self.cell_entries(cx + r, y)
-                            .iter()
-                            .for_each(|&k| consider(&mut best, k));
-                    }
-                }
+        let mut best: Best = None;
+        let limit = if max_snap_m.is_finite() {
+            max_snap_m
+        } else {
+            f64::MAX
+        };
+        if !self
+            .fine
+            .search((qx, qy), factor, limit, &mut best, &consider)
+        {
+            if !exact_failure {
+                return Err(SnapFailure::TooFar {
+                    nearest_m: f64::INFINITY,
+                    max_snap_m,
+                });
             }
-            // Unvisited cells are at least r cells away from the point.
-            if let Some((bd, _, _)) = best {
-                if r as f64 * self.cell * factor > bd * (1.0 + 1e-9) + 1e-9 {
-                    break;
-                }
-            }
+            // Beyond the limit: the true nearest road, for the message.
+            self.coarse
+                .search((qx, qy), factor, f64::MAX, &mut best, &consider);
         }
         let Some((distance_m, (piece, seg), t)) = best else {
             return Err(SnapFailure::TooFar {
@@ -294,4 +381,17 @@ impl SnapIndex {
             junction,
         })
     }
+}
+
+/// Distance from `q` to the segment `a`–`b` in a planar frame.
+fn global_distance(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (a[0] + t * dx - q[0], a[1] + t * dy - q[1]);
+    (x * x + y * y).sqrt()
 }

@@ -288,6 +288,12 @@ impl Network {
         self.index.snap(&self.graph, p, max_snap_m)
     }
 
+    /// Snap a point, not searching for the nearest road of a failure (see
+    /// [`SnapIndex::snap_within`]).
+    pub fn snap_within(&self, p: LatLon, max_snap_m: f64) -> Result<Snap, SnapFailure> {
+        self.index.snap_within(&self.graph, p, max_snap_m)
+    }
+
     fn seeds(&self, s: &Snap, as_origin: bool) -> Seeds {
         let piece = self.graph.pieces()[s.piece as usize];
         let mps = piece.speed_mps();

@@ -77,7 +77,11 @@ pub struct SnapIndex {
     /// Metres per degree of latitude.
     ky: f64,
     fine: Grid,
-    coarse: Grid,
+    /// Built on first need (a point beyond the limit), from the same boxes.
+    coarse: std::sync::OnceLock<Grid>,
+    /// The fine grid's cell side and extent, for the coarse one.
+    cell: f64,
+    ext: [f64; 4],
     /// Number of distinct segments.
     count: usize,
 }
@@ -220,18 +224,7 @@ impl SnapIndex {
         };
         let ky = EARTH_RADIUS_M.to_radians();
         let kx = ky * mid.to_radians().cos();
-        let mut boxes: Boxes = Vec::new();
-        for pi in 0..graph.pieces().len() as u32 {
-            let coords = graph.piece_coords(pi);
-            for (si, w) in coords.windows(2).enumerate() {
-                let (ax, ay) = (w[0].lon * kx, w[0].lat * ky);
-                let (bx, by) = (w[1].lon * kx, w[1].lat * ky);
-                boxes.push((
-                    [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)],
-                    (pi, si as u32),
-                ));
-            }
-        }
+        let boxes = segment_boxes(graph, kx, ky);
         let mut ext = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
         for (b, _) in &boxes {
             ext = [
@@ -252,7 +245,9 @@ impl SnapIndex {
             kx,
             ky,
             fine: Grid::build(&boxes, ext, cell),
-            coarse: Grid::build(&boxes, ext, cell * 16.0),
+            coarse: std::sync::OnceLock::new(),
+            cell,
+            ext,
             count: boxes.len(),
         }
     }
@@ -338,8 +333,10 @@ impl SnapIndex {
                 });
             }
             // Beyond the limit: the true nearest road, for the message.
-            self.coarse
-                .search((qx, qy), factor, f64::MAX, &mut best, &consider);
+            let coarse = self.coarse.get_or_init(|| {
+                Grid::build(&segment_boxes(graph, kx, ky), self.ext, self.cell * 16.0)
+            });
+            coarse.search((qx, qy), factor, f64::MAX, &mut best, &consider);
         }
         let Some((distance_m, (piece, seg), t)) = best else {
             return Err(SnapFailure::TooFar {
@@ -381,6 +378,23 @@ impl SnapIndex {
             junction,
         })
     }
+}
+
+/// Every segment's bounding box in the global frame, with its (piece, segment).
+fn segment_boxes(graph: &RoadGraph, kx: f64, ky: f64) -> Boxes {
+    let mut boxes: Boxes = Vec::new();
+    for pi in 0..graph.pieces().len() as u32 {
+        let coords = graph.piece_coords(pi);
+        for (si, w) in coords.windows(2).enumerate() {
+            let (ax, ay) = (w[0].lon * kx, w[0].lat * ky);
+            let (bx, by) = (w[1].lon * kx, w[1].lat * ky);
+            boxes.push((
+                [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)],
+                (pi, si as u32),
+            ));
+        }
+    }
+    boxes
 }
 
 /// Distance from `q` to the segment `a`–`b` in a planar frame.

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::index::ch::{Arc, Hierarchy};
 use crate::index::cost::Cost;
 use crate::index::graph::{GraphParts, Junction, Piece, RoadGraph};
+use crate::index::snap::SnapIndex;
 use crate::load::osm::read_network;
 use crate::model::metric::Metric;
 use crate::model::profile::{Direction, RoadClass};
@@ -174,20 +175,28 @@ pub fn network_from_cache_for(
     validate_parts(&parts).map_err(bad)?;
     let graph = RoadGraph::from_parts(parts);
     let n_edges = graph.graph.edge_count();
-    let mut hierarchies = Hierarchies::default();
-    for (metric, stored) in stored {
-        let Some((rank, arcs)) = stored else { continue };
-        if rank.len() != graph.node_count() {
-            return Err(bad("hierarchy does not match the graph".into()));
-        }
-        let h =
-            Hierarchy::from_parts(metric, rank, arcs, n_edges).map_err(|e| bad(e.to_string()))?;
-        match metric {
-            Metric::Time => hierarchies.time = Some(h),
-            Metric::Distance => hierarchies.distance = Some(h),
-        }
-    }
-    Ok(Network::new(graph).with_hierarchies(hierarchies))
+    let n_nodes = graph.node_count();
+    // The snapping grid and the hierarchies are independent: build them side by side.
+    let (index, hierarchies) = rayon::join(
+        || SnapIndex::build(&graph),
+        || -> Result<Hierarchies, Error> {
+            let mut hierarchies = Hierarchies::default();
+            for (metric, stored) in stored {
+                let Some((rank, arcs)) = stored else { continue };
+                if rank.len() != n_nodes {
+                    return Err(bad("hierarchy does not match the graph".into()));
+                }
+                let h = Hierarchy::from_parts(metric, rank, arcs, n_edges)
+                    .map_err(|e| bad(e.to_string()))?;
+                match metric {
+                    Metric::Time => hierarchies.time = Some(h),
+                    Metric::Distance => hierarchies.distance = Some(h),
+                }
+            }
+            Ok(hierarchies)
+        },
+    );
+    Ok(Network::with_index(graph, index).with_hierarchies(hierarchies?))
 }
 
 type StoredHierarchy = Option<(Vec<u32>, Vec<Arc>)>;

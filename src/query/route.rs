@@ -277,6 +277,15 @@ impl Network {
         }
     }
 
+    /// A graph with a snapping index already built for it (no hierarchy).
+    pub fn with_index(graph: RoadGraph, index: SnapIndex) -> Network {
+        Network {
+            graph,
+            index,
+            hierarchies: Hierarchies::default(),
+        }
+    }
+
     /// Attach hierarchies built for this graph.
     pub fn with_hierarchies(mut self, hierarchies: Hierarchies) -> Network {
         self.hierarchies = hierarchies;

@@ -384,6 +384,203 @@ async fn pupil_level_endpoints_need_an_officer_token() {
     assert_error(&get("/api/journeys?area=ZZ", Some(OFFICER)).await, 404);
 }
 
+/// Every page of `/api/journeys?{query}` fetched with `limit`, in order: the pages'
+/// pupil ids concatenated, and the `total` every page reported.
+async fn journey_pages(st: &AppState, query: &str, limit: usize) -> (Vec<String>, usize) {
+    let (mut ids, mut offset, mut total) = (Vec::new(), 0usize, None);
+    loop {
+        let uri = format!("/api/journeys?{query}&limit={limit}&offset={offset}");
+        let r = get_in(st, &uri, Some(OFFICER)).await;
+        let fc = feature_collection(&r);
+        let v = r.json();
+        assert_eq!(v["offset"], offset, "{uri}");
+        assert_eq!(v["limit"], limit, "{uri}");
+        let t = v["total"].as_u64().expect("total") as usize;
+        assert!(total.is_none_or(|x| x == t), "{uri}: total changed");
+        total = Some(t);
+        assert!(fc.features.len() <= limit, "{uri}: page over the limit");
+        ids.extend(fc.features.iter().map(|f| {
+            f.property("pupil_id")
+                .and_then(|p| p.as_str())
+                .unwrap()
+                .to_string()
+        }));
+        match v["next_offset"].as_u64() {
+            Some(next) => {
+                assert_eq!(
+                    fc.features.len(),
+                    limit,
+                    "{uri}: a short page before the last"
+                );
+                assert_eq!(next as usize, offset + limit, "{uri}");
+                offset = next as usize;
+            }
+            None => {
+                assert!(v["next_offset"].is_null(), "{uri}");
+                assert_eq!(ids.len(), t, "{uri}: pages add up to the total");
+                return (ids, t);
+            }
+        }
+    }
+}
+
+/// `/api/journeys` on the Rutland demo: pages concatenate to the whole list in one order,
+/// the filters keep exactly the pupils they name (area checked against the polygons
+/// themselves), and the paging members are right at the edges.
+#[tokio::test]
+async fn journeys_filter_and_page() {
+    let st = rutland();
+    let p = st.prepared();
+    // The whole list in one page (fewer journeys than the largest page).
+    let (all, total) = journey_pages(st, "need=ALL", 5000).await;
+    assert!(
+        total > 100,
+        "the demo has hundreds of routed journeys: {total}"
+    );
+    let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a pupil listed twice");
+    // The order is the pupils' input order, whatever the page size.
+    let position = |id: &str| p.scenario.pupils.iter().position(|u| u.id == id).unwrap();
+    assert!(all.windows(2).all(|w| position(&w[0]) < position(&w[1])));
+    for limit in [1, 7, 50, total, total + 1] {
+        assert_eq!(journey_pages(st, "", limit).await.0, all, "limit {limit}");
+    }
+    // Defaults: the first 500.
+    let v = get_in(st, "/api/journeys", Some(OFFICER)).await.json();
+    assert_eq!(
+        (v["offset"].clone(), v["limit"].clone()),
+        (json!(0), json!(500))
+    );
+    assert_eq!(v["total"], total);
+    assert_eq!(v["features"].as_array().unwrap().len(), total.min(500));
+    // Past the end: an empty last page.
+    for offset in [total, total + 1, 1_000_000] {
+        let uri = format!("/api/journeys?offset={offset}");
+        let v = get_in(st, &uri, Some(OFFICER)).await.json();
+        assert_eq!(v["features"].as_array().unwrap().len(), 0, "{uri}");
+        assert_eq!(v["total"], total, "{uri}");
+        assert!(v["next_offset"].is_null(), "{uri}");
+    }
+    // The last part-page.
+    let v = get_in(
+        st,
+        &format!("/api/journeys?offset={}&limit=10", total - 3),
+        Some(OFFICER),
+    )
+    .await
+    .json();
+    let ids: Vec<&str> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["pupil_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        all[total - 3..]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(v["next_offset"].is_null());
+
+    // Need: exactly the pupils of that need, in the same order.
+    let need_of = |id: &str| p.scenario.pupils[position(id)].need.code();
+    for need in ["ASD", "asd", "SEMH"] {
+        let (ids, _) = journey_pages(st, &format!("need={need}"), 20).await;
+        let expected: Vec<String> = all
+            .iter()
+            .filter(|id| need_of(id).eq_ignore_ascii_case(need))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty(), "{need}");
+        assert_eq!(ids, expected, "need {need}");
+    }
+
+    // Area (within a layer), alone and with a need: the pupils whose home the area's
+    // polygon holds (the first such area in file order).
+    use geo::Contains;
+    let mut areas_with_journeys = 0;
+    for (li, layer) in p.scenario.area_layers.iter().enumerate() {
+        let first_area = |id: &str| {
+            let home = p.scenario.pupils[position(id)].home;
+            let pt = geo::Point::new(home.lon, home.lat);
+            layer.areas.iter().position(|a| a.geometry.contains(&pt))
+        };
+        for (ai, area) in layer.areas.iter().enumerate() {
+            let expected: Vec<String> = all
+                .iter()
+                .filter(|id| first_area(id) == Some(ai))
+                .cloned()
+                .collect();
+            let q = format!("layer={}&area={}", layer.id, area.id);
+            let (ids, _) = journey_pages(st, &q, 25).await;
+            assert_eq!(ids, expected, "{q}");
+            areas_with_journeys += usize::from(!ids.is_empty());
+            if li == 0 && !expected.is_empty() {
+                let need = need_of(&expected[0]);
+                let (ids, _) = journey_pages(st, &format!("{q}&need={need}"), 3).await;
+                let want: Vec<String> = expected
+                    .iter()
+                    .filter(|id| need_of(id) == need)
+                    .cloned()
+                    .collect();
+                assert_eq!(ids, want, "{q}&need={need}");
+            }
+        }
+    }
+    assert!(areas_with_journeys >= 4, "the filters were exercised");
+    // The first layer is the default.
+    let first = &p.scenario.area_layers[0];
+    let area = &first.areas[0].id;
+    assert_eq!(
+        journey_pages(st, &format!("area={area}"), 100).await,
+        journey_pages(st, &format!("layer={}&area={area}", first.id), 100).await,
+    );
+}
+
+/// Bad `/api/journeys` parameters: 400 naming the parameter (after the token check: no
+/// token is 401 whatever the parameters), unknown layer or area 404.
+#[tokio::test]
+async fn journeys_refuses_bad_parameters() {
+    let bad = [
+        ("limit=0", "`limit`"),
+        ("limit=5001", "`limit`"),
+        ("limit=abc", "`limit`"),
+        ("limit=-1", "`limit`"),
+        ("limit=2.5", "`limit`"),
+        ("limit=", "`limit`"),
+        ("offset=-1", "`offset`"),
+        ("offset=ten", "`offset`"),
+        ("offset=1e3", "`offset`"),
+        ("offset=99999999999999999999999", "`offset`"),
+        ("need=XYZ", "`need`"),
+        ("limit=10&limit=20", "limit"),
+    ];
+    for (q, name) in bad {
+        let uri = format!("/api/journeys?{q}");
+        let r = get(&uri, Some(OFFICER)).await;
+        assert_error(&r, 400);
+        let msg = r.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(msg.contains(name), "{uri}: {msg}");
+        assert_error(&get(&uri, None).await, 401);
+        assert_error(&get(&uri, Some(WRONG)).await, 403);
+    }
+    for q in [
+        "layer=nope",
+        "layer=nope&area=W",
+        "area=nope",
+        "layer=halves&area=nope",
+    ] {
+        let uri = format!("/api/journeys?{q}");
+        assert_error(&get(&uri, Some(OFFICER)).await, 404);
+        assert_error(&get(&uri, None).await, 401);
+    }
+    // The largest page and a far offset are fine.
+    let r = get("/api/journeys?limit=5000&offset=0", Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
 #[tokio::test]
 async fn route_validates_coordinates() {
     for bad in [

@@ -240,14 +240,17 @@
       ctx.lineWidth = 2;
       ctx.stroke();
     }
+    let journeysDrawn = 0;
     if (state.journeys && $("show-journeys").checked) {
       for (const f of state.journeys.features) {
         pathGeometry(f.geometry);
         ctx.strokeStyle = f.properties.long_journey ? "#CC79A7" : "rgba(0,0,0,0.35)";
         ctx.lineWidth = f.properties.out_of_area ? 2 : 1;
         ctx.stroke();
+        journeysDrawn++;
       }
     }
+    canvas.dataset.journeysDrawn = String(journeysDrawn);
     if (state.moves && $("show-moves").checked) {
       for (const f of state.moves.features) {
         if (!f.geometry) continue;
@@ -543,13 +546,32 @@
     draw();
   }
 
+  // The most journeys the API returns in one page.
+  const JOURNEY_PAGE = 5000;
+
+  // Every journey matching the query: the API's pages, fetched in order until the last one
+  // (next_offset null), in one FeatureCollection.
+  async function allJourneys(query) {
+    const all = { type: "FeatureCollection", features: [], total: 0 };
+    let offset = 0;
+    for (;;) {
+      const page = await api("api/journeys?" + query + "&limit=" + JOURNEY_PAGE + "&offset=" + offset);
+      for (const f of page.features) all.features.push(f);
+      all.total = page.total;
+      const next = page.next_offset;
+      if (typeof next !== "number" || next <= offset) break;
+      offset = next;
+    }
+    return all;
+  }
+
   async function loadOfficerLayers() {
     if (state.role !== "officer") return;
     const layer = encodeURIComponent($("layer").value || "");
     const need = encodeURIComponent($("need").value || "ALL");
     const area = encodeURIComponent($("area-filter").value || "");
     if ($("show-journeys").checked)
-      state.journeys = await api("api/journeys?layer=" + layer + "&need=" + need + (area ? "&area=" + area : ""));
+      state.journeys = await allJourneys("layer=" + layer + "&need=" + need + (area ? "&area=" + area : ""));
     if ($("show-moves").checked) state.moves = await api("api/moves");
   }
 

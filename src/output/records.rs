@@ -359,6 +359,20 @@ pub struct JourneyProperties {
     pub long_journey: bool,
 }
 
+/// Where a page of a list sits in the whole list: the foreign members of a paged
+/// GeoJSON answer (`/api/journeys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageRecord {
+    /// Items over all pages.
+    pub total: usize,
+    /// Items skipped before this page (the 0-based position of its first item).
+    pub offset: usize,
+    /// Most items a page carries.
+    pub limit: usize,
+    /// The `offset` of the next page; `null` on the last page.
+    pub next_offset: Option<usize>,
+}
+
 /// Properties of a bring-back move feature (internal).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MoveProperties {

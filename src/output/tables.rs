@@ -20,8 +20,8 @@ use crate::output::disclosure::{
 };
 use crate::output::records::{
     coord6, dec1, dec2, AreaRecord, BringBackRecord, CandidateRecord, DataQuality, JourneyCounts,
-    JourneyProperties, MoveProperties, MoveRecord, NeedFigures, NetworkRecord, ProvisionProperties,
-    PupilRecord, SolverRecord, Summary,
+    JourneyProperties, MoveProperties, MoveRecord, NeedFigures, NetworkRecord, PageRecord,
+    ProvisionProperties, PupilRecord, SolverRecord, Summary,
 };
 use crate::query::route::Route;
 
@@ -329,21 +329,80 @@ pub fn area_features(
     collection(features)
 }
 
-/// Current journeys as LineStrings (internal) for the pupils `keep` accepts.
+/// Current journeys as LineStrings (internal) for the pupils `keep` accepts, in the
+/// analysis' pupil order (pupils without a routed journey are left out).
 pub fn journey_features(
     p: &Analysed,
     routes: &[Option<Route>],
     keep: &dyn Fn(PupilIdx) -> bool,
 ) -> FeatureCollection {
+    collection(journey_list(p, routes, keep, Page::ALL).0)
+}
+
+/// A slice of a list: `offset` items skipped, then at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Items skipped.
+    pub offset: usize,
+    /// Most items kept.
+    pub limit: usize,
+}
+
+impl Page {
+    /// The whole list.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: usize::MAX,
+    };
+}
+
+/// One page of [`journey_features`]: the same features in the same order, `page.offset`
+/// skipped and at most `page.limit` kept, so consecutive pages concatenate to the whole
+/// list. The collection carries a [`PageRecord`] as foreign members (`total`, `offset`,
+/// `limit`, `next_offset`).
+pub fn journey_page(
+    p: &Analysed,
+    routes: &[Option<Route>],
+    keep: &dyn Fn(PupilIdx) -> bool,
+    page: Page,
+) -> FeatureCollection {
+    let (features, total) = journey_list(p, routes, keep, page);
+    let end = page.offset.saturating_add(features.len());
+    let record = PageRecord {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        next_offset: (end < total).then_some(end),
+    };
+    let mut fc = collection(features);
+    fc.foreign_members = match serde_json::to_value(record) {
+        Ok(serde_json::Value::Object(m)) => Some(m),
+        _ => None,
+    };
+    fc
+}
+
+/// The page of kept, routed journeys as features, and how many there are in all.
+fn journey_list(
+    p: &Analysed,
+    routes: &[Option<Route>],
+    keep: &dyn Fn(PupilIdx) -> bool,
+    page: Page,
+) -> (Vec<Feature>, usize) {
     let provs = &p.scenario.provisions;
-    let features = p
-        .analysis
-        .pupils
-        .iter()
-        .zip(routes)
-        .filter(|(r, _)| keep(r.pupil))
-        .filter_map(|(r, route)| {
-            let route = route.as_ref()?;
+    let kept = || {
+        p.analysis
+            .pupils
+            .iter()
+            .zip(routes)
+            .filter(|(r, _)| keep(r.pupil))
+            .filter_map(|(r, route)| Some((r, route.as_ref()?)))
+    };
+    let total = kept().count();
+    let features = kept()
+        .skip(page.offset)
+        .take(page.limit)
+        .map(|(r, route)| {
             let u = &p.scenario.pupils[r.pupil];
             let props = JourneyProperties {
                 visibility: "internal",
@@ -359,10 +418,10 @@ pub fn journey_features(
                 out_of_area: r.out_of_area,
                 long_journey: r.long_journey,
             };
-            Some(feature(Some(line(&route.geometry)), None, &props))
+            feature(Some(line(&route.geometry)), None, &props)
         })
         .collect();
-    collection(features)
+    (features, total)
 }
 
 /// Bring-back moves as LineStrings along the routed path (internal); a move whose route is

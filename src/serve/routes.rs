@@ -24,7 +24,7 @@ use crate::output::report::{
     areas_csv as areas_csv_bytes, geojson_bytes, pupils_csv as pupils_csv_bytes, summary_bytes,
 };
 use crate::output::tables::{
-    area_features, catchment_feature, journey_features, move_features, route_feature,
+    area_features, catchment_feature, journey_page, move_features, route_feature, Page,
 };
 use crate::query::route::Metric;
 use crate::serve::auth::{Caller, Role};
@@ -340,6 +340,12 @@ pub struct BasemapQuery {
     pub detail: Option<String>,
 }
 
+/// Journeys in an `/api/journeys` page when `limit` is not given.
+pub const JOURNEYS_DEFAULT_LIMIT: usize = 500;
+
+/// Most journeys in one `/api/journeys` page.
+pub const JOURNEYS_MAX_LIMIT: usize = 5000;
+
 /// Query of `/api/journeys`.
 #[derive(Debug, Deserialize)]
 pub struct JourneysQuery {
@@ -349,9 +355,40 @@ pub struct JourneysQuery {
     pub layer: Option<String>,
     /// Need code or `ALL` (default).
     pub need: Option<String>,
+    /// Most journeys in the answer, 1..=[`JOURNEYS_MAX_LIMIT`] (default
+    /// [`JOURNEYS_DEFAULT_LIMIT`]).
+    pub limit: Option<String>,
+    /// Journeys to skip first (default 0).
+    pub offset: Option<String>,
 }
 
-/// `GET /api/journeys?area=&need=&layer=` (officer): each pupil's routed journey.
+/// A whole-number query parameter in `range`, `default` when absent.
+fn parse_whole(
+    name: &str,
+    s: Option<&str>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, ApiError> {
+    let expected = || {
+        let (lo, hi) = (range.start(), range.end());
+        if *hi == usize::MAX {
+            format!("query parameter `{name}`: expected a whole number, {lo} or more")
+        } else {
+            format!("query parameter `{name}`: expected a whole number {lo}..={hi}")
+        }
+    };
+    let Some(s) = s else {
+        return Ok(default);
+    };
+    match s.trim().parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ApiError::BadRequest(expected())),
+    }
+}
+
+/// `GET /api/journeys?area=&layer=&need=&limit=&offset=` (officer): a page of the pupils'
+/// routed journeys, in the analysis' pupil order, with `total`, `offset`, `limit` and
+/// `next_offset` beside the features.
 pub async fn journeys(
     State(state): State<AppState>,
     caller: Caller,
@@ -360,12 +397,28 @@ pub async fn journeys(
     caller.require_officer()?;
     let Query(q) = q?;
     let need = parse_need(q.need.as_deref())?;
+    let page = Page {
+        offset: parse_whole("offset", q.offset.as_deref(), 0, 0..=usize::MAX)?,
+        limit: parse_whole(
+            "limit",
+            q.limit.as_deref(),
+            JOURNEYS_DEFAULT_LIMIT,
+            1..=JOURNEYS_MAX_LIMIT,
+        )?,
+    };
     let p = state.prepared();
+    let layer = q.layer.as_deref().map(str::trim).filter(|l| !l.is_empty());
     let area_filter = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
+        None => {
+            // A layer given without an area filters nothing, but must still exist.
+            if layer.is_some() {
+                layer_index(&state, layer)?;
+            }
+            None
+        }
         Some(a) => {
-            let li = layer_index(&state, q.layer.as_deref())?;
-            let Some(ai) = p.scenario.area_layers[li].find(a) else {
+            let li = layer_index(&state, layer)?;
+            let Some(ai) = p.scenario.area_layers.get(li).and_then(|l| l.find(a)) else {
                 return Err(ApiError::NotFound(
                     "query parameter `area`: no such area in this layer".into(),
                 ));
@@ -385,7 +438,7 @@ pub async fn journeys(
             .is_none_or(|(li, ai)| p.layers.get(li).and_then(|l| l.area_of_pupil(u)) == Some(ai));
         need_ok && area_ok
     };
-    let fc = journey_features(p, &geoms.journeys, &keep);
+    let fc = journey_page(p, &geoms.journeys, &keep, page);
     geojson_response("journeys", &fc)
 }
 
@@ -570,6 +623,34 @@ mod tests {
             parse_lat_lon("from", None).unwrap_err().status().as_u16(),
             400
         );
+    }
+
+    #[test]
+    fn whole_number_parameters() {
+        let limit = |s| parse_whole("limit", s, 500, 1..=5000);
+        assert_eq!(limit(None).unwrap(), 500);
+        assert_eq!(limit(Some("1")).unwrap(), 1);
+        assert_eq!(limit(Some(" 5000 ")).unwrap(), 5000);
+        for bad in [
+            "0",
+            "5001",
+            "-1",
+            "1.5",
+            "",
+            "x",
+            "1e3",
+            "99999999999999999999999",
+        ] {
+            let e = limit(Some(bad)).unwrap_err();
+            assert_eq!(e.status().as_u16(), 400, "{bad}");
+            assert!(e.to_string().contains("`limit`"), "{e}");
+            assert!(e.to_string().contains("1..=5000"), "{e}");
+        }
+        let offset = |s| parse_whole("offset", s, 0, 0..=usize::MAX);
+        assert_eq!(offset(None).unwrap(), 0);
+        assert_eq!(offset(Some("123456789")).unwrap(), 123_456_789);
+        let e = offset(Some("-3")).unwrap_err();
+        assert!(e.to_string().contains("`offset`") && e.to_string().contains("0 or more"));
     }
 
     #[test]

@@ -54,6 +54,15 @@ try {
     await page.click("#token-apply");
     await page.waitForFunction(() => !document.getElementById("show-journeys").disabled, null, { timeout: 15000 });
     console.log("officer role: " + (await page.textContent("#role")));
+    // Journeys: the map fetches every page of /api/journeys and draws them all.
+    const total = await page.evaluate(async (t) => {
+      const r = await fetch("api/journeys?limit=1", { headers: { Authorization: "Bearer " + t } });
+      return (await r.json()).total;
+    }, token);
+    if (!(total > 0)) fail("no journeys for the officer: " + total);
+    await page.check("#show-journeys");
+    await page.waitForFunction((n) => Number(document.getElementById("map").dataset.journeysDrawn) === n, total, { timeout: 30000 });
+    console.log("journeys drawn: " + total);
   }
 
   // Planning (officer): best sites for 12 ASD places, up to 2 bases.

@@ -63,33 +63,24 @@ impl Links {
     /// A counting sort of `arcs` by owner: `key(arc)` gives `(owner, other end)` for the
     /// arcs listed here. Each owner's links stay in arc order.
     fn by_key(n: usize, arcs: &[Arc], key: impl Fn(&Arc) -> Option<(u32, u32)>) -> Links {
-        let mut offsets = vec![0u32; n + 1];
-        for a in arcs {
-            if let Some((owner, _)) = key(a) {
-                offsets[owner as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
+        let items = arcs.iter().enumerate().filter_map(|(i, a)| {
+            key(a).map(|(owner, other)| {
+                (
+                    owner,
+                    Link {
+                        other,
+                        arc: i as u32,
+                        cost: a.cost,
+                    },
+                )
+            })
+        });
         let blank = Link {
             other: 0,
             arc: 0,
             cost: Cost::ZERO,
         };
-        let mut entries = vec![blank; offsets[n] as usize];
-        for (i, a) in arcs.iter().enumerate() {
-            if let Some((owner, other)) = key(a) {
-                let slot = &mut fill[owner as usize];
-                entries[*slot as usize] = Link {
-                    other,
-                    arc: i as u32,
-                    cost: a.cost,
-                };
-                *slot += 1;
-            }
-        }
+        let (offsets, entries) = crate::index::csr::group_by_owner(n, items, blank);
         Links { offsets, entries }
     }
 

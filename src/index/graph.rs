@@ -154,26 +154,13 @@ pub(crate) struct Adj {
 
 impl Csr {
     fn build(n: usize, arcs: impl Iterator<Item = (u32, Adj)> + Clone) -> Csr {
-        let mut offsets = vec![0u32; n + 1];
-        for (tail, _) in arcs.clone() {
-            offsets[tail as usize + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
         let placeholder = Adj {
             head: 0,
             edge: 0,
             length_m: 0.0,
             duration_s: 0.0,
         };
-        let mut entries = vec![placeholder; offsets[n] as usize];
-        for (tail, adj) in arcs {
-            let slot = &mut fill[tail as usize];
-            entries[*slot as usize] = adj;
-            *slot += 1;
-        }
+        let (offsets, entries) = crate::index::csr::group_by_owner(n, arcs, placeholder);
         Csr { offsets, entries }
     }
 

@@ -4,5 +4,6 @@
 
 pub mod ch;
 pub mod cost;
+mod csr;
 pub mod graph;
 pub mod snap;

@@ -120,25 +120,13 @@ impl Grid {
         let cells = |b: &[f64; 4]| {
             let (cx0, cy0) = cell_of(b[0], b[1]);
             let (cx1, cy1) = cell_of(b[2], b[3]);
-            (cy0..=cy1).flat_map(move |y| (cx0..=cx1).map(move |x| (y * nx + x) as usize))
+            (cy0..=cy1).flat_map(move |y| (cx0..=cx1).map(move |x| (y * nx + x) as u32))
         };
-        let mut offsets = vec![0u32; (nx * ny) as usize + 1];
-        for (b, _) in boxes {
-            for c in cells(b) {
-                offsets[c + 1] += 1;
-            }
-        }
-        for i in 0..offsets.len() - 1 {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut segs = vec![(0u32, 0u32); *offsets.last().unwrap_or(&0) as usize];
-        for (b, key) in boxes {
-            for c in cells(b) {
-                segs[fill[c] as usize] = *key;
-                fill[c] += 1;
-            }
-        }
+        let items = boxes
+            .iter()
+            .flat_map(|(b, key)| cells(b).map(move |c| (c, *key)));
+        let (offsets, segs) =
+            crate::index::csr::group_by_owner((nx * ny) as usize, items, (0u32, 0u32));
         Grid {
             x0: ext[0],
             y0: ext[1],

@@ -226,30 +226,34 @@ pub fn meet_many(
 /// The meeting at `m` as seeds and arcs in travel order.
 fn path(h: &Hierarchy, fwd: &Search, bwd: &Search, cost: Cost, m: u32) -> Meeting {
     let mut arcs = Vec::new();
-    let mut v = m;
-    let origin_seed = loop {
-        let p = fwd.parent[v as usize];
-        if p >= SEED {
-            break (p - SEED) as usize;
-        }
-        arcs.push(p);
-        v = h.arcs()[p as usize].tail;
-    };
+    let origin_seed = walk(h, fwd, m, |a| a.tail, &mut arcs);
     arcs.reverse();
-    let mut v = m;
-    let dest_seed = loop {
-        let p = bwd.parent[v as usize];
-        if p >= SEED {
-            break (p - SEED) as usize;
-        }
-        arcs.push(p);
-        v = h.arcs()[p as usize].head;
-    };
+    let dest_seed = walk(h, bwd, m, |a| a.head, &mut arcs);
     Meeting {
         cost,
         origin_seed,
         dest_seed,
         arcs,
+    }
+}
+
+/// Follow a search's parent arcs from `m` to its seed (stepping to `next(arc)`), pushing
+/// each arc; returns the seed's index.
+fn walk(
+    h: &Hierarchy,
+    s: &Search,
+    m: u32,
+    next: fn(&crate::index::ch::Arc) -> u32,
+    arcs: &mut Vec<u32>,
+) -> usize {
+    let mut v = m;
+    loop {
+        let p = s.parent[v as usize];
+        if p >= SEED {
+            return (p - SEED) as usize;
+        }
+        arcs.push(p);
+        v = next(&h.arcs()[p as usize]);
     }
 }
 

@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use crate::analyse::Analysed;
-use crate::load::network::{encode_cache, load_network, load_network_for};
+use crate::load::network::{load_network, load_network_for, save_cache};
 use crate::load::scenario::{ScenarioError, ValidationReport};
 use crate::model::metric::Metric;
 use crate::model::scenario::{Scenario, ScenarioConfig};
@@ -143,10 +143,9 @@ pub fn load_cached_for(osm: &Path, metrics: &[Metric]) -> Result<Network, AppErr
     }
     let net = read_pbf(osm)?;
     let net = with_hierarchies(net);
-    match encode_cache(&net).map(|b| std::fs::write(&cache, b)) {
-        Ok(Ok(())) => tracing::info!("wrote graph cache {}", cache.display()),
-        Ok(Err(e)) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
-        Err(e) => tracing::warn!("could not encode graph cache: {e}"),
+    match save_cache(&net, &cache) {
+        Ok(_) => tracing::info!("wrote graph cache {}", cache.display()),
+        Err(e) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
     }
     Ok(net)
 }

@@ -10,7 +10,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rayon::prelude::*;
 
 use nearhome::index::snap::{Snap, DEFAULT_MAX_SNAP_M};
-use nearhome::load::network::{encode_cache, load_network_for};
+use nearhome::load::network::{load_network_for, save_cache};
 use nearhome::load::points::read_points;
 use nearhome::model::LatLon;
 use nearhome::query::matrix::matrix;
@@ -364,9 +364,8 @@ fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
             th.elapsed().as_secs_f64()
         );
     }
-    let bytes = encode_cache(&net)?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+    let bytes = save_cache(&net, out).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {} ({bytes} bytes)", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -261,7 +261,7 @@ fn only_listed_highway_values_and_no_areas() {
     let (pi, p) = piece_of(&net, 604);
     assert_eq!(p.speed_kmh, 32.0, "highway=road");
     let e = net.graph.piece_edges(pi)[0].expect("forward edge");
-    let dur = net.graph.edge(e.index() as u32).duration_s;
+    let dur = net.graph.edge(e).duration_s;
     assert!(close(dur, secs(h(NE, old_end), 32.0), 1e-6, 1e-9));
     let (_, p) = piece_of(&net, 606);
     assert_eq!(p.speed_kmh, 16.0, "highway=living_street");
@@ -319,7 +319,7 @@ fn maxspeed_forms_set_the_duration() {
         );
         assert_eq!(p.direction, Direction::Both, "{what}");
         for e in net.graph.piece_edges(pi).into_iter().flatten() {
-            let edge = net.graph.edge(e.index() as u32);
+            let edge = net.graph.edge(e);
             assert!(close(edge.length_m, len, 1e-6, 1e-12), "{what}");
             assert!(
                 close(edge.duration_s, secs(len, kmh), 1e-9, 1e-12),

@@ -15,7 +15,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use rayon::prelude::*;
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 use crate::index::cost::Cost;
+use crate::index::csr::Csr;
 use crate::index::graph::RoadGraph;
 use crate::model::metric::Metric;
 
@@ -27,7 +32,8 @@ pub const ROAD_EDGE: u32 = u32::MAX;
 const SETTLE_LIMIT: usize = 200;
 
 /// An arc of the hierarchy: a road edge, or a shortcut over two arcs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
 pub struct Arc {
     /// Start junction.
     pub tail: u32,
@@ -42,7 +48,8 @@ pub struct Arc {
 }
 
 /// One entry of an adjacency list: the junction at the other end, the arc and its weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
 pub struct Link {
     /// The junction at the other end.
     pub other: u32,
@@ -52,54 +59,25 @@ pub struct Link {
     pub cost: Cost,
 }
 
-/// Compressed adjacency lists indexed by junction.
-#[derive(Debug, Clone, Default)]
-pub struct Links {
-    offsets: Vec<u32>,
-    entries: Vec<Link>,
-}
+/// Compressed adjacency lists of hierarchy arcs, indexed by junction.
+pub type Links = Csr<Link>;
 
-impl Links {
-    /// A counting sort of `arcs` by owner: `key(arc)` gives `(owner, other end)` for the
-    /// arcs listed here. Each owner's links stay in arc order.
-    fn by_key(n: usize, arcs: &[Arc], key: impl Fn(&Arc) -> Option<(u32, u32)>) -> Links {
-        let items = arcs.iter().enumerate().filter_map(|(i, a)| {
-            key(a).map(|(owner, other)| {
-                (
-                    owner,
-                    Link {
-                        other,
-                        arc: i as u32,
-                        cost: a.cost,
-                    },
-                )
-            })
-        });
-        let blank = Link {
-            other: 0,
-            arc: 0,
-            cost: Cost::ZERO,
-        };
-        let (offsets, entries) = crate::index::csr::group_by_owner(n, items, blank);
-        Links { offsets, entries }
-    }
-
-    /// The links of junction `v`.
-    #[inline]
-    pub fn of(&self, v: u32) -> &[Link] {
-        let (a, b) = (self.offsets[v as usize], self.offsets[v as usize + 1]);
-        &self.entries[a as usize..b as usize]
-    }
-
-    /// Number of links in all.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
+/// A counting sort of `arcs` by owner: `key(arc)` gives `(owner, other end)` for the arcs
+/// listed here. Each owner's links stay in arc order.
+fn links_by_key(n: usize, arcs: &[Arc], key: impl Fn(&Arc) -> Option<(u32, u32)>) -> Links {
+    let items = arcs.iter().enumerate().filter_map(|(i, a)| {
+        key(a).map(|(owner, other)| {
+            (
+                owner,
+                Link {
+                    other,
+                    arc: i as u32,
+                    cost: a.cost,
+                },
+            )
+        })
+    });
+    Csr::group(n, items)
 }
 
 /// A contraction hierarchy for one metric.
@@ -124,8 +102,9 @@ impl Hierarchy {
         Hierarchy::assemble(metric, rank, arcs)
     }
 
-    /// Rebuild from stored parts (rank per junction, arcs), checking every index so that a
-    /// damaged cache cannot cause a panic later.
+    /// Rebuild from stored parts (rank per junction, arcs, and the two link lists when they
+    /// were stored too), checking every index so that a damaged cache cannot cause a panic
+    /// later. Without stored links they are rebuilt from the arcs.
     ///
     /// # Errors
     /// [`HierarchyError`] when the parts are inconsistent with a graph of `n_edges` edges.
@@ -133,35 +112,35 @@ impl Hierarchy {
         metric: Metric,
         rank: Vec<u32>,
         arcs: Vec<Arc>,
+        links: Option<(Links, Links)>,
         n_edges: usize,
     ) -> Result<Hierarchy, HierarchyError> {
-        let n = rank.len();
-        let mut seen = vec![false; n];
-        for &r in &rank {
-            match seen.get_mut(r as usize) {
-                Some(s) if !*s => *s = true,
-                _ => return Err(HierarchyError("ranks are not a permutation".into())),
-            }
+        check_ranks(&rank)?;
+        check_arcs(&arcs, rank.len(), n_edges)?;
+        let Some((up_out, up_in)) = links else {
+            return Ok(Hierarchy::assemble(metric, rank, arcs));
+        };
+        check_links(&rank, &arcs, &up_out, true)?;
+        check_links(&rank, &arcs, &up_in, false)?;
+        if up_out.len() + up_in.len() != arcs.len() {
+            return Err(HierarchyError("links do not list every arc once".into()));
         }
-        for (i, a) in arcs.iter().enumerate() {
-            let ok_ends = (a.tail as usize) < n && (a.head as usize) < n && a.tail != a.head;
-            let ok_children = if a.second == ROAD_EDGE {
-                (a.first as usize) < n_edges
-            } else {
-                (a.first as usize) < i && (a.second as usize) < i
-            };
-            if !ok_ends || !ok_children || !a.cost.is_finite() {
-                return Err(HierarchyError(format!("arc {i} is inconsistent")));
-            }
-        }
-        Ok(Hierarchy::assemble(metric, rank, arcs))
+        Ok(Hierarchy {
+            metric,
+            rank,
+            arcs,
+            up_out,
+            up_in,
+        })
     }
 
     fn assemble(metric: Metric, rank: Vec<u32>, arcs: Vec<Arc>) -> Hierarchy {
         let n = rank.len();
         let climbs = |a: &Arc| rank[a.tail as usize] < rank[a.head as usize];
-        let up_out = Links::by_key(n, &arcs, |a| climbs(a).then_some((a.tail, a.head)));
-        let up_in = Links::by_key(n, &arcs, |a| (!climbs(a)).then_some((a.head, a.tail)));
+        let (up_out, up_in) = rayon::join(
+            || links_by_key(n, &arcs, |a| climbs(a).then_some((a.tail, a.head))),
+            || links_by_key(n, &arcs, |a| (!climbs(a)).then_some((a.head, a.tail))),
+        );
         Hierarchy {
             metric,
             rank,
@@ -216,6 +195,66 @@ impl Hierarchy {
             }
         }
     }
+}
+
+/// Ranks must be a permutation of the junctions.
+fn check_ranks(rank: &[u32]) -> Result<(), HierarchyError> {
+    let mut seen = vec![false; rank.len()];
+    for &r in rank {
+        match seen.get_mut(r as usize) {
+            Some(s) if !*s => *s = true,
+            _ => return Err(HierarchyError("ranks are not a permutation".into())),
+        }
+    }
+    Ok(())
+}
+
+/// Every arc joins two distinct junctions with a finite weight; a road edge names an edge
+/// of the graph, a shortcut two earlier arcs.
+fn check_arcs(arcs: &[Arc], n: usize, n_edges: usize) -> Result<(), HierarchyError> {
+    let bad = arcs.par_iter().enumerate().position_any(|(i, a)| {
+        let ok_ends = (a.tail as usize) < n && (a.head as usize) < n && a.tail != a.head;
+        let ok_children = if a.second == ROAD_EDGE {
+            (a.first as usize) < n_edges
+        } else {
+            (a.first as usize) < i && (a.second as usize) < i
+        };
+        !ok_ends || !ok_children || !a.cost.is_finite()
+    });
+    match bad {
+        Some(i) => Err(HierarchyError(format!("arc {i} is inconsistent"))),
+        None => Ok(()),
+    }
+}
+
+/// Stored links must list their owner's arcs: climbing ones under the tail (`up_out`),
+/// descending ones under the head, with the arc's other end and weight.
+fn check_links(
+    rank: &[u32],
+    arcs: &[Arc],
+    links: &Links,
+    up_out: bool,
+) -> Result<(), HierarchyError> {
+    let n = rank.len();
+    if links.owners().len() != n {
+        return Err(HierarchyError("links are for another graph".into()));
+    }
+    let bad = links.any_entry(|v, l| {
+        let Some(a) = arcs.get(l.arc as usize) else {
+            return true;
+        };
+        let (owner, other) = if up_out {
+            (a.tail, a.head)
+        } else {
+            (a.head, a.tail)
+        };
+        let climbs = rank[a.tail as usize] < rank[a.head as usize];
+        owner != v || other != l.other || a.cost != l.cost || climbs != up_out
+    });
+    if bad {
+        return Err(HierarchyError("links do not match the arcs".into()));
+    }
+    Ok(())
 }
 
 /// The graph while it is being contracted: links among junctions not yet contracted.

@@ -16,7 +16,22 @@ pub const NANO: f64 = 1_000_000_000.0;
 
 /// A path weight: `primary` is what the metric minimises, `secondary` the other figure.
 /// Ordered lexicographically (primary, then secondary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
 pub struct Cost {
     /// The minimised figure, nano-units.
     pub primary: u64,

@@ -1,16 +1,17 @@
-//! The routable road graph: a petgraph directed graph of junctions joined by road pieces.
+//! The routable road graph: junctions joined by directed edges along road pieces.
 //!
 //! Ways are split into *pieces* at junctions (nodes shared by two or more ways, or used twice
 //! by one), at way ends and where a referenced node is missing from the file. Each piece keeps
 //! its geometry (node coordinates) and becomes one directed edge per allowed direction, with
 //! its length (m) and duration (s). Only the largest strongly connected component is kept,
-//! so every kept junction can reach every other. Searches run on compact adjacency arrays
-//! derived from the petgraph graph. No I/O here.
+//! so every kept junction can reach every other (petgraph finds the components). Searches run
+//! on compressed adjacency arrays, forward and reverse. No I/O here.
 
 use std::collections::HashMap;
 
-use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::model::profile::{Direction, RoadClass, WayRule};
 use crate::model::proj::haversine_m;
@@ -62,7 +63,19 @@ pub struct RawNetwork {
 }
 
 /// A junction (graph vertex).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    FromBytes,
+    IntoBytes,
+    Immutable,
+    KnownLayout,
+)]
+#[repr(C)]
 pub struct Junction {
     /// OSM node id.
     pub osm_id: i64,
@@ -73,6 +86,10 @@ pub struct Junction {
 /// A directed edge: one direction of travel along a [`Piece`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
+    /// Start junction.
+    pub tail: u32,
+    /// End junction.
+    pub head: u32,
     /// Index of the piece whose geometry this edge follows.
     pub piece: u32,
     /// True when the edge runs against the piece's node order.
@@ -137,37 +154,16 @@ pub struct LoadSummary {
 }
 
 /// Compact adjacency (CSR): for vertex `v`, its entries are `entries[offsets[v]..offsets[v+1]]`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Csr {
-    pub(crate) offsets: Vec<u32>,
-    pub(crate) entries: Vec<Adj>,
-}
+pub(crate) type Csr = crate::index::csr::Csr<Adj>;
 
 /// One adjacency entry: the vertex at the other end, the edge and its two costs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
 pub(crate) struct Adj {
     pub(crate) head: u32,
     pub(crate) edge: u32,
     pub(crate) length_m: f64,
     pub(crate) duration_s: f64,
-}
-
-impl Csr {
-    fn build(n: usize, arcs: impl Iterator<Item = (u32, Adj)> + Clone) -> Csr {
-        let placeholder = Adj {
-            head: 0,
-            edge: 0,
-            length_m: 0.0,
-            duration_s: 0.0,
-        };
-        let (offsets, entries) = crate::index::csr::group_by_owner(n, arcs, placeholder);
-        Csr { offsets, entries }
-    }
-
-    pub(crate) fn of(&self, v: u32) -> &[Adj] {
-        let (a, b) = (self.offsets[v as usize], self.offsets[v as usize + 1]);
-        &self.entries[a as usize..b as usize]
-    }
 }
 
 /// The parts a graph is made of: what the cache stores.
@@ -188,11 +184,12 @@ pub struct GraphParts {
 /// The road graph of the largest strongly connected component, ready for routing.
 #[derive(Debug, Clone)]
 pub struct RoadGraph {
-    /// The directed graph of record: junction weights, edge weights.
-    pub graph: DiGraph<Junction, Edge, u32>,
     parts: GraphParts,
+    /// Every directed edge: per piece in order, its forward edge then its backward one,
+    /// each when allowed.
+    edges: Vec<Edge>,
     /// Per piece: its forward and backward edges, when allowed.
-    piece_edges: Vec<[Option<EdgeIndex<u32>>; 2]>,
+    piece_edges: Vec<[Option<u32>; 2]>,
     pub(crate) fwd: Csr,
     pub(crate) rev: Csr,
 }
@@ -205,71 +202,93 @@ impl RoadGraph {
         Some(RoadGraph::from_parts(parts))
     }
 
-    /// Assemble from parts (built or read from a cache).
+    /// Assemble from parts (built or read from a cache), building the adjacency arrays.
     pub fn from_parts(parts: GraphParts) -> RoadGraph {
-        let mut graph = DiGraph::<Junction, Edge, u32>::with_capacity(
-            parts.junctions.len(),
-            parts.pieces.len() * 2,
-        );
-        for j in &parts.junctions {
-            graph.add_node(*j);
-        }
-        let mut piece_edges = Vec::with_capacity(parts.pieces.len());
-        for (i, p) in parts.pieces.iter().enumerate() {
-            let duration_s = p.length_m / p.speed_mps();
-            let mut pair = [None, None];
-            for (slot, reversed, allowed) in [
-                (0, false, p.direction.forward()),
-                (1, true, p.direction.backward()),
-            ] {
-                if !allowed {
-                    continue;
-                }
-                let (a, b) = if reversed {
-                    (p.to, p.from)
-                } else {
-                    (p.from, p.to)
-                };
-                pair[slot] = Some(graph.add_edge(
-                    NodeIndex::new(a as usize),
-                    NodeIndex::new(b as usize),
-                    Edge {
-                        piece: i as u32,
-                        reversed,
-                        length_m: p.length_m,
-                        duration_s,
-                    },
-                ));
-            }
-            piece_edges.push(pair);
-        }
-        let n = graph.node_count();
-        let g = &graph;
+        let (edges, piece_edges) = directed_edges(&parts.pieces);
+        let n = parts.junctions.len();
         let arcs = |rev: bool| {
-            g.edge_indices().map(move |e| {
-                let (a, b) = g.edge_endpoints(e).expect("edge index from the graph");
-                let w = g[e];
-                let (tail, head) = if rev { (b, a) } else { (a, b) };
+            edges.iter().enumerate().map(move |(e, w)| {
+                let (tail, head) = if rev {
+                    (w.head, w.tail)
+                } else {
+                    (w.tail, w.head)
+                };
                 (
-                    tail.index() as u32,
+                    tail,
                     Adj {
-                        head: head.index() as u32,
-                        edge: e.index() as u32,
+                        head,
+                        edge: e as u32,
                         length_m: w.length_m,
                         duration_s: w.duration_s,
                     },
                 )
             })
         };
-        let fwd = Csr::build(n, arcs(false));
-        let rev = Csr::build(n, arcs(true));
+        let fwd = Csr::group(n, arcs(false));
+        let rev = Csr::group(n, arcs(true));
         RoadGraph {
-            graph,
             parts,
+            edges,
             piece_edges,
             fwd,
             rev,
         }
+    }
+
+    /// Assemble from parts and adjacency arrays stored with them (a cache), checking that
+    /// the arrays are exactly the ones [`RoadGraph::from_parts`] would build.
+    ///
+    /// # Errors
+    /// A message when the arrays do not match the parts.
+    pub(crate) fn from_stored(parts: GraphParts, fwd: Csr, rev: Csr) -> Result<RoadGraph, String> {
+        let (edges, piece_edges) = directed_edges(&parts.pieces);
+        let n = parts.junctions.len();
+        for (csr, rev_side, name) in [(&fwd, false, "forward"), (&rev, true, "reverse")] {
+            if csr.owners().len() != n || csr.len() != edges.len() {
+                return Err(format!("{name} adjacency is for another graph"));
+            }
+            let bad = csr.any_entry(|v, a| {
+                let Some(w) = edges.get(a.edge as usize) else {
+                    return true;
+                };
+                let (tail, head) = if rev_side {
+                    (w.head, w.tail)
+                } else {
+                    (w.tail, w.head)
+                };
+                tail != v
+                    || head != a.head
+                    || w.length_m.to_bits() != a.length_m.to_bits()
+                    || w.duration_s.to_bits() != a.duration_s.to_bits()
+            });
+            if bad {
+                return Err(format!("{name} adjacency does not match the road pieces"));
+            }
+        }
+        Ok(RoadGraph {
+            parts,
+            edges,
+            piece_edges,
+            fwd,
+            rev,
+        })
+    }
+
+    /// A petgraph copy of the directed graph (junction and edge weights), for baselines and
+    /// cross-checks with petgraph's algorithms.
+    pub fn to_petgraph(&self) -> DiGraph<Junction, Edge, u32> {
+        let mut g = DiGraph::with_capacity(self.node_count(), self.edges.len());
+        for j in &self.parts.junctions {
+            g.add_node(*j);
+        }
+        for e in &self.edges {
+            g.add_edge(
+                NodeIndex::new(e.tail as usize),
+                NodeIndex::new(e.head as usize),
+                *e,
+            );
+        }
+        g
     }
 
     /// The parts (for the cache).
@@ -284,7 +303,12 @@ impl RoadGraph {
 
     /// Number of junctions.
     pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+        self.parts.junctions.len()
+    }
+
+    /// Number of directed edges.
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
     }
 
     /// The pieces.
@@ -307,13 +331,13 @@ impl RoadGraph {
     }
 
     /// The piece's forward (node order) and backward edges, when allowed.
-    pub fn piece_edges(&self, piece: u32) -> [Option<EdgeIndex<u32>>; 2] {
+    pub fn piece_edges(&self, piece: u32) -> [Option<u32>; 2] {
         self.piece_edges[piece as usize]
     }
 
-    /// An edge's weights.
+    /// An edge's ends and weights.
     pub fn edge(&self, e: u32) -> &Edge {
-        &self.graph[EdgeIndex::new(e as usize)]
+        &self.edges[e as usize]
     }
 
     /// An edge's geometry in travel order.
@@ -354,6 +378,41 @@ impl RoadGraph {
         }
         b
     }
+}
+
+/// The directed edges of `pieces`: per piece its forward edge (node order) then its
+/// backward one, each when its direction allows; and per piece the indexes of the two.
+fn directed_edges(pieces: &[Piece]) -> (Vec<Edge>, Vec<[Option<u32>; 2]>) {
+    let mut edges = Vec::with_capacity(pieces.len() * 2);
+    let mut piece_edges = Vec::with_capacity(pieces.len());
+    for (i, p) in pieces.iter().enumerate() {
+        let duration_s = p.length_m / p.speed_mps();
+        let mut pair = [None, None];
+        for (slot, reversed, allowed) in [
+            (0, false, p.direction.forward()),
+            (1, true, p.direction.backward()),
+        ] {
+            if !allowed {
+                continue;
+            }
+            let (tail, head) = if reversed {
+                (p.to, p.from)
+            } else {
+                (p.from, p.to)
+            };
+            pair[slot] = Some(edges.len() as u32);
+            edges.push(Edge {
+                tail,
+                head,
+                piece: i as u32,
+                reversed,
+                length_m: p.length_m,
+                duration_s,
+            });
+        }
+        piece_edges.push(pair);
+    }
+    (edges, piece_edges)
 }
 
 /// Split ways into pieces, find the largest strongly connected component, keep it.

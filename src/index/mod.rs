@@ -4,6 +4,6 @@
 
 pub mod ch;
 pub mod cost;
-mod csr;
+pub mod csr;
 pub mod graph;
 pub mod snap;

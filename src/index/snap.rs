@@ -7,7 +7,9 @@
 //! stopping once no unvisited cell can hold a closer one. No I/O here.
 
 use serde::{Deserialize, Serialize};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use crate::index::csr::Csr;
 use crate::index::graph::RoadGraph;
 use crate::model::proj::{closest_on_segment, lerp, EARTH_RADIUS_M};
 use crate::model::LatLon;
@@ -86,6 +88,23 @@ pub struct SnapIndex {
     count: usize,
 }
 
+/// The fine grid's frame and shape, as stored in a graph cache.
+#[derive(Debug, Clone, Copy, PartialEq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
+pub(crate) struct StoredFrame {
+    kx: f64,
+    ky: f64,
+    /// The fine cell side before the 4096-cell cap (the coarse grid is 16 times it).
+    base_cell: f64,
+    ext: [f64; 4],
+    count: u64,
+    x0: f64,
+    y0: f64,
+    cell: f64,
+    nx: u64,
+    ny: u64,
+}
+
 /// One grid level.
 #[derive(Debug, Clone)]
 struct Grid {
@@ -96,10 +115,8 @@ struct Grid {
     cell: f64,
     nx: i64,
     ny: i64,
-    /// Per cell (row-major), its entries in `segs`.
-    offsets: Vec<u32>,
-    /// (piece, segment) per entry.
-    segs: Vec<(u32, u32)>,
+    /// Per cell (row-major): `[piece, segment]` of each segment it lists.
+    cells: Csr<[u32; 2]>,
 }
 
 type Boxes = Vec<([f64; 4], (u32, u32))>;
@@ -124,26 +141,22 @@ impl Grid {
         };
         let items = boxes
             .iter()
-            .flat_map(|(b, key)| cells(b).map(move |c| (c, *key)));
-        let (offsets, segs) =
-            crate::index::csr::group_by_owner((nx * ny) as usize, items, (0u32, 0u32));
+            .flat_map(|(b, (p, s))| cells(b).map(move |c| (c, [*p, *s])));
         Grid {
             x0: ext[0],
             y0: ext[1],
             cell,
             nx,
             ny,
-            offsets,
-            segs,
+            cells: Csr::group((nx * ny) as usize, items),
         }
     }
 
-    fn cell_entries(&self, x: i64, y: i64) -> &[(u32, u32)] {
+    fn cell_entries(&self, x: i64, y: i64) -> &[[u32; 2]] {
         if x < 0 || y < 0 || x >= self.nx || y >= self.ny {
             return &[];
         }
-        let c = (y * self.nx + x) as usize;
-        &self.segs[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+        self.cells.of((y * self.nx + x) as u32)
     }
 
     /// Visit rings of cells around `q` until no unvisited cell can beat the best (scaled by
@@ -169,8 +182,8 @@ impl Grid {
             let ring_hits = cx + r >= 0 && cx - r < self.nx && cy + r >= 0 && cy - r < self.ny;
             if ring_hits {
                 let mut visit = |x: i64, y: i64| {
-                    for &k in self.cell_entries(x, y) {
-                        consider(best, k);
+                    for &[p, s] in self.cell_entries(x, y) {
+                        consider(best, (p, s));
                     }
                 };
                 if r == 0 {
@@ -238,6 +251,76 @@ impl SnapIndex {
             ext,
             count: boxes.len(),
         }
+    }
+
+    /// The fine grid as stored in a cache: its frame and shape, and its cells.
+    pub(crate) fn stored(&self) -> (StoredFrame, &Csr<[u32; 2]>) {
+        let f = &self.fine;
+        let frame = StoredFrame {
+            kx: self.kx,
+            ky: self.ky,
+            base_cell: self.cell,
+            ext: self.ext,
+            count: self.count as u64,
+            x0: f.x0,
+            y0: f.y0,
+            cell: f.cell,
+            nx: f.nx as u64,
+            ny: f.ny as u64,
+        };
+        (frame, &f.cells)
+    }
+
+    /// Reassemble from a stored frame and cells, checking them against `graph` so that a
+    /// damaged cache cannot cause a panic or a wrong snap later.
+    ///
+    /// # Errors
+    /// A message naming the inconsistency.
+    pub(crate) fn from_stored(
+        graph: &RoadGraph,
+        frame: StoredFrame,
+        offsets: Vec<u32>,
+        entries: Vec<[u32; 2]>,
+    ) -> Result<SnapIndex, String> {
+        let f = frame;
+        let finite = [f.kx, f.ky, f.base_cell, f.x0, f.y0, f.cell]
+            .iter()
+            .chain(&f.ext)
+            .all(|v| v.is_finite());
+        let cells =
+            f.nx.checked_mul(f.ny)
+                .filter(|&c| c > 0 && c <= u64::from(u32::MAX));
+        let (Some(n_cells), true) = (cells, finite && f.kx > 0.0 && f.ky > 0.0 && f.cell > 0.0)
+        else {
+            return Err("snapping grid frame is inconsistent".into());
+        };
+        let cells = Csr::from_stored(n_cells as usize, offsets, entries)
+            .map_err(|e| format!("snapping grid: {e}"))?;
+        let pieces = graph.pieces();
+        let bad = cells.any_entry(|_, &[p, s]| {
+            pieces
+                .get(p as usize)
+                .is_none_or(|pc| s.checked_add(1).is_none_or(|end| end >= pc.coord_len))
+        });
+        if bad {
+            return Err("snapping grid names a segment the graph does not have".into());
+        }
+        Ok(SnapIndex {
+            kx: f.kx,
+            ky: f.ky,
+            fine: Grid {
+                x0: f.x0,
+                y0: f.y0,
+                cell: f.cell,
+                nx: f.nx as i64,
+                ny: f.ny as i64,
+                cells,
+            },
+            coarse: std::sync::OnceLock::new(),
+            cell: f.base_cell,
+            ext: f.ext,
+            count: f.count as usize,
+        })
     }
 
     /// Number of indexed segments.

@@ -53,7 +53,19 @@ pub enum CoordError {
 }
 
 /// A WGS84 position in degrees; always finite and within range when built by [`LatLon::new`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
 pub struct LatLon {
     /// Latitude in degrees north (−90..=90).
     pub lat: f64,

@@ -618,12 +618,11 @@ impl Network {
                 extend(&mut geometry, self.dest_part(&tree.snap, dseed.part));
                 break;
             }
+            if p as usize >= self.graph.edge_count() {
+                return None;
+            }
             extend(&mut geometry, self.graph.edge_geometry(p));
-            let (_, head) = self
-                .graph
-                .graph
-                .edge_endpoints(petgraph::graph::EdgeIndex::new(p as usize))?;
-            v = head.index() as u32;
+            v = self.graph.edge(p).head;
             guard += 1;
             if guard > self.graph.node_count() {
                 return None;

@@ -350,6 +350,23 @@ impl RoadGraph {
         pts
     }
 
+    /// Append an edge's geometry in travel order to `pts`, leaving out each point equal to
+    /// the one before it (so consecutive edges share their junction once).
+    pub fn extend_with_edge(&self, pts: &mut Vec<LatLon>, e: u32) {
+        let w = self.edge(e);
+        let coords = self.piece_coords(w.piece);
+        let mut push = |p: &LatLon| {
+            if pts.last() != Some(p) {
+                pts.push(*p);
+            }
+        };
+        if w.reversed {
+            coords.iter().rev().for_each(&mut push);
+        } else {
+            coords.iter().for_each(&mut push);
+        }
+    }
+
     /// A junction's location.
     pub fn junction(&self, v: u32) -> Junction {
         self.parts.junctions[v as usize]

@@ -815,10 +815,10 @@ mod tests {
         let toc = Toc::read(Source::Bytes(&bytes)).expect("table");
         let e = toc.find(&name("coords")).expect("coords");
         bytes[e.offset as usize + 3] ^= 0x40;
-        let err = read_cache(Source::Bytes(&bytes), "d.nhg", &[Metric::Time])
-            .err()
-            .expect("damage is found")
-            .to_string();
+        let Err(err) = read_cache(Source::Bytes(&bytes), "d.nhg", &[Metric::Time]) else {
+            panic!("damage went unnoticed");
+        };
+        let err = err.to_string();
         assert!(err.contains("section coords"), "{err}");
     }
 }

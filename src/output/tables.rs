@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use geo::MapCoords;
 use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, JsonObject, Position};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analyse::placement::{Analysis, NotMoved, Trip};
@@ -399,9 +400,10 @@ fn journey_list(
             .filter_map(|(r, route)| Some((r, route.as_ref()?)))
     };
     let total = kept().count();
-    let features = kept()
-        .skip(page.offset)
-        .take(page.limit)
+    let page_items: Vec<_> = kept().skip(page.offset).take(page.limit).collect();
+    // Lines are built in parallel (a city's are a hundred megabytes), in list order.
+    let features = page_items
+        .into_par_iter()
         .map(|(r, route)| {
             let u = &p.scenario.pupils[r.pupil];
             let props = JourneyProperties {

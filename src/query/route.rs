@@ -621,7 +621,7 @@ impl Network {
             if p as usize >= self.graph.edge_count() {
                 return None;
             }
-            extend(&mut geometry, self.graph.edge_geometry(p));
+            self.graph.extend_with_edge(&mut geometry, p);
             v = self.graph.edge(p).head;
             guard += 1;
             if guard > self.graph.node_count() {
@@ -694,7 +694,7 @@ impl Network {
                 }
                 let mut geometry = self.origin_part(origin, o.part);
                 for e in edges {
-                    extend(&mut geometry, self.graph.edge_geometry(e));
+                    self.graph.extend_with_edge(&mut geometry, e);
                 }
                 extend(&mut geometry, self.dest_part(dest, d.part));
                 Some(Route {

@@ -1023,12 +1023,12 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
 
     // Every candidate on its own, ranked.
     let singles: Vec<Result<(usize, SetFigures, u32), PlanningError>> =
-        (0..problem.candidates.len())
-            .into_par_iter()
-            .map(|j| {
-                let e = siting::evaluate(problem, &[j as u32])?;
+        siting::evaluate_singles(problem)?
+            .par_iter()
+            .enumerate()
+            .map(|(j, e)| {
                 let used = e.site_use.first().map_or(0, |s| s.used);
-                Ok((j, ctx.figures(&e), used))
+                Ok((j, ctx.figures(e), used))
             })
             .collect();
     let capital_one = f64::from(req.places) * capital_per_place;

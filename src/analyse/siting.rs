@@ -405,6 +405,21 @@ pub fn evaluate(problem: &SitingProblem, sites: &[u32]) -> Result<Evaluation, Si
     Ok(prepared.evaluate_full(&mut Solver::new(), &sorted))
 }
 
+/// [`evaluate`] for each candidate on its own (`evaluate(problem, &[j])` for every `j`, in
+/// candidate order), preparing the problem once and evaluating in parallel.
+///
+/// # Errors
+/// An invalid problem (index or cost out of range).
+pub fn evaluate_singles(problem: &SitingProblem) -> Result<Vec<Evaluation>, SitingError> {
+    let prepared = Prepared::new(problem)?;
+    Ok((0..prepared.n_candidates() as u32)
+        .into_par_iter()
+        .map_init(Solver::new, |solver, j| {
+            prepared.evaluate_full(solver, &[j])
+        })
+        .collect())
+}
+
 /// Heuristic siting for every `k = 1..=max_k`: lazy greedy, then 1-swap local search per `k`
 /// (see the module docs). Deterministic and identical for every rayon thread count.
 ///
@@ -1804,6 +1819,22 @@ mod tests {
                     let g = evaluate(&problem, &greedy).unwrap();
                     assert!(score_of(objective, &sel.evaluation) >= score_of(objective, &g));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn singles_equal_one_evaluation_each() {
+        for (seed, objective) in OBJECTIVES.into_iter().enumerate() {
+            let problem = medium_problem(seed as u64 + 20, objective);
+            let singles = evaluate_singles(&problem).unwrap();
+            assert_eq!(singles.len(), problem.candidates.len());
+            for (j, e) in singles.iter().enumerate() {
+                assert_eq!(
+                    e,
+                    &evaluate(&problem, &[j as u32]).unwrap(),
+                    "{objective:?} {j}"
+                );
             }
         }
     }

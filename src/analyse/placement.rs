@@ -8,8 +8,9 @@
 //! - A placement that cannot be snapped (outside the road extract) gets an *estimated*
 //!   journey: great-circle km x circuity factor, at the scenario's estimate speed.
 //! - Out of area: the placement's location lies outside the home authority boundary.
-//! - Long journey: minutes above the primary limit (age <= primary_max_age) or the
-//!   secondary limit.
+//! - Long journey: minutes above the limit of the pupil's phase ([`Phase::of_age`]): the
+//!   primary limit for Reception to Year 6 (age <= `primary_max_age`, 10), else the
+//!   secondary limit (Years 7 to 11, and post-16, for which the guidance sets no figure).
 //! - Bring-back: out-of-area pupils with a snapped home may move to a suitable provision
 //!   inside the boundary with spare places (capacity known, capacity - on_roll > 0), when the
 //!   routed minutes are within the pupil's limit. The assignment maximises pupils moved, then
@@ -30,17 +31,18 @@ use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution
 use crate::index::cost::{to_nano, NANO};
 use crate::index::snap::{Snap, SnapFailure};
 use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
+use crate::model::phase::{Phase, PRIMARY_MAX_AGE};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
 use crate::query::route::{Metric, Network, OriginSlots, Route, Targets};
 
 /// Analysis parameters (from the scenario's `[analysis]` and `[costs]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
-    /// Oldest age counted as primary (years).
+    /// Oldest age at 31 August in the primary phase, years (10: Year 6).
     pub primary_max_age: u8,
-    /// Longest acceptable journey for primary-age pupils, minutes.
+    /// Longest acceptable journey for primary-phase pupils, minutes.
     pub primary_max_minutes: f64,
-    /// Longest acceptable journey for secondary-age pupils, minutes.
+    /// Longest acceptable journey for secondary-phase and post-16 pupils, minutes.
     pub secondary_max_minutes: f64,
     /// Largest snap distance, metres.
     pub max_snap_m: f64,
@@ -72,7 +74,7 @@ pub struct Costs {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            primary_max_age: 11,
+            primary_max_age: PRIMARY_MAX_AGE,
             primary_max_minutes: 45.0,
             secondary_max_minutes: 75.0,
             max_snap_m: crate::index::snap::DEFAULT_MAX_SNAP_M,
@@ -91,13 +93,23 @@ impl Default for Params {
 }
 
 impl Params {
-    /// The journey limit for a pupil of this age, minutes.
-    pub fn limit_minutes(&self, age: u8) -> f64 {
-        if age <= self.primary_max_age {
-            self.primary_max_minutes
-        } else {
-            self.secondary_max_minutes
+    /// The phase of a pupil of this age (at 31 August).
+    pub fn phase(&self, age: u8) -> Phase {
+        Phase::of_age(age, self.primary_max_age)
+    }
+
+    /// The journey limit of a phase, minutes: the primary limit, or the secondary one for
+    /// secondary and post-16 pupils.
+    pub fn phase_limit_minutes(&self, phase: Phase) -> f64 {
+        match phase {
+            Phase::Primary => self.primary_max_minutes,
+            Phase::Secondary | Phase::Post16 => self.secondary_max_minutes,
         }
+    }
+
+    /// The journey limit for a pupil of this age, minutes: that of the pupil's phase.
+    pub fn limit_minutes(&self, age: u8) -> f64 {
+        self.phase_limit_minutes(self.phase(age))
     }
 
     /// Annual placement cost of a provision, £/year, when known.
@@ -962,6 +974,11 @@ mod tests {
     /// A straight two-way road along the equator, nodes every 0.01 degrees (1,111.95 m),
     /// at 36 km/h (10 m/s).
     fn line_network() -> Network {
+        line_network_at(36.0)
+    }
+
+    /// [`line_network`] at `speed_kmh`.
+    fn line_network_at(speed_kmh: f64) -> Network {
         let mut nodes = HashMap::new();
         for i in 0..=10 {
             nodes.insert(
@@ -978,7 +995,7 @@ mod tests {
                 nodes: (0..=10).collect(),
                 rule: WayRule {
                     class: RoadClass::Residential,
-                    speed_kmh: 36.0,
+                    speed_kmh,
                     direction: Direction::Both,
                 },
             }],
@@ -1139,6 +1156,61 @@ mod tests {
         assert!(a.pupils.iter().all(|r| r.not_moved.is_none()));
         assert_eq!(a.provisions[0].moves_in, 1);
         assert_eq!(a.provisions[2].moves_out, 2);
+    }
+
+    #[test]
+    fn limits_follow_the_phase_of_the_curriculum_year() {
+        let params = Params::default();
+        for (age, phase, limit) in [
+            (4, Phase::Primary, 45.0),
+            (10, Phase::Primary, 45.0),
+            (11, Phase::Secondary, 75.0),
+            (15, Phase::Secondary, 75.0),
+            (16, Phase::Post16, 75.0),
+            (25, Phase::Post16, 75.0),
+        ] {
+            assert_eq!(params.phase(age), phase, "age {age}");
+            assert_eq!(params.limit_minutes(age), limit, "age {age}");
+        }
+    }
+
+    #[test]
+    fn year_6_has_the_primary_limit_and_year_7_the_secondary_one() {
+        // At 6 km/h a journey of 5 node spacings takes about 55.6 minutes: above the primary
+        // 45 minutes, within the secondary 75.
+        let net = line_network_at(6.0);
+        let provisions = vec![provision("S", ProvisionKind::SpecialSchool, 0.05, 10, 2)];
+        let pupils = vec![pupil("Y6", 10, 0.0, "S"), pupil("Y7", 11, 0.0, "S")];
+        let params = Params::default();
+        let in_area = |_: LatLon| true;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let minutes: Vec<f64> = a
+            .pupils
+            .iter()
+            .filter_map(|r| r.current.map(|t| t.minutes))
+            .collect();
+        assert_eq!(minutes.len(), 2, "both journeys routed");
+        assert!(
+            minutes.iter().all(|m| (45.0..75.0).contains(m)),
+            "{minutes:?}"
+        );
+        let (y6, y7) = (&a.pupils[0], &a.pupils[1]);
+        assert_eq!(y6.limit_minutes, 45.0);
+        assert!(
+            y6.long_journey,
+            "aged 10 (Year 6): over the primary 45 minutes"
+        );
+        assert_eq!(y7.limit_minutes, 75.0);
+        assert!(
+            !y7.long_journey,
+            "aged 11 (Year 7): within the secondary 75 minutes"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Stage 1, the vocabulary: needs, provision kinds, provisions, pupils, coordinates, the
-//! scenario and its configuration ([`scenario`]), boundary and area layers ([`area`]),
-//! postcode centroids ([`postcode`]), SEN2 placement groups and targets ([`sen2`]), the car
-//! profile and projections.
+//! Stage 1, the vocabulary: needs, school phases ([`phase`]), provision kinds, provisions,
+//! pupils, coordinates, the scenario and its configuration ([`scenario`]), boundary and area
+//! layers ([`area`]), postcode centroids ([`postcode`]), SEN2 placement groups and targets
+//! ([`sen2`]), the car profile and projections.
 //!
 //! Pure data types shared by every stage. This module does no I/O and must not import
 //! `crate::load` or anything that touches files; parsing of CSV rows into these types
@@ -20,6 +20,7 @@ pub mod area;
 pub mod candidate;
 pub mod ids;
 pub mod metric;
+pub mod phase;
 pub mod postcode;
 pub mod profile;
 pub mod proj;

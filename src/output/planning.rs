@@ -434,7 +434,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     );
     let _ = writeln!(
         s,
-        "- A pupil may take a new place only if the journey is within the guidance limit ({} min up to age {}, {} min above).",
+        "- A pupil may take a new place only if the journey is within the guidance limit ({} min for primary pupils, Reception to Year 6, aged up to {} at 31 August; {} min for older pupils).",
         a.primary_max_minutes, a.primary_max_age, a.secondary_max_minutes
     );
     let _ = writeln!(

@@ -50,7 +50,8 @@ pub struct PupilRecord {
     pub pupil_id: String,
     /// Age in whole years at 31 August.
     pub age: u8,
-    /// `primary` or `secondary` (the limit that applies).
+    /// `primary` (Reception to Year 6), `secondary` (Years 7 to 11) or `post16`, from the
+    /// age at 31 August: the phase whose journey limit applies.
     pub phase: &'static str,
     /// SEN2 primary need code.
     pub need: &'static str,

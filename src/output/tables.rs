@@ -104,11 +104,7 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
             PupilRecord {
                 pupil_id: u.id.clone(),
                 age: u.age,
-                phase: if u.age <= p.params.primary_max_age {
-                    "primary"
-                } else {
-                    "secondary"
-                },
+                phase: p.params.phase(u.age).as_str(),
                 need: u.need.code(),
                 placement_id: u.placement_id.clone(),
                 placement_kind: r

@@ -423,7 +423,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     let _ = writeln!(s, "## Method in plain words\n");
     let _ = writeln!(
         s,
-        "- {} pupils with this need and age are counted ({} placed out of area; {} left out because their current journey is unknown).",
+        "- {} pupils with this need and age who could take the new places are counted (pupils placed in special schools or resource bases, including independent and non-maintained ones; mainstream and post-16 pupils are compared with mainstream schools and post-16 providers instead; {} placed out of area; {} left out because their current journey is unknown).",
         r.pupils, r.out_of_area_pupils, r.excluded_no_journey
     );
     let _ = writeln!(

@@ -77,7 +77,8 @@ pub struct PupilRecord {
     pub limit_minutes: f64,
     /// Current minutes above the limit.
     pub long_journey: bool,
-    /// Suitable provisions reachable.
+    /// Suitable provisions reachable: the pupil's alternatives, of the kinds their placement
+    /// type admits (`docs/outputs.md`, "Suitable").
     pub suitable_count: usize,
     /// Nearest suitable provision (any capacity).
     pub nearest_id: Option<String>,
@@ -197,8 +198,8 @@ pub const MOVE_HEADER: [&str; 17] = [
     "total_gbp_saved",
 ];
 
-/// `candidates.csv` (internal): out-of-area pupil × suitable in-area provision with spare
-/// places; enough to re-solve the assignment alone.
+/// `candidates.csv` (internal): out-of-area pupil (not mainstream) × suitable in-area
+/// provision of a receiving kind with spare places; enough to re-solve the assignment alone.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CandidateRecord {
     /// Pseudonymous pupil id.

@@ -461,15 +461,8 @@ pub fn move_features(p: &Analysed, routes: &[Option<Route>]) -> FeatureCollectio
     collection(features)
 }
 
-const NOT_MOVED: [NotMoved; 4] = [
-    NotMoved::Unsnappable,
-    NotMoved::NoSuitableProvision,
-    NotMoved::AllSuitableFull,
-    NotMoved::OverThreshold,
-];
-
 fn not_moved(a: &Analysis, audience: Audience) -> BTreeMap<&'static str, Option<u64>> {
-    let counts: Vec<u64> = NOT_MOVED
+    let counts: Vec<u64> = NotMoved::ALL
         .iter()
         .map(|&reason| {
             a.pupils
@@ -482,7 +475,11 @@ fn not_moved(a: &Analysis, audience: Audience) -> BTreeMap<&'static str, Option<
         Audience::Internal => counts.iter().copied().map(Some).collect(),
         Audience::Public => suppress_list(&counts).0,
     };
-    NOT_MOVED.iter().map(|r| r.as_str()).zip(shown).collect()
+    NotMoved::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .zip(shown)
+        .collect()
 }
 
 fn count(n: usize, audience: Audience) -> Option<u64> {

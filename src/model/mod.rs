@@ -1,7 +1,8 @@
-//! Stage 1, the vocabulary: needs, school phases ([`phase`]), provision kinds, provisions,
-//! pupils, coordinates, the scenario and its configuration ([`scenario`]), boundary and area
-//! layers ([`area`]), postcode centroids ([`postcode`]), SEN2 placement groups and targets
-//! ([`sen2`]), the car profile and projections.
+//! Stage 1, the vocabulary: needs (and the names councils write for them, [`need_names`]),
+//! school phases ([`phase`]), provision kinds, provisions, pupils, coordinates, the scenario
+//! and its configuration ([`scenario`]), boundary and area layers ([`area`]), postcode
+//! centroids ([`postcode`]), SEN2 placement groups and targets ([`sen2`]), the car profile
+//! and projections.
 //!
 //! Pure data types shared by every stage. This module does no I/O and must not import
 //! `crate::load` or anything that touches files; parsing of CSV rows into these types
@@ -20,6 +21,7 @@ pub mod area;
 pub mod candidate;
 pub mod ids;
 pub mod metric;
+pub mod need_names;
 pub mod phase;
 pub mod postcode;
 pub mod profile;

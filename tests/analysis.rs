@@ -110,6 +110,60 @@ fn moves_respect_capacity_threshold_and_every_pupil_is_accounted_for() {
 }
 
 /// Centiminutes of a `minutes` cell (2 decimals), as the assignment counts them.
+/// Every pupil of the demo is compared only with the kinds they could be placed in: for a
+/// mainstream pupil, mainstream schools of their phase (and never a bring-back candidate);
+/// for a post-16 pupil, post-16 providers; for the rest, special schools and resource bases.
+#[test]
+fn alternatives_follow_the_placement_type() {
+    use nearhome::model::{PlacementType, ProvisionKind};
+    let p = rutland();
+    let provisions = &p.scenario.provisions;
+    let mut mainstream_with_nearest = 0;
+    for r in &p.analysis.pupils {
+        let pupil = &p.scenario.pupils[r.pupil];
+        let placement = &provisions[r.placement.unwrap()];
+        let t = PlacementType::of(placement.kind);
+        for alt in &r.suitable {
+            let q = &provisions[alt.provision];
+            assert!(
+                t.admits(q.kind),
+                "pupil {}: {} is a {}",
+                pupil.id,
+                q.id,
+                q.kind
+            );
+            assert!(
+                q.accepts_age(pupil.age),
+                "pupil {}: {} by age",
+                pupil.id,
+                q.id
+            );
+            if t == PlacementType::Mainstream {
+                assert_eq!(q.kind, ProvisionKind::Mainstream, "pupil {}", pupil.id);
+            }
+            if t == PlacementType::Post16 {
+                assert_eq!(q.kind, ProvisionKind::Post16, "pupil {}", pupil.id);
+            }
+        }
+        if t == PlacementType::Mainstream && r.nearest.is_some() {
+            mainstream_with_nearest += 1;
+        }
+    }
+    assert!(
+        mainstream_with_nearest > 100,
+        "{mainstream_with_nearest} mainstream pupils"
+    );
+    for c in &p.analysis.candidates {
+        let placement = &provisions[p.analysis.pupils[c.pupil].placement.unwrap()];
+        assert_ne!(
+            placement.kind,
+            ProvisionKind::Mainstream,
+            "pupil {}",
+            c.pupil
+        );
+    }
+}
+
 fn csv_centiminutes(cell: &str) -> i64 {
     (cell.parse::<f64>().unwrap() * 100.0).round() as i64
 }

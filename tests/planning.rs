@@ -191,6 +191,32 @@ fn bad_requests_and_candidate_files_are_named() {
     assert_eq!(e, "c.csv line 2, field `lon`: not a number");
 }
 
+/// A new resource base is an alternative only for special-school and resource-base pupils:
+/// the demo's mainstream and post-16 ASD pupils are not in the problem.
+#[test]
+fn only_pupils_who_could_take_the_new_places_are_counted() {
+    use nearhome::model::PlacementType;
+    let p = rutland();
+    let r = site(p, &SiteRequest::new(Need::Asd, 12, 1)).unwrap();
+    let (mut specialist, mut specialist_out, mut others) = (0, 0, 0);
+    for (pupil, res) in p.scenario.pupils.iter().zip(&p.analysis.pupils) {
+        let placement = &p.scenario.provisions[res.placement.unwrap()];
+        if pupil.need != Need::Asd {
+            continue;
+        }
+        if PlacementType::of(placement.kind) == PlacementType::Specialist {
+            specialist += 1;
+            specialist_out += usize::from(res.out_of_area);
+        } else {
+            others += 1;
+        }
+    }
+    assert!(others > 0, "the demo has mainstream and post-16 ASD pupils");
+    assert_eq!(r.excluded_no_journey, 0);
+    assert_eq!(r.pupils, specialist);
+    assert_eq!(r.out_of_area_pupils, specialist_out);
+}
+
 fn provision(id: &str, kind: ProvisionKind, capacity: u32, at: LatLon) -> Provision {
     Provision {
         id: id.into(),

@@ -3,18 +3,27 @@
 //!
 //! Semantics (documented for independent re-implementation; see `docs/analysis.md`):
 //! - Journeys use the `time` metric (least duration); minutes and km are of that path.
-//! - A provision *suits* a pupil when it lists the pupil's need, the pupil's age is within
-//!   `age_min..=age_max`, and its kind is one of the scenario's receiving kinds.
+//! - A provision *suits* a pupil (is one of their alternatives) when its kind is one the
+//!   pupil could be placed in, read from the kind of their current placement
+//!   ([`PlacementType`]): special-school and resource-base pupils (independent and
+//!   non-maintained special schools included) -> special schools and resource bases;
+//!   mainstream pupils -> mainstream schools of their phase; post-16 pupils -> post-16
+//!   providers; alternative provision -> alternative provision. It must also accept the
+//!   pupil's age and, except for a mainstream school, list the pupil's need
+//!   ([`Provision::is_alternative_for`]). Nearest suitable, rank and extra minutes compare
+//!   a pupil with these alternatives only.
 //! - A placement that cannot be snapped (outside the road extract) gets an *estimated*
 //!   journey: great-circle km x circuity factor, at the scenario's estimate speed.
 //! - Out of area: the placement's location lies outside the home authority boundary.
-//! - Long journey: minutes above the primary limit (age <= primary_max_age) or the
-//!   secondary limit.
-//! - Bring-back: out-of-area pupils with a snapped home may move to a suitable provision
-//!   inside the boundary with spare places (capacity known, capacity - on_roll > 0), when the
-//!   routed minutes are within the pupil's limit. The assignment maximises pupils moved, then
-//!   minimises total minutes, with minutes rounded to 0.01 (centiminutes) as written in
-//!   `candidates.csv`. Pupils already in area are not moved.
+//! - Long journey: minutes above the limit of the pupil's phase ([`Phase::of_age`]): the
+//!   primary limit for Reception to Year 6 (age <= `primary_max_age`, 10), else the
+//!   secondary limit (Years 7 to 11, and post-16, for which the guidance sets no figure).
+//! - Bring-back: out-of-area pupils with a snapped home, except mainstream pupils, may move
+//!   to a suitable provision of a receiving kind inside the boundary with spare places
+//!   (capacity known, capacity - on_roll > 0), when the routed minutes are within the
+//!   pupil's limit. The assignment maximises pupils moved, then minimises total minutes,
+//!   with minutes rounded to 0.01 (centiminutes) as written in `candidates.csv`. Pupils
+//!   already in area are not moved.
 //!
 //! Rayon parallelism: one reverse search per provision, folded per provision. Results do
 //! not depend on the number of threads.
@@ -30,17 +39,18 @@ use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution
 use crate::index::cost::{to_nano, NANO};
 use crate::index::snap::{Snap, SnapFailure};
 use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
-use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
+use crate::model::phase::{Phase, PRIMARY_MAX_AGE};
+use crate::model::{LatLon, Need, PlacementType, Provision, ProvisionKind, Pupil, Transport};
 use crate::query::route::{Metric, Network, OriginSlots, Route, Targets};
 
 /// Analysis parameters (from the scenario's `[analysis]` and `[costs]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
-    /// Oldest age counted as primary (years).
+    /// Oldest age at 31 August in the primary phase, years (10: Year 6).
     pub primary_max_age: u8,
-    /// Longest acceptable journey for primary-age pupils, minutes.
+    /// Longest acceptable journey for primary-phase pupils, minutes.
     pub primary_max_minutes: f64,
-    /// Longest acceptable journey for secondary-age pupils, minutes.
+    /// Longest acceptable journey for secondary-phase and post-16 pupils, minutes.
     pub secondary_max_minutes: f64,
     /// Largest snap distance, metres.
     pub max_snap_m: f64,
@@ -48,7 +58,7 @@ pub struct Params {
     pub circuity_factor: f64,
     /// Average speed for estimated journeys, km/h.
     pub estimate_speed_kmh: f64,
-    /// Provision kinds that may receive moves (and count as suitable alternatives).
+    /// Provision kinds that may receive pupils brought back (of the pupil's alternatives).
     pub receiving_kinds: Vec<ProvisionKind>,
     /// Cost assumptions.
     pub costs: Costs,
@@ -72,7 +82,7 @@ pub struct Costs {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            primary_max_age: 11,
+            primary_max_age: PRIMARY_MAX_AGE,
             primary_max_minutes: 45.0,
             secondary_max_minutes: 75.0,
             max_snap_m: crate::index::snap::DEFAULT_MAX_SNAP_M,
@@ -91,13 +101,23 @@ impl Default for Params {
 }
 
 impl Params {
-    /// The journey limit for a pupil of this age, minutes.
-    pub fn limit_minutes(&self, age: u8) -> f64 {
-        if age <= self.primary_max_age {
-            self.primary_max_minutes
-        } else {
-            self.secondary_max_minutes
+    /// The phase of a pupil of this age (at 31 August).
+    pub fn phase(&self, age: u8) -> Phase {
+        Phase::of_age(age, self.primary_max_age)
+    }
+
+    /// The journey limit of a phase, minutes: the primary limit, or the secondary one for
+    /// secondary and post-16 pupils.
+    pub fn phase_limit_minutes(&self, phase: Phase) -> f64 {
+        match phase {
+            Phase::Primary => self.primary_max_minutes,
+            Phase::Secondary | Phase::Post16 => self.secondary_max_minutes,
         }
+    }
+
+    /// The journey limit for a pupil of this age, minutes: that of the pupil's phase.
+    pub fn limit_minutes(&self, age: u8) -> f64 {
+        self.phase_limit_minutes(self.phase(age))
     }
 
     /// Annual placement cost of a provision, £/year, when known.
@@ -158,7 +178,11 @@ pub struct Alternative {
 pub enum NotMoved {
     /// The home could not be snapped to the road network.
     Unsnappable,
-    /// No in-area provision suits the pupil's need and age.
+    /// The pupil is placed in a mainstream school: compared with mainstream schools of
+    /// their phase for the journey review, never a bring-back candidate.
+    MainstreamPlacement,
+    /// No in-area provision of a receiving kind is among the pupil's alternatives (suits
+    /// the placement type, need and age).
     NoSuitableProvision,
     /// Suitable in-area provisions exist but none has (or, after the optimal allocation, has
     /// left) a spare place within reach.
@@ -169,10 +193,20 @@ pub enum NotMoved {
 }
 
 impl NotMoved {
+    /// Every reason, in declaration order.
+    pub const ALL: [NotMoved; 5] = [
+        NotMoved::Unsnappable,
+        NotMoved::MainstreamPlacement,
+        NotMoved::NoSuitableProvision,
+        NotMoved::AllSuitableFull,
+        NotMoved::OverThreshold,
+    ];
+
     /// Stable code used in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             NotMoved::Unsnappable => "unsnappable",
+            NotMoved::MainstreamPlacement => "mainstream_placement",
             NotMoved::NoSuitableProvision => "no_suitable_provision",
             NotMoved::AllSuitableFull => "all_suitable_full",
             NotMoved::OverThreshold => "over_threshold",
@@ -223,7 +257,8 @@ pub struct PupilResult {
     pub placement_snap_m: Option<f64>,
     /// Current journey (None when the home is unsnappable or the pair unreachable).
     pub current: Option<Trip>,
-    /// Every suitable provision with its journey, nearest first (ties by index).
+    /// Every suitable provision (the pupil's alternatives, see the module docs) with its
+    /// journey, nearest first (ties by index).
     pub suitable: Vec<Alternative>,
     /// Nearest suitable provision, any capacity.
     pub nearest: Option<Alternative>,
@@ -246,7 +281,8 @@ pub struct PupilResult {
     pub not_moved: Option<NotMoved>,
 }
 
-/// One out-of-area pupil x suitable in-area provision with spare places.
+/// One out-of-area pupil (not mainstream) x suitable in-area provision of a receiving kind
+/// with spare places.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The pupil.
@@ -294,7 +330,8 @@ pub struct Analysis {
     pub pupils: Vec<PupilResult>,
     /// One per provision, in input order.
     pub provisions: Vec<ProvisionResult>,
-    /// Every out-of-area pupil x suitable in-area provision with spare places.
+    /// Every out-of-area pupil (not mainstream) x suitable in-area provision of a receiving
+    /// kind with spare places.
     pub candidates: Vec<Candidate>,
     /// The optimal moves, by pupil index.
     pub moves: Vec<Move>,
@@ -419,8 +456,8 @@ struct Stage<'a> {
     /// Homes snapped and prepared as the targets of every provision tree.
     homes: Shared<HomeRouting>,
     placement: Vec<Option<ProvisionIdx>>,
-    /// Per provision, the pupils placed there (input order).
-    placed_at: Vec<Vec<PupilIdx>>,
+    /// Per pupil, the type of their placement (`None` when the placement is unknown).
+    placement_type: Vec<Option<PlacementType>>,
     receiving: Vec<bool>,
     prov_in_area: Vec<bool>,
     spare: Vec<u32>,
@@ -448,20 +485,21 @@ impl<'a> Stage<'a> {
             .iter()
             .map(|p| index.get(p.placement_id.as_str()).copied())
             .collect();
-        let mut placed_at = vec![Vec::new(); provisions.len()];
-        for (u, pl) in PupilIdx::all(placement.len()).zip(&placement) {
-            if let Some(pi) = pl {
-                placed_at[pi.index()].push(u);
-            }
-        }
+        let placement_type = placement
+            .iter()
+            .map(|pl| {
+                let p = provisions.get((*pl)?.index())?;
+                Some(PlacementType::of(p.kind))
+            })
+            .collect();
         Stage {
-            placed_at,
             prov_snaps: provisions
                 .par_iter()
                 .map(|p| net.snap(p.location, params.max_snap_m))
                 .collect(),
             homes,
             placement,
+            placement_type,
             receiving: provisions
                 .iter()
                 .map(|p| params.receiving_kinds.contains(&p.kind))
@@ -502,9 +540,25 @@ impl<'a> Stage<'a> {
         self.spare[pi.index()]
     }
 
-    /// Provision `pi` may receive pupil `u` (kind, need, age).
-    fn suits(&self, pi: ProvisionIdx, u: &Pupil) -> bool {
-        self.receiving[pi.index()] && self.provision(pi).suits(u.need, u.age)
+    /// Provision `pi` is one of pupil `u`'s alternatives: a kind the pupil's placement type
+    /// admits, accepting the pupil's age and (but for mainstream schools) need.
+    fn suits(&self, pi: ProvisionIdx, u: PupilIdx) -> bool {
+        let Some(placement) = self.placement_type[u.index()] else {
+            return false;
+        };
+        let pupil = self.pupil(u);
+        self.provision(pi)
+            .is_alternative_for(placement, pupil.need, pupil.age)
+    }
+
+    /// Pupil `u` may be brought back if placed out of area (not a mainstream pupil).
+    fn may_be_brought_back(&self, u: PupilIdx) -> bool {
+        self.placement_type[u.index()].is_some_and(PlacementType::may_be_brought_back)
+    }
+
+    /// Provision `pi` may take pupils brought back: a receiving kind inside the boundary.
+    fn takes_bring_back(&self, pi: ProvisionIdx) -> bool {
+        self.receiving[pi.index()] && self.in_area(pi)
     }
 
     /// One tree per provision site (in parallel; sites in `reuse` are not routed again);
@@ -571,25 +625,20 @@ impl<'a> Stage<'a> {
 
     /// The trips to `pi` of the pupils it matters to, read from its site's trips.
     fn trips_from(&self, pi: ProvisionIdx, site: &SiteTrips) -> Vec<(PupilIdx, Trip)> {
-        // A provision that cannot receive matters only to the pupils placed there.
-        let who: Box<dyn Iterator<Item = PupilIdx>> = if self.receiving[pi.index()] {
-            Box::new(PupilIdx::all(self.inp.pupils.len()).filter(move |&u| {
-                self.placement_of(u) == Some(pi) || self.suits(pi, self.pupil(u))
-            }))
-        } else {
-            Box::new(self.placed_at[pi.index()].iter().copied())
-        };
-        who.filter_map(|u| {
-            let (ns, nm) = (*site.get(u.index())?)?;
-            Some((
-                u,
-                trip_of(crate::query::route::Journey {
-                    distance_m: nm as f64 / NANO,
-                    duration_s: ns as f64 / NANO,
-                }),
-            ))
-        })
-        .collect()
+        // A provision matters to the pupils placed there and those it is an alternative for.
+        PupilIdx::all(self.inp.pupils.len())
+            .filter(|&u| self.placement_of(u) == Some(pi) || self.suits(pi, u))
+            .filter_map(|u| {
+                let (ns, nm) = (*site.get(u.index())?)?;
+                Some((
+                    u,
+                    trip_of(crate::query::route::Journey {
+                        distance_m: nm as f64 / NANO,
+                        duration_s: ns as f64 / NANO,
+                    }),
+                ))
+            })
+            .collect()
     }
 
     /// The current journey: routed, else estimated from the great-circle distance when the
@@ -621,7 +670,7 @@ impl<'a> Stage<'a> {
         let current = self.current_trip(u, trips);
         let mut suitable: Vec<Alternative> = trips
             .iter()
-            .filter(|(pi, _)| self.suits(**pi, pupil))
+            .filter(|(pi, _)| self.suits(**pi, u))
             .map(|(pi, t)| Alternative {
                 provision: *pi,
                 trip: *t,
@@ -668,16 +717,16 @@ impl<'a> Stage<'a> {
         }
     }
 
-    /// Out-of-area pupils with a snapped home × suitable in-area provisions with spare
-    /// places, sorted by (pupil, provision).
+    /// Out-of-area pupils (not mainstream) with a snapped home × suitable in-area
+    /// provisions of a receiving kind with spare places, sorted by (pupil, provision).
     fn candidates(&self, results: &[PupilResult]) -> Vec<Candidate> {
         let mut candidates = Vec::new();
         for r in results {
-            if !r.out_of_area || r.home_snap.is_err() {
+            if !r.out_of_area || r.home_snap.is_err() || !self.may_be_brought_back(r.pupil) {
                 continue;
             }
             for a in &r.suitable {
-                if self.in_area(a.provision) && self.spare(a.provision) > 0 {
+                if self.takes_bring_back(a.provision) && self.spare(a.provision) > 0 {
                     candidates.push(Candidate {
                         pupil: r.pupil,
                         provision: a.provision,
@@ -752,16 +801,18 @@ impl<'a> Stage<'a> {
 
     /// Why an out-of-area pupil was not moved.
     fn not_moved_reason(&self, r: &PupilResult) -> NotMoved {
+        if !self.may_be_brought_back(r.pupil) {
+            return NotMoved::MainstreamPlacement;
+        }
         if r.home_snap.is_err() {
             return NotMoved::Unsnappable;
         }
-        let pupil = self.pupil(r.pupil);
         let local: Vec<ProvisionIdx> = ProvisionIdx::all(self.inp.provisions.len())
-            .filter(|&pi| self.in_area(pi) && self.suits(pi, pupil))
+            .filter(|&pi| self.takes_bring_back(pi) && self.suits(pi, r.pupil))
             .collect();
         let any_space = local.iter().any(|&pi| self.spare(pi) > 0);
         let reachable_within = r.suitable.iter().any(|a| {
-            self.in_area(a.provision)
+            self.takes_bring_back(a.provision)
                 && self.spare(a.provision) > 0
                 && a.trip.minutes <= r.limit_minutes
         });
@@ -962,6 +1013,11 @@ mod tests {
     /// A straight two-way road along the equator, nodes every 0.01 degrees (1,111.95 m),
     /// at 36 km/h (10 m/s).
     fn line_network() -> Network {
+        line_network_at(36.0)
+    }
+
+    /// [`line_network`] at `speed_kmh`.
+    fn line_network_at(speed_kmh: f64) -> Network {
         let mut nodes = HashMap::new();
         for i in 0..=10 {
             nodes.insert(
@@ -978,7 +1034,7 @@ mod tests {
                 nodes: (0..=10).collect(),
                 rule: WayRule {
                     class: RoadClass::Residential,
-                    speed_kmh: 36.0,
+                    speed_kmh,
                     direction: Direction::Both,
                 },
             }],
@@ -1139,6 +1195,182 @@ mod tests {
         assert!(a.pupils.iter().all(|r| r.not_moved.is_none()));
         assert_eq!(a.provisions[0].moves_in, 1);
         assert_eq!(a.provisions[2].moves_out, 2);
+    }
+
+    #[test]
+    fn limits_follow_the_phase_of_the_curriculum_year() {
+        let params = Params::default();
+        for (age, phase, limit) in [
+            (4, Phase::Primary, 45.0),
+            (10, Phase::Primary, 45.0),
+            (11, Phase::Secondary, 75.0),
+            (15, Phase::Secondary, 75.0),
+            (16, Phase::Post16, 75.0),
+            (25, Phase::Post16, 75.0),
+        ] {
+            assert_eq!(params.phase(age), phase, "age {age}");
+            assert_eq!(params.limit_minutes(age), limit, "age {age}");
+        }
+    }
+
+    #[test]
+    fn year_6_has_the_primary_limit_and_year_7_the_secondary_one() {
+        // At 6 km/h a journey of 5 node spacings takes about 55.6 minutes: above the primary
+        // 45 minutes, within the secondary 75.
+        let net = line_network_at(6.0);
+        let provisions = vec![provision("S", ProvisionKind::SpecialSchool, 0.05, 10, 2)];
+        let pupils = vec![pupil("Y6", 10, 0.0, "S"), pupil("Y7", 11, 0.0, "S")];
+        let params = Params::default();
+        let in_area = |_: LatLon| true;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let minutes: Vec<f64> = a
+            .pupils
+            .iter()
+            .filter_map(|r| r.current.map(|t| t.minutes))
+            .collect();
+        assert_eq!(minutes.len(), 2, "both journeys routed");
+        assert!(
+            minutes.iter().all(|m| (45.0..75.0).contains(m)),
+            "{minutes:?}"
+        );
+        let (y6, y7) = (&a.pupils[0], &a.pupils[1]);
+        assert_eq!(y6.limit_minutes, 45.0);
+        assert!(
+            y6.long_journey,
+            "aged 10 (Year 6): over the primary 45 minutes"
+        );
+        assert_eq!(y7.limit_minutes, 75.0);
+        assert!(
+            !y7.long_journey,
+            "aged 11 (Year 7): within the secondary 75 minutes"
+        );
+    }
+
+    /// Provisions of every placement type on the line; the area is `lon < 0.07`.
+    fn provisions_of_every_type() -> Vec<Provision> {
+        let mainstream = |id: &str, lon: f64, ages: (u8, u8), on_roll: u32| Provision {
+            needs: Vec::new(),
+            age_min: ages.0,
+            age_max: ages.1,
+            ..provision(id, ProvisionKind::Mainstream, lon, 30, on_roll)
+        };
+        let college = |id: &str, lon: f64, on_roll: u32| Provision {
+            age_min: 16,
+            age_max: 25,
+            ..provision(id, ProvisionKind::Post16, lon, 10, on_roll)
+        };
+        vec![
+            provision("RB", ProvisionKind::ResourceBase, 0.01, 5, 0),
+            provision("SS", ProvisionKind::SpecialSchool, 0.02, 5, 0),
+            mainstream("PRI", 0.03, (4, 10), 10),
+            mainstream("SEC", 0.05, (11, 15), 10),
+            college("COL", 0.06, 0),
+            mainstream("FAR-PRI", 0.09, (4, 10), 30),
+            college("FAR-COL", 0.1, 10),
+            provision("IND", ProvisionKind::IndependentSpecial, 0.09, 10, 10),
+        ]
+    }
+
+    /// A mainstream pupil of 10 placed out of area, one of 11 in area, a special-school pupil
+    /// of 8 placed out of area, and a post-16 pupil of 17 at an out-of-area college.
+    fn pupils_of_every_type() -> Vec<Pupil> {
+        vec![
+            pupil("M10", 10, 0.0, "FAR-PRI"),
+            pupil("M11", 11, 0.0, "SEC"),
+            pupil("S8", 8, 0.04, "IND"),
+            pupil("C17", 17, 0.0, "FAR-COL"),
+        ]
+    }
+
+    /// The ids of a pupil's suitable provisions (nearest first) and of their nearest.
+    fn alternatives_of(r: &PupilResult, provisions: &[Provision]) -> (Vec<String>, String) {
+        let id = |pi: ProvisionIdx| provisions[pi.index()].id.clone();
+        let suitable = r.suitable.iter().map(|a| id(a.provision)).collect();
+        let nearest = r.nearest.map(|a| id(a.provision)).unwrap_or_default();
+        (suitable, nearest)
+    }
+
+    #[test]
+    fn alternatives_are_the_kinds_of_the_placement_type() {
+        let net = line_network();
+        let provisions = provisions_of_every_type();
+        let pupils = pupils_of_every_type();
+        let params = Params::default();
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let alt = |u: usize| alternatives_of(&a.pupils[u], &provisions);
+        // Mainstream pupils: mainstream schools of their phase only, although the resource
+        // base and the special school are nearer and list their need.
+        assert_eq!(alt(0), (vec!["PRI".into(), "FAR-PRI".into()], "PRI".into()));
+        assert_eq!(a.pupils[0].current_rank, Some(2));
+        assert_eq!(
+            alt(1),
+            (vec!["SEC".into()], "SEC".into()),
+            "Year 7: not PRI"
+        );
+        // A special-school pupil: special schools and resource bases, not the nearer
+        // mainstream primary school.
+        assert_eq!(alt(2), (vec!["SS".into(), "RB".into()], "SS".into()));
+        // A post-16 pupil: post-16 providers only.
+        assert_eq!(alt(3), (vec!["COL".into(), "FAR-COL".into()], "COL".into()));
+        let extra = a.pupils[3].extra_minutes.unwrap_or(f64::NAN);
+        assert!(
+            (extra - (minutes(10.0) - minutes(6.0))).abs() < 1e-9,
+            "{extra}"
+        );
+        // Bring-back: only the special-school pupil, to a special school or resource base.
+        let candidates: Vec<(usize, String)> = a
+            .candidates
+            .iter()
+            .map(|c| (c.pupil.index(), provisions[c.provision.index()].id.clone()))
+            .collect();
+        assert_eq!(candidates, [(2, "RB".into()), (2, "SS".into())]);
+        assert_eq!(a.optimal.moved, 1);
+        assert_eq!(a.pupils[0].not_moved, Some(NotMoved::MainstreamPlacement));
+        assert_eq!(a.pupils[3].not_moved, Some(NotMoved::NoSuitableProvision));
+    }
+
+    #[test]
+    fn receiving_kinds_never_make_a_mainstream_pupil_a_bring_back_candidate() {
+        let net = line_network();
+        let provisions = provisions_of_every_type();
+        let pupils = pupils_of_every_type();
+        let params = Params {
+            receiving_kinds: ProvisionKind::ALL.to_vec(),
+            ..Params::default()
+        };
+        let in_area = |p: LatLon| p.lon < 0.07;
+        let a = analyse(&Inputs {
+            network: &net,
+            provisions: &provisions,
+            pupils: &pupils,
+            in_area: &in_area,
+            params: &params,
+        });
+        let of = |u: usize| -> Vec<String> {
+            a.candidates
+                .iter()
+                .filter(|c| c.pupil.index() == u)
+                .map(|c| provisions[c.provision.index()].id.clone())
+                .collect()
+        };
+        assert!(of(0).is_empty(), "mainstream: {:?}", of(0));
+        assert_eq!(a.pupils[0].not_moved, Some(NotMoved::MainstreamPlacement));
+        assert_eq!(of(2), ["RB", "SS"]);
+        assert_eq!(of(3), ["COL"], "post-16: post-16 providers only");
+        assert_eq!(a.optimal.moved, 2);
     }
 
     #[test]

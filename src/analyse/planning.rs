@@ -17,9 +17,11 @@
 //!
 //! Semantics:
 //! - **Pupils** of the problem: pupils of the requested need whose age is in
-//!   `age_min..=age_max` and whose current journey is known (routed or estimated). Pupils
-//!   without one (unsnappable home, unknown placement, unreachable) are left out and counted
-//!   in [`SiteResult::excluded_no_journey`].
+//!   `age_min..=age_max`, whose placement type admits the new kind (special-school and
+//!   resource-base pupils; not mainstream or post-16 pupils, see [`PlacementType`]) and
+//!   whose current journey is known (routed or estimated). Pupils without one (unsnappable
+//!   home, unknown placement, unreachable) are left out and counted in
+//!   [`SiteResult::excluded_no_journey`].
 //! - **Existing places**: receiving provisions inside the home boundary that list the need,
 //!   whose age range overlaps the request and that have spare places; a pupil may move there
 //!   when the provision suits the pupil (need, age) and the routed journey is within the
@@ -44,7 +46,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::analyse::placement::{centiminutes, Trip};
+use crate::analyse::placement::{centiminutes, PupilResult, Trip};
 use crate::analyse::siting::{
     self, CandidateSite, Destination, Evaluation, HeuristicOptions, Movers, Objective, SitingArc,
     SitingError, SitingProblem, SitingPupil, MAX_COST_CMIN,
@@ -53,7 +55,7 @@ use crate::analyse::Analysed;
 use crate::index::snap::Snap;
 use crate::model::candidate::CandidatePoint;
 use crate::model::ids::CandidateIdx;
-use crate::model::{LatLon, Need, ProvisionKind};
+use crate::model::{LatLon, Need, PlacementType, ProvisionKind};
 use crate::query::route::{Metric, OriginSlots};
 
 /// The exact solver runs only when there are at most this many candidates …
@@ -257,6 +259,16 @@ impl SiteRequest {
         }
         Ok(())
     }
+}
+
+/// True when the pupil's current placement is known and of a type whose alternatives do not
+/// include `kind` (a mainstream or post-16 pupil for a new resource base): such a pupil could
+/// not take the new places. A pupil with an unknown placement is not excluded here (they
+/// have no current journey and are counted as such).
+fn placement_excludes(analysed: &Analysed, r: &PupilResult, kind: ProvisionKind) -> bool {
+    r.placement
+        .and_then(|pi| analysed.scenario.provisions.get(pi.index()))
+        .is_some_and(|p| !PlacementType::of(p.kind).admits(kind))
 }
 
 fn location_key(p: LatLon) -> (i64, i64) {
@@ -590,7 +602,8 @@ impl<'a> PlanningContext<'a> {
             });
         }
 
-        // Pupils of the need and age with a known current journey.
+        // Pupils of the need and age who could be placed in the new kind, with a known
+        // current journey.
         let mut pupils = Vec::new();
         let mut sp = Vec::new();
         let mut excluded_no_journey = 0;
@@ -599,6 +612,9 @@ impl<'a> PlanningContext<'a> {
                 continue;
             }
             let Some(r) = a.pupils.get(u) else { continue };
+            if placement_excludes(analysed, r, req.kind) {
+                continue;
+            }
             let Some(cur) = r.current else {
                 excluded_no_journey += 1;
                 continue;
@@ -640,7 +656,12 @@ impl<'a> PlanningContext<'a> {
                     .provisions
                     .get(alt.provision.index())
                     .is_some_and(|p| p.in_area);
-                covered |= in_area && alt.trip.minutes <= coverage_min[l];
+                let receiving = analysed
+                    .receiving
+                    .get(alt.provision.index())
+                    .copied()
+                    .unwrap_or(false);
+                covered |= receiving && in_area && alt.trip.minutes <= coverage_min[l];
                 let Some(&e) = existing_of.get(&alt.provision.index()) else {
                     continue;
                 };

@@ -272,15 +272,7 @@ pub fn overall(
 
 /// Out-of-area pupils not moved, by reason (every reason, zero included).
 pub fn not_moved_counts(analysis: &Analysis) -> BTreeMap<NotMoved, usize> {
-    let mut m: BTreeMap<NotMoved, usize> = [
-        NotMoved::Unsnappable,
-        NotMoved::NoSuitableProvision,
-        NotMoved::AllSuitableFull,
-        NotMoved::OverThreshold,
-    ]
-    .iter()
-    .map(|&r| (r, 0))
-    .collect();
+    let mut m: BTreeMap<NotMoved, usize> = NotMoved::ALL.iter().map(|&r| (r, 0)).collect();
     for r in &analysis.pupils {
         if let Some(reason) = r.not_moved {
             *m.entry(reason).or_default() += 1;

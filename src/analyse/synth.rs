@@ -38,6 +38,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::model::phase::{Phase, PRIMARY_MAX_AGE};
 use crate::model::sen2::{PlacementGroup, Sen2Targets};
 use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
 
@@ -248,7 +249,8 @@ impl SynthOutput {
 /// The transport arrangement the generator records for a pupil (a simple, documented rule,
 /// not a council policy): mainstream and post-16 pupils within the statutory walking
 /// distance (2 miles under 8, 3 miles from 8) get `none`; beyond it, a public transport
-/// pass from age 11 (and always for post-16), a taxi under 11; resource bases and
+/// pass from secondary age (Year 7, 11 at 31 August; always for post-16), a taxi for
+/// primary pupils; resource bases and
 /// alternative provision: taxi; maintained special schools: minibus; independent and
 /// non-maintained special schools: taxi.
 pub fn transport_for(group: PlacementGroup, age: u8, distance_m: f64) -> Transport {
@@ -261,7 +263,7 @@ pub fn transport_for(group: PlacementGroup, age: u8, distance_m: f64) -> Transpo
         PlacementGroup::Mainstream | PlacementGroup::Elsewhere => {
             if distance_m <= walk_m {
                 Transport::None
-            } else if age >= 11 {
+            } else if Phase::of_age(age, PRIMARY_MAX_AGE) != Phase::Primary {
                 Transport::Public
             } else {
                 Transport::Taxi

@@ -9,7 +9,8 @@ use std::io::Write;
 use crate::load::table::{
     CoordColumns, IdSet, IssueKind, Loaded, Located, RowCtx, Table, TableError,
 };
-use crate::model::{Need, Provision, ProvisionKind, AGE_RANGE};
+use crate::model::need_names::{unknown_need, NeedName};
+use crate::model::{Need, Provision, ProvisionKind, UnknownCode, AGE_RANGE};
 
 /// Columns read from `provisions.csv` besides the coordinate columns.
 pub const COLUMNS: [&str; 9] = [
@@ -27,33 +28,104 @@ pub const COLUMNS: [&str; 9] = [
 /// Tokens in `needs` meaning "every need".
 const ALL_NEEDS_TOKENS: [&str; 3] = ["all", "any", "*"];
 
-/// Parses a `needs` field: SEN2 codes separated by `;` (also `,`, `|`, `/` or spaces),
-/// case-insensitive; `ALL`, `ANY` or `*` means every need. Duplicates are dropped; a blank
-/// field gives an empty list.
+/// A parsed `needs` field.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NeedsField {
+    /// The needs listed, deduplicated, in file order.
+    pub needs: Vec<Need>,
+    /// True when the field names NSA (SEN support but no specialist assessment of type of
+    /// need), which is no EHC plan's need and so is left out of `needs`.
+    pub no_specialist_assessment: bool,
+}
+
+/// One entry of a `needs` field.
+enum Listed {
+    /// `ALL`, `ANY` or `*`: every need.
+    Every,
+    /// A need code or name.
+    Name(NeedName),
+}
+
+/// Parses a `needs` field: needs written as SEN2 codes or DfE names ([`NeedName`]: case,
+/// `&`/`and`, hyphens and spacing do not matter) separated by `;` or `|`, or by `,`, `/`
+/// or spaces; there the longest name is read first, so `Social, Emotional and Mental
+/// Health, Autism` is SEMH and ASD. `ALL`, `ANY` or `*` means every need. Duplicates are
+/// dropped; a blank field gives an empty list.
+///
+/// # Errors
+/// The first entry (between `;` or `|`) that holds a text naming no need, as an
+/// [`UnknownCode`] whose `value` is that entry.
 ///
 /// # Examples
 /// ```
 /// use nearhome::load::provisions::parse_needs;
 /// use nearhome::model::Need;
-/// assert_eq!(parse_needs("asd; SLCN;ASD"), Ok(vec![Need::Asd, Need::Slcn]));
+/// let field = parse_needs("asd; SLCN;Autism").unwrap();
+/// assert_eq!(field.needs, vec![Need::Asd, Need::Slcn]);
+/// let field = parse_needs("Social, Emotional and Mental Health, Hearing Impairment").unwrap();
+/// assert_eq!(field.needs, vec![Need::Semh, Need::Hi]);
 /// assert!(parse_needs("ASD;XYZ").is_err());
 /// ```
-pub fn parse_needs(field: &str) -> Result<Vec<Need>, crate::model::UnknownCode> {
-    let mut needs = Vec::new();
-    let tokens = field
-        .split([';', ',', '|', '/', ' ', '\t'])
+pub fn parse_needs(field: &str) -> Result<NeedsField, UnknownCode> {
+    let mut out = NeedsField::default();
+    let entries = field
+        .split([';', '|'])
         .map(str::trim)
-        .filter(|t| !t.is_empty());
-    for t in tokens {
-        if ALL_NEEDS_TOKENS.iter().any(|a| a.eq_ignore_ascii_case(t)) {
-            return Ok(Need::ALL.to_vec());
-        }
-        let need: Need = t.parse()?;
-        if !needs.contains(&need) {
-            needs.push(need);
+        .filter(|e| !e.is_empty());
+    for entry in entries {
+        for listed in names_in(entry)? {
+            match listed {
+                Listed::Every => {
+                    out.needs = Need::ALL.to_vec();
+                    return Ok(out);
+                }
+                Listed::Name(NeedName::Need(need)) => {
+                    if !out.needs.contains(&need) {
+                        out.needs.push(need);
+                    }
+                }
+                Listed::Name(NeedName::NoSpecialistAssessment) => {
+                    out.no_specialist_assessment = true;
+                }
+            }
         }
     }
-    Ok(needs)
+    Ok(out)
+}
+
+/// The needs named in one entry of a `needs` field, its words (split at `,`, `/` and
+/// spaces) read longest name first.
+fn names_in(entry: &str) -> Result<Vec<Listed>, UnknownCode> {
+    let words: Vec<&str> = entry
+        .split([',', '/', ' ', '\t'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < words.len() {
+        let Some((end, listed)) = longest_name_at(&words, start) else {
+            return Err(unknown_need(entry));
+        };
+        found.push(listed);
+        start = end;
+    }
+    Ok(found)
+}
+
+/// The longest run of words from `start` that names a need (or every need), with the index
+/// just past it.
+fn longest_name_at(words: &[&str], start: usize) -> Option<(usize, Listed)> {
+    let first = words.get(start)?;
+    if ALL_NEEDS_TOKENS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(first))
+    {
+        return Some((start + 1, Listed::Every));
+    }
+    (start + 1..=words.len()).rev().find_map(|end| {
+        let phrase = words.get(start..end)?.join(" ");
+        NeedName::lookup(&phrase).map(|name| (end, Listed::Name(name)))
+    })
 }
 
 /// Column indices of a provisions table.
@@ -142,14 +214,7 @@ fn parse_row(ctx: &mut RowCtx<'_>, cols: &Cols, ids: &mut IdSet) -> Option<Provi
         n => n.to_string(),
     };
     let kind: Option<ProvisionKind> = ctx.code(cols.kind, "kind", IssueKind::UnknownKind);
-    let needs = match parse_needs(ctx.text(Some(cols.needs))) {
-        Ok(needs) => Some(needs),
-        Err(e) => {
-            let message = ctx.unknown_code(&e);
-            ctx.error(IssueKind::UnknownNeed, "needs", message);
-            None
-        }
-    };
+    let needs = parse_needs_column(ctx, cols.needs);
     if let (Some(needs), Some(kind)) = (&needs, kind) {
         if needs.is_empty()
             && matches!(
@@ -220,6 +285,28 @@ fn parse_row(ctx: &mut RowCtx<'_>, cols: &Cols, ids: &mut IdSet) -> Option<Provi
         location: location?,
         line: ctx.row.line,
     })
+}
+
+/// The `needs` of a row: an error for a text naming no need, a warning when NSA is left out.
+fn parse_needs_column(ctx: &mut RowCtx<'_>, col: usize) -> Option<Vec<Need>> {
+    match parse_needs(ctx.text(Some(col))) {
+        Ok(field) => {
+            if field.no_specialist_assessment {
+                ctx.warn(
+                    IssueKind::NeedWithoutPlan,
+                    "needs",
+                    "NSA (SEN support but no specialist assessment of type of need) is not \
+                     the need of any EHC plan: left out of this provision's needs",
+                );
+            }
+            Some(field.needs)
+        }
+        Err(e) => {
+            let message = ctx.unknown_code(&e);
+            ctx.error(IssueKind::UnknownNeed, "needs", message);
+            None
+        }
+    }
 }
 
 /// Writes provisions as `provisions.csv` (WGS84 `lat`,`lon` to 6 decimal places; needs
@@ -314,11 +401,67 @@ mod tests {
                 "error: provisions.csv line 2, column kind: unknown provision kind \"academy\" \
                  (allowed: special_school, resource_base, mainstream, independent_special, \
                  non_maintained_special, alternative_provision, post16)",
-                "error: provisions.csv line 2, column needs: unknown need code \"XYZ\" \
-                 (allowed: ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH)",
+                "error: provisions.csv line 2, column needs: unknown need \"XYZ\" \
+                 (allowed: SEN2 codes ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, \
+                 OTH or their DfE names, e.g. Autistic Spectrum Disorder, as listed in \
+                 docs/data.md; not NSA, which is SEN support without an EHC plan)",
                 "error: provisions.csv line 2, column age_min: age_min 12 is greater than age_max 5",
             ]
         );
+    }
+
+    #[test]
+    fn needs_are_read_as_councils_write_them() {
+        let l = load(
+            "P1,A,special_school,\"Social, Emotional and Mental Health; Autism; SLCN\",4,18,10,5,,54.15,-4.48\n\
+             P2,B,resource_base,\"Moderate Learning Difficulties, Speech Language & Communication Needs\",4,18,10,5,,54.15,-4.48\n\
+             P3,C,special_school,Other Difficulty/Disability | ASC,4,18,10,5,,54.15,-4.48\n\
+             P4,D,special_school,Severe Learning Difficulty Hearing Impairment,4,18,10,5,,54.15,-4.48\n",
+        );
+        assert_eq!(errors(&l), Vec::<String>::new());
+        let needs: Vec<&[Need]> = l.items.iter().map(|p| p.needs.as_slice()).collect();
+        assert_eq!(
+            needs,
+            [
+                &[Need::Semh, Need::Asd, Need::Slcn][..],
+                &[Need::Mld, Need::Slcn],
+                &[Need::Oth, Need::Asd],
+                &[Need::Sld, Need::Hi],
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_need_name_is_an_error_naming_file_row_field_and_entry() {
+        let l = load(
+            "P1,A,special_school,ASD,4,18,10,5,,54.15,-4.48\n\
+             P2,B,special_school,ASD; Autistic Spectrum Disordr,4,18,10,5,,54.15,-4.48\n",
+        );
+        assert_eq!((l.rows_accepted(), l.rows_rejected), (1, 1));
+        let e = errors(&l);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with(
+                "error: provisions.csv line 3, column needs: unknown need \"Autistic Spectrum Disordr\" (allowed:"
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn nsa_is_left_out_of_a_provisions_needs_with_a_warning() {
+        let l = load(
+            "P1,A,mainstream,ASD;SEN support but no specialist assessment of type of need,4,10,,5,,54.15,-4.48\n",
+        );
+        assert_eq!(errors(&l), Vec::<String>::new());
+        assert_eq!(l.items[0].needs, vec![Need::Asd]);
+        let nsa: Vec<(Option<usize>, Option<&str>)> = l
+            .issues
+            .iter()
+            .filter(|i| i.kind == IssueKind::NeedWithoutPlan && i.severity == Severity::Warning)
+            .map(|i| (i.line, i.column.as_deref()))
+            .collect();
+        assert_eq!(nsa, [(Some(2), Some("needs"))]);
     }
 
     #[test]
@@ -433,7 +576,7 @@ mod tests {
             "info: provisions_faults.csv: UTF-8 byte-order mark (BOM) at the start of the file ignored",
             "info: provisions_faults.csv: Windows (CRLF) line endings accepted",
             "error: provisions_faults.csv line 3, column id: duplicate id \"P1\": already used on line 2",
-            "error: provisions_faults.csv line 5, column needs: unknown need code \"AUTISM\" (allowed: ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH)",
+            "error: provisions_faults.csv line 5, column needs: unknown need \"Autsim\" (allowed: SEN2 codes ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH or their DfE names, e.g. Autistic Spectrum Disorder, as listed in docs/data.md; not NSA, which is SEN support without an EHC plan)",
             "error: provisions_faults.csv line 6, column lat: lat \"NaN\" is not a finite number (NaN or infinity)",
             "error: provisions_faults.csv line 7, column lon: lon \"inf\" is not a finite number (NaN or infinity)",
             "error: provisions_faults.csv line 8, column lat: lat 95 is outside -90..90 degrees",

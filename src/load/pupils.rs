@@ -1,6 +1,7 @@
 //! `pupils.csv` adapter: one row per pupil with an EHC plan -> [`Pupil`]s plus findings.
 //!
-//! Columns (see `docs/data.md`): `id`, `age` or `ncy`, `need`, home as `lat, lon`,
+//! Columns (see `docs/data.md`): `id`, `age` or `ncy`, `need` (an SEN2 code or DfE name,
+//! [`Need::from_name`]), home as `lat, lon`,
 //! `easting, northing` or `postcode`, `placement_id`, optional `transport` and
 //! `transport_cost_gbp`. Pupil data are personal: messages name the line and column but never
 //! echo a pupil id, postcode or home coordinate. Cross-file checks against the provisions
@@ -150,7 +151,7 @@ fn parse_row(
         ids.insert(ctx, "id", id, false);
     }
     let age = parse_age(ctx, cols);
-    let need: Option<Need> = ctx.code(cols.need, "need", IssueKind::UnknownNeed);
+    let need = ctx.code_with(cols.need, "need", IssueKind::UnknownNeed, Need::from_name);
     let home = parse_home(ctx, cols, options);
     if let (Some(home), Some(bbox)) = (home, options.road_bbox) {
         if !bbox.contains(home) {
@@ -401,11 +402,44 @@ mod tests {
         assert_eq!(
             messages(&l),
             vec![
-                "error: pupils.csv line 2, column need: unknown need code (allowed: ASD, \
-                 SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH)",
+                "error: pupils.csv line 2, column need: unknown need (allowed: SEN2 codes \
+                 ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH or their DfE \
+                 names, e.g. Autistic Spectrum Disorder, as listed in docs/data.md; not NSA, \
+                 which is SEN support without an EHC plan)",
                 "error: pupils.csv line 2, column transport: unknown transport mode \
                  (allowed: none, taxi, minibus, personal_budget, public)",
             ]
+        );
+    }
+
+    #[test]
+    fn needs_are_read_as_councils_write_them() {
+        let l = load(
+            "X1,9,Autism,54.15,-4.48,P1,,\n\
+             X2,12,\"Social, Emotional and Mental Health\",54.15,-4.48,P1,,\n\
+             X3,14,Profound & Multiple Learning Difficulties,54.15,-4.48,P1,,\n\
+             X4,7,other difficulty/disability,54.15,-4.48,P1,,\n",
+        );
+        assert_eq!(messages(&l), Vec::<String>::new());
+        let needs: Vec<Need> = l.items.iter().map(|p| p.need).collect();
+        assert_eq!(needs, [Need::Asd, Need::Semh, Need::Pmld, Need::Oth]);
+    }
+
+    #[test]
+    fn unknown_need_names_and_nsa_are_errors_without_the_value() {
+        let l = load(
+            "X1,9,Autistic Spectrum Disordr,54.15,-4.48,P1,,\n\
+             X2,9,SEN support but no specialist assessment of type of need,54.15,-4.48,P1,,\n",
+        );
+        assert_eq!(l.rows_rejected, 2);
+        let m = messages(&l);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].starts_with("error: pupils.csv line 2, column need: unknown need (allowed:"));
+        assert!(m[1].starts_with("error: pupils.csv line 3, column need: unknown need (allowed:"));
+        assert!(
+            m.iter()
+                .all(|t| !t.contains("Disordr") && !t.contains("SEN support but")),
+            "{m:?}"
         );
     }
 

@@ -18,6 +18,7 @@ use crate::load::provisions::load_provisions;
 use crate::load::pupils::{check_against_provisions, load_pupils, PupilOptions};
 use crate::load::table::{count_by_kind, Issue, IssueKind, Loaded, Severity};
 use crate::model::area::Boundary;
+use crate::model::phase::SECONDARY_MAX_AGE;
 use crate::model::postcode::PostcodeTable;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::model::Bbox;
@@ -71,6 +72,16 @@ impl ScenarioConfig {
             if !(v.is_finite() && v > 0.0) {
                 fault(key, format!("{key} must be a positive number (got {v})"));
             }
+        }
+        if a.primary_max_age > SECONDARY_MAX_AGE {
+            fault(
+                "analysis.primary_max_age",
+                format!(
+                    "analysis.primary_max_age must be at most {SECONDARY_MAX_AGE} (Year 11; got {}): \
+                     16 and over is post-16",
+                    a.primary_max_age
+                ),
+            );
         }
         if !(a.circuity_factor.is_finite() && a.circuity_factor >= 1.0) {
             fault(
@@ -742,9 +753,30 @@ mod tests {
         assert_eq!(c.analysis, AnalysisConfig::default());
         assert_eq!(c.analysis.primary_max_minutes, 45.0);
         assert_eq!(c.analysis.secondary_max_minutes, 75.0);
+        assert_eq!(c.analysis.primary_max_age, 10, "Year 6 is 10 at 31 August");
         assert_eq!(c.costs, CostsConfig::default());
         assert_eq!(c.costs.school_days_per_year, 190);
         assert!(c.check().is_empty());
+    }
+
+    #[test]
+    fn primary_max_age_must_leave_a_secondary_phase() {
+        let with_age = |age: u8| {
+            ScenarioConfig::from_toml_str(
+                &format!(
+                    "name = \"x\"\nosm = \"a\"\nboundary = \"b\"\nprovisions = \"p\"\n\
+                     [analysis]\nprimary_max_age = {age}\n"
+                ),
+                "s.toml",
+            )
+            .unwrap()
+            .check()
+        };
+        assert!(with_age(15).is_empty());
+        let faults = with_age(16);
+        assert_eq!(faults.len(), 1, "{faults:?}");
+        assert_eq!(faults[0].0, "analysis.primary_max_age");
+        assert!(faults[0].1.contains("at most 15"), "{faults:?}");
     }
 
     #[test]

@@ -125,8 +125,11 @@ pub enum IssueKind {
     BadCoordinate,
     /// Latitude and longitude look swapped.
     SwappedCoordinates,
-    /// An unknown SEN2 need code.
+    /// A need that is no SEN2 code or DfE name of one.
     UnknownNeed,
+    /// NSA (SEN support but no specialist assessment of type of need) in a provision's
+    /// needs: no EHC plan has it, so it is left out.
+    NeedWithoutPlan,
     /// An unknown provision kind.
     UnknownKind,
     /// An unknown transport mode.
@@ -177,7 +180,8 @@ impl IssueKind {
             IssueKind::DuplicateId => "duplicate id",
             IssueKind::BadCoordinate => "bad coordinate",
             IssueKind::SwappedCoordinates => "lat/lon swapped?",
-            IssueKind::UnknownNeed => "unknown need code",
+            IssueKind::UnknownNeed => "unknown need",
+            IssueKind::NeedWithoutPlan => "need of no EHC plan (NSA)",
             IssueKind::UnknownKind => "unknown provision kind",
             IssueKind::UnknownTransport => "unknown transport mode",
             IssueKind::BadAge => "bad age",
@@ -846,13 +850,27 @@ impl<'a> RowCtx<'a> {
         Some(v.to_string())
     }
 
-    /// A required enumerated value parsed with `FromStr`, e.g. a kind or need code.
+    /// A required enumerated value parsed with `FromStr`, e.g. a provision kind.
     pub fn code<T>(&mut self, col: usize, name: &str, kind: IssueKind) -> Option<T>
     where
         T: std::str::FromStr<Err = UnknownCode>,
     {
+        self.code_with(col, name, kind, str::parse::<T>)
+    }
+
+    /// A required enumerated value read by `parse`, e.g. a need by [`Need::from_name`]; an
+    /// error of `kind` on this column when it is not one of the allowed values.
+    ///
+    /// [`Need::from_name`]: crate::model::Need::from_name
+    pub fn code_with<T>(
+        &mut self,
+        col: usize,
+        name: &str,
+        kind: IssueKind,
+        parse: impl FnOnce(&str) -> Result<T, UnknownCode>,
+    ) -> Option<T> {
         let v = self.required(col, name)?;
-        match v.parse::<T>() {
+        match parse(v) {
             Ok(t) => Some(t),
             Err(e) => {
                 let message = self.unknown_code(&e);

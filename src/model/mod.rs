@@ -1,7 +1,8 @@
-//! Stage 1, the vocabulary: needs, provision kinds, provisions, pupils, coordinates, the
-//! scenario and its configuration ([`scenario`]), boundary and area layers ([`area`]),
-//! postcode centroids ([`postcode`]), SEN2 placement groups and targets ([`sen2`]), the car
-//! profile and projections.
+//! Stage 1, the vocabulary: needs (and the names councils write for them, [`need_names`]),
+//! school phases ([`phase`]), provision kinds, provisions, pupils, coordinates, the scenario
+//! and its configuration ([`scenario`]), boundary and area layers ([`area`]), postcode
+//! centroids ([`postcode`]), SEN2 placement groups and targets ([`sen2`]), the car profile
+//! and projections.
 //!
 //! Pure data types shared by every stage. This module does no I/O and must not import
 //! `crate::load` or anything that touches files; parsing of CSV rows into these types
@@ -20,6 +21,8 @@ pub mod area;
 pub mod candidate;
 pub mod ids;
 pub mod metric;
+pub mod need_names;
+pub mod phase;
 pub mod postcode;
 pub mod profile;
 pub mod proj;
@@ -542,6 +545,80 @@ impl FromStr for ProvisionKind {
     }
 }
 
+/// The sort of place a pupil holds, read from the kind of their current placement. It
+/// decides which provisions are the pupil's alternatives (the kinds they could be placed in)
+/// and whether they may be brought back into the area; see `docs/outputs.md`, "Suitable".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementType {
+    /// A special school (maintained, academy, independent or non-maintained) or a resource
+    /// base: alternatives are special schools and resource bases.
+    Specialist,
+    /// A mainstream school: alternatives are mainstream schools of the pupil's phase (the
+    /// journey review only; never brought back).
+    Mainstream,
+    /// Alternative provision or a pupil referral unit: alternatives are alternative
+    /// provisions.
+    AlternativeProvision,
+    /// A post-16 college or specialist post-16 institution: alternatives are post-16
+    /// providers.
+    Post16,
+}
+
+impl PlacementType {
+    /// The placement type of a pupil placed in a provision of `kind`.
+    ///
+    /// # Examples
+    /// ```
+    /// use nearhome::model::{PlacementType, ProvisionKind};
+    /// let t = PlacementType::of(ProvisionKind::IndependentSpecial);
+    /// assert_eq!(t, PlacementType::Specialist);
+    /// assert!(t.admits(ProvisionKind::ResourceBase));
+    /// assert!(!t.admits(ProvisionKind::Mainstream));
+    /// ```
+    pub fn of(kind: ProvisionKind) -> PlacementType {
+        match kind {
+            ProvisionKind::SpecialSchool
+            | ProvisionKind::ResourceBase
+            | ProvisionKind::IndependentSpecial
+            | ProvisionKind::NonMaintainedSpecial => PlacementType::Specialist,
+            ProvisionKind::Mainstream => PlacementType::Mainstream,
+            ProvisionKind::AlternativeProvision => PlacementType::AlternativeProvision,
+            ProvisionKind::Post16 => PlacementType::Post16,
+        }
+    }
+
+    /// The provision kinds a pupil of this type could be placed in instead.
+    pub fn alternative_kinds(self) -> &'static [ProvisionKind] {
+        match self {
+            PlacementType::Specialist => {
+                &[ProvisionKind::SpecialSchool, ProvisionKind::ResourceBase]
+            }
+            PlacementType::Mainstream => &[ProvisionKind::Mainstream],
+            PlacementType::AlternativeProvision => &[ProvisionKind::AlternativeProvision],
+            PlacementType::Post16 => &[ProvisionKind::Post16],
+        }
+    }
+
+    /// True when a provision of `kind` is one of this type's alternatives.
+    pub fn admits(self, kind: ProvisionKind) -> bool {
+        self.alternative_kinds().contains(&kind)
+    }
+
+    /// True when the need must be among the provision's designated needs. A mainstream
+    /// school has no designated needs: it is suitable for a pupil of its phase whatever the
+    /// need.
+    pub fn matches_need(self) -> bool {
+        self != PlacementType::Mainstream
+    }
+
+    /// True when an out-of-area pupil of this type may be brought back; a mainstream pupil
+    /// never is.
+    pub fn may_be_brought_back(self) -> bool {
+        self != PlacementType::Mainstream
+    }
+}
+
 /// How a pupil travels to their placement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -668,6 +745,16 @@ impl Provision {
     /// True when `age` lies in `age_min..=age_max`.
     pub fn accepts_age(&self, age: u8) -> bool {
         (self.age_min..=self.age_max).contains(&age)
+    }
+
+    /// True when this provision is an alternative for a pupil of `need` and `age` whose
+    /// placement is of type `placement`: its kind is one that type admits, it accepts the
+    /// age (for a mainstream school: it is of the pupil's phase, read from its age range)
+    /// and, except for mainstream schools, it is designated for the need.
+    pub fn is_alternative_for(&self, placement: PlacementType, need: Need, age: u8) -> bool {
+        placement.admits(self.kind)
+            && self.accepts_age(age)
+            && (!placement.matches_need() || self.needs.contains(&need))
     }
 }
 
@@ -827,6 +914,63 @@ mod tests {
         assert!(!p.suits(Need::Asd, 10));
         assert!(!p.suits(Need::Asd, 16));
         assert!(!p.suits(Need::Hi, 12));
+    }
+
+    #[test]
+    fn placement_types_admit_the_kinds_their_pupils_could_be_placed_in() {
+        use PlacementType as T;
+        for kind in ProvisionKind::ALL {
+            let t = PlacementType::of(kind);
+            let specialist = matches!(
+                kind,
+                ProvisionKind::SpecialSchool
+                    | ProvisionKind::ResourceBase
+                    | ProvisionKind::IndependentSpecial
+                    | ProvisionKind::NonMaintainedSpecial
+            );
+            assert_eq!(t == T::Specialist, specialist, "{kind}");
+            assert_eq!(t.may_be_brought_back(), t != T::Mainstream, "{kind}");
+        }
+        let admitted = |t: T| -> Vec<ProvisionKind> {
+            ProvisionKind::ALL
+                .into_iter()
+                .filter(|&k| t.admits(k))
+                .collect()
+        };
+        assert_eq!(
+            admitted(T::Specialist),
+            [ProvisionKind::SpecialSchool, ProvisionKind::ResourceBase]
+        );
+        assert_eq!(admitted(T::Mainstream), [ProvisionKind::Mainstream]);
+        assert_eq!(admitted(T::Post16), [ProvisionKind::Post16]);
+        assert_eq!(
+            admitted(T::AlternativeProvision),
+            [ProvisionKind::AlternativeProvision]
+        );
+    }
+
+    #[test]
+    fn alternatives_follow_kind_age_and_need() {
+        let mut school = provision(None, 0);
+        school.kind = ProvisionKind::Mainstream;
+        school.needs = Vec::new();
+        // A mainstream school of the pupil's phase suits any need; one of another phase not.
+        assert!(school.is_alternative_for(PlacementType::Mainstream, Need::Hi, 11));
+        assert!(!school.is_alternative_for(PlacementType::Mainstream, Need::Hi, 10));
+        assert!(!school.is_alternative_for(PlacementType::Specialist, Need::Hi, 11));
+        // A resource base needs its designated need, and is never a mainstream alternative.
+        let base = provision(Some(10), 0);
+        assert!(base.is_alternative_for(PlacementType::Specialist, Need::Asd, 11));
+        assert!(!base.is_alternative_for(PlacementType::Specialist, Need::Hi, 11));
+        assert!(!base.is_alternative_for(PlacementType::Mainstream, Need::Asd, 11));
+        assert!(!base.is_alternative_for(PlacementType::Post16, Need::Asd, 11));
+        // A post-16 provider only for post-16 placements, with the need.
+        let mut college = provision(None, 0);
+        college.kind = ProvisionKind::Post16;
+        (college.age_min, college.age_max) = (16, 25);
+        assert!(college.is_alternative_for(PlacementType::Post16, Need::Slcn, 17));
+        assert!(!college.is_alternative_for(PlacementType::Post16, Need::Hi, 17));
+        assert!(!college.is_alternative_for(PlacementType::Specialist, Need::Slcn, 17));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::area::{AreaLayer, Boundary};
+use crate::model::phase::PRIMARY_MAX_AGE;
 use crate::model::postcode::PostcodeTable;
 use crate::model::{Provision, ProvisionKind, Pupil, Transport};
 
@@ -84,12 +85,15 @@ fn default_name_property() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnalysisConfig {
-    /// Oldest age (whole years) treated as primary for the journey-time guidance: 11, as the
-    /// guidance's "primary age (<= 11)". Older pupils get `secondary_max_minutes`.
+    /// Oldest age (whole years at 31 August) in the primary phase for the journey-time
+    /// guidance: 10 by default, Year 6 ([`crate::model::phase::PRIMARY_MAX_AGE`]). The
+    /// guidance means primary school age, Reception to Year 6; a pupil of 11 is in Year 7,
+    /// secondary. Older pupils (secondary and post-16) get `secondary_max_minutes`. At most 15.
     pub primary_max_age: u8,
     /// Longest acceptable one-way journey for a primary-age pupil, minutes (guidance: 45).
     pub primary_max_minutes: f64,
-    /// Longest acceptable one-way journey for an older pupil, minutes (guidance: 75).
+    /// Longest acceptable one-way journey for a secondary-age pupil, minutes (guidance: 75);
+    /// post-16 pupils get it too (the guidance sets no post-16 figure).
     pub secondary_max_minutes: f64,
     /// Furthest a home or site may be from the nearest usable road to be routed, metres.
     pub max_snap_m: f64,
@@ -105,7 +109,7 @@ pub struct AnalysisConfig {
 impl Default for AnalysisConfig {
     fn default() -> Self {
         Self {
-            primary_max_age: 11,
+            primary_max_age: PRIMARY_MAX_AGE,
             primary_max_minutes: 45.0,
             secondary_max_minutes: 75.0,
             max_snap_m: 1000.0,

@@ -423,7 +423,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     let _ = writeln!(s, "## Method in plain words\n");
     let _ = writeln!(
         s,
-        "- {} pupils with this need and age are counted ({} placed out of area; {} left out because their current journey is unknown).",
+        "- {} pupils with this need and age who could take the new places are counted (pupils placed in special schools or resource bases, including independent and non-maintained ones; mainstream and post-16 pupils are compared with mainstream schools and post-16 providers instead; {} placed out of area; {} left out because their current journey is unknown).",
         r.pupils, r.out_of_area_pupils, r.excluded_no_journey
     );
     let _ = writeln!(
@@ -434,7 +434,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     );
     let _ = writeln!(
         s,
-        "- A pupil may take a new place only if the journey is within the guidance limit ({} min up to age {}, {} min above).",
+        "- A pupil may take a new place only if the journey is within the guidance limit ({} min for primary pupils, Reception to Year 6, aged up to {} at 31 August; {} min for older pupils).",
         a.primary_max_minutes, a.primary_max_age, a.secondary_max_minutes
     );
     let _ = writeln!(

@@ -50,7 +50,8 @@ pub struct PupilRecord {
     pub pupil_id: String,
     /// Age in whole years at 31 August.
     pub age: u8,
-    /// `primary` or `secondary` (the limit that applies).
+    /// `primary` (Reception to Year 6), `secondary` (Years 7 to 11) or `post16`, from the
+    /// age at 31 August: the phase whose journey limit applies.
     pub phase: &'static str,
     /// SEN2 primary need code.
     pub need: &'static str,
@@ -76,7 +77,8 @@ pub struct PupilRecord {
     pub limit_minutes: f64,
     /// Current minutes above the limit.
     pub long_journey: bool,
-    /// Suitable provisions reachable.
+    /// Suitable provisions reachable: the pupil's alternatives, of the kinds their placement
+    /// type admits (`docs/outputs.md`, "Suitable").
     pub suitable_count: usize,
     /// Nearest suitable provision (any capacity).
     pub nearest_id: Option<String>,
@@ -196,8 +198,8 @@ pub const MOVE_HEADER: [&str; 17] = [
     "total_gbp_saved",
 ];
 
-/// `candidates.csv` (internal): out-of-area pupil × suitable in-area provision with spare
-/// places; enough to re-solve the assignment alone.
+/// `candidates.csv` (internal): out-of-area pupil (not mainstream) × suitable in-area
+/// provision of a receiving kind with spare places; enough to re-solve the assignment alone.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CandidateRecord {
     /// Pseudonymous pupil id.

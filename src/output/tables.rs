@@ -105,11 +105,7 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
             PupilRecord {
                 pupil_id: u.id.clone(),
                 age: u.age,
-                phase: if u.age <= p.params.primary_max_age {
-                    "primary"
-                } else {
-                    "secondary"
-                },
+                phase: p.params.phase(u.age).as_str(),
                 need: u.need.code(),
                 placement_id: u.placement_id.clone(),
                 placement_kind: r
@@ -467,15 +463,8 @@ pub fn move_features(p: &Analysed, routes: &[Option<Route>]) -> FeatureCollectio
     collection(features)
 }
 
-const NOT_MOVED: [NotMoved; 4] = [
-    NotMoved::Unsnappable,
-    NotMoved::NoSuitableProvision,
-    NotMoved::AllSuitableFull,
-    NotMoved::OverThreshold,
-];
-
 fn not_moved(a: &Analysis, audience: Audience) -> BTreeMap<&'static str, Option<u64>> {
-    let counts: Vec<u64> = NOT_MOVED
+    let counts: Vec<u64> = NotMoved::ALL
         .iter()
         .map(|&reason| {
             a.pupils
@@ -488,7 +477,11 @@ fn not_moved(a: &Analysis, audience: Audience) -> BTreeMap<&'static str, Option<
         Audience::Internal => counts.iter().copied().map(Some).collect(),
         Audience::Public => suppress_list(&counts).0,
     };
-    NOT_MOVED.iter().map(|r| r.as_str()).zip(shown).collect()
+    NotMoved::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .zip(shown)
+        .collect()
 }
 
 fn count(n: usize, audience: Audience) -> Option<u64> {

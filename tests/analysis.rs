@@ -390,3 +390,74 @@ fn whatif_through_the_trip_table_equals_full_reanalysis() {
     };
     assert_eq!(analyse_with(&inputs2, &p.trip_table).0, analyse(&inputs2));
 }
+
+/// The server's incremental what-if (new bases routed alone, only the pupils they or a
+/// changed provision are an alternative for worked out again) equals a full re-analysis:
+/// for added bases, changed places (more, fewer, none), and inputs it cannot extend.
+#[test]
+fn incremental_whatif_equals_full_reanalysis() {
+    use nearhome::analyse::placement::analyse_whatif;
+    use nearhome::model::{LatLon, Need, ProvisionKind};
+    let p = rutland();
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let base_provs = &p.scenario.provisions;
+    let hosts: Vec<_> = base_provs
+        .iter()
+        .filter(|x| x.kind == ProvisionKind::Mainstream && in_area(x.location))
+        .take(2)
+        .cloned()
+        .collect();
+    assert_eq!(hosts.len(), 2, "two in-area mainstream schools");
+    let new_base = |i: usize, shift: f64, places: u32| {
+        let mut b = hosts[i].clone();
+        b.id = format!("whatif-base-{i}");
+        b.kind = ProvisionKind::ResourceBase;
+        b.needs = vec![Need::Asd, Need::Semh];
+        b.age_min = 4;
+        b.age_max = 16;
+        b.capacity = Some(places);
+        b.on_roll = 0;
+        b.location = LatLon {
+            lat: hosts[i].location.lat + shift,
+            lon: hosts[i].location.lon,
+        };
+        b
+    };
+    let special = base_provs
+        .iter()
+        .position(|x| x.kind == ProvisionKind::SpecialSchool && x.capacity.is_some())
+        .expect("a special school with a capacity");
+    let mut cases: Vec<(&str, Vec<nearhome::model::Provision>)> = Vec::new();
+    let mut one = base_provs.clone();
+    one.push(new_base(0, 0.003, 12));
+    cases.push(("one base", one));
+    let mut two = base_provs.clone();
+    two.push(new_base(0, 0.0, 30));
+    two.push(new_base(1, -0.002, 5));
+    cases.push(("two bases, one at its host's site", two));
+    let mut more = base_provs.clone();
+    more[special].capacity = more[special].capacity.map(|c| c + 20);
+    cases.push(("more places", more));
+    let mut fewer = base_provs.clone();
+    fewer[special].capacity = Some(0);
+    fewer.push(new_base(1, 0.001, 8));
+    cases.push(("no places there, a base elsewhere", fewer));
+    let mut moved = base_provs.clone();
+    moved[special].location.lat += 0.002;
+    cases.push(("a moved school (not incremental)", moved));
+    let mut changed_any = false;
+    for (name, provs) in &cases {
+        let inputs = Inputs {
+            network: &p.network,
+            provisions: provs,
+            pupils: &p.scenario.pupils,
+            in_area: &in_area,
+            params: &p.params,
+        };
+        let full = analyse(&inputs);
+        let fast = analyse_whatif(&inputs, base_provs, &p.analysis, &p.trip_table);
+        assert_eq!(fast, full, "{name}");
+        changed_any |= full != p.analysis;
+    }
+    assert!(changed_any, "the what-ifs change something");
+}

@@ -370,6 +370,8 @@ fn trip_of(j: crate::query::route::Journey) -> Trip {
 pub struct TripTable {
     homes: Option<Shared<HomeRouting>>,
     sites: HashMap<(u64, u64), Shared<SiteTrips>>,
+    /// Where each provision site snapped (for the same network and snap limit).
+    snaps: HashMap<(u64, u64), Result<Snap, SnapFailure>>,
 }
 
 /// The homes' side of routing, shared by every analysis of the same pupils on the same
@@ -471,9 +473,9 @@ impl<'a> Stage<'a> {
     fn new(inp: &'a Inputs<'a>, reuse: &TripTable) -> Stage<'a> {
         let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
         let key = homes_key(inp);
-        let homes = match &reuse.homes {
-            Some(h) if h.key == key => h.clone(),
-            _ => Shared::new(HomeRouting::new(inp, key)),
+        let (homes, known_snaps) = match &reuse.homes {
+            Some(h) if h.key == key => (h.clone(), Some(&reuse.snaps)),
+            _ => (Shared::new(HomeRouting::new(inp, key)), None),
         };
         let index: BTreeMap<&str, ProvisionIdx> = provisions
             .iter()
@@ -495,7 +497,12 @@ impl<'a> Stage<'a> {
         Stage {
             prov_snaps: provisions
                 .par_iter()
-                .map(|p| net.snap(p.location, params.max_snap_m))
+                .map(
+                    |p| match known_snaps.and_then(|k| k.get(&site_key(p.location))) {
+                        Some(s) => *s,
+                        None => net.snap(p.location, params.max_snap_m),
+                    },
+                )
                 .collect(),
             homes,
             placement,
@@ -590,6 +597,13 @@ impl<'a> Stage<'a> {
         let mut table = TripTable {
             homes: Some(self.homes.clone()),
             sites: HashMap::new(),
+            snaps: self
+                .inp
+                .provisions
+                .iter()
+                .zip(&self.prov_snaps)
+                .map(|(p, s)| (site_key(p.location), *s))
+                .collect(),
         };
         let mut trips: Vec<PupilTrips> = vec![BTreeMap::new(); pupils.len()];
         for (pi, (site, list)) in ProvisionIdx::all(n_prov).zip(per_provision) {
@@ -826,6 +840,57 @@ impl<'a> Stage<'a> {
     }
 
     /// Per provision: where it is, its spare places, pupils placed and moved in and out.
+    /// From every pupil's result: the candidates, the optimal and greedy bring-back, the
+    /// moves priced, the reasons for pupils not moved and the per-provision figures.
+    fn conclude(&self, mut results: Vec<PupilResult>) -> Analysis {
+        let candidates = self.candidates(&results);
+        let problem = self.problem(&candidates);
+        let optimal = solve_optimal(&problem);
+        let greedy = solve_greedy(&problem);
+        let figures = |s: &Solution| SolverFigures {
+            moved: s.moved,
+            total_minutes: s.total_cost as f64 / 100.0,
+        };
+        let mut moves = Vec::new();
+        for (r, to) in results.iter_mut().zip(&optimal.assigned) {
+            let Some(to) = to.map(|t| ProvisionIdx::new(t as usize)) else {
+                continue;
+            };
+            // A candidate's provision is one of the pupil's alternatives.
+            let Some(after) = r
+                .suitable
+                .iter()
+                .find(|a| a.provision == to)
+                .map(|a| a.trip)
+            else {
+                continue;
+            };
+            if let Some(m) = self.priced_move(r.pupil, to, r.current, after) {
+                r.moved = Some(MoveIdx::new(moves.len()));
+                moves.push(m);
+            }
+        }
+        for r in results.iter_mut() {
+            if r.out_of_area && r.moved.is_none() {
+                r.not_moved = Some(self.not_moved_reason(r));
+            }
+        }
+        Analysis {
+            provisions: self.provision_results(&moves),
+            pupils: results,
+            candidates,
+            moves,
+            optimal: figures(&optimal),
+            greedy: figures(&greedy),
+            unknown_capacity: self
+                .inp
+                .provisions
+                .iter()
+                .filter(|p| p.capacity.is_none())
+                .count(),
+        }
+    }
+
     fn provision_results(&self, moves: &[Move]) -> Vec<ProvisionResult> {
         let mut out: Vec<ProvisionResult> = self
             .inp
@@ -866,53 +931,111 @@ pub fn analyse(inp: &Inputs) -> Analysis {
 pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
     let stage = Stage::new(inp, reuse);
     let (trips, table) = stage.trips(reuse);
-    let mut results: Vec<PupilResult> = PupilIdx::all(inp.pupils.len())
-        .zip(&trips)
-        .map(|(u, t)| stage.pupil_result(u, t))
+    let results: Vec<PupilResult> = trips
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| stage.pupil_result(PupilIdx::new(i), t))
         .collect();
-    let candidates = stage.candidates(&results);
-    let problem = stage.problem(&candidates);
-    let optimal = solve_optimal(&problem);
-    let greedy = solve_greedy(&problem);
-    let figures = |s: &Solution| SolverFigures {
-        moved: s.moved,
-        total_minutes: s.total_cost as f64 / 100.0,
-    };
-    let mut moves = Vec::new();
-    for ((u, to), (r, t)) in PupilIdx::all(inp.pupils.len())
-        .zip(&optimal.assigned)
-        .zip(results.iter_mut().zip(&trips))
-    {
-        let Some(to) = to.map(|t| ProvisionIdx::new(t as usize)) else {
-            continue;
-        };
-        let Some(after) = t.get(&to).copied() else {
-            continue;
-        };
-        if let Some(m) = stage.priced_move(u, to, r.current, after) {
-            r.moved = Some(MoveIdx::new(moves.len()));
-            moves.push(m);
-        }
-    }
-    for r in results.iter_mut() {
-        if r.out_of_area && r.moved.is_none() {
-            r.not_moved = Some(stage.not_moved_reason(r));
-        }
-    }
-    let analysis = Analysis {
-        provisions: stage.provision_results(&moves),
-        pupils: results,
-        candidates,
-        moves,
-        optimal: figures(&optimal),
-        greedy: figures(&greedy),
-        unknown_capacity: inp
-            .provisions
+    (stage.conclude(results), table)
+}
+
+/// A what-if on top of a baseline, exactly [`analyse`]`(inp)` but incremental: `base` is
+/// the analysis of `base_provisions` for the same pupils, network and parameters, with
+/// `table` its trip table; `inp.provisions` starts with those provisions (the same but
+/// for places, on roll and cost) and may add more after them. Only the added provisions'
+/// sites missing from the table are routed, and only the pupils an added or changed
+/// provision is an alternative for are worked out again; the bring-back is solved afresh.
+/// When the inputs do not extend the baseline this way it is [`analyse_with`].
+pub fn analyse_whatif(
+    inp: &Inputs,
+    base_provisions: &[Provision],
+    base: &Analysis,
+    table: &TripTable,
+) -> Analysis {
+    let stage = Stage::new(inp, table);
+    let n_base = base_provisions.len();
+    let extends = inp.provisions.len() >= n_base
+        && base.provisions.len() == n_base
+        && base.pupils.len() == inp.pupils.len()
+        && table
+            .homes
+            .as_ref()
+            .is_some_and(|h| Shared::ptr_eq(h, &stage.homes))
+        && inp.provisions[..n_base]
             .iter()
-            .filter(|p| p.capacity.is_none())
-            .count(),
-    };
-    (analysis, table)
+            .zip(base_provisions)
+            .all(|(a, b)| same_site_and_offer(a, b))
+        && base
+            .pupils
+            .iter()
+            .zip(&stage.placement)
+            .all(|(r, pl)| r.placement == *pl);
+    if !extends {
+        return analyse_with(inp, table).0;
+    }
+    let changed: Vec<bool> = inp.provisions[..n_base]
+        .iter()
+        .zip(base_provisions)
+        .map(|(a, b)| a.spare_places() != b.spare_places())
+        .collect();
+    // The added provisions' journeys, per pupil (a tree for each site not in the table).
+    let added: Vec<Vec<(PupilIdx, Trip)>> = (n_base..inp.provisions.len())
+        .into_par_iter()
+        .map(|i| {
+            let pi = ProvisionIdx::new(i);
+            let key = site_key(stage.provision(pi).location);
+            let site = match table.sites.get(&key) {
+                Some(t) => Some(t.clone()),
+                None => stage.site_trips(pi).map(Shared::new),
+            };
+            site.map(|t| stage.trips_from(pi, &t)).unwrap_or_default()
+        })
+        .collect();
+    let mut extra: Vec<Vec<(ProvisionIdx, Trip)>> = vec![Vec::new(); inp.pupils.len()];
+    for (k, list) in added.into_iter().enumerate() {
+        let pi = ProvisionIdx::new(n_base + k);
+        for (u, t) in list {
+            extra[u.index()].push((pi, t));
+        }
+    }
+    let results: Vec<PupilResult> = base
+        .pupils
+        .par_iter()
+        .zip(&extra)
+        .map(|(r, more)| {
+            let touched = !more.is_empty()
+                || r.suitable
+                    .iter()
+                    .any(|a| changed.get(a.provision.index()).copied().unwrap_or(true));
+            if !touched {
+                return PupilResult {
+                    moved: None,
+                    not_moved: None,
+                    ..r.clone()
+                };
+            }
+            let mut trips: PupilTrips = r.suitable.iter().map(|a| (a.provision, a.trip)).collect();
+            if let (Some(pl), Some(c)) = (r.placement, r.current) {
+                if !c.estimated {
+                    trips.insert(pl, c);
+                }
+            }
+            trips.extend(more.iter().copied());
+            stage.pupil_result(r.pupil, &trips)
+        })
+        .collect();
+    stage.conclude(results)
+}
+
+/// Two provisions at the same site offering the same (kind, needs, ages): a what-if may
+/// change only their places, pupils on roll and cost.
+fn same_site_and_offer(a: &Provision, b: &Provision) -> bool {
+    a.id == b.id
+        && a.kind == b.kind
+        && a.needs == b.needs
+        && a.age_min == b.age_min
+        && a.age_max == b.age_max
+        && site_key(a.location) == site_key(b.location)
 }
 
 /// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:

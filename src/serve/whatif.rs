@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
-use crate::analyse::placement::{analyse_with, Inputs};
+use crate::analyse::placement::{analyse_whatif, Inputs};
 use crate::model::ids::ProvisionIdx;
 use crate::model::{LatLon, Need, Provision, ProvisionKind};
 use crate::output::disclosure::{public_change, public_count, Measure, NeedColumn, TOTAL_ROW};
@@ -239,8 +239,9 @@ pub async fn whatif(
         let p = st.prepared();
         let boundary = &p.scenario.boundary;
         let in_area = |x| boundary.contains(x);
-        // Only sites the baseline did not route (added or moved) get a tree.
-        let (a, _) = analyse_with(
+        // Only added sites the baseline did not route get a tree, and only the pupils an
+        // added or changed provision is an alternative for are worked out again.
+        let a = analyse_whatif(
             &Inputs {
                 network: &p.network,
                 provisions: &provs,
@@ -248,6 +249,8 @@ pub async fn whatif(
                 in_area: &in_area,
                 params: &p.params,
             },
+            &p.scenario.provisions,
+            &p.analysis,
             &p.trip_table,
         );
         (a, provs)

@@ -207,7 +207,12 @@ pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
 /// Run the analysis on an already loaded scenario and network.
 pub fn analyse_loaded(scenario: Scenario, report: ValidationReport, network: Network) -> Prepared {
     Prepared {
-        analysed: Analysed::new(scenario, network),
+        analysed: {
+            let spin = crate::progress::Bars::new().spinner("routing and bring-back");
+            let a = Analysed::new(scenario, network);
+            spin.finish_and_clear();
+            a
+        },
         report,
     }
 }

@@ -590,8 +590,11 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
     let t = Instant::now();
     let prepared = nearhome::app::prepare(path)?;
     let routed = t.elapsed().as_secs_f64();
+    let spin = nearhome::progress::Bars::new().spinner("route lines and outputs");
     let files =
-        nearhome::output::report::write_all(&prepared, &prepared.report, out, with_geometry)?;
+        nearhome::output::report::write_all(&prepared, &prepared.report, out, with_geometry);
+    spin.finish_and_clear();
+    let files = files?;
     let a = &prepared.analysis;
     let agg = nearhome::output::tables::Aggregates::new(&prepared);
     let summary = nearhome::output::tables::summary(
@@ -651,7 +654,10 @@ fn site(
     let t = Instant::now();
     let prepared = nearhome::app::prepare(path)?;
     let analysed = t.elapsed().as_secs_f64();
-    let result = site(&prepared, &req)?;
+    let spin = nearhome::progress::Bars::new().spinner("siting");
+    let result = site(&prepared, &req);
+    spin.finish_and_clear();
+    let result = result?;
     let plan = capital_plan(&prepared, Some(&result));
     let files = write_outputs(&result, &plan, out)?;
     eprintln!(

@@ -425,9 +425,28 @@ impl TripTable {
         self.sites.values().map(|v| v.len()).sum()
     }
 
+    /// The road journeys from every pupil's home to the site at `site`, when the table
+    /// holds that site: per pupil (input order), `None` where the home is not routable.
+    /// The same figures a tree to the site gives ([`Network::journey_from`]).
+    pub fn journeys_to(
+        &self,
+        site: LatLon,
+    ) -> Option<impl ExactSizeIterator<Item = Option<crate::query::route::Journey>> + '_> {
+        let trips = self.sites.get(&site_key(site))?;
+        Some(trips.iter().map(|cell| cell.map(journey_of)))
+    }
+
     /// Approximate heap bytes held.
     pub fn bytes(&self) -> usize {
         self.cells() * std::mem::size_of::<Option<(u64, u64)>>()
+    }
+}
+
+/// A table cell (nanoseconds, nanometres) as a journey.
+fn journey_of((ns, nm): (u64, u64)) -> crate::query::route::Journey {
+    crate::query::route::Journey {
+        distance_m: nm as f64 / NANO,
+        duration_s: ns as f64 / NANO,
     }
 }
 
@@ -643,14 +662,8 @@ impl<'a> Stage<'a> {
         PupilIdx::all(self.inp.pupils.len())
             .filter(|&u| self.placement_of(u) == Some(pi) || self.suits(pi, u))
             .filter_map(|u| {
-                let (ns, nm) = (*site.get(u.index())?)?;
-                Some((
-                    u,
-                    trip_of(crate::query::route::Journey {
-                        distance_m: nm as f64 / NANO,
-                        duration_s: ns as f64 / NANO,
-                    }),
-                ))
+                let cell = (*site.get(u.index())?)?;
+                Some((u, trip_of(journey_of(cell))))
             })
             .collect()
     }

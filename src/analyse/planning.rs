@@ -690,6 +690,8 @@ impl<'a> PlanningContext<'a> {
             .iter()
             .map(|h| h.as_ref().map(|h| net.origin_slots(&targets, h)))
             .collect();
+        // A candidate at a provision's site reads the baseline's trip table; others get a
+        // tree to the selected pupils' homes.
         let routed: Vec<(bool, BTreeMap<u32, Trip>)> = candidates
             .par_iter()
             .map(|c| {
@@ -700,16 +702,22 @@ impl<'a> PlanningContext<'a> {
                 if targets.is_empty() {
                     return (true, found);
                 }
-                let tree = net.tree_to(&targets, &s);
-                for (l, (h, sl)) in homes.iter().zip(&slots).enumerate() {
-                    let (Some(h), Some(sl)) = (h, sl) else {
-                        continue;
-                    };
-                    let Some(t) = net.journey_from(&tree, h, sl).map(trip_of) else {
-                        continue;
-                    };
-                    if t.minutes <= reach_min[l] {
+                let mut keep = |l: usize, j: Option<crate::query::route::Journey>| {
+                    if let Some(t) = j.map(trip_of).filter(|t| t.minutes <= reach_min[l]) {
                         found.insert(l as u32, t);
+                    }
+                };
+                if let Some(table) = analysed.trip_table.journeys_to(c.location) {
+                    let all: Vec<_> = table.collect();
+                    for (l, &u) in pupils.iter().enumerate() {
+                        keep(l, all.get(u).copied().flatten());
+                    }
+                } else {
+                    let tree = net.tree_to(&targets, &s);
+                    for (l, (h, sl)) in homes.iter().zip(&slots).enumerate() {
+                        if let (Some(h), Some(sl)) = (h, sl) {
+                            keep(l, net.journey_from(&tree, h, sl));
+                        }
                     }
                 }
                 (true, found)

@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use crate::analyse::Analysed;
-use crate::load::network::{load_network, load_network_for, save_cache};
+use crate::load::network::{load_network_for, load_networks, save_cache};
 use crate::load::scenario::{ScenarioError, ValidationReport};
 use crate::model::metric::Metric;
 use crate::model::scenario::{Scenario, ScenarioConfig};
@@ -79,12 +79,39 @@ impl Deref for Prepared {
 
 /// The cache path used for a PBF: same folder and stem, extension `.nhg`.
 pub fn cache_path_for(osm: &Path) -> PathBuf {
+    osm.with_file_name(format!("{}.nhg", pbf_stem(osm)))
+}
+
+/// The cache path for several extracts merged into one graph: beside the first, named
+/// after it, the number of others and a fingerprint of every file's name (in order), so
+/// each list of inputs has its own cache: `west-midlands-latest+2-1a2b3c4d.nhg`.
+pub fn cache_path_for_all(osms: &[PathBuf]) -> PathBuf {
+    let [first, rest @ ..] = osms else {
+        return PathBuf::from("network.nhg");
+    };
+    if rest.is_empty() {
+        return cache_path_for(first);
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for p in osms {
+        for b in p
+            .file_name()
+            .map(|n| n.as_encoded_bytes())
+            .unwrap_or_default()
+        {
+            h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0100_0193);
+    }
+    first.with_file_name(format!("{}+{}-{h:08x}.nhg", pbf_stem(first), rest.len()))
+}
+
+fn pbf_stem(osm: &Path) -> &str {
     let name = osm
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("network");
-    let stem = name.strip_suffix(".osm.pbf").unwrap_or(name);
-    osm.with_file_name(format!("{stem}.nhg"))
+    name.strip_suffix(".osm.pbf").unwrap_or(name)
 }
 
 /// Load the scenario's road network, from its cache when that is fresh, else from the PBF
@@ -127,21 +154,23 @@ pub fn load_cached(osm: &Path) -> Result<Network, AppError> {
 /// [`load_cached`] reading only the hierarchies of `metrics` from the cache (a scenario's
 /// analysis routes by time only).
 pub fn load_cached_for(osm: &Path, metrics: &[Metric]) -> Result<Network, AppError> {
-    let cache = cache_path_for(osm);
-    let fresh = match (std::fs::metadata(&cache), std::fs::metadata(osm)) {
-        (Ok(c), Ok(o)) => match (c.modified(), o.modified()) {
-            (Ok(cm), Ok(om)) => cm >= om,
-            _ => false,
-        },
-        _ => false,
-    };
+    load_cached_all(&[osm.to_path_buf()], metrics)
+}
+
+/// [`load_cached_for`] for one or several extracts merged into one graph, through the
+/// cache [`cache_path_for_all`] names, fresh when newer than every extract.
+pub fn load_cached_all(osms: &[PathBuf], metrics: &[Metric]) -> Result<Network, AppError> {
+    let cache = cache_path_for_all(osms);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = modified(&cache)
+        .is_some_and(|c| osms.iter().all(|o| modified(o).is_some_and(|om| c >= om)));
     if fresh {
         match load_network_for(&cache, metrics) {
             Ok(net) => return Ok(net),
             Err(e) => tracing::warn!("ignoring graph cache: {e}"),
         }
     }
-    let net = read_pbf(osm)?;
+    let net = read_pbfs(osms)?;
     let net = with_hierarchies(net);
     match save_cache(&net, &cache) {
         Ok(_) => tracing::info!("wrote graph cache {}", cache.display()),
@@ -152,10 +181,22 @@ pub fn load_cached_for(osm: &Path, metrics: &[Metric]) -> Result<Network, AppErr
 
 /// Read and build a network from a PBF, with a spinner on a terminal.
 pub fn read_pbf(osm: &Path) -> Result<Network, AppError> {
+    read_pbfs(&[osm.to_path_buf()])
+}
+
+/// Read and build one network from one or several PBF extracts (merged by OSM id), with
+/// a spinner on a terminal.
+pub fn read_pbfs(osms: &[PathBuf]) -> Result<Network, AppError> {
     let spin = crate::progress::Bars::new().spinner("reading road network");
-    let net = load_network(osm).map_err(|source| AppError::Network {
-        path: osm.display().to_string(),
-        source,
+    let net = load_networks(osms, &[Metric::Time, Metric::Distance]).map_err(|source| {
+        AppError::Network {
+            path: osms
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            source,
+        }
     });
     spin.finish_and_clear();
     net

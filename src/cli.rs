@@ -29,18 +29,20 @@ struct Args {
 enum Command {
     /// Build the road graph and snapping index from an OSM PBF and save it as a cache.
     Prepare {
-        /// OSM PBF extract.
-        #[arg(long)]
-        osm: PathBuf,
+        /// OSM PBF extract; several (repeat the flag or separate with commas) are merged
+        /// into one graph by OSM id, e.g. a county and its neighbours.
+        #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+        osm: Vec<PathBuf>,
         /// Output cache file (`.nhg`).
         #[arg(long)]
         out: PathBuf,
     },
     /// Route between two points and print the figures (or a GeoJSON Feature).
     Route {
-        /// OSM PBF extract or `.nhg` graph cache.
-        #[arg(long)]
-        osm: PathBuf,
+        /// OSM PBF extract or `.nhg` graph cache; several PBFs (repeat the flag or separate
+        /// with commas) are merged into one graph by OSM id, cached beside the first.
+        #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+        osm: Vec<PathBuf>,
         /// Origin as `LAT,LON` (WGS84 degrees).
         #[arg(long, allow_hyphen_values = true)]
         from: String,
@@ -59,9 +61,10 @@ enum Command {
     },
     /// Journey matrix between two `id,lat,lon` CSV files.
     Matrix {
-        /// OSM PBF extract or `.nhg` graph cache.
-        #[arg(long)]
-        osm: PathBuf,
+        /// OSM PBF extract or `.nhg` graph cache; several PBFs (repeat the flag or separate
+        /// with commas) are merged into one graph by OSM id, cached beside the first.
+        #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+        osm: Vec<PathBuf>,
         /// Origins CSV (`id,lat,lon`).
         #[arg(long)]
         from: PathBuf,
@@ -311,25 +314,45 @@ fn pounds(gbp: f64) -> String {
 /// A road network for `route` and `matrix`: a `.nhg` cache as is; a PBF through its cache
 /// beside it (the same load as `analyse`, which writes that cache).
 /// Load a network for routing by `metric` (only that hierarchy is read from a cache).
-fn load(osm: &Path, metric: Metric) -> Result<Network> {
+fn load(osm: &[PathBuf], metric: Metric) -> Result<Network> {
     let t = Instant::now();
-    let is_cache = osm.extension().is_some_and(|e| e == "nhg");
-    let net = if is_cache {
-        load_network_for(osm, &[metric]).map_err(anyhow::Error::from)
+    let one_cache = match osm {
+        [one] => one.extension().is_some_and(|e| e == "nhg"),
+        _ => false,
+    };
+    let net = if one_cache {
+        load_network_for(&osm[0], &[metric]).map_err(anyhow::Error::from)
     } else {
-        nearhome::app::load_cached_for(osm, &[metric]).map_err(anyhow::Error::from)
+        nearhome::app::load_cached_all(osm, &[metric]).map_err(anyhow::Error::from)
     }
-    .with_context(|| format!("loading road network {}", osm.display()))?;
+    .with_context(|| format!("loading road network {}", shown_paths(osm)))?;
     print_network_summary(osm, &net, t);
     Ok(net)
 }
 
-fn print_network_summary(osm: &Path, net: &Network, t: Instant) {
+/// Files as `a + b` for messages.
+fn shown_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn print_network_summary(osm: &[PathBuf], net: &Network, t: Instant) {
     let s = net.graph.summary();
     eprintln!(
-        "road network {}: {} ways read, {} drivable ({} with missing nodes); kept {} junctions, {} edges, {:.1} km; {} components dropped ({:.2} s)",
-        osm.display(),
+        "road network {}: {} ways read{}, {} drivable ({} with missing nodes); kept {} junctions, {} edges, {:.1} km; {} components dropped ({:.2} s)",
+        shown_paths(osm),
         s.read.ways_read,
+        if s.read.files > 1 {
+            format!(
+                " from {} extracts ({} in more than one, merged)",
+                s.read.files, s.read.ways_in_several_files
+            )
+        } else {
+            String::new()
+        },
         s.read.drivable_ways,
         s.read.ways_with_missing_nodes,
         s.nodes_kept,
@@ -347,9 +370,9 @@ fn check_max_snap(m: f64) -> Result<()> {
     Ok(())
 }
 
-fn prepare(osm: &Path, out: &Path) -> Result<ExitCode> {
+fn prepare(osm: &[PathBuf], out: &Path) -> Result<ExitCode> {
     let t = Instant::now();
-    let net = nearhome::app::read_pbf(osm)?;
+    let net = nearhome::app::read_pbfs(osm)?;
     print_network_summary(osm, &net, t);
     let th = Instant::now();
     let net = nearhome::app::with_hierarchies(net);
@@ -377,7 +400,7 @@ fn parse_latlon(flag: &str, s: &str) -> Result<LatLon> {
 }
 
 fn route(
-    osm: &Path,
+    osm: &[PathBuf],
     from: &str,
     to: &str,
     metric: Metric,
@@ -445,7 +468,7 @@ fn point_ids(pts: &[nearhome::load::points::NamedPoint]) -> Vec<&str> {
 }
 
 fn run_matrix(
-    osm: &Path,
+    osm: &[PathBuf],
     from: &Path,
     to: &Path,
     metric: Metric,

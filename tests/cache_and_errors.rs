@@ -498,3 +498,140 @@ fn cli_route_into_a_closed_pipe_exits_cleanly() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Several extracts
+// ---------------------------------------------------------------------------------------
+
+const WEST: &str = "fixtures/osm/rutland-west.osm.pbf";
+const EAST: &str = "fixtures/osm/rutland-east.osm.pbf";
+
+/// Points spread over Rutland (some off the roads, to keep unsnappable cells in the CSV).
+fn rutland_points(n: usize, seed: u64, prefix: &str) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut csv = String::from("id,lat,lon\n");
+    for i in 0..n {
+        let lat = rng.random_range(52.56..52.74);
+        let lon = rng.random_range(-0.80..-0.45);
+        csv.push_str(&format!("{prefix}{i},{lat:.6},{lon:.6}\n"));
+    }
+    csv
+}
+
+/// Two overlapping halves of the Rutland extract (cut with `tools/split_extract.py` as
+/// neighbouring Geofabrik extracts overlap: complete ways, shared ids), merged in either
+/// order, are the whole extract's graph, and route the same matrix.
+#[test]
+fn two_overlapping_extracts_merge_into_the_whole() {
+    use nearhome::load::network::load_networks;
+    let whole = rutland();
+    let (w, e) = (project_path(WEST), project_path(EAST));
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let points: Vec<nearhome::model::LatLon> = (0..60)
+        .map(|_| nearhome::model::LatLon {
+            lat: rng.random_range(52.56..52.74),
+            lon: rng.random_range(-0.80..-0.45),
+        })
+        .collect();
+    let snapped = |net: &Network| -> Vec<Option<Snap>> {
+        points
+            .iter()
+            .map(|p| net.snap(*p, DEFAULT_MAX_SNAP_M).ok())
+            .collect()
+    };
+    let ws = snapped(whole);
+    assert!(ws.iter().flatten().count() > 30, "most points snap");
+    let want = matrix(whole, &ws[..40], &ws[40..], Metric::Time, None);
+    for order in [[w.clone(), e.clone()], [e.clone(), w.clone()]] {
+        let merged = load_networks(&order, &[Metric::Time]).expect("both halves load");
+        let s = &merged.graph.summary().read;
+        assert_eq!(s.files, 2);
+        assert!(s.ways_in_several_files > 0, "the halves overlap");
+        assert_eq!(
+            merged.graph.parts().junctions,
+            whole.graph.parts().junctions
+        );
+        assert_eq!(merged.graph.pieces(), whole.graph.pieces());
+        assert_eq!(merged.graph.parts().coords, whole.graph.parts().coords);
+        let ms = snapped(&merged);
+        assert_eq!(ms, ws);
+        let got = matrix(&merged, &ms[..40], &ms[40..], Metric::Time, None);
+        assert_eq!(got, want, "{order:?}");
+    }
+    // One half alone is not the whole.
+    let west = load_networks(&[w], &[Metric::Time]).expect("west loads");
+    assert!(west.graph.node_count() < whole.graph.node_count());
+}
+
+/// `matrix --osm WEST,EAST` writes exactly the CSV of `--osm` the whole extract, through
+/// one cache for the pair; a graph cache cannot be listed with other extracts.
+#[test]
+fn cli_matrix_on_two_extracts_equals_the_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = |rel: &str| {
+        let to = dir
+            .path()
+            .join(Path::new(rel).file_name().expect("a file name"));
+        std::fs::copy(project_path(rel), &to).expect("copy fixture");
+        to.to_str().expect("utf-8").to_string()
+    };
+    let (w, e, whole) = (copy(WEST), copy(EAST), copy("osm/rutland-latest.osm.pbf"));
+    let from = write(
+        dir.path(),
+        "from.csv",
+        rutland_points(80, 3, "o").as_bytes(),
+    );
+    let to = write(dir.path(), "to.csv", rutland_points(12, 4, "d").as_bytes());
+    let (from, to) = (from.to_str().expect("utf-8"), to.to_str().expect("utf-8"));
+    let out = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    let run = |osm: &[&str], csv: &str| {
+        let mut args = vec!["matrix"];
+        for o in osm {
+            args.extend(["--osm", o]);
+        }
+        args.extend(["--from", from, "--to", to, "--out", csv]);
+        let r = nearhome(&args);
+        let stderr = String::from_utf8_lossy(&r.stderr).to_string();
+        assert!(r.status.success(), "matrix {osm:?}: {stderr}");
+        stderr
+    };
+    let said = run(&[&format!("{w},{e}")], &out("pair.csv"));
+    assert!(said.contains("from 2 extracts"), "{said}");
+    run(&[&w, &e], &out("pair-again.csv"));
+    run(&[&whole], &out("whole.csv"));
+    let read = |name: &str| std::fs::read_to_string(out(name)).expect("written");
+    assert_eq!(read("pair.csv"), read("whole.csv"));
+    assert_eq!(read("pair-again.csv"), read("whole.csv"));
+    let caches: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|d| d.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".nhg"))
+        .collect();
+    assert_eq!(
+        caches.len(),
+        2,
+        "one cache for the pair, one for the whole: {caches:?}"
+    );
+    let pair_cache = caches
+        .iter()
+        .find(|n| n.starts_with("rutland-west+1-"))
+        .expect("the pair's cache is named after both");
+    let nhg = dir.path().join(pair_cache);
+    let r = nearhome(&[
+        "matrix",
+        "--osm",
+        &format!("{},{e}", nhg.display()),
+        "--from",
+        from,
+        "--to",
+        to,
+        "--out",
+        &out("bad.csv"),
+    ]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success());
+    assert!(
+        stderr.contains(pair_cache.as_str()) && stderr.contains("cannot be merged"),
+        "{stderr}"
+    );
+}

@@ -49,6 +49,10 @@ pub struct ReadStats {
     pub ways_with_missing_nodes: u64,
     /// Node references of drivable ways missing from the file.
     pub missing_node_refs: u64,
+    /// Extracts read (one unless several were merged).
+    pub files: u64,
+    /// Ways found in more than one extract (merged by OSM id, counted once above).
+    pub ways_in_several_files: u64,
 }
 
 /// Drivable ways and the coordinates of the nodes they reference.

@@ -33,8 +33,9 @@ use crate::model::LatLon;
 use crate::query::route::{Hierarchies, Network};
 
 const MAGIC: &[u8; 4] = b"NHG\0";
-/// Format version: 6 stores the adjacency, the snapping grid and the hierarchy links.
-const VERSION: u32 = 6;
+/// Format version: 6 stores the adjacency, the snapping grid and the hierarchy links; 7
+/// counts the extracts merged.
+const VERSION: u32 = 7;
 const HEADER: usize = 24;
 const TOC_ENTRY: usize = 24;
 /// Bytes of one stored piece (way id, four u32 indexes, length, speed).

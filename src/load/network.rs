@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::index::graph::RoadGraph;
 pub use crate::load::cache::{encode_cache, is_cache, save_cache};
 use crate::load::cache::{is_cache_file, read_cache, Source};
-use crate::load::osm::read_network;
+use crate::load::osm::read_networks;
 use crate::model::metric::Metric;
 use crate::query::route::Network;
 
@@ -17,17 +17,31 @@ use crate::query::route::Network;
 /// # Errors
 /// [`Error::Osm`] for unreadable data, [`Error::EmptyNetwork`] when no drivable road is left.
 pub fn network_from_pbf(bytes: &[u8], label: &str) -> Result<Network, Error> {
-    crate::load::osm::check_pbf_framing(bytes, label)?;
+    network_from_pbfs(&[(bytes, label)])
+}
+
+/// Build one network from several PBF extracts (bytes and label each), merged by OSM
+/// node and way id (see [`read_networks`]).
+///
+/// # Errors
+/// [`Error::Osm`] naming the file that is unreadable, [`Error::EmptyNetwork`] when no
+/// drivable road is left.
+pub fn network_from_pbfs(files: &[(&[u8], &str)]) -> Result<Network, Error> {
+    for (bytes, label) in files {
+        crate::load::osm::check_pbf_framing(bytes, label)?;
+    }
+    let labels: Vec<&str> = files.iter().map(|f| f.1).collect();
+    let sources: Vec<_> = files
+        .iter()
+        .map(|(bytes, label)| (Cursor::new(*bytes), label.to_string()))
+        .collect();
     // The decoder may still abort on damaged compressed data: report that as an error.
-    let raw =
-        std::panic::catch_unwind(|| read_network(Cursor::new(bytes), label)).map_err(|_| {
-            Error::Osm {
-                file: label.to_string(),
-                message: "the decoder failed on damaged data".into(),
-            }
-        })??;
+    let raw = std::panic::catch_unwind(|| read_networks(sources)).map_err(|_| Error::Osm {
+        file: labels.join(" + "),
+        message: "the decoder failed on damaged data".into(),
+    })??;
     let graph = RoadGraph::build(&raw).ok_or_else(|| Error::EmptyNetwork {
-        file: label.to_string(),
+        file: labels.join(" + "),
     })?;
     Ok(Network::new(graph))
 }
@@ -69,4 +83,37 @@ pub fn load_network_for(path: &Path, metrics: &[Metric]) -> Result<Network, Erro
     }
     let bytes = std::fs::read(path).map_err(io)?;
     network_from_pbf(&bytes, &label)
+}
+
+/// Load one network from several files: a single file as [`load_network`]; several PBF
+/// extracts merged into one graph (a graph cache cannot be merged).
+///
+/// # Errors
+/// [`Error::Io`] naming a file that cannot be read, [`Error::Osm`] for a cache in a list,
+/// or the errors of [`network_from_pbfs`].
+pub fn load_networks(paths: &[std::path::PathBuf], metrics: &[Metric]) -> Result<Network, Error> {
+    if let [one] = paths {
+        return load_network_for(one, metrics);
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|io| Error::Io {
+            path: path.to_path_buf(),
+            io,
+        })?;
+        if is_cache(&bytes) {
+            return Err(Error::Osm {
+                file: path.display().to_string(),
+                message: "a graph cache (.nhg) cannot be merged with other extracts: list the \
+                          .osm.pbf files"
+                    .into(),
+            });
+        }
+        files.push((bytes, path.display().to_string()));
+    }
+    let refs: Vec<(&[u8], &str)> = files
+        .iter()
+        .map(|(b, l)| (b.as_slice(), l.as_str()))
+        .collect();
+    network_from_pbfs(&refs)
 }

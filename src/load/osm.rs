@@ -20,51 +20,63 @@ pub use crate::index::graph::{RawNetwork, RawWay, ReadStats};
 /// # Errors
 /// [`Error::Osm`] when the data is not a readable PBF (truncated, corrupt, not PBF).
 pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork, Error> {
-    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+    read_networks(vec![(reader, label.to_string())])
+}
+
+/// Read the drivable network of several PBF extracts as one (an authority's county and
+/// the neighbours it places pupils in), merged by OSM id: extracts overlap at their
+/// borders and share ids, so a way in several files is read once — the copy with the most
+/// node references, the first file's on a tie — and a node's position is the first file's.
+/// Counts are of distinct ways; `ways_in_several_files` says how many were merged.
+///
+/// # Errors
+/// [`Error::Osm`] naming the file when one is not a readable PBF.
+pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNetwork, Error> {
+    let osm_err = |label: &str, e: osmpbfreader::Error| Error::Osm {
         file: label.to_string(),
         message: e.to_string(),
     };
-    let mut pbf = OsmPbfReader::new(reader);
-    let mut stats = ReadStats::default();
-    let mut ways = Vec::new();
-    for way in pbf.iter_ways() {
-        let way = way.map_err(osm_err)?;
-        stats.ways_read += 1;
-        let tags = &way.tags;
-        if tags.contains_key("highway") {
-            stats.highway_ways += 1;
-        } else {
-            continue;
-        }
-        match car_profile(|k| tags.get(k).map(|v| v.as_str())) {
-            Ok(rule) => {
-                stats.drivable_ways += 1;
-                ways.push(RawWay {
-                    id: way.id.0,
-                    nodes: way.nodes.iter().map(|n| n.0).collect(),
-                    rule,
-                });
+    let mut stats = ReadStats {
+        files: sources.len() as u64,
+        ..ReadStats::default()
+    };
+    let mut pbfs: Vec<(OsmPbfReader<R>, String)> = sources
+        .into_iter()
+        .map(|(r, label)| (OsmPbfReader::new(r), label))
+        .collect();
+    let mut by_id: HashMap<i64, RawWay> = HashMap::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    for (pbf, label) in &mut pbfs {
+        for way in pbf.iter_ways() {
+            let way = way.map_err(|e| osm_err(label, e))?;
+            if !seen.insert(way.id.0) {
+                stats.ways_in_several_files += 1;
+                if let Some(kept) = by_id.get_mut(&way.id.0) {
+                    if way.nodes.len() > kept.nodes.len() {
+                        kept.nodes = way.nodes.iter().map(|n| n.0).collect();
+                    }
+                }
+                continue;
             }
-            Err(Excluded::Area) => stats.excluded_area += 1,
-            Err(Excluded::NoAccess) => stats.excluded_access += 1,
-            Err(Excluded::Reversible) => stats.excluded_reversible += 1,
-            Err(Excluded::NotARoad) => stats.excluded_highway_value += 1,
+            if let Some(w) = classify_way(&way, &mut stats) {
+                by_id.insert(w.id, w);
+            }
         }
     }
+    let mut ways: Vec<RawWay> = by_id.into_values().collect();
     ways.sort_by_key(|w| w.id);
     let wanted: HashSet<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
-    pbf.rewind().map_err(osm_err)?;
     let mut nodes = HashMap::with_capacity(wanted.len());
-    for node in pbf.iter_nodes() {
-        let node = node.map_err(osm_err)?;
-        if wanted.contains(&node.id.0) {
-            nodes.insert(
-                node.id.0,
-                LatLon {
+    for (pbf, label) in &mut pbfs {
+        pbf.rewind().map_err(|e| osm_err(label, e))?;
+        for node in pbf.iter_nodes() {
+            let node = node.map_err(|e| osm_err(label, e))?;
+            if wanted.contains(&node.id.0) {
+                nodes.entry(node.id.0).or_insert(LatLon {
                     lat: node.lat(),
                     lon: node.lon(),
-                },
-            );
+                });
+            }
         }
     }
     for w in &ways {
@@ -75,6 +87,35 @@ pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork
         }
     }
     Ok(RawNetwork { ways, nodes, stats })
+}
+
+/// Count a way read for the first time and, when the car profile keeps it, return it.
+fn classify_way(way: &osmpbfreader::Way, stats: &mut ReadStats) -> Option<RawWay> {
+    stats.ways_read += 1;
+    let tags = &way.tags;
+    if !tags.contains_key("highway") {
+        return None;
+    }
+    stats.highway_ways += 1;
+    match car_profile(|k| tags.get(k).map(|v| v.as_str())) {
+        Ok(rule) => {
+            stats.drivable_ways += 1;
+            Some(RawWay {
+                id: way.id.0,
+                nodes: way.nodes.iter().map(|n| n.0).collect(),
+                rule,
+            })
+        }
+        Err(e) => {
+            *match e {
+                Excluded::Area => &mut stats.excluded_area,
+                Excluded::NoAccess => &mut stats.excluded_access,
+                Excluded::Reversible => &mut stats.excluded_reversible,
+                Excluded::NotARoad => &mut stats.excluded_highway_value,
+            } += 1;
+            None
+        }
+    }
 }
 
 /// Check the PBF's block framing before decoding: each block is a 4-byte big-endian header

@@ -117,16 +117,15 @@ fn pbf_stem(osm: &Path) -> &str {
 /// Load the scenario's road network, from its cache when that is fresh, else from the PBF
 /// (writing the cache, best effort).
 pub fn load_scenario_network(scenario: &Scenario) -> Result<Network, AppError> {
-    let osm = scenario.osm_path();
-    if !osm.is_file() {
+    if !scenario.osm_present() {
         return Err(AppError::OsmMissing(scenario.osm_missing_message()));
     }
-    load_cached_for(&osm, &[Metric::Time])
+    load_cached_all(&scenario.osm_paths(), &[Metric::Time])
 }
 
 /// Where a scenario file's road extract is, read from its toml alone (no data loaded);
 /// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
-pub fn scenario_osm(path: &Path) -> Result<Result<PathBuf, String>, AppError> {
+pub fn scenario_osm(path: &Path) -> Result<Result<Vec<PathBuf>, String>, AppError> {
     let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadScenario {
         path: path.display().to_string(),
         source,
@@ -135,14 +134,20 @@ pub fn scenario_osm(path: &Path) -> Result<Result<PathBuf, String>, AppError> {
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let osm = crate::load::scenario::resolve_path(&dir, &config.osm);
-    Ok(if osm.is_file() {
-        Ok(osm)
-    } else {
-        Err(crate::load::scenario::osm_missing_message(
-            &osm,
+    let osms: Vec<PathBuf> = config
+        .osm
+        .files()
+        .iter()
+        .map(|p| crate::load::scenario::resolve_path(&dir, p))
+        .collect();
+    let missing = osms.iter().find(|p| !p.is_file()).or(osms.first());
+    Ok(match missing {
+        Some(m) if !m.is_file() => Err(crate::load::scenario::osm_missing_message(
+            m,
             config.osm_download.as_deref(),
-        ))
+        )),
+        Some(_) => Ok(osms),
+        None => Err("`osm` lists no extract: name at least one .osm.pbf".into()),
     })
 }
 
@@ -230,7 +235,7 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
     let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
-    let network = load_cached_for(&osm, &[Metric::Time])?;
+    let network = load_cached_all(&osm, &[Metric::Time])?;
     let (scenario, report) =
         Scenario::load(path, network_bbox(&network)).map_err(|source| AppError::LoadScenario {
             path: path.display().to_string(),

@@ -527,7 +527,9 @@ fn validate(path: &Path, all: bool) -> Result<ExitCode> {
     // The road network's bounding box, when the extract is there (a missing extract is a
     // warning in the report, with instructions).
     let bbox = match nearhome::app::scenario_osm(path)? {
-        Ok(osm) => nearhome::app::network_bbox(&nearhome::app::load_cached(&osm)?),
+        Ok(osm) => {
+            nearhome::app::network_bbox(&nearhome::app::load_cached_all(&osm, &[Metric::Time])?)
+        }
         Err(_) => None,
     };
     let (_, report) = Scenario::load(path, bbox)

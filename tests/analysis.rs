@@ -461,3 +461,40 @@ fn incremental_whatif_equals_full_reanalysis() {
     }
     assert!(changed_any, "the what-ifs change something");
 }
+
+/// A scenario whose `osm` lists two overlapping extracts (the Rutland halves) analyses
+/// exactly as the demo on the whole extract.
+#[test]
+fn scenario_on_two_extracts_equals_the_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = root().join("fixtures/scenarios/rutland");
+    let text = std::fs::read_to_string(demo.join("scenario.toml")).expect("demo toml");
+    let mut halves = Vec::new();
+    for name in ["rutland-west.osm.pbf", "rutland-east.osm.pbf"] {
+        let to = dir.path().join(name);
+        std::fs::copy(root().join("fixtures/osm").join(name), &to).expect("copy half");
+        halves.push(format!("{:?}", to.display().to_string()));
+    }
+    let mut out = String::new();
+    for line in text.lines() {
+        let (key, rest) = line.split_once(" = ").unwrap_or(("", ""));
+        let is_path = rest.starts_with("\"../")
+            || rest.starts_with("\"provisions")
+            || rest.starts_with("\"pupils");
+        if key == "osm" {
+            out.push_str(&format!("osm = [{}]\n", halves.join(", ")));
+        } else if is_path {
+            let rel = rest.trim_matches('"');
+            let abs = demo.join(rel);
+            out.push_str(&format!("{key} = {:?}\n", abs.display().to_string()));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let toml = dir.path().join("scenario.toml");
+    std::fs::write(&toml, out).expect("write toml");
+    let merged = nearhome::app::prepare(&toml).expect("the scenario on two extracts analyses");
+    assert_eq!(merged.scenario.osm_paths().len(), 2);
+    assert_eq!(merged.analysis, rutland().analysis);
+}

@@ -430,19 +430,36 @@ impl Scenario {
         resolve_path(&self.dir, rel)
     }
 
-    /// Path of the OSM extract.
+    /// Paths of the OSM extracts (one, or several merged into one graph).
+    pub fn osm_paths(&self) -> Vec<PathBuf> {
+        self.config
+            .osm
+            .files()
+            .iter()
+            .map(|p| self.resolve(p))
+            .collect()
+    }
+
+    /// Path of the (first) OSM extract.
     pub fn osm_path(&self) -> PathBuf {
-        self.resolve(&self.config.osm)
+        self.osm_paths().into_iter().next().unwrap_or_default()
     }
 
-    /// True when the OSM extract exists.
+    /// True when every OSM extract exists.
     pub fn osm_present(&self) -> bool {
-        self.osm_path().is_file()
+        let paths = self.osm_paths();
+        !paths.is_empty() && paths.iter().all(|p| p.is_file())
     }
 
-    /// What to tell the user when the OSM extract is missing (see [`osm_missing_message`]).
+    /// What to tell the user when an OSM extract is missing (see [`osm_missing_message`]),
+    /// for the first one missing.
     pub fn osm_missing_message(&self) -> String {
-        osm_missing_message(&self.osm_path(), self.config.osm_download.as_deref())
+        let paths = self.osm_paths();
+        let missing = paths.iter().find(|p| !p.is_file()).or(paths.first());
+        match missing {
+            Some(p) => osm_missing_message(p, self.config.osm_download.as_deref()),
+            None => "`osm` lists no extract: name at least one .osm.pbf".into(),
+        }
     }
 
     /// Loads `scenario.toml` at `path` and every file it names, validating all of them.

@@ -15,6 +15,26 @@ use crate::model::phase::PRIMARY_MAX_AGE;
 use crate::model::postcode::PostcodeTable;
 use crate::model::{Provision, ProvisionKind, Pupil, Transport};
 
+/// The road extract of a scenario: one `.osm.pbf`, or several merged by OSM id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OsmFiles {
+    /// `osm = "file.osm.pbf"`.
+    One(PathBuf),
+    /// `osm = ["county.osm.pbf", "neighbour.osm.pbf"]`.
+    Several(Vec<PathBuf>),
+}
+
+impl OsmFiles {
+    /// The files, in the order given.
+    pub fn files(&self) -> &[PathBuf] {
+        match self {
+            OsmFiles::One(p) => std::slice::from_ref(p),
+            OsmFiles::Several(v) => v,
+        }
+    }
+}
+
 /// `scenario.toml`: what to load and the assumptions of the analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,8 +47,9 @@ pub struct ScenarioConfig {
     /// ONS local authority district code of the home authority, e.g. `"E06000017"`.
     #[serde(default)]
     pub la_code: Option<String>,
-    /// OpenStreetMap extract (`.osm.pbf`), relative to the toml file.
-    pub osm: PathBuf,
+    /// OpenStreetMap extract (`.osm.pbf`), relative to the toml file; or a list of them
+    /// (the county and the neighbours it places pupils in), merged into one graph.
+    pub osm: OsmFiles,
     /// Region name for `./osm/download.sh` when `osm` is missing (e.g. `"west-midlands"`);
     /// by default taken from an `osm` file name ending in `-latest.osm.pbf`.
     #[serde(default)]

@@ -7,11 +7,14 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use crate::analyse::Analysed;
+use crate::index::ch::Hierarchy;
 use crate::load::network::{load_network_for, load_networks, save_cache};
 use crate::load::scenario::{ScenarioError, ValidationReport};
 use crate::model::metric::Metric;
 use crate::model::scenario::{Scenario, ScenarioConfig};
+use crate::model::speeds::SpeedProfile;
 use crate::model::Bbox;
+use crate::query::route::Hierarchies;
 use crate::query::route::Network;
 
 /// Why a scenario could not be prepared. Messages name the file; causes are chained.
@@ -184,6 +187,59 @@ pub fn load_cached_all(osms: &[PathBuf], metrics: &[Metric]) -> Result<Network, 
     Ok(net)
 }
 
+/// The cache of the extracts' graph timed at `speeds`: the free-flow cache for free flow,
+/// else beside it with the profile's fingerprint (`rutland-latest.speeds-1a2b3c4d.nhg`).
+pub fn cache_path_for_speeds(osms: &[PathBuf], speeds: &SpeedProfile) -> PathBuf {
+    let base = cache_path_for_all(osms);
+    if speeds.is_free_flow() {
+        return base;
+    }
+    let stem = base
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("network")
+        .to_string();
+    base.with_file_name(format!("{stem}.speeds-{}.nhg", speeds.fingerprint()))
+}
+
+/// The extracts' network timed at `speeds` (time hierarchy only), through its own cache;
+/// `free_flow` is the free-flow network already loaded (re-timed when the cache is stale).
+pub fn network_at_speeds(osms: &[PathBuf], free_flow: Network, speeds: &SpeedProfile) -> Network {
+    if speeds.is_free_flow() {
+        return free_flow;
+    }
+    let cache = cache_path_for_speeds(osms, speeds);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = modified(&cache)
+        .is_some_and(|c| osms.iter().all(|o| modified(o).is_some_and(|om| c >= om)));
+    if fresh {
+        match load_network_for(&cache, &[Metric::Time]) {
+            Ok(net) if &net.speeds == speeds => return net,
+            Ok(_) => tracing::warn!("ignoring graph cache {}: other speeds", cache.display()),
+            Err(e) => tracing::warn!("ignoring graph cache: {e}"),
+        }
+    }
+    let net = free_flow.with_speeds(speeds);
+    drop(free_flow);
+    let bars = crate::progress::Bars::new();
+    let bar = bars.bar("hierarchy (school run)", net.graph.node_count() as u64);
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let time = Hierarchy::build(&net.graph, Metric::Time, &progress);
+    bar.finish_and_clear();
+    let net = net.with_hierarchies(Hierarchies {
+        time: Some(time),
+        distance: None,
+    });
+    match save_cache(&net, &cache) {
+        Ok(_) => tracing::info!("wrote graph cache {}", cache.display()),
+        Err(e) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
+    }
+    net
+}
+
 /// Read and build a network from a PBF, with a spinner on a terminal.
 pub fn read_pbf(osm: &Path) -> Result<Network, AppError> {
     read_pbfs(&[osm.to_path_buf()])
@@ -233,6 +289,23 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
 /// When the toml cannot be read, the data have validation errors, or the network cannot
 /// be loaded (with instructions when the extract is missing).
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
+    prepare_at(path, Speeds::Scenario)
+}
+
+/// Which speeds a run times journeys at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speeds {
+    /// The scenario's `[speeds]` (the morning school run unless it says otherwise).
+    Scenario,
+    /// Free-flow speeds, whatever the scenario says.
+    FreeFlow,
+}
+
+/// [`prepare`] with journeys timed at `speeds`.
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_at(path: &Path, speeds: Speeds) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
     let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
     let network = load_cached_all(&osm, &[Metric::Time])?;
@@ -247,6 +320,13 @@ pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
             report: report.to_string(),
         });
     }
+    let profile = match speeds {
+        Speeds::FreeFlow => SpeedProfile::free_flow(),
+        // Checked when the scenario loaded; a fault there is a data error above.
+        Speeds::Scenario => SpeedProfile::from_config(&scenario.config.speeds)
+            .unwrap_or_else(|_| SpeedProfile::free_flow()),
+    };
+    let network = network_at_speeds(&osm, network, &profile);
     Ok(analyse_loaded(scenario, report, network))
 }
 

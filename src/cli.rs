@@ -126,6 +126,10 @@ enum Command {
         /// Skip the routed GeoJSON lines (journeys.geojson, moves.geojson).
         #[arg(long)]
         no_geometry: bool,
+        /// Time journeys at free-flow speeds instead of the scenario's `[speeds]` (the
+        /// morning school run by default).
+        #[arg(long)]
+        free_flow: bool,
     },
     /// Where new places for one need would bring most pupils back or cut most travel, with a
     /// capital plan (sites.csv, proposals.csv, capital.csv, sites.geojson, report.md).
@@ -241,7 +245,15 @@ pub fn run() -> Result<ExitCode> {
             scenario,
             out,
             no_geometry,
-        } => analyse(&scenario_path(scenario), &out, !no_geometry),
+            free_flow,
+        } => {
+            let speeds = if free_flow {
+                nearhome::app::Speeds::FreeFlow
+            } else {
+                nearhome::app::Speeds::Scenario
+            };
+            analyse(&scenario_path(scenario), &out, !no_geometry, speeds)
+        }
         Command::Serve { scenario, bind } => serve(&scenario_path(scenario), bind),
         Command::Site {
             scenario,
@@ -611,9 +623,14 @@ fn synth(
     })
 }
 
-fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
+fn analyse(
+    path: &Path,
+    out: &Path,
+    with_geometry: bool,
+    speeds: nearhome::app::Speeds,
+) -> Result<ExitCode> {
     let t = Instant::now();
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare_at(path, speeds)?;
     let routed = t.elapsed().as_secs_f64();
     let spin = nearhome::progress::Bars::new().spinner("route lines and outputs");
     let files =

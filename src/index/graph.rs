@@ -278,6 +278,16 @@ impl RoadGraph {
         })
     }
 
+    /// The same roads timed at other speeds: every piece's speed multiplied by
+    /// `factor(class)` (durations follow; lengths, geometry and ids are unchanged).
+    pub fn with_speed_factors(&self, factor: impl Fn(RoadClass) -> f64) -> RoadGraph {
+        let mut parts = self.parts.clone();
+        for p in &mut parts.pieces {
+            p.speed_kmh *= factor(p.class);
+        }
+        RoadGraph::from_parts(parts)
+    }
+
     /// A petgraph copy of the directed graph (junction and edge weights), for baselines and
     /// cross-checks with petgraph's algorithms.
     pub fn to_petgraph(&self) -> DiGraph<Junction, Edge, u32> {

@@ -29,13 +29,14 @@ use crate::index::graph::{Adj, GraphParts, Junction, Piece, RoadGraph};
 use crate::index::snap::{SnapIndex, StoredFrame};
 use crate::model::metric::Metric;
 use crate::model::profile::{Direction, RoadClass};
+use crate::model::speeds::SpeedProfile;
 use crate::model::LatLon;
 use crate::query::route::{Hierarchies, Network};
 
 const MAGIC: &[u8; 4] = b"NHG\0";
 /// Format version: 6 stores the adjacency, the snapping grid and the hierarchy links; 7
-/// counts the extracts merged.
-const VERSION: u32 = 7;
+/// counts the extracts merged; 8 records the speed profile.
+const VERSION: u32 = 8;
 const HEADER: usize = 24;
 const TOC_ENTRY: usize = 24;
 /// Bytes of one stored piece (way id, four u32 indexes, length, speed).
@@ -137,6 +138,7 @@ fn sections(net: &Network) -> Result<Vec<Section<'_>>, Error> {
         owned("grid.f", frame.as_bytes().to_vec()),
         borrowed("grid.o", grid.offsets()),
         borrowed("grid", grid.entries()),
+        owned("speeds", net.speeds.to_stored().as_bytes().to_vec()),
     ];
     for metric in [Metric::Time, Metric::Distance] {
         let Some(h) = net.hierarchies.get(metric) else {
@@ -638,7 +640,18 @@ pub fn read_cache(src: Source, label: &str, metrics: &[Metric]) -> Result<Networ
         },
     );
     let index = index.map_err(bad)?;
-    Ok(Network::with_index(graph, index).with_hierarchies(hierarchies.map_err(bad)?))
+    let mut net = Network::with_index(graph, index).with_hierarchies(hierarchies.map_err(bad)?);
+    net.speeds = read_speeds(src, &toc).map_err(bad)?;
+    Ok(net)
+}
+
+/// The speed profile the graph was timed at (free flow in a cache without one).
+fn read_speeds(src: Source, toc: &Toc) -> Result<SpeedProfile, String> {
+    if !toc.has("speeds") {
+        return Ok(SpeedProfile::free_flow());
+    }
+    let stored: Vec<f64> = array(src, toc, &name("speeds"))?;
+    SpeedProfile::from_stored(&stored).ok_or_else(|| "speeds section is not a speed profile".into())
 }
 
 /// True when the bytes start like a graph cache.

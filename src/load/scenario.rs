@@ -92,6 +92,9 @@ impl ScenarioConfig {
                 ),
             );
         }
+        if let Err((key, msg)) = crate::model::speeds::SpeedProfile::from_config(&self.speeds) {
+            fault(&key, msg);
+        }
         if a.receiving_kinds.is_empty() {
             fault(
                 "analysis.receiving_kinds",

@@ -28,6 +28,7 @@ pub mod profile;
 pub mod proj;
 pub mod scenario;
 pub mod sen2;
+pub mod speeds;
 
 ids::indexed_by!(ids::PupilIdx => Pupil);
 ids::indexed_by!(ids::ProvisionIdx => Provision);

@@ -73,6 +73,9 @@ pub struct ScenarioConfig {
     /// Cost assumptions (`[costs]`).
     #[serde(default)]
     pub costs: CostsConfig,
+    /// `[speeds]`: the speeds journeys are timed at (the morning school run by default).
+    #[serde(default)]
+    pub speeds: crate::model::speeds::SpeedsConfig,
 }
 
 /// One `[[areas]]` layer: a GeoJSON of named polygons.

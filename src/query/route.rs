@@ -24,6 +24,7 @@ use crate::index::ch::Hierarchy;
 use crate::index::cost::Cost;
 use crate::index::graph::{Csr, RoadGraph};
 use crate::index::snap::{Snap, SnapFailure, SnapIndex};
+use crate::model::speeds::SpeedProfile;
 use crate::model::LatLon;
 use crate::query::phast::{self, Sweep};
 
@@ -264,6 +265,8 @@ pub struct Network {
     pub index: SnapIndex,
     /// Contraction hierarchies (optional: searches fall back to Dijkstra without them).
     pub hierarchies: Hierarchies,
+    /// The speeds the graph's durations are at (free flow unless built for a profile).
+    pub speeds: SpeedProfile,
 }
 
 impl Network {
@@ -274,6 +277,7 @@ impl Network {
             graph,
             index,
             hierarchies: Hierarchies::default(),
+            speeds: SpeedProfile::free_flow(),
         }
     }
 
@@ -283,6 +287,20 @@ impl Network {
             graph,
             index,
             hierarchies: Hierarchies::default(),
+            speeds: SpeedProfile::free_flow(),
+        }
+    }
+
+    /// The same roads timed at `speeds` (each piece's free-flow speed times the factor of
+    /// its class), with a fresh snapping grid and no hierarchy: build those for the new
+    /// weights. A network not at free flow is re-timed from its own speeds.
+    pub fn with_speeds(&self, speeds: &SpeedProfile) -> Network {
+        let graph = self
+            .graph
+            .with_speed_factors(|c| speeds.factor(c) / self.speeds.factor(c));
+        Network {
+            speeds: speeds.clone(),
+            ..Network::new(graph)
         }
     }
 

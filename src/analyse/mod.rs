@@ -6,6 +6,7 @@
 //! `crate::app`; inputs arrive as `crate::model` types, results leave as plain data.
 
 pub mod assign;
+pub mod estimate;
 pub mod placement;
 pub mod planning;
 pub mod siting;

@@ -36,6 +36,7 @@ fn benches(c: &mut Criterion) {
         pupils: &sc.pupils,
         in_area: &in_area,
         params: &params,
+        calibration: None,
     };
     let reference = analyse(&inputs);
     let moved = reference.optimal.moved;

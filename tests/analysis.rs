@@ -54,6 +54,7 @@ fn same_result_with_one_and_two_threads() {
         pupils: &p.scenario.pupils,
         in_area: &in_area,
         params: &p.params,
+        calibration: None,
     };
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -241,11 +242,17 @@ fn candidates_csv_re_solves_to_moves_csv() {
     let p = rutland();
     let dir = tempfile::tempdir().unwrap();
     nearhome::output::report::write_all(p, &p.report, dir.path(), true).unwrap();
-    let read = |name: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(dir.path().join(name))
-            .unwrap()
-            .records()
-            .map(Result::unwrap)
+    // Rows as column name -> cell.
+    let read = |name: &str| -> Vec<std::collections::BTreeMap<String, String>> {
+        let mut rdr = csv::Reader::from_path(dir.path().join(name)).unwrap();
+        let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        rdr.records()
+            .map(|r| {
+                head.iter()
+                    .cloned()
+                    .zip(r.unwrap().iter().map(String::from))
+                    .collect()
+            })
             .collect()
     };
     let cands = read("candidates.csv");
@@ -261,20 +268,43 @@ fn candidates_csv_re_solves_to_moves_csv() {
         })
     };
     for r in &cands {
-        let u = idx(&mut pupils, &r[0]);
-        let j = idx(&mut provs, &r[1]);
+        let u = idx(&mut pupils, &r["pupil_id"]);
+        let j = idx(&mut provs, &r["provision_id"]);
         if capacity.len() <= j {
-            capacity.push(r[6].parse().unwrap());
+            capacity.push(r["spare_places"].parse().unwrap());
         }
-        if &r[5] == "true" {
-            arcs.push((u, j, csv_centiminutes(&r[2])));
+        if r["within_threshold"] == "true" {
+            arcs.push((u, j, csv_centiminutes(&r["minutes"])));
         }
+        assert_eq!(
+            r["journey_source"], "routed",
+            "candidates are routed places"
+        );
     }
     assert!(!moves.is_empty(), "the demo moves some pupils");
     let (moved, total_lp) = lp_most_moves_then_least_time(pupils.len(), &capacity, &arcs);
     assert_eq!(moved, moves.len());
-    let total: i64 = moves.iter().map(|r| csv_centiminutes(&r[10])).sum();
+    let total: i64 = moves
+        .iter()
+        .map(|r| csv_centiminutes(&r["after_minutes"]))
+        .sum();
     assert_eq!(total_lp, total);
+    // Every journey row says how it was obtained.
+    for r in &read("pupils.csv") {
+        let want = match r["current_minutes"].as_str() {
+            "" => "",
+            _ if r["placement_snap_m"].is_empty() => "estimated",
+            _ => "routed",
+        };
+        assert_eq!(r["journey_source"], want, "pupil {}", r["pupil_id"]);
+    }
+    for r in &moves {
+        assert!(
+            ["routed", "estimated"].contains(&r["before_journey_source"].as_str()),
+            "{r:?}"
+        );
+        assert_eq!(r["after_journey_source"], "routed");
+    }
     for f in [
         "pupils.csv",
         "areas.csv",
@@ -304,6 +334,7 @@ fn journey_geometries_equal_point_to_point_routes() {
         pupils: &p.scenario.pupils,
         in_area: &|q| p.scenario.boundary.contains(q),
         params: &p.params,
+        calibration: None,
     };
     let (journeys, moves) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
     let mut checked = 0;
@@ -375,6 +406,7 @@ fn whatif_through_the_trip_table_equals_full_reanalysis() {
         pupils: &p.scenario.pupils,
         in_area: &in_area,
         params: &p.params,
+        calibration: None,
     };
     let full = analyse(&inputs);
     let (cached, table) = analyse_with(&inputs, &p.trip_table);
@@ -389,4 +421,165 @@ fn whatif_through_the_trip_table_equals_full_reanalysis() {
         ..inputs
     };
     assert_eq!(analyse_with(&inputs2, &p.trip_table).0, analyse(&inputs2));
+}
+
+/// The band (0-5, 5-15, 15-40, 40+ great-circle km) of a distance, written out again here.
+fn band_of(km: f64) -> usize {
+    [5.0, 15.0, 40.0].iter().filter(|&&edge| km >= edge).count()
+}
+
+/// The median of a list (the mean of the two middle values for an even count).
+fn median_of(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+/// The estimates are the documented rule (`docs/outputs.md`, "Estimated journeys") applied
+/// to this run's routed journeys, re-implemented here from the analysis' own journeys: the
+/// pairs are each pupil's routed current journey and routed alternatives, the figures the
+/// medians per band with the nearest-band fallback, and every estimated journey is its
+/// great-circle distance times its band's circuity at its band's speed.
+#[test]
+fn estimates_follow_the_documented_rule_on_this_runs_routed_journeys() {
+    use crate::support::haversine_m;
+    use nearhome::analyse::placement::Trip;
+    use std::collections::BTreeMap;
+    let p = rutland();
+    let (a, provs) = (&p.analysis, &p.scenario.provisions);
+    let mut circuity: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    let mut speed: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    for r in &a.pupils {
+        let home = p.scenario.pupils[r.pupil].home;
+        let mut routed: BTreeMap<usize, Trip> = BTreeMap::new();
+        if let (Some(pl), Some(c)) = (r.placement, r.current) {
+            if !c.estimated {
+                routed.insert(pl.index(), c);
+            }
+        }
+        for alt in &r.suitable {
+            routed.insert(alt.provision.index(), alt.trip);
+        }
+        for (pi, t) in routed {
+            let d = haversine_m(home, provs[pi].location) / 1000.0;
+            if d < 0.1 || t.km <= 0.0 || t.minutes <= 0.0 {
+                continue;
+            }
+            circuity[band_of(d)].push(t.km / d);
+            speed[band_of(d)].push(t.km / (t.minutes / 60.0));
+        }
+    }
+    let own: Vec<Option<(f64, f64)>> = (0..4)
+        .map(|b| {
+            (circuity[b].len() >= 20).then(|| {
+                (
+                    median_of(circuity[b].clone()).unwrap(),
+                    median_of(speed[b].clone()).unwrap(),
+                )
+            })
+        })
+        .collect();
+    // Nearest fitted band, the longer one on a tie, else the scenario's defaults.
+    let used = |b: usize| -> (f64, f64) {
+        let order = [0usize, 1, 2, 3];
+        let mut by_distance: Vec<usize> = order.to_vec();
+        by_distance.sort_by_key(|&o| (o.abs_diff(b), std::cmp::Reverse(o)));
+        by_distance
+            .into_iter()
+            .find_map(|o| own[o])
+            .unwrap_or((p.params.circuity_factor, p.params.estimate_speed_kmh))
+    };
+    let fit = &a.calibration.fit;
+    for (b, band) in fit.bands.iter().enumerate() {
+        assert_eq!(band.pairs, circuity[b].len(), "band {b} pairs");
+        let (c, s) = used(b);
+        assert!(
+            (band.circuity - c).abs() < 1e-9,
+            "band {b}: {band:?} vs {c}"
+        );
+        assert!(
+            (band.speed_kmh - s).abs() < 1e-9,
+            "band {b}: {band:?} vs {s}"
+        );
+    }
+    assert!(
+        fit.calibrated(),
+        "the demo has routed journeys to calibrate on"
+    );
+    let mut estimated = 0;
+    for r in &a.pupils {
+        let Some(c) = r.current.filter(|c| c.estimated) else {
+            continue;
+        };
+        let pupil = &p.scenario.pupils[r.pupil];
+        let d = haversine_m(pupil.home, provs[r.placement.unwrap()].location) / 1000.0;
+        let (circ, kmh) = used(band_of(d));
+        assert!((c.km - d * circ).abs() < 1e-9, "pupil {}", pupil.id);
+        assert!(
+            (c.minutes - d * circ / kmh * 60.0).abs() < 1e-9,
+            "pupil {}",
+            pupil.id
+        );
+        estimated += 1;
+    }
+    assert!(estimated > 50, "{estimated} estimated journeys checked");
+    // The hold-out: every fifth pupil (positions 4, 9, ...) with a routed pair.
+    let h = a.calibration.hold_out.as_ref().expect("held-out pupils");
+    let held = a
+        .pupils
+        .iter()
+        .filter(|r| r.pupil.index() % 5 == 4)
+        .filter(|r| r.current.is_some_and(|c| !c.estimated) || !r.suitable.is_empty())
+        .count();
+    assert_eq!(h.pupils, held);
+}
+
+/// A what-if is estimated with its baseline's calibration: adding a base changes no
+/// estimated journey (a fresh calibration would, since the base adds routed pairs).
+#[test]
+fn a_whatif_keeps_the_baselines_estimates() {
+    use nearhome::model::{Need, ProvisionKind};
+    let p = rutland();
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let mut provs = p.scenario.provisions.clone();
+    let mut base = provs
+        .iter()
+        .find(|x| x.kind == ProvisionKind::Mainstream && in_area(x.location))
+        .expect("an in-area mainstream school")
+        .clone();
+    base.id = "whatif-base".into();
+    base.kind = ProvisionKind::ResourceBase;
+    base.needs = Need::ALL.to_vec();
+    (base.age_min, base.age_max, base.capacity, base.on_roll) = (4, 18, Some(40), 0);
+    provs.push(base);
+    let inputs = |calibration| Inputs {
+        network: &p.network,
+        provisions: &provs,
+        pupils: &p.scenario.pupils,
+        in_area: &in_area,
+        params: &p.params,
+        calibration,
+    };
+    let kept = analyse(&inputs(Some(&p.analysis.calibration)));
+    assert_eq!(kept.calibration, p.analysis.calibration);
+    let mut compared = 0;
+    for (before, after) in p.analysis.pupils.iter().zip(&kept.pupils) {
+        if before.current.is_some_and(|c| c.estimated) {
+            assert_eq!(before.current, after.current, "pupil {}", before.pupil);
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "{compared} estimated journeys compared");
+    let fresh = analyse(&inputs(None));
+    assert_ne!(
+        fresh.calibration, p.analysis.calibration,
+        "the base's routed pairs would move a fresh calibration"
+    );
 }

@@ -49,6 +49,7 @@ impl Analysed {
                 pupils: &scenario.pupils,
                 in_area: &in_area,
                 params: &params,
+                calibration: None,
             },
             &TripTable::default(),
         );

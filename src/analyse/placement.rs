@@ -13,7 +13,9 @@
 //!   ([`Provision::is_alternative_for`]). Nearest suitable, rank and extra minutes compare
 //!   a pupil with these alternatives only.
 //! - A placement that cannot be snapped (outside the road extract) gets an *estimated*
-//!   journey: great-circle km x circuity factor, at the scenario's estimate speed.
+//!   journey: great-circle km x circuity, at a speed, both fitted by distance band on this
+//!   run's routed journeys ([`crate::analyse::estimate`]; the scenario's `circuity_factor`
+//!   and `estimate_speed_kmh` where nothing could be fitted).
 //! - Out of area: the placement's location lies outside the home authority boundary.
 //! - Long journey: minutes above the limit of the pupil's phase ([`Phase::of_age`]): the
 //!   primary limit for Reception to Year 6 (age <= `primary_max_age`, 10), else the
@@ -36,6 +38,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution};
+use crate::analyse::estimate::{Calibration, Defaults, JourneyFit, RoutedPair};
 use crate::index::cost::{to_nano, NANO};
 use crate::index::snap::{Snap, SnapFailure};
 use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
@@ -54,9 +57,10 @@ pub struct Params {
     pub secondary_max_minutes: f64,
     /// Largest snap distance, metres.
     pub max_snap_m: f64,
-    /// Road km per great-circle km for estimated journeys.
+    /// Road km per great-circle km for estimated journeys where no distance band could be
+    /// fitted on routed journeys ([`crate::analyse::estimate`]).
     pub circuity_factor: f64,
-    /// Average speed for estimated journeys, km/h.
+    /// Average speed for estimated journeys where no distance band could be fitted, km/h.
     pub estimate_speed_kmh: f64,
     /// Provision kinds that may receive pupils brought back (of the pupil's alternatives).
     pub receiving_kinds: Vec<ProvisionKind>,
@@ -136,6 +140,14 @@ impl Params {
     pub fn trips_per_year(&self) -> f64 {
         self.costs.school_days_per_year * self.costs.journeys_per_day
     }
+
+    /// The circuity and speed of estimated journeys where nothing could be fitted.
+    pub fn estimate_defaults(&self) -> Defaults {
+        Defaults {
+            circuity: self.circuity_factor,
+            speed_kmh: self.estimate_speed_kmh,
+        }
+    }
 }
 
 /// Everything the analysis reads.
@@ -150,6 +162,10 @@ pub struct Inputs<'a> {
     pub in_area: &'a (dyn Fn(LatLon) -> bool + Sync),
     /// Parameters.
     pub params: &'a Params,
+    /// The journey estimates to use, calibrated on another run: a what-if passes its
+    /// baseline's, so that it changes only what its provisions change. `None`: calibrate on
+    /// this run's routed journeys.
+    pub calibration: Option<&'a Calibration>,
 }
 
 /// A journey figure and how it was obtained.
@@ -159,8 +175,20 @@ pub struct Trip {
     pub minutes: f64,
     /// Kilometres.
     pub km: f64,
-    /// True when estimated from great-circle distance (placement outside the road extract).
+    /// True when estimated from the great-circle distance (the placement is not within
+    /// `max_snap_m` of the road extract), by the run's [`Calibration`]; false when routed.
     pub estimated: bool,
+}
+
+impl Trip {
+    /// `estimated` or `routed`, as written in outputs (`journey_source`).
+    pub fn source(&self) -> &'static str {
+        if self.estimated {
+            "estimated"
+        } else {
+            "routed"
+        }
+    }
 }
 
 /// An alternative provision for a pupil.
@@ -341,6 +369,9 @@ pub struct Analysis {
     pub greedy: SolverFigures,
     /// Provisions with unknown capacity (never offered as having spare places).
     pub unknown_capacity: usize,
+    /// How estimated journeys were made: the fit by distance band on this run's routed
+    /// journeys (or the one given in [`Inputs::calibration`]) and its hold-out error.
+    pub calibration: Calibration,
 }
 
 crate::model::ids::indexed_by!(PupilIdx => PupilResult);
@@ -641,21 +672,41 @@ impl<'a> Stage<'a> {
             .collect()
     }
 
-    /// The current journey: routed, else estimated from the great-circle distance when the
-    /// placement is outside the road extract.
-    fn current_trip(&self, u: PupilIdx, trips: &PupilTrips) -> Option<Trip> {
-        let params = self.inp.params;
+    /// Great-circle distance from pupil `u`'s home to provision `pi`'s site, km.
+    fn great_circle_km(&self, u: PupilIdx, pi: ProvisionIdx) -> f64 {
+        crate::model::proj::haversine_m(self.pupil(u).home, self.provision(pi).location) / 1000.0
+    }
+
+    /// Every routed home → provision pair of the run (current journeys and alternatives),
+    /// pupils in input order and each pupil's provisions in index order: what the estimates
+    /// are calibrated on.
+    fn routed_pairs(&self, trips: &[PupilTrips]) -> Vec<RoutedPair> {
+        PupilIdx::all(trips.len())
+            .zip(trips)
+            .flat_map(|(u, t)| {
+                t.iter().map(move |(&pi, trip)| RoutedPair {
+                    pupil: u,
+                    current: self.placement_of(u) == Some(pi),
+                    great_circle_km: self.great_circle_km(u, pi),
+                    road_km: trip.km,
+                    minutes: trip.minutes,
+                })
+            })
+            .collect()
+    }
+
+    /// The current journey: routed, else estimated from the great-circle distance by the
+    /// run's fit when the placement is outside the road extract.
+    fn current_trip(&self, u: PupilIdx, trips: &PupilTrips, fit: &JourneyFit) -> Option<Trip> {
         let pi = self.placement_of(u)?;
         if let Some(t) = trips.get(&pi) {
             return Some(*t);
         }
         if self.prov_snaps[pi.index()].is_err() && self.home_snap(u).is_ok() {
-            let home = self.pupil(u).home;
-            let km = crate::model::proj::haversine_m(home, self.provision(pi).location) / 1000.0
-                * params.circuity_factor;
+            let e = fit.estimate(self.great_circle_km(u, pi));
             return Some(Trip {
-                minutes: km / params.estimate_speed_kmh * 60.0,
-                km,
+                minutes: e.minutes,
+                km: e.km,
                 estimated: true,
             });
         }
@@ -663,11 +714,11 @@ impl<'a> Stage<'a> {
     }
 
     /// A pupil's journeys, alternatives and flags (no bring-back yet).
-    fn pupil_result(&self, u: PupilIdx, trips: &PupilTrips) -> PupilResult {
+    fn pupil_result(&self, u: PupilIdx, trips: &PupilTrips, fit: &JourneyFit) -> PupilResult {
         let pupil = self.pupil(u);
         let limit = self.inp.params.limit_minutes(pupil.age);
         let pl = self.placement_of(u);
-        let current = self.current_trip(u, trips);
+        let current = self.current_trip(u, trips, fit);
         let mut suitable: Vec<Alternative> = trips
             .iter()
             .filter(|(pi, _)| self.suits(**pi, u))
@@ -866,9 +917,15 @@ pub fn analyse(inp: &Inputs) -> Analysis {
 pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
     let stage = Stage::new(inp, reuse);
     let (trips, table) = stage.trips(reuse);
+    let calibration = match inp.calibration {
+        Some(c) => c.clone(),
+        None => {
+            Calibration::from_pairs(&stage.routed_pairs(&trips), inp.params.estimate_defaults())
+        }
+    };
     let mut results: Vec<PupilResult> = PupilIdx::all(inp.pupils.len())
         .zip(&trips)
-        .map(|(u, t)| stage.pupil_result(u, t))
+        .map(|(u, t)| stage.pupil_result(u, t, &calibration.fit))
         .collect();
     let candidates = stage.candidates(&results);
     let problem = stage.problem(&candidates);
@@ -911,6 +968,7 @@ pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
             .iter()
             .filter(|p| p.capacity.is_none())
             .count(),
+        calibration,
     };
     (analysis, table)
 }
@@ -1129,6 +1187,7 @@ mod tests {
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
         // Current journeys: P1 9 steps, P2 3 steps, P3 1 step.
@@ -1228,6 +1287,7 @@ mod tests {
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let minutes: Vec<f64> = a
             .pupils
@@ -1309,6 +1369,7 @@ mod tests {
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let alt = |u: usize| alternatives_of(&a.pupils[u], &provisions);
         // Mainstream pupils: mainstream schools of their phase only, although the resource
@@ -1358,6 +1419,7 @@ mod tests {
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let of = |u: usize| -> Vec<String> {
             a.candidates
@@ -1403,6 +1465,7 @@ mod tests {
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         assert_eq!(a.optimal.moved, 1);
         assert!(a.pupils[0].moved.is_some() || a.pupils[1].moved.is_some());

@@ -210,6 +210,7 @@ pub fn render_all(
             pupils: &p.scenario.pupils,
             in_area: &|q| p.scenario.boundary.contains(q),
             params: &p.params,
+            calibration: None,
         };
         let (journeys, moves) = route_geometries(&inputs, &p.analysis);
         files.push((

@@ -150,6 +150,7 @@ impl AppState {
                             pupils: &p.scenario.pupils,
                             in_area: &in_area,
                             params: &p.params,
+                            calibration: None,
                         },
                         &p.analysis,
                     );

@@ -247,6 +247,7 @@ pub async fn whatif(
                 pupils: &p.scenario.pupils,
                 in_area: &in_area,
                 params: &p.params,
+                calibration: Some(&p.analysis.calibration),
             },
             &p.trip_table,
         );

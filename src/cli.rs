@@ -501,26 +501,51 @@ fn run_matrix(
 
 fn validate(path: &Path, all: bool) -> Result<ExitCode> {
     use nearhome::model::scenario::Scenario;
-    // The road network's bounding box, when the extract is there (a missing extract is a
-    // warning in the report, with instructions).
-    let bbox = match nearhome::app::scenario_osm(path)? {
-        Ok(osm) => nearhome::app::network_bbox(&nearhome::app::load_cached(&osm)?),
+    // The road network, when the extract is there (a missing extract is a warning in the
+    // report, with instructions): its bounding box for the checks, its roads for the outlook.
+    let network = match nearhome::app::scenario_osm(path)? {
+        Ok(osm) => Some(nearhome::app::load_cached(&osm)?),
         Err(_) => None,
     };
-    let (_, report) = Scenario::load(path, bbox)
+    let bbox = network.as_ref().and_then(nearhome::app::network_bbox);
+    let (scenario, report) = Scenario::load(path, bbox)
         .with_context(|| format!("loading scenario {}", path.display()))?;
+    let journeys = journeys_outlook(&scenario, network.as_ref());
     print_stdout(|out| {
         if all {
-            writeln!(out, "{report:#}")
+            writeln!(out, "{report:#}")?;
         } else {
-            writeln!(out, "{report}")
+            writeln!(out, "{report}")?;
         }
+        writeln!(out, "Journeys: {journeys}")
     })?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `validate` says about the journeys the scenario will have (counts only).
+fn journeys_outlook(
+    scenario: &nearhome::model::scenario::Scenario,
+    network: Option<&Network>,
+) -> String {
+    let params = nearhome::analyse::params_from(&scenario.config);
+    let outlook = nearhome::analyse::outlook::journey_outlook(
+        network,
+        &scenario.provisions,
+        &scenario.pupils,
+        params.max_snap_m,
+    );
+    let osm = scenario.osm_path();
+    let missing = network.is_none().then(|| {
+        osm.file_name().map_or_else(
+            || osm.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
+    nearhome::output::estimates::outlook_sentence(&outlook, &params, missing.as_deref())
 }
 
 fn synth(
@@ -612,6 +637,10 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
         prepared.scenario.provisions.len(),
         show(summary.overall.out_of_area),
         show(summary.overall.long_journeys),
+    );
+    eprintln!(
+        "journeys: {}",
+        nearhome::output::estimates::estimate_sentence(&prepared)
     );
     eprintln!(
         "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \

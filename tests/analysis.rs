@@ -583,3 +583,42 @@ fn a_whatif_keeps_the_baselines_estimates() {
         "the base's routed pairs would move a fresh calibration"
     );
 }
+
+/// `validate` and `analyse` say how many journeys are (or will be) estimated and why, with
+/// the analysis' own counts.
+#[test]
+fn validate_and_analyse_say_how_many_journeys_are_estimated() {
+    let p = rutland();
+    let count = |f: &dyn Fn(&nearhome::analyse::placement::PupilResult) -> bool| {
+        p.analysis.pupils.iter().filter(|r| f(r)).count()
+    };
+    let estimated = count(&|r| r.current.is_some_and(|c| c.estimated));
+    let routed = count(&|r| r.current.is_some_and(|c| !c.estimated));
+    let pupils = p.analysis.pupils.len();
+    let toml = "fixtures/scenarios/rutland/scenario.toml";
+    let v = crate::support::nearhome(&["validate", toml]);
+    let stdout = String::from_utf8_lossy(&v.stdout);
+    let want = format!(
+        "Journeys: {routed} of {pupils} journeys can be routed; {estimated} will be estimated \
+         (placement not within 1000 m of the road extract)"
+    );
+    assert!(stdout.contains(&want), "{want}\n{stdout}");
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let a = crate::support::nearhome(&["analyse", toml, "--out", out_dir, "--no-geometry"]);
+    assert!(a.status.success());
+    let stderr = String::from_utf8_lossy(&a.stderr);
+    let current: usize = p
+        .analysis
+        .calibration
+        .fit
+        .bands
+        .iter()
+        .map(|b| b.current_journeys)
+        .sum();
+    let want = format!(
+        "journeys: {estimated} of {pupils} journeys estimated (placement not within 1000 m of \
+         the road extract), calibrated on {current} routed journeys and "
+    );
+    assert!(stderr.contains(&want), "{want}\n{stderr}");
+}

@@ -7,6 +7,7 @@
 
 pub mod assign;
 pub mod estimate;
+pub mod outlook;
 pub mod placement;
 pub mod planning;
 pub mod siting;

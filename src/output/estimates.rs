@@ -6,6 +6,8 @@
 //! only beside a published count and rounded.
 
 use crate::analyse::estimate::{Band, BandFit, Calibration, FitSource, HoldOut, MIN_PAIRS};
+use crate::analyse::outlook::JourneyOutlook;
+use crate::analyse::placement::Params;
 use crate::analyse::Analysed;
 use crate::model::proj::haversine_m;
 use crate::output::disclosure::{
@@ -338,6 +340,39 @@ pub fn estimate_sentence(p: &Analysed) -> String {
             format!("; hold-out error: median {:.1}%", m)
         });
     format!("{head}, {basis}{error}")
+}
+
+/// The sentence `validate` prints about the journeys a scenario will have, before routing,
+/// e.g. "209 of 337 journeys can be routed; 128 will be estimated (placement not within
+/// 1000 m of the road extract) ...". `missing` names a road extract that is not there.
+pub fn outlook_sentence(o: &JourneyOutlook, params: &Params, missing: Option<&str>) -> String {
+    let n = |x: usize| thousands(x as u64);
+    match missing {
+        Some(file) => format!(
+            "{} of {} journeys will be estimated (no road extract: {file} is missing) at the \
+             defaults, {} x the straight line at {} km/h, with no routed journey to calibrate \
+             on; {} will have none (unknown placement)",
+            n(o.estimated),
+            n(o.pupils),
+            params.circuity_factor,
+            params.estimate_speed_kmh,
+            n(o.unknown_placement)
+        ),
+        None => format!(
+            "{} of {} journeys can be routed; {} will be estimated (placement not within {} m \
+             of the road extract), calibrated by distance band on the routed journeys when \
+             analysed; {} will have none (home not within {} m of a road: {}; unknown \
+             placement: {})",
+            n(o.routable),
+            n(o.pupils),
+            n(o.estimated),
+            params.max_snap_m,
+            n(o.home_unsnappable + o.unknown_placement),
+            params.max_snap_m,
+            n(o.home_unsnappable),
+            n(o.unknown_placement)
+        ),
+    }
 }
 
 #[cfg(test)]

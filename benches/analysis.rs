@@ -31,7 +31,7 @@ fn benches(c: &mut Criterion) {
     let params = Params::default();
     let in_area = |p| sc.in_area(p);
     let inputs = Inputs {
-        network: &net,
+        network: Some(&net),
         provisions: &sc.provisions,
         pupils: &sc.pupils,
         in_area: &in_area,

@@ -181,17 +181,38 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
     })
 }
 
-/// Load a scenario, its network, and run the analysis.
+/// What to do when a scenario's road extract is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingRoads {
+    /// Refuse: [`AppError::OsmMissing`] (the service, siting, `analyse --require-roads`).
+    Refuse,
+    /// Run estimate-only: every journey estimated, no bring-back ([`Analysed::estimate_only`]).
+    EstimateAll,
+}
+
+/// Load a scenario, its network, and run the analysis; a missing road extract is an error.
 ///
 /// # Errors
 /// When the toml cannot be read, the data have validation errors, or the network cannot
 /// be loaded (with instructions when the extract is missing).
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
+    prepare_with(path, MissingRoads::Refuse)
+}
+
+/// [`prepare`], running estimate-only when the extract is missing and `missing` allows it.
+///
+/// # Errors
+/// As [`prepare`]; a missing extract only with [`MissingRoads::Refuse`].
+pub fn prepare_with(path: &Path, missing: MissingRoads) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
-    let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
-    let network = load_cached_for(&osm, &[Metric::Time])?;
+    let network = match (scenario_osm(path)?, missing) {
+        (Ok(osm), _) => Some(load_cached_for(&osm, &[Metric::Time])?),
+        (Err(message), MissingRoads::Refuse) => return Err(AppError::OsmMissing(message)),
+        (Err(_), MissingRoads::EstimateAll) => None,
+    };
+    let bbox = network.as_ref().and_then(network_bbox);
     let (scenario, report) =
-        Scenario::load(path, network_bbox(&network)).map_err(|source| AppError::LoadScenario {
+        Scenario::load(path, bbox).map_err(|source| AppError::LoadScenario {
             path: path.display().to_string(),
             source,
         })?;
@@ -201,7 +222,13 @@ pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
             report: report.to_string(),
         });
     }
-    Ok(analyse_loaded(scenario, report, network))
+    Ok(match network {
+        Some(network) => analyse_loaded(scenario, report, network),
+        None => Prepared {
+            analysed: Analysed::estimate_only(scenario),
+            report,
+        },
+    })
 }
 
 /// Run the analysis on an already loaded scenario and network.

@@ -114,15 +114,22 @@ enum Command {
         bind: std::net::SocketAddr,
     },
     /// Analyse a scenario: journeys, out-of-area placements, optimal bring-back, savings.
+    ///
+    /// Without the road extract it still runs, estimate-only: every journey estimated from
+    /// the straight line at the scenario's defaults, every file written, no bring-back.
     Analyse {
         /// `scenario.toml` (default: the Rutland demo).
         scenario: Option<PathBuf>,
         /// Output folder.
         #[arg(long, default_value = "out")]
         out: PathBuf,
-        /// Skip the routed GeoJSON lines (journeys.geojson, moves.geojson).
+        /// Skip the GeoJSON lines (journeys.geojson, moves.geojson).
         #[arg(long)]
         no_geometry: bool,
+        /// Refuse to run when the road extract is missing (exit 2, naming it) instead of
+        /// estimating every journey.
+        #[arg(long)]
+        require_roads: bool,
     },
     /// Where new places for one need would bring most pupils back or cut most travel, with a
     /// capital plan (sites.csv, proposals.csv, capital.csv, sites.geojson, report.md).
@@ -238,7 +245,15 @@ pub fn run() -> Result<ExitCode> {
             scenario,
             out,
             no_geometry,
-        } => analyse(&scenario_path(scenario), &out, !no_geometry),
+            require_roads,
+        } => {
+            let missing = if require_roads {
+                nearhome::app::MissingRoads::Refuse
+            } else {
+                nearhome::app::MissingRoads::EstimateAll
+            };
+            analyse(&scenario_path(scenario), &out, !no_geometry, missing)
+        }
         Command::Serve { scenario, bind } => serve(&scenario_path(scenario), bind),
         Command::Site {
             scenario,
@@ -611,9 +626,35 @@ fn synth(
     })
 }
 
-fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
+/// What an estimate-only run says first: the missing extract, what that means for the
+/// outputs, and how to get the extract.
+fn estimate_only_lines(prepared: &nearhome::app::Prepared, file: &str) -> [String; 2] {
+    let params = &prepared.params;
+    [
+        format!(
+            "estimate-only run: the road extract {file} is missing, so every journey is \
+             estimated from the straight line ({} x at {} km/h, with no routed journey to \
+             calibrate on) and no bring-back is attempted (it needs routed journeys); \
+             --require-roads makes this an error",
+            params.circuity_factor, params.estimate_speed_kmh
+        ),
+        format!("to route: {}", prepared.scenario.osm_missing_message()),
+    ]
+}
+
+fn analyse(
+    path: &Path,
+    out: &Path,
+    with_geometry: bool,
+    missing: nearhome::app::MissingRoads,
+) -> Result<ExitCode> {
     let t = Instant::now();
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare_with(path, missing)?;
+    if let Some(file) = prepared.roads.missing() {
+        for line in estimate_only_lines(&prepared, file) {
+            eprintln!("{line}");
+        }
+    }
     let routed = t.elapsed().as_secs_f64();
     let files =
         nearhome::output::report::write_all(&prepared, &prepared.report, out, with_geometry)?;
@@ -642,12 +683,19 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
         "journeys: {}",
         nearhome::output::estimates::estimate_sentence(&prepared)
     );
-    eprintln!(
-        "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \
-         total of the moved pupils' new journey times: {:.0} min (greedy: {:.0} min); \
-         saving {saving} a year",
-        a.optimal.moved, a.greedy.moved, a.optimal.total_minutes, a.greedy.total_minutes,
-    );
+    if prepared.network.is_some() {
+        eprintln!(
+            "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \
+             total of the moved pupils' new journey times: {:.0} min (greedy: {:.0} min); \
+             saving {saving} a year",
+            a.optimal.moved, a.greedy.moved, a.optimal.total_minutes, a.greedy.total_minutes,
+        );
+    } else {
+        eprintln!(
+            "bring-back: not attempted ({})",
+            nearhome::output::tables::BRING_BACK_SKIPPED
+        );
+    }
     eprintln!(
         "analysis {:.2} s, outputs {:.2} s; wrote {} files to {}: {}",
         routed,
@@ -656,11 +704,18 @@ fn analyse(path: &Path, out: &Path, with_geometry: bool) -> Result<ExitCode> {
         out.display(),
         files.join(", ")
     );
-    eprintln!(
-        "next: read {} (what each file holds), or see it on the map: nearhome serve {}",
-        out.join("README.txt").display(),
-        path.display()
-    );
+    if prepared.network.is_some() {
+        eprintln!(
+            "next: read {} (what each file holds), or see it on the map: nearhome serve {}",
+            out.join("README.txt").display(),
+            path.display()
+        );
+    } else {
+        eprintln!(
+            "next: read {} (what each file holds); the map (nearhome serve) needs the road extract",
+            out.join("README.txt").display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -678,7 +733,8 @@ fn site(
     }
     req.validate()?;
     let t = Instant::now();
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare(path)
+        .context("siting needs the road extract: it compares routed journeys to candidate sites")?;
     let analysed = t.elapsed().as_secs_f64();
     let result = site(&prepared, &req)?;
     let plan = capital_plan(&prepared, Some(&result));
@@ -724,7 +780,10 @@ fn site(
 }
 
 fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare(path).context(
+        "the map service needs the road extract (routes, catchments, what-ifs); \
+         `nearhome analyse` runs without it, estimating every journey",
+    )?;
     let token = nearhome::serve::auth::generate_token()?;
     eprintln!(
         "{}: {} pupils analysed. Open http://{bind}/ (public view).\nOfficer token for this run (pupil-level layers; keep it private): {token}",

@@ -49,7 +49,7 @@ fn same_result_with_one_and_two_threads() {
     let p = rutland();
     let in_area = |q| p.scenario.boundary.contains(q);
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &p.scenario.provisions,
         pupils: &p.scenario.pupils,
         in_area: &in_area,
@@ -329,7 +329,7 @@ fn candidates_csv_re_solves_to_moves_csv() {
 fn journey_geometries_equal_point_to_point_routes() {
     let p = rutland();
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &p.scenario.provisions,
         pupils: &p.scenario.pupils,
         in_area: &|q| p.scenario.boundary.contains(q),
@@ -340,14 +340,13 @@ fn journey_geometries_equal_point_to_point_routes() {
     let mut checked = 0;
     for (r, route) in p.analysis.pupils.iter().zip(&journeys) {
         let Some(route) = route else { continue };
-        let home = r.home_snap.as_ref().unwrap();
+        let home = r.home_snap.snap().unwrap();
         let pl = r.placement.unwrap();
-        let site = p
-            .network
+        let net = p.network.as_ref().unwrap();
+        let site = net
             .snap(p.scenario.provisions[pl].location, p.params.max_snap_m)
             .unwrap();
-        let want = p
-            .network
+        let want = net
             .route(home, &site, nearhome::query::route::Metric::Time)
             .unwrap();
         assert_eq!(route, &want, "pupil {}", p.scenario.pupils[r.pupil].id);
@@ -401,7 +400,7 @@ fn whatif_through_the_trip_table_equals_full_reanalysis() {
         special.location.lat += 0.002;
     }
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &provs,
         pupils: &p.scenario.pupils,
         in_area: &in_area,
@@ -560,7 +559,7 @@ fn a_whatif_keeps_the_baselines_estimates() {
     (base.age_min, base.age_max, base.capacity, base.on_roll) = (4, 18, Some(40), 0);
     provs.push(base);
     let inputs = |calibration| Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &provs,
         pupils: &p.scenario.pupils,
         in_area: &in_area,

@@ -16,6 +16,12 @@
 //!   journey: great-circle km x circuity, at a speed, both fitted by distance band on this
 //!   run's routed journeys ([`crate::analyse::estimate`]; the scenario's `circuity_factor`
 //!   and `estimate_speed_kmh` where nothing could be fitted).
+//! - Without a road network (an *estimate-only* run, [`Inputs::network`] `None`) every
+//!   journey with a known placement is estimated at the defaults, homes are not checked
+//!   ([`RoadSnap::NoRoads`]), and nothing that compares provisions by journey is done: no
+//!   suitable alternatives, ranks, candidates or bring-back (out-of-area pupils are not
+//!   moved, [`NotMoved::NoRoadNetwork`]). Those choose between places minutes apart, which a
+//!   straight-line estimate at one assumed speed cannot tell apart.
 //! - Out of area: the placement's location lies outside the home authority boundary.
 //! - Long journey: minutes above the limit of the pupil's phase ([`Phase::of_age`]): the
 //!   primary limit for Reception to Year 6 (age <= `primary_max_age`, 10), else the
@@ -152,8 +158,8 @@ impl Params {
 
 /// Everything the analysis reads.
 pub struct Inputs<'a> {
-    /// The road network.
-    pub network: &'a Network,
+    /// The road network; `None` for an estimate-only run (the extract is missing).
+    pub network: Option<&'a Network>,
     /// Provisions.
     pub provisions: &'a [Provision],
     /// Pupils.
@@ -200,12 +206,56 @@ pub struct Alternative {
     pub trip: Trip,
 }
 
+/// How a home meets the road network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum RoadSnap {
+    /// Snapped to the nearest road within `max_snap_m`.
+    Snapped(Snap),
+    /// Not within `max_snap_m` of a road (or bad coordinates): no journey, with the reason.
+    Unsnappable(SnapFailure),
+    /// No road network was loaded (an estimate-only run): not checked.
+    NoRoads,
+}
+
+impl RoadSnap {
+    fn of(r: &Result<Snap, SnapFailure>) -> RoadSnap {
+        match r {
+            Ok(s) => RoadSnap::Snapped(*s),
+            Err(e) => RoadSnap::Unsnappable(*e),
+        }
+    }
+
+    /// The snap, when snapped.
+    pub fn snap(&self) -> Option<&Snap> {
+        match self {
+            RoadSnap::Snapped(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Why the point could not be snapped, when it was checked and failed.
+    pub fn failure(&self) -> Option<&SnapFailure> {
+        match self {
+            RoadSnap::Unsnappable(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when the point was checked and is too far from every road.
+    pub fn is_unsnappable(&self) -> bool {
+        matches!(self, RoadSnap::Unsnappable(_))
+    }
+}
+
 /// Why an out-of-area pupil is not moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotMoved {
     /// The home could not be snapped to the road network.
     Unsnappable,
+    /// No road network was loaded (an estimate-only run): a bring-back needs routed journeys
+    /// to the local places, so none is attempted.
+    NoRoadNetwork,
     /// The pupil is placed in a mainstream school: compared with mainstream schools of
     /// their phase for the journey review, never a bring-back candidate.
     MainstreamPlacement,
@@ -222,8 +272,9 @@ pub enum NotMoved {
 
 impl NotMoved {
     /// Every reason, in declaration order.
-    pub const ALL: [NotMoved; 5] = [
+    pub const ALL: [NotMoved; 6] = [
         NotMoved::Unsnappable,
+        NotMoved::NoRoadNetwork,
         NotMoved::MainstreamPlacement,
         NotMoved::NoSuitableProvision,
         NotMoved::AllSuitableFull,
@@ -234,6 +285,7 @@ impl NotMoved {
     pub fn as_str(self) -> &'static str {
         match self {
             NotMoved::Unsnappable => "unsnappable",
+            NotMoved::NoRoadNetwork => "no_road_network",
             NotMoved::MainstreamPlacement => "mainstream_placement",
             NotMoved::NoSuitableProvision => "no_suitable_provision",
             NotMoved::AllSuitableFull => "all_suitable_full",
@@ -279,8 +331,8 @@ pub struct PupilResult {
     pub pupil: PupilIdx,
     /// The placement, when the placement id is known.
     pub placement: Option<ProvisionIdx>,
-    /// The home snap, or why it failed.
-    pub home_snap: Result<Snap, SnapFailure>,
+    /// The home snap, why it failed, or that there was no road network to snap to.
+    pub home_snap: RoadSnap,
     /// Snap distance of the placement, metres (None when outside the road extract).
     pub placement_snap_m: Option<f64>,
     /// Current journey (None when the home is unsnappable or the pair unreachable).
@@ -414,8 +466,8 @@ struct HomeRouting {
 }
 
 impl HomeRouting {
-    fn new(inp: &Inputs, key: u64) -> HomeRouting {
-        let (net, max_snap_m) = (inp.network, inp.params.max_snap_m);
+    fn new(net: &Network, inp: &Inputs, key: u64) -> HomeRouting {
+        let max_snap_m = inp.params.max_snap_m;
         let snaps: Vec<Result<Snap, SnapFailure>> = inp
             .pupils
             .par_iter()
@@ -465,8 +517,8 @@ fn site_key(p: LatLon) -> (u64, u64) {
 }
 
 /// A fingerprint of the homes, snap limit and network a table is valid for.
-fn homes_key(inp: &Inputs) -> u64 {
-    let (pupils, max_snap_m, g) = (inp.pupils, inp.params.max_snap_m, &inp.network.graph);
+fn homes_key(net: &Network, inp: &Inputs) -> u64 {
+    let (pupils, max_snap_m, g) = (inp.pupils, inp.params.max_snap_m, &net.graph);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     max_snap_m.to_bits().hash(&mut h);
     (
@@ -483,9 +535,11 @@ fn homes_key(inp: &Inputs) -> u64 {
 
 struct Stage<'a> {
     inp: &'a Inputs<'a>,
-    prov_snaps: Vec<Result<Snap, SnapFailure>>,
-    /// Homes snapped and prepared as the targets of every provision tree.
-    homes: Shared<HomeRouting>,
+    /// Per provision, its site's snap (all `NoRoads` without a network).
+    prov_snaps: Vec<RoadSnap>,
+    /// The network, and the homes snapped and prepared as the targets of every provision
+    /// tree (`None`: an estimate-only run).
+    roads: Option<(&'a Network, Shared<HomeRouting>)>,
     placement: Vec<Option<ProvisionIdx>>,
     /// Per pupil, the type of their placement (`None` when the placement is unknown).
     placement_type: Vec<Option<PlacementType>>,
@@ -500,12 +554,15 @@ type PupilTrips = BTreeMap<ProvisionIdx, Trip>;
 impl<'a> Stage<'a> {
     /// Snap every site and home (in parallel) and resolve placements.
     fn new(inp: &'a Inputs<'a>, reuse: &TripTable) -> Stage<'a> {
-        let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
-        let key = homes_key(inp);
-        let homes = match &reuse.homes {
-            Some(h) if h.key == key => h.clone(),
-            _ => Shared::new(HomeRouting::new(inp, key)),
-        };
+        let (params, provisions) = (inp.params, inp.provisions);
+        let roads = inp.network.map(|net| {
+            let key = homes_key(net, inp);
+            let homes = match &reuse.homes {
+                Some(h) if h.key == key => h.clone(),
+                _ => Shared::new(HomeRouting::new(net, inp, key)),
+            };
+            (net, homes)
+        });
         let index: BTreeMap<&str, ProvisionIdx> = provisions
             .iter()
             .enumerate()
@@ -526,9 +583,12 @@ impl<'a> Stage<'a> {
         Stage {
             prov_snaps: provisions
                 .par_iter()
-                .map(|p| net.snap(p.location, params.max_snap_m))
+                .map(|p| match inp.network {
+                    Some(net) => RoadSnap::of(&net.snap(p.location, params.max_snap_m)),
+                    None => RoadSnap::NoRoads,
+                })
                 .collect(),
-            homes,
+            roads,
             placement,
             placement_type,
             receiving: provisions
@@ -555,8 +615,14 @@ impl<'a> Stage<'a> {
         &self.inp.provisions[pi.index()]
     }
 
-    fn home_snap(&self, u: PupilIdx) -> &Result<Snap, SnapFailure> {
-        &self.homes.snaps[u.index()]
+    fn home_snap(&self, u: PupilIdx) -> RoadSnap {
+        match &self.roads {
+            Some((_, homes)) => homes
+                .snaps
+                .get(u.index())
+                .map_or(RoadSnap::NoRoads, RoadSnap::of),
+            None => RoadSnap::NoRoads,
+        }
     }
 
     fn placement_of(&self, u: PupilIdx) -> Option<ProvisionIdx> {
@@ -597,10 +663,13 @@ impl<'a> Stage<'a> {
     /// it), per pupil by provision; and the table of every site's trips.
     fn trips(&self, reuse: &TripTable) -> (Vec<PupilTrips>, TripTable) {
         let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
+        let Some((_, homes)) = &self.roads else {
+            return (vec![BTreeMap::new(); pupils.len()], TripTable::default());
+        };
         let same_homes = reuse
             .homes
             .as_ref()
-            .is_some_and(|h| Shared::ptr_eq(h, &self.homes));
+            .is_some_and(|h| Shared::ptr_eq(h, homes));
         let reuse = same_homes.then_some(&reuse.sites);
         let per_provision: Vec<RoutedSite> = (0..n_prov)
             .into_par_iter()
@@ -619,7 +688,7 @@ impl<'a> Stage<'a> {
             })
             .collect();
         let mut table = TripTable {
-            homes: Some(self.homes.clone()),
+            homes: Some(homes.clone()),
             sites: HashMap::new(),
         };
         let mut trips: Vec<PupilTrips> = vec![BTreeMap::new(); pupils.len()];
@@ -639,14 +708,14 @@ impl<'a> Stage<'a> {
     /// Every pupil's road journey to provision `pi`'s site (one tree); `None` when the
     /// site does not snap.
     fn site_trips(&self, pi: ProvisionIdx) -> Option<SiteTrips> {
-        let net = self.inp.network;
-        let ps = self.prov_snaps[pi.index()].as_ref().ok()?;
-        let tree = net.tree_to(&self.homes.targets, ps);
+        let (net, homes) = self.roads.as_ref()?;
+        let ps = self.prov_snaps[pi.index()].snap()?;
+        let tree = net.tree_to(&homes.targets, ps);
         Some(
             PupilIdx::all(self.inp.pupils.len())
                 .map(|u| {
-                    let hs = self.home_snap(u).as_ref().ok()?;
-                    let slots = self.homes.slots[u.index()].as_ref()?;
+                    let hs = homes.snaps.get(u.index())?.as_ref().ok()?;
+                    let slots = homes.slots.get(u.index())?.as_ref()?;
                     let j = net.journey_from(&tree, hs, slots)?;
                     Some((to_nano(j.duration_s), to_nano(j.distance_m)))
                 })
@@ -702,7 +771,10 @@ impl<'a> Stage<'a> {
         if let Some(t) = trips.get(&pi) {
             return Some(*t);
         }
-        if self.prov_snaps[pi.index()].is_err() && self.home_snap(u).is_ok() {
+        // Estimated when the site has no snap (off the extract, or no network at all) and
+        // the home is not known to be off the roads.
+        let site_routable = self.prov_snaps[pi.index()].snap().is_some();
+        if !site_routable && !self.home_snap(u).is_unsnappable() {
             let e = fit.estimate(self.great_circle_km(u, pi));
             return Some(Trip {
                 minutes: e.minutes,
@@ -738,7 +810,9 @@ impl<'a> Stage<'a> {
             .iter()
             .find(|a| self.provision(a.provision).spare_places().unwrap_or(0) > 0)
             .copied();
-        let current_rank = current.map(|c| {
+        // Without roads no provision is compared, so there is no rank.
+        let compared = current.filter(|_| self.roads.is_some());
+        let current_rank = compared.map(|c| {
             1 + suitable
                 .iter()
                 .filter(|a| Some(a.provision) != pl && a.trip.minutes < c.minutes)
@@ -751,9 +825,9 @@ impl<'a> Stage<'a> {
         PupilResult {
             pupil: u,
             placement: pl,
-            home_snap: *self.home_snap(u),
+            home_snap: self.home_snap(u),
             placement_snap_m: pl
-                .and_then(|pi| self.prov_snaps[pi.index()].ok().map(|s| s.distance_m)),
+                .and_then(|pi| self.prov_snaps[pi.index()].snap().map(|s| s.distance_m)),
             current,
             suitable,
             nearest,
@@ -773,7 +847,8 @@ impl<'a> Stage<'a> {
     fn candidates(&self, results: &[PupilResult]) -> Vec<Candidate> {
         let mut candidates = Vec::new();
         for r in results {
-            if !r.out_of_area || r.home_snap.is_err() || !self.may_be_brought_back(r.pupil) {
+            if !r.out_of_area || r.home_snap.snap().is_none() || !self.may_be_brought_back(r.pupil)
+            {
                 continue;
             }
             for a in &r.suitable {
@@ -855,8 +930,10 @@ impl<'a> Stage<'a> {
         if !self.may_be_brought_back(r.pupil) {
             return NotMoved::MainstreamPlacement;
         }
-        if r.home_snap.is_err() {
-            return NotMoved::Unsnappable;
+        match r.home_snap {
+            RoadSnap::Unsnappable(_) => return NotMoved::Unsnappable,
+            RoadSnap::NoRoads => return NotMoved::NoRoadNetwork,
+            RoadSnap::Snapped(_) => {}
         }
         let local: Vec<ProvisionIdx> = ProvisionIdx::all(self.inp.provisions.len())
             .filter(|&pi| self.takes_bring_back(pi) && self.suits(pi, r.pupil))
@@ -886,7 +963,7 @@ impl<'a> Stage<'a> {
             .map(|(p, pi)| ProvisionResult {
                 provision: pi,
                 in_area: self.in_area(pi),
-                snap_m: self.prov_snaps[pi.index()].ok().map(|s| s.distance_m),
+                snap_m: self.prov_snaps[pi.index()].snap().map(|s| s.distance_m),
                 spare_before: p.spare_places(),
                 placed: 0,
                 moves_in: 0,
@@ -974,13 +1051,19 @@ pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
 }
 
 /// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:
-/// one reverse tree per provision, then a path walk per pupil. `None` where not routed.
-/// The first list is indexed by [`PupilIdx::index`], the second by [`MoveIdx::index`].
+/// one reverse tree per provision, then a path walk per pupil. `None` where not routed
+/// (every one without a road network). The first list is indexed by [`PupilIdx::index`],
+/// the second by [`MoveIdx::index`].
 pub fn route_geometries(
     inp: &Inputs,
     analysis: &Analysis,
 ) -> (Vec<Option<Route>>, Vec<Option<Route>>) {
-    let net = inp.network;
+    let Some(net) = inp.network else {
+        return (
+            vec![None; inp.pupils.len()],
+            vec![None; analysis.moves.len()],
+        );
+    };
     let provs = inp.provisions;
     // Per provision: (pupil, None) for the current journey or (pupil, Some(move)).
     type Wanted = Vec<(PupilIdx, Option<MoveIdx>)>;
@@ -1011,7 +1094,7 @@ pub fn route_geometries(
             let homes: Vec<(PupilIdx, Option<MoveIdx>, &Snap)> = list
                 .iter()
                 .filter_map(|&(u, mi)| {
-                    let hs = analysis.pupils.get(u.index())?.home_snap.as_ref().ok()?;
+                    let hs = analysis.pupils.get(u.index())?.home_snap.snap()?;
                     Some((u, mi, hs))
                 })
                 .collect();
@@ -1182,7 +1265,7 @@ mod tests {
             .insert(Transport::Taxi, 2.0);
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
@@ -1282,7 +1365,7 @@ mod tests {
         let params = Params::default();
         let in_area = |_: LatLon| true;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
@@ -1364,7 +1447,7 @@ mod tests {
         let params = Params::default();
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
@@ -1414,7 +1497,7 @@ mod tests {
         };
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
@@ -1460,7 +1543,7 @@ mod tests {
         };
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
@@ -1474,7 +1557,7 @@ mod tests {
         assert_eq!(reasons[3], Some(NotMoved::Unsnappable));
         assert!(matches!(
             a.pupils[3].home_snap,
-            Err(SnapFailure::TooFar { .. })
+            RoadSnap::Unsnappable(SnapFailure::TooFar { .. })
         ));
         // P1 and P2 compete for one place: the other is told all suitable places are full.
         let loser = if a.pupils[0].moved.is_some() { 1 } else { 0 };

@@ -27,6 +27,14 @@ pub const METHOD: &str = "great-circle km x circuity at a speed, both the median
 pub const ESTIMATED_BECAUSE: &str =
     "placement not within max_snap_m of the road extract (outside it, or off its roads)";
 
+/// Why an estimate-only run's journeys are all estimated.
+fn estimated_because(p: &Analysed) -> String {
+    match p.roads.missing() {
+        Some(file) => format!("no road extract: {file} is missing"),
+        None => ESTIMATED_BECAUSE.to_string(),
+    }
+}
+
 /// Exact journey counts of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Exact {
@@ -46,7 +54,7 @@ impl Exact {
             match r.current {
                 Some(t) if t.estimated => e.estimated += 1,
                 Some(_) => e.routed += 1,
-                None if r.home_snap.is_err() => e.homes_unsnappable += 1,
+                None if r.home_snap.is_unsnappable() => e.homes_unsnappable += 1,
                 None => e.unrouted += 1,
             }
         }
@@ -81,7 +89,12 @@ pub fn journey_counts(p: &Analysed, audience: Audience) -> JourneyCounts {
     };
     let at = |i: usize| shown.get(i).copied().flatten();
     JourneyCounts {
-        estimated_because: ESTIMATED_BECAUSE,
+        mode: if p.network.is_some() {
+            "routed"
+        } else {
+            "estimated"
+        },
+        estimated_because: estimated_because(p),
         routed: at(0),
         estimated: at(1),
         none: at(2),
@@ -309,10 +322,13 @@ pub fn thousands(n: u64) -> String {
 pub fn estimate_sentence(p: &Analysed) -> String {
     let e = Exact::of(p);
     let c: &Calibration = &p.analysis.calibration;
-    let why = format!(
-        "placement not within {} m of the road extract",
-        p.params.max_snap_m
-    );
+    let why = match p.roads.missing() {
+        Some(file) => format!("no road extract: {file} is missing"),
+        None => format!(
+            "placement not within {} m of the road extract",
+            p.params.max_snap_m
+        ),
+    };
     let head = format!(
         "{} of {} journeys estimated ({why})",
         thousands(e.estimated),
@@ -326,9 +342,12 @@ pub fn estimate_sentence(p: &Analysed) -> String {
             thousands((c.fit.pairs() - current) as u64)
         )
     } else {
+        let short = match p.roads.missing() {
+            Some(_) => "no routed journey to calibrate on".to_string(),
+            None => format!("fewer than {MIN_PAIRS} routed pairs in every band"),
+        };
         format!(
-            "not calibrated (fewer than {MIN_PAIRS} routed pairs in every band): the defaults, \
-             {} x straight line at {} km/h",
+            "not calibrated ({short}): the defaults, {} x the straight line at {} km/h",
             c.fit.defaults.circuity, c.fit.defaults.speed_kmh
         )
     };

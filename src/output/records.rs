@@ -79,8 +79,9 @@ pub struct PupilRecord {
     /// Current minutes above the limit.
     pub long_journey: bool,
     /// Suitable provisions reachable: the pupil's alternatives, of the kinds their placement
-    /// type admits (`docs/outputs.md`, "Suitable").
-    pub suitable_count: usize,
+    /// type admits (`docs/outputs.md`, "Suitable"). Empty in an estimate-only run, which
+    /// compares no provisions.
+    pub suitable_count: Option<usize>,
     /// Nearest suitable provision (any capacity).
     pub nearest_id: Option<String>,
     /// Its journey, minutes.
@@ -440,8 +441,11 @@ pub struct SolverRecord {
 /// `routed + estimated + none` = pupils, `homes_unsnappable + journeys_unrouted` = `none`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JourneyCounts {
+    /// `routed` (routed where both ends snap, estimated where the placement does not) or
+    /// `estimated` (an estimate-only run: no road extract, every journey estimated).
+    pub mode: &'static str,
     /// Why journeys are estimated, in words.
-    pub estimated_because: &'static str,
+    pub estimated_because: String,
     /// Pupils whose current journey is routed on the road network.
     pub routed: Option<u64>,
     /// Pupils whose current journey is estimated (see `journey_estimates`).
@@ -550,6 +554,8 @@ pub struct BringBackRecord {
     pub extra_pupils_vs_greedy: Option<i64>,
     /// Out-of-area pupils not moved, by reason.
     pub not_moved: std::collections::BTreeMap<&'static str, Option<u64>>,
+    /// Why no bring-back was attempted (an estimate-only run); null when it was.
+    pub skipped: Option<&'static str>,
 }
 
 /// One need's figures in a summary.
@@ -597,8 +603,10 @@ pub struct Summary {
     pub visibility: &'static str,
     /// How public figures are protected (public) or a reminder that these are exact.
     pub disclosure: &'static str,
-    /// The road network.
-    pub network: NetworkRecord,
+    /// The road extract: `loaded: FILE`, or `missing: FILE` for an estimate-only run.
+    pub roads: String,
+    /// The road network (null in an estimate-only run).
+    pub network: Option<NetworkRecord>,
     /// Every parameter and cost used.
     pub assumptions: crate::analyse::placement::Params,
     /// Provisions in the scenario (not a pupil count).

@@ -114,15 +114,15 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
                     .and_then(|i| provs.get(i.index()))
                     .map(|x| x.kind.as_str()),
                 out_of_area: r.out_of_area,
-                home_snap_m: r.home_snap.as_ref().ok().map(|s| dec1(s.distance_m)),
-                home_unsnappable: r.home_snap.as_ref().err().map(ToString::to_string),
+                home_snap_m: r.home_snap.snap().map(|s| dec1(s.distance_m)),
+                home_unsnappable: r.home_snap.failure().map(ToString::to_string),
                 placement_snap_m: r.placement_snap_m.map(dec1),
                 journey_source: r.current.as_ref().map(Trip::source),
                 current_minutes: r.current.map(|c| dec2(c.minutes)),
                 current_km: r.current.map(|c| dec2(c.km)),
                 limit_minutes: dec2(r.limit_minutes),
                 long_journey: r.long_journey,
-                suitable_count: r.suitable.len(),
+                suitable_count: p.network.is_some().then_some(r.suitable.len()),
                 nearest_id: r.nearest.and_then(|a| id(a.provision)),
                 nearest_minutes: r.nearest.map(|a| dec2(a.trip.minutes)),
                 nearest_km: r.nearest.map(|a| dec2(a.trip.km)),
@@ -536,6 +536,11 @@ fn count(n: usize, audience: Audience) -> Option<u64> {
     }
 }
 
+/// Why an estimate-only run attempts no bring-back (`bring_back.skipped`).
+pub const BRING_BACK_SKIPPED: &str = "no road network: a bring-back chooses between local \
+    places minutes apart and tests each against the 45/75-minute limits, which needs routed \
+    journeys; estimates at one assumed speed cannot make that choice";
+
 fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRecord {
     let a = &p.analysis;
     let optimal_moved = match audience {
@@ -561,6 +566,20 @@ fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRe
             _ => None,
         },
         not_moved: not_moved(a, audience),
+        skipped: p.roads.missing().map(|_| BRING_BACK_SKIPPED),
+    }
+}
+
+/// The road network's load summary.
+fn network_record(n: &crate::query::route::Network) -> NetworkRecord {
+    let s = n.graph.summary();
+    NetworkRecord {
+        ways_read: s.read.ways_read,
+        drivable_ways: s.read.drivable_ways,
+        junctions: s.nodes_kept,
+        edges: s.edges_kept,
+        road_km: round_dp(s.road_km, 1),
+        components_dropped: s.components_dropped,
     }
 }
 
@@ -573,7 +592,6 @@ pub fn summary(
     audience: Audience,
 ) -> Summary {
     let a = &p.analysis;
-    let s = p.network.graph.summary();
     let by_need = Need::ALL
         .iter()
         .map(|&n| NeedFigures {
@@ -592,14 +610,8 @@ pub fn summary(
                  (GBP 1,000, km 100, hours 10, minutes 1, percent 1)"
             }
         },
-        network: NetworkRecord {
-            ways_read: s.read.ways_read,
-            drivable_ways: s.read.drivable_ways,
-            junctions: s.nodes_kept,
-            edges: s.edges_kept,
-            road_km: round_dp(s.road_km, 1),
-            components_dropped: s.components_dropped,
-        },
+        roads: p.roads.describe(),
+        network: p.network.as_ref().map(network_record),
         assumptions: p.params.clone(),
         provisions: p.scenario.provisions.len(),
         provisions_unknown_capacity: a.unknown_capacity,

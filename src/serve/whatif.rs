@@ -194,7 +194,7 @@ pub fn apply(
                 field("lat/lon")
             )));
         }
-        if let Err(e) = p.network.snap(location, p.params.max_snap_m) {
+        if let Err(e) = crate::serve::state::network_of(p)?.snap(location, p.params.max_snap_m) {
             return Err(ApiError::Unprocessable(format!(
                 "{}: the site cannot be reached: {e}",
                 field("lat/lon")
@@ -242,7 +242,7 @@ pub async fn whatif(
         // Only sites the baseline did not route (added or moved) get a tree.
         let (a, _) = analyse_with(
             &Inputs {
-                network: &p.network,
+                network: p.network.as_ref(),
                 provisions: &provs,
                 pupils: &p.scenario.pupils,
                 in_area: &in_area,

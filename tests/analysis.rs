@@ -599,7 +599,7 @@ fn validate_and_analyse_say_how_many_journeys_are_estimated() {
     let stdout = String::from_utf8_lossy(&v.stdout);
     let want = format!(
         "Journeys: {routed} of {pupils} journeys can be routed; {estimated} will be estimated \
-         (placement not within 1000 m of the road extract)"
+         (placement more than 1000 m from any road of the extract, or outside it)"
     );
     assert!(stdout.contains(&want), "{want}\n{stdout}");
     let out = tempfile::tempdir().unwrap();
@@ -616,8 +616,8 @@ fn validate_and_analyse_say_how_many_journeys_are_estimated() {
         .map(|b| b.current_journeys)
         .sum();
     let want = format!(
-        "journeys: {estimated} of {pupils} journeys estimated (placement not within 1000 m of \
-         the road extract), calibrated on {current} routed journeys and "
+        "journeys: {estimated} of {pupils} journeys estimated (placement more than 1000 m from \
+         any road of the extract, or outside it), calibrated on {current} routed journeys and "
     );
     assert!(stderr.contains(&want), "{want}\n{stderr}");
 }

@@ -414,8 +414,9 @@
       ? "calibrated on " + fmt(e.calibrated_on.pairs) + " routed home-to-provision journeys of this run" +
         (e.hold_out && e.hold_out.mdape_pct != null ? " (median error on journeys left out: " + fmt(e.hold_out.mdape_pct) + "%)" : "")
       : "not calibrated: " + fmt(e.default_circuity) + " × the straight line at " + fmt(e.default_speed_kmh) + " km/h";
+    const drawn = state.role === "officer" ? " On the journeys layer they are dashed straight lines." : "";
     return fmt(j.estimated) + " of " + fmt(s.overall.pupils) + " journeys estimated (" + j.estimated_because + "), " +
-      basis + ". Estimated journeys are drawn as dashed straight lines.";
+      basis + "." + drawn;
   }
 
   function renderAreaTable() {

@@ -23,16 +23,20 @@ pub const METHOD: &str = "great-circle km x circuity at a speed, both the median
     15-40, 40+ km); a band with too few pairs uses the nearest fitted band (the longer on a \
     tie), else the scenario's circuity_factor and estimate_speed_kmh";
 
-/// Why a run's journeys are estimated (`journeys.estimated_because`).
-pub const ESTIMATED_BECAUSE: &str =
-    "placement not within max_snap_m of the road extract (outside it, or off its roads)";
-
-/// Why an estimate-only run's journeys are all estimated.
-fn estimated_because(p: &Analysed) -> String {
-    match p.roads.missing() {
+/// Why journeys are estimated, in the words of `journeys.estimated_because`, the console,
+/// `validate` and the map: the placement is off the roads, or (`missing`) there are none.
+pub fn why_estimated(params: &Params, missing: Option<&str>) -> String {
+    match missing {
         Some(file) => format!("no road extract: {file} is missing"),
-        None => ESTIMATED_BECAUSE.to_string(),
+        None => format!(
+            "placement more than {} m from any road of the extract, or outside it",
+            params.max_snap_m
+        ),
     }
+}
+
+fn estimated_because(p: &Analysed) -> String {
+    why_estimated(&p.params, p.roads.missing())
 }
 
 /// Exact journey counts of a run.
@@ -317,18 +321,13 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// The sentence about estimated journeys, from the internal figures, e.g. "128 of 337
-/// journeys estimated (placement not within 1000 m of the road extract), calibrated on 209
-/// routed journeys and 1,234 routed alternatives; hold-out error: median 9.8%".
+/// journeys estimated (placement more than 1000 m from any road of the extract, or outside
+/// it), calibrated on 209 routed journeys and 1,234 routed alternatives; hold-out error:
+/// median 9.8%".
 pub fn estimate_sentence(p: &Analysed) -> String {
     let e = Exact::of(p);
     let c: &Calibration = &p.analysis.calibration;
-    let why = match p.roads.missing() {
-        Some(file) => format!("no road extract: {file} is missing"),
-        None => format!(
-            "placement not within {} m of the road extract",
-            p.params.max_snap_m
-        ),
-    };
+    let why = estimated_because(p);
     let head = format!(
         "{} of {} journeys estimated ({why})",
         thousands(e.estimated),
@@ -362,15 +361,17 @@ pub fn estimate_sentence(p: &Analysed) -> String {
 }
 
 /// The sentence `validate` prints about the journeys a scenario will have, before routing,
-/// e.g. "209 of 337 journeys can be routed; 128 will be estimated (placement not within
-/// 1000 m of the road extract) ...". `missing` names a road extract that is not there.
+/// e.g. "209 of 337 journeys can be routed; 128 will be estimated (placement more than 1000 m
+/// from any road of the extract, or outside it) ...". `missing` names a road extract that is
+/// not there.
 pub fn outlook_sentence(o: &JourneyOutlook, params: &Params, missing: Option<&str>) -> String {
     let n = |x: usize| thousands(x as u64);
+    let why = why_estimated(params, missing);
     match missing {
-        Some(file) => format!(
-            "{} of {} journeys will be estimated (no road extract: {file} is missing) at the \
-             defaults, {} x the straight line at {} km/h, with no routed journey to calibrate \
-             on; {} will have none (unknown placement)",
+        Some(_) => format!(
+            "{} of {} journeys will be estimated ({why}) at the defaults, {} x the straight \
+             line at {} km/h, with no routed journey to calibrate on; {} will have none \
+             (unknown placement)",
             n(o.estimated),
             n(o.pupils),
             params.circuity_factor,
@@ -378,14 +379,12 @@ pub fn outlook_sentence(o: &JourneyOutlook, params: &Params, missing: Option<&st
             n(o.unknown_placement)
         ),
         None => format!(
-            "{} of {} journeys can be routed; {} will be estimated (placement not within {} m \
-             of the road extract), calibrated by distance band on the routed journeys when \
-             analysed; {} will have none (home not within {} m of a road: {}; unknown \
-             placement: {})",
+            "{} of {} journeys can be routed; {} will be estimated ({why}), calibrated by \
+             distance band on the routed journeys when analysed; {} will have none (home more \
+             than {} m from any road: {}; unknown placement: {})",
             n(o.routable),
             n(o.pupils),
             n(o.estimated),
-            params.max_snap_m,
             n(o.home_unsnappable + o.unknown_placement),
             params.max_snap_m,
             n(o.home_unsnappable),

@@ -538,7 +538,7 @@ fn count(n: usize, audience: Audience) -> Option<u64> {
 
 /// Why an estimate-only run attempts no bring-back (`bring_back.skipped`).
 pub const BRING_BACK_SKIPPED: &str = "no road network: a bring-back chooses between local \
-    places minutes apart and tests each against the 45/75-minute limits, which needs routed \
+    places minutes apart and tests each against the pupil's journey limit, which needs routed \
     journeys; estimates at one assumed speed cannot make that choice";
 
 fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRecord {

@@ -31,11 +31,12 @@ fn benches(c: &mut Criterion) {
     let params = Params::default();
     let in_area = |p| sc.in_area(p);
     let inputs = Inputs {
-        network: &net,
+        network: Some(&net),
         provisions: &sc.provisions,
         pupils: &sc.pupils,
         in_area: &in_area,
         params: &params,
+        calibration: None,
     };
     let reference = analyse(&inputs);
     let moved = reference.optimal.moved;

@@ -283,13 +283,22 @@ pub fn network_bbox(net: &Network) -> Option<Bbox> {
     })
 }
 
-/// Load a scenario, its network, and run the analysis.
+/// What to do when a scenario's road extract is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingRoads {
+    /// Refuse: [`AppError::OsmMissing`] (the service, siting, `analyse --require-roads`).
+    Refuse,
+    /// Run estimate-only: every journey estimated, no bring-back ([`Analysed::estimate_only`]).
+    EstimateAll,
+}
+
+/// Load a scenario, its network, and run the analysis; a missing road extract is an error.
 ///
 /// # Errors
 /// When the toml cannot be read, the data have validation errors, or the network cannot
 /// be loaded (with instructions when the extract is missing).
 pub fn prepare(path: &Path) -> Result<Prepared, AppError> {
-    prepare_at(path, Speeds::Scenario)
+    prepare_with(path, MissingRoads::Refuse)
 }
 
 /// Which speeds a run times journeys at.
@@ -301,16 +310,35 @@ pub enum Speeds {
     FreeFlow,
 }
 
-/// [`prepare`] with journeys timed at `speeds`.
+/// [`prepare`], running estimate-only when the extract is missing and `missing` allows it.
 ///
 /// # Errors
-/// As [`prepare`].
-pub fn prepare_at(path: &Path, speeds: Speeds) -> Result<Prepared, AppError> {
+/// As [`prepare`]; a missing extract only with [`MissingRoads::Refuse`].
+pub fn prepare_with(path: &Path, missing: MissingRoads) -> Result<Prepared, AppError> {
+    prepare_at(path, missing, Speeds::Scenario)
+}
+
+/// [`prepare_with`], journeys timed at `speeds`.
+///
+/// # Errors
+/// As [`prepare_with`].
+pub fn prepare_at(
+    path: &Path,
+    missing: MissingRoads,
+    speeds: Speeds,
+) -> Result<Prepared, AppError> {
     // The network first (its bounding box feeds the data checks), then the data, once.
-    let osm = scenario_osm(path)?.map_err(AppError::OsmMissing)?;
-    let network = load_cached_all(&osm, &[Metric::Time])?;
+    let (osm, network) = match (scenario_osm(path)?, missing) {
+        (Ok(osm), _) => {
+            let net = load_cached_all(&osm, &[Metric::Time])?;
+            (osm, Some(net))
+        }
+        (Err(message), MissingRoads::Refuse) => return Err(AppError::OsmMissing(message)),
+        (Err(_), MissingRoads::EstimateAll) => (Vec::new(), None),
+    };
+    let bbox = network.as_ref().and_then(network_bbox);
     let (scenario, report) =
-        Scenario::load(path, network_bbox(&network)).map_err(|source| AppError::LoadScenario {
+        Scenario::load(path, bbox).map_err(|source| AppError::LoadScenario {
             path: path.display().to_string(),
             source,
         })?;
@@ -326,8 +354,16 @@ pub fn prepare_at(path: &Path, speeds: Speeds) -> Result<Prepared, AppError> {
         Speeds::Scenario => SpeedProfile::from_config(&scenario.config.speeds)
             .unwrap_or_else(|_| SpeedProfile::free_flow()),
     };
-    let network = network_at_speeds(&osm, network, &profile);
-    Ok(analyse_loaded(scenario, report, network))
+    Ok(match network {
+        Some(network) => {
+            let network = network_at_speeds(&osm, network, &profile);
+            analyse_loaded(scenario, report, network)
+        }
+        None => Prepared {
+            analysed: Analysed::estimate_only(scenario),
+            report,
+        },
+    })
 }
 
 /// Run the analysis on an already loaded scenario and network.

@@ -117,19 +117,26 @@ enum Command {
         bind: std::net::SocketAddr,
     },
     /// Analyse a scenario: journeys, out-of-area placements, optimal bring-back, savings.
+    ///
+    /// Without the road extract it still runs, estimate-only: every journey estimated from
+    /// the straight line at the scenario's defaults, every file written, no bring-back.
     Analyse {
         /// `scenario.toml` (default: the Rutland demo).
         scenario: Option<PathBuf>,
         /// Output folder.
         #[arg(long, default_value = "out")]
         out: PathBuf,
-        /// Skip the routed GeoJSON lines (journeys.geojson, moves.geojson).
+        /// Skip the GeoJSON lines (journeys.geojson, moves.geojson).
         #[arg(long)]
         no_geometry: bool,
         /// Time journeys at free-flow speeds instead of the scenario's `[speeds]` (the
         /// morning school run by default).
         #[arg(long)]
         free_flow: bool,
+        /// Refuse to run when the road extract is missing (exit 2, naming it) instead of
+        /// estimating every journey.
+        #[arg(long)]
+        require_roads: bool,
     },
     /// Where new places for one need would bring most pupils back or cut most travel, with a
     /// capital plan (sites.csv, proposals.csv, capital.csv, sites.geojson, report.md).
@@ -246,13 +253,25 @@ pub fn run() -> Result<ExitCode> {
             out,
             no_geometry,
             free_flow,
+            require_roads,
         } => {
             let speeds = if free_flow {
                 nearhome::app::Speeds::FreeFlow
             } else {
                 nearhome::app::Speeds::Scenario
             };
-            analyse(&scenario_path(scenario), &out, !no_geometry, speeds)
+            let missing = if require_roads {
+                nearhome::app::MissingRoads::Refuse
+            } else {
+                nearhome::app::MissingRoads::EstimateAll
+            };
+            analyse(
+                &scenario_path(scenario),
+                &out,
+                !no_geometry,
+                missing,
+                speeds,
+            )
         }
         Command::Serve { scenario, bind } => serve(&scenario_path(scenario), bind),
         Command::Site {
@@ -536,28 +555,51 @@ fn run_matrix(
 
 fn validate(path: &Path, all: bool) -> Result<ExitCode> {
     use nearhome::model::scenario::Scenario;
-    // The road network's bounding box, when the extract is there (a missing extract is a
-    // warning in the report, with instructions).
-    let bbox = match nearhome::app::scenario_osm(path)? {
-        Ok(osm) => {
-            nearhome::app::network_bbox(&nearhome::app::load_cached_all(&osm, &[Metric::Time])?)
-        }
+    // The road network, when the extract is there (a missing extract is a warning in the
+    // report, with instructions): its bounding box for the checks, its roads for the outlook.
+    let network = match nearhome::app::scenario_osm(path)? {
+        Ok(osm) => Some(nearhome::app::load_cached_all(&osm, &[Metric::Time])?),
         Err(_) => None,
     };
-    let (_, report) = Scenario::load(path, bbox)
+    let bbox = network.as_ref().and_then(nearhome::app::network_bbox);
+    let (scenario, report) = Scenario::load(path, bbox)
         .with_context(|| format!("loading scenario {}", path.display()))?;
+    let journeys = journeys_outlook(&scenario, network.as_ref());
     print_stdout(|out| {
         if all {
-            writeln!(out, "{report:#}")
+            writeln!(out, "{report:#}")?;
         } else {
-            writeln!(out, "{report}")
+            writeln!(out, "{report}")?;
         }
+        writeln!(out, "Journeys: {journeys}")
     })?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `validate` says about the journeys the scenario will have (counts only).
+fn journeys_outlook(
+    scenario: &nearhome::model::scenario::Scenario,
+    network: Option<&Network>,
+) -> String {
+    let params = nearhome::analyse::params_from(&scenario.config);
+    let outlook = nearhome::analyse::outlook::journey_outlook(
+        network,
+        &scenario.provisions,
+        &scenario.pupils,
+        params.max_snap_m,
+    );
+    let osm = scenario.osm_path();
+    let missing = network.is_none().then(|| {
+        osm.file_name().map_or_else(
+            || osm.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
+    nearhome::output::estimates::outlook_sentence(&outlook, &params, missing.as_deref())
 }
 
 fn synth(
@@ -623,14 +665,36 @@ fn synth(
     })
 }
 
+/// What an estimate-only run says first: the missing extract, what that means for the
+/// outputs, and how to get the extract.
+fn estimate_only_lines(prepared: &nearhome::app::Prepared, file: &str) -> [String; 2] {
+    let params = &prepared.params;
+    [
+        format!(
+            "estimate-only run: the road extract {file} is missing, so every journey is \
+             estimated from the straight line ({} x at {} km/h, with no routed journey to \
+             calibrate on) and no bring-back is attempted (it needs routed journeys); \
+             --require-roads makes this an error",
+            params.circuity_factor, params.estimate_speed_kmh
+        ),
+        format!("to route: {}", prepared.scenario.osm_missing_message()),
+    ]
+}
+
 fn analyse(
     path: &Path,
     out: &Path,
     with_geometry: bool,
+    missing: nearhome::app::MissingRoads,
     speeds: nearhome::app::Speeds,
 ) -> Result<ExitCode> {
     let t = Instant::now();
-    let prepared = nearhome::app::prepare_at(path, speeds)?;
+    let prepared = nearhome::app::prepare_at(path, missing, speeds)?;
+    if let Some(file) = prepared.roads.missing() {
+        for line in estimate_only_lines(&prepared, file) {
+            eprintln!("{line}");
+        }
+    }
     let routed = t.elapsed().as_secs_f64();
     let spin = nearhome::progress::Bars::new().spinner("route lines and outputs");
     let files =
@@ -659,11 +723,22 @@ fn analyse(
         show(summary.overall.long_journeys),
     );
     eprintln!(
-        "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \
-         total of the moved pupils' new journey times: {:.0} min (greedy: {:.0} min); \
-         saving {saving} a year",
-        a.optimal.moved, a.greedy.moved, a.optimal.total_minutes, a.greedy.total_minutes,
+        "journeys: {}",
+        nearhome::output::estimates::estimate_sentence(&prepared)
     );
+    if prepared.network.is_some() {
+        eprintln!(
+            "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \
+             total of the moved pupils' new journey times: {:.0} min (greedy: {:.0} min); \
+             saving {saving} a year",
+            a.optimal.moved, a.greedy.moved, a.optimal.total_minutes, a.greedy.total_minutes,
+        );
+    } else {
+        eprintln!(
+            "bring-back: not attempted ({})",
+            nearhome::output::tables::BRING_BACK_SKIPPED
+        );
+    }
     eprintln!(
         "analysis {:.2} s, outputs {:.2} s; wrote {} files to {}: {}",
         routed,
@@ -672,11 +747,18 @@ fn analyse(
         out.display(),
         files.join(", ")
     );
-    eprintln!(
-        "next: read {} (what each file holds), or see it on the map: nearhome serve {}",
-        out.join("README.txt").display(),
-        path.display()
-    );
+    if prepared.network.is_some() {
+        eprintln!(
+            "next: read {} (what each file holds), or see it on the map: nearhome serve {}",
+            out.join("README.txt").display(),
+            path.display()
+        );
+    } else {
+        eprintln!(
+            "next: read {} (what each file holds); the map (nearhome serve) needs the road extract",
+            out.join("README.txt").display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -694,7 +776,8 @@ fn site(
     }
     req.validate()?;
     let t = Instant::now();
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare(path)
+        .context("siting needs the road extract: it compares routed journeys to candidate sites")?;
     let analysed = t.elapsed().as_secs_f64();
     let spin = nearhome::progress::Bars::new().spinner("siting");
     let result = site(&prepared, &req);
@@ -743,7 +826,10 @@ fn site(
 }
 
 fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
-    let prepared = nearhome::app::prepare(path)?;
+    let prepared = nearhome::app::prepare(path).context(
+        "the map service needs the road extract (routes, catchments, what-ifs); \
+         `nearhome analyse` runs without it, estimating every journey",
+    )?;
     let token = nearhome::serve::auth::generate_token()?;
     eprintln!(
         "{}: {} pupils analysed. Open http://{bind}/ (public view).\nOfficer token for this run (pupil-level layers; keep it private): {token}",

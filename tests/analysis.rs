@@ -49,11 +49,12 @@ fn same_result_with_one_and_two_threads() {
     let p = rutland();
     let in_area = |q| p.scenario.boundary.contains(q);
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &p.scenario.provisions,
         pupils: &p.scenario.pupils,
         in_area: &in_area,
         params: &p.params,
+        calibration: None,
     };
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -241,11 +242,17 @@ fn candidates_csv_re_solves_to_moves_csv() {
     let p = rutland();
     let dir = tempfile::tempdir().unwrap();
     nearhome::output::report::write_all(p, &p.report, dir.path(), true).unwrap();
-    let read = |name: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(dir.path().join(name))
-            .unwrap()
-            .records()
-            .map(Result::unwrap)
+    // Rows as column name -> cell.
+    let read = |name: &str| -> Vec<std::collections::BTreeMap<String, String>> {
+        let mut rdr = csv::Reader::from_path(dir.path().join(name)).unwrap();
+        let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        rdr.records()
+            .map(|r| {
+                head.iter()
+                    .cloned()
+                    .zip(r.unwrap().iter().map(String::from))
+                    .collect()
+            })
             .collect()
     };
     let cands = read("candidates.csv");
@@ -261,20 +268,43 @@ fn candidates_csv_re_solves_to_moves_csv() {
         })
     };
     for r in &cands {
-        let u = idx(&mut pupils, &r[0]);
-        let j = idx(&mut provs, &r[1]);
+        let u = idx(&mut pupils, &r["pupil_id"]);
+        let j = idx(&mut provs, &r["provision_id"]);
         if capacity.len() <= j {
-            capacity.push(r[6].parse().unwrap());
+            capacity.push(r["spare_places"].parse().unwrap());
         }
-        if &r[5] == "true" {
-            arcs.push((u, j, csv_centiminutes(&r[2])));
+        if r["within_threshold"] == "true" {
+            arcs.push((u, j, csv_centiminutes(&r["minutes"])));
         }
+        assert_eq!(
+            r["journey_source"], "routed",
+            "candidates are routed places"
+        );
     }
     assert!(!moves.is_empty(), "the demo moves some pupils");
     let (moved, total_lp) = lp_most_moves_then_least_time(pupils.len(), &capacity, &arcs);
     assert_eq!(moved, moves.len());
-    let total: i64 = moves.iter().map(|r| csv_centiminutes(&r[10])).sum();
+    let total: i64 = moves
+        .iter()
+        .map(|r| csv_centiminutes(&r["after_minutes"]))
+        .sum();
     assert_eq!(total_lp, total);
+    // Every journey row says how it was obtained.
+    for r in &read("pupils.csv") {
+        let want = match r["current_minutes"].as_str() {
+            "" => "",
+            _ if r["placement_snap_m"].is_empty() => "estimated",
+            _ => "routed",
+        };
+        assert_eq!(r["journey_source"], want, "pupil {}", r["pupil_id"]);
+    }
+    for r in &moves {
+        assert!(
+            ["routed", "estimated"].contains(&r["before_journey_source"].as_str()),
+            "{r:?}"
+        );
+        assert_eq!(r["after_journey_source"], "routed");
+    }
     for f in [
         "pupils.csv",
         "areas.csv",
@@ -299,24 +329,24 @@ fn candidates_csv_re_solves_to_moves_csv() {
 fn journey_geometries_equal_point_to_point_routes() {
     let p = rutland();
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &p.scenario.provisions,
         pupils: &p.scenario.pupils,
         in_area: &|q| p.scenario.boundary.contains(q),
         params: &p.params,
+        calibration: None,
     };
     let (journeys, moves) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
     let mut checked = 0;
     for (r, route) in p.analysis.pupils.iter().zip(&journeys) {
         let Some(route) = route else { continue };
-        let home = r.home_snap.as_ref().unwrap();
+        let home = r.home_snap.snap().unwrap();
         let pl = r.placement.unwrap();
-        let site = p
-            .network
+        let net = p.network.as_ref().unwrap();
+        let site = net
             .snap(p.scenario.provisions[pl].location, p.params.max_snap_m)
             .unwrap();
-        let want = p
-            .network
+        let want = net
             .route(home, &site, nearhome::query::route::Metric::Time)
             .unwrap();
         assert_eq!(route, &want, "pupil {}", p.scenario.pupils[r.pupil].id);
@@ -370,11 +400,12 @@ fn whatif_through_the_trip_table_equals_full_reanalysis() {
         special.location.lat += 0.002;
     }
     let inputs = Inputs {
-        network: &p.network,
+        network: p.network.as_ref(),
         provisions: &provs,
         pupils: &p.scenario.pupils,
         in_area: &in_area,
         params: &p.params,
+        calibration: None,
     };
     let full = analyse(&inputs);
     let (cached, table) = analyse_with(&inputs, &p.trip_table);
@@ -447,12 +478,14 @@ fn incremental_whatif_equals_full_reanalysis() {
     cases.push(("a moved school (not incremental)", moved));
     let mut changed_any = false;
     for (name, provs) in &cases {
+        // As the server does: estimates keep the baseline's calibration.
         let inputs = Inputs {
-            network: &p.network,
+            network: p.network.as_ref(),
             provisions: provs,
             pupils: &p.scenario.pupils,
             in_area: &in_area,
             params: &p.params,
+            calibration: Some(&p.analysis.calibration),
         };
         let full = analyse(&inputs);
         let fast = analyse_whatif(&inputs, base_provs, &p.analysis, &p.trip_table);
@@ -497,4 +530,267 @@ fn scenario_on_two_extracts_equals_the_whole() {
     let merged = nearhome::app::prepare(&toml).expect("the scenario on two extracts analyses");
     assert_eq!(merged.scenario.osm_paths().len(), 2);
     assert_eq!(merged.analysis, rutland().analysis);
+}
+
+/// The band (0-5, 5-15, 15-40, 40+ great-circle km) of a distance, written out again here.
+fn band_of(km: f64) -> usize {
+    [5.0, 15.0, 40.0].iter().filter(|&&edge| km >= edge).count()
+}
+
+/// The median of a list (the mean of the two middle values for an even count).
+fn median_of(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+/// The estimates are the documented rule (`docs/outputs.md`, "Estimated journeys") applied
+/// to this run's routed journeys, re-implemented here from the analysis' own journeys: the
+/// pairs are each pupil's routed current journey and routed alternatives, the figures the
+/// medians per band with the nearest-band fallback, and every estimated journey is its
+/// great-circle distance times its band's circuity at its band's speed.
+#[test]
+fn estimates_follow_the_documented_rule_on_this_runs_routed_journeys() {
+    use crate::support::haversine_m;
+    use nearhome::analyse::placement::Trip;
+    use std::collections::BTreeMap;
+    let p = rutland();
+    let (a, provs) = (&p.analysis, &p.scenario.provisions);
+    let mut circuity: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    let mut speed: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    for r in &a.pupils {
+        let home = p.scenario.pupils[r.pupil].home;
+        let mut routed: BTreeMap<usize, Trip> = BTreeMap::new();
+        if let (Some(pl), Some(c)) = (r.placement, r.current) {
+            if !c.estimated {
+                routed.insert(pl.index(), c);
+            }
+        }
+        for alt in &r.suitable {
+            routed.insert(alt.provision.index(), alt.trip);
+        }
+        for (pi, t) in routed {
+            let d = haversine_m(home, provs[pi].location) / 1000.0;
+            if d < 0.1 || t.km <= 0.0 || t.minutes <= 0.0 {
+                continue;
+            }
+            circuity[band_of(d)].push(t.km / d);
+            speed[band_of(d)].push(t.km / (t.minutes / 60.0));
+        }
+    }
+    let own: Vec<Option<(f64, f64)>> = (0..4)
+        .map(|b| {
+            (circuity[b].len() >= 20).then(|| {
+                (
+                    median_of(circuity[b].clone()).unwrap(),
+                    median_of(speed[b].clone()).unwrap(),
+                )
+            })
+        })
+        .collect();
+    // Nearest fitted band, the longer one on a tie, else the scenario's defaults.
+    let used = |b: usize| -> (f64, f64) {
+        let order = [0usize, 1, 2, 3];
+        let mut by_distance: Vec<usize> = order.to_vec();
+        by_distance.sort_by_key(|&o| (o.abs_diff(b), std::cmp::Reverse(o)));
+        by_distance
+            .into_iter()
+            .find_map(|o| own[o])
+            .unwrap_or((p.params.circuity_factor, p.params.estimate_speed_kmh))
+    };
+    let fit = &a.calibration.fit;
+    for (b, band) in fit.bands.iter().enumerate() {
+        assert_eq!(band.pairs, circuity[b].len(), "band {b} pairs");
+        let (c, s) = used(b);
+        assert!(
+            (band.circuity - c).abs() < 1e-9,
+            "band {b}: {band:?} vs {c}"
+        );
+        assert!(
+            (band.speed_kmh - s).abs() < 1e-9,
+            "band {b}: {band:?} vs {s}"
+        );
+    }
+    assert!(
+        fit.calibrated(),
+        "the demo has routed journeys to calibrate on"
+    );
+    let mut estimated = 0;
+    for r in &a.pupils {
+        let Some(c) = r.current.filter(|c| c.estimated) else {
+            continue;
+        };
+        let pupil = &p.scenario.pupils[r.pupil];
+        let d = haversine_m(pupil.home, provs[r.placement.unwrap()].location) / 1000.0;
+        let (circ, kmh) = used(band_of(d));
+        assert!((c.km - d * circ).abs() < 1e-9, "pupil {}", pupil.id);
+        assert!(
+            (c.minutes - d * circ / kmh * 60.0).abs() < 1e-9,
+            "pupil {}",
+            pupil.id
+        );
+        estimated += 1;
+    }
+    assert!(estimated > 50, "{estimated} estimated journeys checked");
+    // The hold-out: every fifth pupil (positions 4, 9, ...) with a routed pair.
+    let h = a.calibration.hold_out.as_ref().expect("held-out pupils");
+    let held = a
+        .pupils
+        .iter()
+        .filter(|r| r.pupil.index() % 5 == 4)
+        .filter(|r| r.current.is_some_and(|c| !c.estimated) || !r.suitable.is_empty())
+        .count();
+    assert_eq!(h.pupils, held);
+}
+
+/// A what-if is estimated with its baseline's calibration: adding a base changes no
+/// estimated journey (a fresh calibration would, since the base adds routed pairs).
+#[test]
+fn a_whatif_keeps_the_baselines_estimates() {
+    use nearhome::model::{Need, ProvisionKind};
+    let p = rutland();
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let mut provs = p.scenario.provisions.clone();
+    let mut base = provs
+        .iter()
+        .find(|x| x.kind == ProvisionKind::Mainstream && in_area(x.location))
+        .expect("an in-area mainstream school")
+        .clone();
+    base.id = "whatif-base".into();
+    base.kind = ProvisionKind::ResourceBase;
+    base.needs = Need::ALL.to_vec();
+    (base.age_min, base.age_max, base.capacity, base.on_roll) = (4, 18, Some(40), 0);
+    provs.push(base);
+    let inputs = |calibration| Inputs {
+        network: p.network.as_ref(),
+        provisions: &provs,
+        pupils: &p.scenario.pupils,
+        in_area: &in_area,
+        params: &p.params,
+        calibration,
+    };
+    let kept = analyse(&inputs(Some(&p.analysis.calibration)));
+    assert_eq!(kept.calibration, p.analysis.calibration);
+    let mut compared = 0;
+    for (before, after) in p.analysis.pupils.iter().zip(&kept.pupils) {
+        if before.current.is_some_and(|c| c.estimated) {
+            assert_eq!(before.current, after.current, "pupil {}", before.pupil);
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "{compared} estimated journeys compared");
+    let fresh = analyse(&inputs(None));
+    assert_ne!(
+        fresh.calibration, p.analysis.calibration,
+        "the base's routed pairs would move a fresh calibration"
+    );
+}
+
+/// `validate` and `analyse` say how many journeys are (or will be) estimated and why, with
+/// the analysis' own counts.
+#[test]
+fn validate_and_analyse_say_how_many_journeys_are_estimated() {
+    let p = rutland();
+    let count = |f: &dyn Fn(&nearhome::analyse::placement::PupilResult) -> bool| {
+        p.analysis.pupils.iter().filter(|r| f(r)).count()
+    };
+    let estimated = count(&|r| r.current.is_some_and(|c| c.estimated));
+    let routed = count(&|r| r.current.is_some_and(|c| !c.estimated));
+    let pupils = p.analysis.pupils.len();
+    let toml = "fixtures/scenarios/rutland/scenario.toml";
+    let v = crate::support::nearhome(&["validate", toml]);
+    let stdout = String::from_utf8_lossy(&v.stdout);
+    let want = format!(
+        "Journeys: {routed} of {pupils} journeys can be routed; {estimated} will be estimated \
+         (placement more than 1000 m from any road of the extract, or outside it)"
+    );
+    assert!(stdout.contains(&want), "{want}\n{stdout}");
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let a = crate::support::nearhome(&["analyse", toml, "--out", out_dir, "--no-geometry"]);
+    assert!(a.status.success());
+    let stderr = String::from_utf8_lossy(&a.stderr);
+    let current: usize = p
+        .analysis
+        .calibration
+        .fit
+        .bands
+        .iter()
+        .map(|b| b.current_journeys)
+        .sum();
+    let want = format!(
+        "journeys: {estimated} of {pupils} journeys estimated (placement more than 1000 m from \
+         any road of the extract, or outside it), calibrated on {current} routed journeys and "
+    );
+    assert!(stderr.contains(&want), "{want}\n{stderr}");
+}
+
+/// School-run speeds (the default) slow every routed journey, never speed one up, and leave
+/// free-flow runs (`--free-flow`) as the car profile times them; a uniform factor of 0.5
+/// doubles every duration along the same paths.
+#[test]
+fn school_run_speeds_slow_journeys_and_free_flow_is_one_flag_away() {
+    use nearhome::app::{prepare_at, MissingRoads, Speeds};
+    use nearhome::model::speeds::{SpeedProfile, SpeedProfileName, SpeedsConfig};
+    let school = rutland();
+    let scenario = root().join("fixtures/scenarios/rutland/scenario.toml");
+    let free = prepare_at(&scenario, MissingRoads::Refuse, Speeds::FreeFlow).expect("free flow");
+    let speeds = |p: &nearhome::app::Prepared| p.network.as_ref().expect("roads").speeds.clone();
+    assert_eq!(speeds(school).name(), SpeedProfileName::SchoolRun);
+    assert!(speeds(&free).is_free_flow());
+    let mut compared = 0;
+    for (s, f) in school.analysis.pupils.iter().zip(&free.analysis.pupils) {
+        if let (Some(s), Some(f)) = (s.current, f.current) {
+            if !s.estimated && !f.estimated {
+                assert!(
+                    s.minutes >= f.minutes - 1e-9,
+                    "{} < {}",
+                    s.minutes,
+                    f.minutes
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared} routed journeys compared");
+    // A uniform factor keeps every path and doubles its time.
+    let net = free.network.as_ref().expect("roads");
+    let mut cfg = SpeedsConfig {
+        profile: SpeedProfileName::FreeFlow,
+        ..SpeedsConfig::default()
+    };
+    for class in nearhome::model::profile::RoadClass::ALL {
+        cfg.factors.insert(class.as_str().to_string(), 0.5);
+    }
+    let half = SpeedProfile::from_config(&cfg).expect("valid");
+    let slow = net.with_speeds(&half);
+    let snaps: Vec<_> = school
+        .analysis
+        .pupils
+        .iter()
+        .filter_map(|r| r.home_snap.snap().copied())
+        .take(40)
+        .collect();
+    for pair in snaps.windows(2) {
+        let (a, b) = (
+            net.journey(&pair[0], &pair[1], nearhome::query::route::Metric::Time),
+            slow.journey(&pair[0], &pair[1], nearhome::query::route::Metric::Time),
+        );
+        let (Some(a), Some(b)) = (a, b) else {
+            assert_eq!(a.is_some(), b.is_some());
+            continue;
+        };
+        assert!(
+            (b.duration_s - 2.0 * a.duration_s).abs() < 1e-6,
+            "{b:?} vs {a:?}"
+        );
+        assert!((b.distance_m - a.distance_m).abs() < 1e-6);
+    }
 }

@@ -539,6 +539,62 @@ async fn journeys_filter_and_page() {
     );
 }
 
+/// `/api/journeys` on the Rutland demo serves every pupil's journey: routed ones along the
+/// road, estimated ones (placements outside the extract) as straight two-point lines from
+/// home to site with `journey_source: "estimated"` and the analysis' estimated figures.
+#[tokio::test]
+async fn estimated_journeys_are_straight_lines_flagged_estimated() {
+    let st = rutland();
+    let p = st.prepared();
+    let v = get_in(st, "/api/journeys?limit=5000", Some(OFFICER))
+        .await
+        .json();
+    let features = v["features"].as_array().unwrap();
+    let with_journey = p
+        .analysis
+        .pupils
+        .iter()
+        .filter(|r| r.current.is_some())
+        .count();
+    assert_eq!(
+        features.len(),
+        with_journey,
+        "every journey, routed or estimated"
+    );
+    let (mut routed, mut estimated) = (0, 0);
+    for f in features {
+        let props = &f["properties"];
+        let id = props["pupil_id"].as_str().unwrap();
+        let u = p.scenario.pupils.iter().position(|x| x.id == id).unwrap();
+        let r = &p.analysis.pupils[u];
+        let coords = f["geometry"]["coordinates"].as_array().unwrap();
+        match props["journey_source"].as_str() {
+            Some("estimated") => {
+                estimated += 1;
+                let c = r.current.unwrap();
+                assert!(c.estimated, "{id}");
+                assert_eq!(coords.len(), 2, "{id}: a straight line");
+                let home = p.scenario.pupils[u].home;
+                let site = p.scenario.provisions[r.placement.unwrap()].location;
+                let at = |i: usize, k: usize| coords[i][k].as_f64().unwrap();
+                assert!((at(0, 0) - home.lon).abs() < 1e-6 && (at(0, 1) - home.lat).abs() < 1e-6);
+                assert!((at(1, 0) - site.lon).abs() < 1e-6 && (at(1, 1) - site.lat).abs() < 1e-6);
+                let minutes = props["minutes"].as_f64().unwrap();
+                assert!((minutes - c.minutes).abs() < 0.006, "{id}: {minutes}");
+            }
+            Some("routed") => {
+                routed += 1;
+                assert!(!r.current.unwrap().estimated, "{id}");
+            }
+            other => panic!("{id}: journey_source {other:?}"),
+        }
+    }
+    assert!(
+        routed > 100 && estimated > 50,
+        "{routed} routed, {estimated} estimated"
+    );
+}
+
 /// Bad `/api/journeys` parameters: 400 naming the parameter (after the token check: no
 /// token is 401 whatever the parameters), unknown layer or area 404.
 #[tokio::test]

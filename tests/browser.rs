@@ -87,6 +87,10 @@ fn map_works_in_headless_chromium() {
     eprintln!("{stdout}");
     assert!(stdout.contains("drawn: provisions"), "{stdout}");
     assert!(stdout.contains("planning: "), "{stdout}");
+    assert!(
+        stdout.contains("estimated journeys drawn dashed: "),
+        "{stdout}"
+    );
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(
         size > 10_000,

@@ -24,10 +24,11 @@ use crate::support::project_path;
 
 const OFFICER: &str = "audit-officer-token-0123456789";
 
-const COUNTS: [&str; 5] = [
+const COUNTS: [&str; 6] = [
     "pupils",
     "out_of_area",
     "long_journeys",
+    "long_journeys_estimated",
     "bring_back_candidates",
     "moves",
 ];
@@ -213,19 +214,11 @@ fn audit_summary(internal: &Value, public: &Value) -> Vec<String> {
         let ex = internal["bring_back"]["not_moved"][k].as_f64().unwrap();
         check_count(&format!("not_moved {k}"), ex, v.as_f64(), &mut out);
     }
-    for k in [
-        "homes_unsnappable",
-        "journeys_estimated",
-        "journeys_unrouted",
-    ] {
-        let ex = internal["journeys"][k].as_f64().unwrap();
-        check_count(
-            &format!("journeys {k}"),
-            ex,
-            public["journeys"][k].as_f64(),
-            &mut out,
-        );
-    }
+    out.extend(audit_journeys(internal, public));
+    out.extend(audit_estimates(
+        &internal["journey_estimates"],
+        &public["journey_estimates"],
+    ));
     for s in ["optimal", "greedy"] {
         let ex = internal["bring_back"][s]["moved"].as_f64().unwrap();
         let shown = public["bring_back"][s]["moved"].as_f64();
@@ -234,6 +227,114 @@ fn audit_summary(internal: &Value, public: &Value) -> Vec<String> {
             out.push(format!(
                 "{s} total_minutes published beside suppressed moves"
             ));
+        }
+    }
+    out
+}
+
+/// `cells` with exactly one hidden (null) cell: the hidden one could be recovered.
+fn one_hidden(cells: &[&Value]) -> bool {
+    cells.iter().filter(|v| v.is_null()).count() == 1
+}
+
+/// The summary's journey counts: each count by the rules, and the two lines that add up
+/// (routed + estimated + none = pupils; homes_unsnappable + journeys_unrouted = none).
+fn audit_journeys(internal: &Value, public: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let (ij, pj) = (&internal["journeys"], &public["journeys"]);
+    let keys = [
+        "routed",
+        "estimated",
+        "none",
+        "homes_unsnappable",
+        "journeys_unrouted",
+    ];
+    for k in keys {
+        let ex = ij[k].as_f64().unwrap();
+        check_count(&format!("journeys {k}"), ex, pj[k].as_f64(), &mut out);
+    }
+    let pupils = &public["overall"]["pupils"];
+    if one_hidden(&[&pj["routed"], &pj["estimated"], &pj["none"], pupils]) {
+        out.push("journeys: one hidden cell among routed, estimated, none and pupils".into());
+    }
+    if one_hidden(&[
+        &pj["homes_unsnappable"],
+        &pj["journeys_unrouted"],
+        &pj["none"],
+    ]) {
+        out.push("journeys: one hidden cell among the reasons for none".into());
+    }
+    out
+}
+
+/// The summary's journey estimates: pair counts by the rules with the bands' line against
+/// the total, and medians and errors only beside published counts, rounded.
+fn audit_estimates(internal: &Value, public: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let bands_i = internal["bands"].as_array().unwrap();
+    let bands_p = public["bands"].as_array().unwrap();
+    assert_eq!(bands_i.len(), bands_p.len(), "same bands");
+    let derived = [
+        ("median_circuity", "pairs", 0.01),
+        ("median_speed_kmh", "pairs", 1.0),
+        ("hold_out_mdape_pct", "hold_out_pairs", 1.0),
+    ];
+    for (e, p) in bands_i.iter().zip(bands_p) {
+        let band = p["band"].as_str().unwrap_or("?");
+        for c in ["pairs", "hold_out_pairs"] {
+            let ex = e[c].as_f64().unwrap();
+            check_count(
+                &format!("estimates {band} {c}"),
+                ex,
+                p[c].as_f64(),
+                &mut out,
+            );
+        }
+        for (d, base, step) in derived {
+            let Some(v) = p[d].as_f64() else { continue };
+            let b = e[base].as_f64().unwrap();
+            if (b > 0.0 && b < 10.0) || p[base].is_null() {
+                out.push(format!(
+                    "estimates {band} {d}: {v} published from {b} pairs"
+                ));
+            }
+            if !multiple_of(v, step) {
+                out.push(format!("estimates {band} {d}: {v} not rounded to {step}"));
+            }
+        }
+        for c in ["current_journeys", "estimated_journeys"] {
+            if !p[c].is_null() {
+                out.push(format!("estimates {band} {c} published"));
+            }
+        }
+    }
+    let mut line: Vec<&Value> = bands_p.iter().map(|b| &b["pairs"]).collect();
+    line.push(&public["calibrated_on"]["pairs"]);
+    if one_hidden(&line) {
+        out.push("estimates: one hidden cell among the bands' pairs and their total".into());
+    }
+    let hold = &public["hold_out"];
+    if !hold.is_null() {
+        let mut line: Vec<&Value> = bands_p.iter().map(|b| &b["hold_out_pairs"]).collect();
+        line.push(&hold["pairs"]);
+        if one_hidden(&line) {
+            out.push("estimates: one hidden cell among the held-out pairs by band".into());
+        }
+        for (d, base) in [
+            ("mdape_pct", "pairs"),
+            ("median_error_pct", "pairs"),
+            ("current_journeys_mdape_pct", "current_journeys"),
+        ] {
+            let Some(v) = hold[d].as_f64() else { continue };
+            let b = internal["hold_out"][base].as_f64().unwrap();
+            if (b > 0.0 && b < 10.0) || hold[base].is_null() {
+                out.push(format!(
+                    "estimates hold-out {d}: {v} published from {b} pairs"
+                ));
+            }
+            if !multiple_of(v, 1.0) {
+                out.push(format!("estimates hold-out {d}: {v} not rounded to 1"));
+            }
         }
     }
     out
@@ -521,12 +622,13 @@ async fn adversarial_mini_scenario_passes_the_audit() {
 #[test]
 fn the_auditor_catches_the_old_leaks() {
     // The shape of the old public/areas.csv: moves suppressed beside exact km, hours and £.
-    let head = "layer,area_id,area_name,need,pupils,out_of_area,out_of_area_pct,long_journeys,bring_back_candidates,moves,median_minutes,p90_minutes,local_spare_places,km_per_year_saved,hours_per_year_saved,placement_gbp_saved,transport_gbp_saved,gbp_per_year_saved";
+    let head = "layer,area_id,area_name,need,pupils,out_of_area,out_of_area_pct,long_journeys,long_journeys_estimated,bring_back_candidates,moves,median_minutes,p90_minutes,local_spare_places,km_per_year_saved,hours_per_year_saved,placement_gbp_saved,transport_gbp_saved,gbp_per_year_saved";
     let internal = format!(
-        "{head}\nparishes,b,B,ALL,40,12,30,0,3,1,20.5,40.1,10,5504.96,138.53,42000,5000,47000\n"
+        "{head}\nparishes,b,B,ALL,40,12,30,0,0,3,1,20.5,40.1,10,5504.96,138.53,42000,5000,47000\n"
     );
-    let public =
-        format!("{head}\nparishes,b,B,ALL,40,10,25,0,,,20,40,10,5504.96,138.53,42000,5000,47000\n");
+    let public = format!(
+        "{head}\nparishes,b,B,ALL,40,10,25,0,0,,,20,40,10,5504.96,138.53,42000,5000,47000\n"
+    );
     let mut auth = BTreeMap::new();
     for c in COUNTS {
         auth.insert(("ALL".to_string(), c.to_string()), None);
@@ -538,7 +640,7 @@ fn the_auditor_catches_the_old_leaks() {
     );
     assert!(problems.iter().any(|p| p.contains("hours_per_year_saved")));
     // A count of 3 shown, and an unrounded 12.
-    let public = format!("{head}\nparishes,b,B,ALL,40,12,30,0,3,,,,,,,,,\n");
+    let public = format!("{head}\nparishes,b,B,ALL,40,12,30,0,0,3,,,,,,,,,\n");
     let problems = audit_areas(&read_csv(&internal), &read_csv(&public), &auth);
     assert!(
         problems.iter().any(|p| p.contains("bring_back_candidates")),

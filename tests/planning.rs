@@ -305,7 +305,11 @@ fn hand_built_instance_has_the_known_best_site() {
             rect(52.55, 52.62, serde_json::json!({}), "south"),
         ],
     )];
-    let p = analyse_loaded(scenario, ValidationReport::default(), base.network.clone());
+    let p = analyse_loaded(
+        scenario,
+        ValidationReport::default(),
+        base.network.clone().unwrap(),
+    );
     assert!(p.analysis.pupils.iter().all(|r| r.out_of_area));
 
     let mut req = SiteRequest::new(Need::Asd, 5, 1);

@@ -22,6 +22,9 @@ mod cache_and_errors;
 // The placement analysis on the Rutland demo: golden summary, determinism, properties.
 mod analysis;
 
+// Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
+mod estimate_only;
+
 // Planning: siting new bases and the capital plan on the Rutland demo and a hand-built instance.
 mod planning;
 

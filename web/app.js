@@ -240,17 +240,24 @@
       ctx.lineWidth = 2;
       ctx.stroke();
     }
-    let journeysDrawn = 0;
+    // Journeys: routed ones along the road, estimated ones as dashed straight lines (home to
+    // site; their minutes come from the run's calibration, not from a route).
+    let journeysDrawn = 0, estimatedDrawn = 0;
     if (state.journeys && $("show-journeys").checked) {
       for (const f of state.journeys.features) {
+        const estimated = f.properties.journey_source === "estimated";
         pathGeometry(f.geometry);
         ctx.strokeStyle = f.properties.long_journey ? "#CC79A7" : "rgba(0,0,0,0.35)";
         ctx.lineWidth = f.properties.out_of_area ? 2 : 1;
+        ctx.setLineDash(estimated ? [5, 4] : []);
         ctx.stroke();
+        ctx.setLineDash([]);
         journeysDrawn++;
+        if (estimated) estimatedDrawn++;
       }
     }
     canvas.dataset.journeysDrawn = String(journeysDrawn);
+    canvas.dataset.estimatedDrawn = String(estimatedDrawn);
     if (state.moves && $("show-moves").checked) {
       for (const f of state.moves.features) {
         if (!f.geometry) continue;
@@ -342,7 +349,10 @@
     if ($("show-catchment").checked && state.catchment)
       parts.push(swatch("#56B4E9", "Catchment (" + state.catchment.properties.minutes + " min)", false));
     if ($("show-moves").checked && state.moves) parts.push(swatch("#0072B2", "Bring-back move", false));
-    if ($("show-journeys").checked && state.journeys) parts.push(swatch("#CC79A7", "Journey over the guidance", false));
+    if ($("show-journeys").checked && state.journeys) {
+      parts.push(swatch("#CC79A7", "Journey over the guidance", false));
+      parts.push('<div class="item"><span class="dash" aria-hidden="true"></span>Estimated journey (straight line, not routed)</div>');
+    }
     if (state.candidate) parts.push(swatch("#F0E442", "What-if base", false));
     if (state.sites.length) parts.push(swatch("#CC79A7", "Chosen sites (planning)", false));
     leg.innerHTML = parts.join("");
@@ -390,7 +400,23 @@
     $("headline").innerHTML = items
       .map(([k, v]) => "<div><dt>" + esc(k) + "</dt><dd>" + v + "</dd></div>")
       .join("");
+    $("estimate-note").textContent = estimateNote(s);
     $("privacy-note").hidden = state.role !== "public";
+  }
+
+  // How many journeys are estimated and why, e.g. "128 of 337 journeys estimated (placement
+  // not within max_snap_m of the road extract ...), calibrated on 1,594 routed journeys".
+  function estimateNote(s) {
+    const j = s.journeys, e = s.journey_estimates;
+    if (!j || !e) return "";
+    if (j.estimated === 0) return "Every journey is routed on the road network.";
+    const basis = e.calibrated
+      ? "calibrated on " + fmt(e.calibrated_on.pairs) + " routed home-to-provision journeys of this run" +
+        (e.hold_out && e.hold_out.mdape_pct != null ? " (median error on journeys left out: " + fmt(e.hold_out.mdape_pct) + "%)" : "")
+      : "not calibrated: " + fmt(e.default_circuity) + " × the straight line at " + fmt(e.default_speed_kmh) + " km/h";
+    const drawn = state.role === "officer" ? " On the journeys layer they are dashed straight lines." : "";
+    return fmt(j.estimated) + " of " + fmt(s.overall.pupils) + " journeys estimated (" + j.estimated_because + "), " +
+      basis + "." + drawn;
   }
 
   function renderAreaTable() {

@@ -6,6 +6,8 @@
 //! `crate::app`; inputs arrive as `crate::model` types, results leave as plain data.
 
 pub mod assign;
+pub mod estimate;
+pub mod outlook;
 pub mod placement;
 pub mod planning;
 pub mod siting;
@@ -17,12 +19,51 @@ use crate::analyse::summary::LayerIndex;
 use crate::model::scenario::{Scenario, ScenarioConfig};
 use crate::query::route::Network;
 
+/// The road extract a run used, or found missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Roads {
+    /// Loaded (from the extract or its graph cache): journeys are routed where both ends
+    /// snap. The extract's file name.
+    Loaded(String),
+    /// The extract is missing: an estimate-only run, every journey estimated. Its file name.
+    Missing(String),
+}
+
+impl Roads {
+    /// `loaded: NAME` or `missing: NAME` (`summary.json` `roads`).
+    pub fn describe(&self) -> String {
+        match self {
+            Roads::Loaded(f) => format!("loaded: {f}"),
+            Roads::Missing(f) => format!("missing: {f}"),
+        }
+    }
+
+    /// The missing extract's file name, in an estimate-only run.
+    pub fn missing(&self) -> Option<&str> {
+        match self {
+            Roads::Missing(f) => Some(f),
+            Roads::Loaded(_) => None,
+        }
+    }
+}
+
+/// The file name of a scenario's road extract (the path when it has none).
+pub fn extract_name(scenario: &Scenario) -> String {
+    let path = scenario.osm_path();
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 /// An analysed scenario: everything a report, planning or the service needs.
 pub struct Analysed {
     /// The scenario and its inputs.
     pub scenario: Scenario,
-    /// The road network.
-    pub network: Network,
+    /// The road network (`None` in an estimate-only run: see [`Analysed::roads`]).
+    pub network: Option<Network>,
+    /// Which road extract the run used, or found missing.
+    pub roads: Roads,
     /// Parameters derived from the scenario.
     pub params: Params,
     /// The analysis.
@@ -38,16 +79,29 @@ pub struct Analysed {
 impl Analysed {
     /// Run the placement analysis on a loaded scenario and its road network.
     pub fn new(scenario: Scenario, network: Network) -> Analysed {
+        let roads = Roads::Loaded(extract_name(&scenario));
+        Analysed::run(scenario, Some(network), roads)
+    }
+
+    /// Run the placement analysis without a road network (the extract is missing): every
+    /// journey estimated at the defaults, no bring-back (see [`placement`]).
+    pub fn estimate_only(scenario: Scenario) -> Analysed {
+        let roads = Roads::Missing(extract_name(&scenario));
+        Analysed::run(scenario, None, roads)
+    }
+
+    fn run(scenario: Scenario, network: Option<Network>, roads: Roads) -> Analysed {
         let params = params_from(&scenario.config);
         let boundary = &scenario.boundary;
         let in_area = |p| boundary.contains(p);
         let (analysis, trip_table) = analyse_with(
             &Inputs {
-                network: &network,
+                network: network.as_ref(),
                 provisions: &scenario.provisions,
                 pupils: &scenario.pupils,
                 in_area: &in_area,
                 params: &params,
+                calibration: None,
             },
             &TripTable::default(),
         );
@@ -60,6 +114,7 @@ impl Analysed {
         Analysed {
             scenario,
             network,
+            roads,
             params,
             analysis,
             layers,

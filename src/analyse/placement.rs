@@ -13,7 +13,15 @@
 //!   ([`Provision::is_alternative_for`]). Nearest suitable, rank and extra minutes compare
 //!   a pupil with these alternatives only.
 //! - A placement that cannot be snapped (outside the road extract) gets an *estimated*
-//!   journey: great-circle km x circuity factor, at the scenario's estimate speed.
+//!   journey: great-circle km x circuity, at a speed, both fitted by distance band on this
+//!   run's routed journeys ([`crate::analyse::estimate`]; the scenario's `circuity_factor`
+//!   and `estimate_speed_kmh` where nothing could be fitted).
+//! - Without a road network (an *estimate-only* run, [`Inputs::network`] `None`) every
+//!   journey with a known placement is estimated at the defaults, homes are not checked
+//!   ([`RoadSnap::NoRoads`]), and nothing that compares provisions by journey is done: no
+//!   suitable alternatives, ranks, candidates or bring-back (out-of-area pupils are not
+//!   moved, [`NotMoved::NoRoadNetwork`]). Those choose between places minutes apart, which a
+//!   straight-line estimate at one assumed speed cannot tell apart.
 //! - Out of area: the placement's location lies outside the home authority boundary.
 //! - Long journey: minutes above the limit of the pupil's phase ([`Phase::of_age`]): the
 //!   primary limit for Reception to Year 6 (age <= `primary_max_age`, 10), else the
@@ -36,6 +44,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::assign::{solve_greedy, solve_optimal, Arc, Problem, Solution};
+use crate::analyse::estimate::{Calibration, Defaults, JourneyFit, RoutedPair};
 use crate::index::cost::{to_nano, NANO};
 use crate::index::snap::{Snap, SnapFailure};
 use crate::model::ids::{MoveIdx, ProvisionIdx, PupilIdx};
@@ -54,9 +63,10 @@ pub struct Params {
     pub secondary_max_minutes: f64,
     /// Largest snap distance, metres.
     pub max_snap_m: f64,
-    /// Road km per great-circle km for estimated journeys.
+    /// Road km per great-circle km for estimated journeys where no distance band could be
+    /// fitted on routed journeys ([`crate::analyse::estimate`]).
     pub circuity_factor: f64,
-    /// Average speed for estimated journeys, km/h.
+    /// Average speed for estimated journeys where no distance band could be fitted, km/h.
     pub estimate_speed_kmh: f64,
     /// Provision kinds that may receive pupils brought back (of the pupil's alternatives).
     pub receiving_kinds: Vec<ProvisionKind>,
@@ -136,12 +146,20 @@ impl Params {
     pub fn trips_per_year(&self) -> f64 {
         self.costs.school_days_per_year * self.costs.journeys_per_day
     }
+
+    /// The circuity and speed of estimated journeys where nothing could be fitted.
+    pub fn estimate_defaults(&self) -> Defaults {
+        Defaults {
+            circuity: self.circuity_factor,
+            speed_kmh: self.estimate_speed_kmh,
+        }
+    }
 }
 
 /// Everything the analysis reads.
 pub struct Inputs<'a> {
-    /// The road network.
-    pub network: &'a Network,
+    /// The road network; `None` for an estimate-only run (the extract is missing).
+    pub network: Option<&'a Network>,
     /// Provisions.
     pub provisions: &'a [Provision],
     /// Pupils.
@@ -150,6 +168,10 @@ pub struct Inputs<'a> {
     pub in_area: &'a (dyn Fn(LatLon) -> bool + Sync),
     /// Parameters.
     pub params: &'a Params,
+    /// The journey estimates to use, calibrated on another run: a what-if passes its
+    /// baseline's, so that it changes only what its provisions change. `None`: calibrate on
+    /// this run's routed journeys.
+    pub calibration: Option<&'a Calibration>,
 }
 
 /// A journey figure and how it was obtained.
@@ -159,8 +181,20 @@ pub struct Trip {
     pub minutes: f64,
     /// Kilometres.
     pub km: f64,
-    /// True when estimated from great-circle distance (placement outside the road extract).
+    /// True when estimated from the great-circle distance (the placement is not within
+    /// `max_snap_m` of the road extract), by the run's [`Calibration`]; false when routed.
     pub estimated: bool,
+}
+
+impl Trip {
+    /// `estimated` or `routed`, as written in outputs (`journey_source`).
+    pub fn source(&self) -> &'static str {
+        if self.estimated {
+            "estimated"
+        } else {
+            "routed"
+        }
+    }
 }
 
 /// An alternative provision for a pupil.
@@ -172,12 +206,56 @@ pub struct Alternative {
     pub trip: Trip,
 }
 
+/// How a home meets the road network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum RoadSnap {
+    /// Snapped to the nearest road within `max_snap_m`.
+    Snapped(Snap),
+    /// Not within `max_snap_m` of a road (or bad coordinates): no journey, with the reason.
+    Unsnappable(SnapFailure),
+    /// No road network was loaded (an estimate-only run): not checked.
+    NoRoads,
+}
+
+impl RoadSnap {
+    fn of(r: &Result<Snap, SnapFailure>) -> RoadSnap {
+        match r {
+            Ok(s) => RoadSnap::Snapped(*s),
+            Err(e) => RoadSnap::Unsnappable(*e),
+        }
+    }
+
+    /// The snap, when snapped.
+    pub fn snap(&self) -> Option<&Snap> {
+        match self {
+            RoadSnap::Snapped(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Why the point could not be snapped, when it was checked and failed.
+    pub fn failure(&self) -> Option<&SnapFailure> {
+        match self {
+            RoadSnap::Unsnappable(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when the point was checked and is too far from every road.
+    pub fn is_unsnappable(&self) -> bool {
+        matches!(self, RoadSnap::Unsnappable(_))
+    }
+}
+
 /// Why an out-of-area pupil is not moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotMoved {
     /// The home could not be snapped to the road network.
     Unsnappable,
+    /// No road network was loaded (an estimate-only run): a bring-back needs routed journeys
+    /// to the local places, so none is attempted.
+    NoRoadNetwork,
     /// The pupil is placed in a mainstream school: compared with mainstream schools of
     /// their phase for the journey review, never a bring-back candidate.
     MainstreamPlacement,
@@ -194,8 +272,9 @@ pub enum NotMoved {
 
 impl NotMoved {
     /// Every reason, in declaration order.
-    pub const ALL: [NotMoved; 5] = [
+    pub const ALL: [NotMoved; 6] = [
         NotMoved::Unsnappable,
+        NotMoved::NoRoadNetwork,
         NotMoved::MainstreamPlacement,
         NotMoved::NoSuitableProvision,
         NotMoved::AllSuitableFull,
@@ -206,6 +285,7 @@ impl NotMoved {
     pub fn as_str(self) -> &'static str {
         match self {
             NotMoved::Unsnappable => "unsnappable",
+            NotMoved::NoRoadNetwork => "no_road_network",
             NotMoved::MainstreamPlacement => "mainstream_placement",
             NotMoved::NoSuitableProvision => "no_suitable_provision",
             NotMoved::AllSuitableFull => "all_suitable_full",
@@ -251,8 +331,8 @@ pub struct PupilResult {
     pub pupil: PupilIdx,
     /// The placement, when the placement id is known.
     pub placement: Option<ProvisionIdx>,
-    /// The home snap, or why it failed.
-    pub home_snap: Result<Snap, SnapFailure>,
+    /// The home snap, why it failed, or that there was no road network to snap to.
+    pub home_snap: RoadSnap,
     /// Snap distance of the placement, metres (None when outside the road extract).
     pub placement_snap_m: Option<f64>,
     /// Current journey (None when the home is unsnappable or the pair unreachable).
@@ -341,6 +421,9 @@ pub struct Analysis {
     pub greedy: SolverFigures,
     /// Provisions with unknown capacity (never offered as having spare places).
     pub unknown_capacity: usize,
+    /// How estimated journeys were made: the fit by distance band on this run's routed
+    /// journeys (or the one given in [`Inputs::calibration`]) and its hold-out error.
+    pub calibration: Calibration,
 }
 
 crate::model::ids::indexed_by!(PupilIdx => PupilResult);
@@ -371,7 +454,7 @@ pub struct TripTable {
     homes: Option<Shared<HomeRouting>>,
     sites: HashMap<(u64, u64), Shared<SiteTrips>>,
     /// Where each provision site snapped (for the same network and snap limit).
-    snaps: HashMap<(u64, u64), Result<Snap, SnapFailure>>,
+    snaps: HashMap<(u64, u64), RoadSnap>,
 }
 
 /// The homes' side of routing, shared by every analysis of the same pupils on the same
@@ -385,8 +468,8 @@ struct HomeRouting {
 }
 
 impl HomeRouting {
-    fn new(inp: &Inputs, key: u64) -> HomeRouting {
-        let (net, max_snap_m) = (inp.network, inp.params.max_snap_m);
+    fn new(net: &Network, inp: &Inputs, key: u64) -> HomeRouting {
+        let max_snap_m = inp.params.max_snap_m;
         let snaps: Vec<Result<Snap, SnapFailure>> = inp
             .pupils
             .par_iter()
@@ -455,8 +538,8 @@ fn site_key(p: LatLon) -> (u64, u64) {
 }
 
 /// A fingerprint of the homes, snap limit and network a table is valid for.
-fn homes_key(inp: &Inputs) -> u64 {
-    let (pupils, max_snap_m, g) = (inp.pupils, inp.params.max_snap_m, &inp.network.graph);
+fn homes_key(net: &Network, inp: &Inputs) -> u64 {
+    let (pupils, max_snap_m, g) = (inp.pupils, inp.params.max_snap_m, &net.graph);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     max_snap_m.to_bits().hash(&mut h);
     (
@@ -473,9 +556,11 @@ fn homes_key(inp: &Inputs) -> u64 {
 
 struct Stage<'a> {
     inp: &'a Inputs<'a>,
-    prov_snaps: Vec<Result<Snap, SnapFailure>>,
-    /// Homes snapped and prepared as the targets of every provision tree.
-    homes: Shared<HomeRouting>,
+    /// Per provision, its site's snap (all `NoRoads` without a network).
+    prov_snaps: Vec<RoadSnap>,
+    /// The network, and the homes snapped and prepared as the targets of every provision
+    /// tree (`None`: an estimate-only run).
+    roads: Option<(&'a Network, Shared<HomeRouting>)>,
     placement: Vec<Option<ProvisionIdx>>,
     /// Per pupil, the type of their placement (`None` when the placement is unknown).
     placement_type: Vec<Option<PlacementType>>,
@@ -490,12 +575,19 @@ type PupilTrips = BTreeMap<ProvisionIdx, Trip>;
 impl<'a> Stage<'a> {
     /// Snap every site and home (in parallel) and resolve placements.
     fn new(inp: &'a Inputs<'a>, reuse: &TripTable) -> Stage<'a> {
-        let (net, params, provisions) = (inp.network, inp.params, inp.provisions);
-        let key = homes_key(inp);
-        let (homes, known_snaps) = match &reuse.homes {
-            Some(h) if h.key == key => (h.clone(), Some(&reuse.snaps)),
-            _ => (Shared::new(HomeRouting::new(inp, key)), None),
-        };
+        let (params, provisions) = (inp.params, inp.provisions);
+        let mut known_snaps = None;
+        let roads = inp.network.map(|net| {
+            let key = homes_key(net, inp);
+            let homes = match &reuse.homes {
+                Some(h) if h.key == key => {
+                    known_snaps = Some(&reuse.snaps);
+                    h.clone()
+                }
+                _ => Shared::new(HomeRouting::new(net, inp, key)),
+            };
+            (net, homes)
+        });
         let index: BTreeMap<&str, ProvisionIdx> = provisions
             .iter()
             .enumerate()
@@ -516,14 +608,16 @@ impl<'a> Stage<'a> {
         Stage {
             prov_snaps: provisions
                 .par_iter()
-                .map(
-                    |p| match known_snaps.and_then(|k| k.get(&site_key(p.location))) {
-                        Some(s) => *s,
-                        None => net.snap(p.location, params.max_snap_m),
-                    },
-                )
+                .map(|p| {
+                    let known = known_snaps.and_then(|k| k.get(&site_key(p.location)));
+                    match (known, inp.network) {
+                        (Some(s), _) => *s,
+                        (None, Some(net)) => RoadSnap::of(&net.snap(p.location, params.max_snap_m)),
+                        (None, None) => RoadSnap::NoRoads,
+                    }
+                })
                 .collect(),
-            homes,
+            roads,
             placement,
             placement_type,
             receiving: provisions
@@ -550,8 +644,14 @@ impl<'a> Stage<'a> {
         &self.inp.provisions[pi.index()]
     }
 
-    fn home_snap(&self, u: PupilIdx) -> &Result<Snap, SnapFailure> {
-        &self.homes.snaps[u.index()]
+    fn home_snap(&self, u: PupilIdx) -> RoadSnap {
+        match &self.roads {
+            Some((_, homes)) => homes
+                .snaps
+                .get(u.index())
+                .map_or(RoadSnap::NoRoads, RoadSnap::of),
+            None => RoadSnap::NoRoads,
+        }
     }
 
     fn placement_of(&self, u: PupilIdx) -> Option<ProvisionIdx> {
@@ -592,10 +692,13 @@ impl<'a> Stage<'a> {
     /// it), per pupil by provision; and the table of every site's trips.
     fn trips(&self, reuse: &TripTable) -> (Vec<PupilTrips>, TripTable) {
         let (pupils, n_prov) = (self.inp.pupils, self.inp.provisions.len());
+        let Some((_, homes)) = &self.roads else {
+            return (vec![BTreeMap::new(); pupils.len()], TripTable::default());
+        };
         let same_homes = reuse
             .homes
             .as_ref()
-            .is_some_and(|h| Shared::ptr_eq(h, &self.homes));
+            .is_some_and(|h| Shared::ptr_eq(h, homes));
         let reuse = same_homes.then_some(&reuse.sites);
         let per_provision: Vec<RoutedSite> = (0..n_prov)
             .into_par_iter()
@@ -614,7 +717,7 @@ impl<'a> Stage<'a> {
             })
             .collect();
         let mut table = TripTable {
-            homes: Some(self.homes.clone()),
+            homes: Some(homes.clone()),
             sites: HashMap::new(),
             snaps: self
                 .inp
@@ -641,14 +744,14 @@ impl<'a> Stage<'a> {
     /// Every pupil's road journey to provision `pi`'s site (one tree); `None` when the
     /// site does not snap.
     fn site_trips(&self, pi: ProvisionIdx) -> Option<SiteTrips> {
-        let net = self.inp.network;
-        let ps = self.prov_snaps[pi.index()].as_ref().ok()?;
-        let tree = net.tree_to(&self.homes.targets, ps);
+        let (net, homes) = self.roads.as_ref()?;
+        let ps = self.prov_snaps[pi.index()].snap()?;
+        let tree = net.tree_to(&homes.targets, ps);
         Some(
             PupilIdx::all(self.inp.pupils.len())
                 .map(|u| {
-                    let hs = self.home_snap(u).as_ref().ok()?;
-                    let slots = self.homes.slots[u.index()].as_ref()?;
+                    let hs = homes.snaps.get(u.index())?.as_ref().ok()?;
+                    let slots = homes.slots.get(u.index())?.as_ref()?;
                     let j = net.journey_from(&tree, hs, slots)?;
                     Some((to_nano(j.duration_s), to_nano(j.distance_m)))
                 })
@@ -668,21 +771,44 @@ impl<'a> Stage<'a> {
             .collect()
     }
 
-    /// The current journey: routed, else estimated from the great-circle distance when the
-    /// placement is outside the road extract.
-    fn current_trip(&self, u: PupilIdx, trips: &PupilTrips) -> Option<Trip> {
-        let params = self.inp.params;
+    /// Great-circle distance from pupil `u`'s home to provision `pi`'s site, km.
+    fn great_circle_km(&self, u: PupilIdx, pi: ProvisionIdx) -> f64 {
+        crate::model::proj::haversine_m(self.pupil(u).home, self.provision(pi).location) / 1000.0
+    }
+
+    /// Every routed home → provision pair of the run (current journeys and alternatives),
+    /// pupils in input order and each pupil's provisions in index order: what the estimates
+    /// are calibrated on.
+    fn routed_pairs(&self, trips: &[PupilTrips]) -> Vec<RoutedPair> {
+        PupilIdx::all(trips.len())
+            .zip(trips)
+            .flat_map(|(u, t)| {
+                t.iter().map(move |(&pi, trip)| RoutedPair {
+                    pupil: u,
+                    current: self.placement_of(u) == Some(pi),
+                    great_circle_km: self.great_circle_km(u, pi),
+                    road_km: trip.km,
+                    minutes: trip.minutes,
+                })
+            })
+            .collect()
+    }
+
+    /// The current journey: routed, else estimated from the great-circle distance by the
+    /// run's fit when the placement is outside the road extract.
+    fn current_trip(&self, u: PupilIdx, trips: &PupilTrips, fit: &JourneyFit) -> Option<Trip> {
         let pi = self.placement_of(u)?;
         if let Some(t) = trips.get(&pi) {
             return Some(*t);
         }
-        if self.prov_snaps[pi.index()].is_err() && self.home_snap(u).is_ok() {
-            let home = self.pupil(u).home;
-            let km = crate::model::proj::haversine_m(home, self.provision(pi).location) / 1000.0
-                * params.circuity_factor;
+        // Estimated when the site has no snap (off the extract, or no network at all) and
+        // the home is not known to be off the roads.
+        let site_routable = self.prov_snaps[pi.index()].snap().is_some();
+        if !site_routable && !self.home_snap(u).is_unsnappable() {
+            let e = fit.estimate(self.great_circle_km(u, pi));
             return Some(Trip {
-                minutes: km / params.estimate_speed_kmh * 60.0,
-                km,
+                minutes: e.minutes,
+                km: e.km,
                 estimated: true,
             });
         }
@@ -690,11 +816,11 @@ impl<'a> Stage<'a> {
     }
 
     /// A pupil's journeys, alternatives and flags (no bring-back yet).
-    fn pupil_result(&self, u: PupilIdx, trips: &PupilTrips) -> PupilResult {
+    fn pupil_result(&self, u: PupilIdx, trips: &PupilTrips, fit: &JourneyFit) -> PupilResult {
         let pupil = self.pupil(u);
         let limit = self.inp.params.limit_minutes(pupil.age);
         let pl = self.placement_of(u);
-        let current = self.current_trip(u, trips);
+        let current = self.current_trip(u, trips, fit);
         let mut suitable: Vec<Alternative> = trips
             .iter()
             .filter(|(pi, _)| self.suits(**pi, u))
@@ -714,7 +840,9 @@ impl<'a> Stage<'a> {
             .iter()
             .find(|a| self.provision(a.provision).spare_places().unwrap_or(0) > 0)
             .copied();
-        let current_rank = current.map(|c| {
+        // Without roads no provision is compared, so there is no rank.
+        let compared = current.filter(|_| self.roads.is_some());
+        let current_rank = compared.map(|c| {
             1 + suitable
                 .iter()
                 .filter(|a| Some(a.provision) != pl && a.trip.minutes < c.minutes)
@@ -727,9 +855,9 @@ impl<'a> Stage<'a> {
         PupilResult {
             pupil: u,
             placement: pl,
-            home_snap: *self.home_snap(u),
+            home_snap: self.home_snap(u),
             placement_snap_m: pl
-                .and_then(|pi| self.prov_snaps[pi.index()].ok().map(|s| s.distance_m)),
+                .and_then(|pi| self.prov_snaps[pi.index()].snap().map(|s| s.distance_m)),
             current,
             suitable,
             nearest,
@@ -749,7 +877,8 @@ impl<'a> Stage<'a> {
     fn candidates(&self, results: &[PupilResult]) -> Vec<Candidate> {
         let mut candidates = Vec::new();
         for r in results {
-            if !r.out_of_area || r.home_snap.is_err() || !self.may_be_brought_back(r.pupil) {
+            if !r.out_of_area || r.home_snap.snap().is_none() || !self.may_be_brought_back(r.pupil)
+            {
                 continue;
             }
             for a in &r.suitable {
@@ -831,8 +960,10 @@ impl<'a> Stage<'a> {
         if !self.may_be_brought_back(r.pupil) {
             return NotMoved::MainstreamPlacement;
         }
-        if r.home_snap.is_err() {
-            return NotMoved::Unsnappable;
+        match r.home_snap {
+            RoadSnap::Unsnappable(_) => return NotMoved::Unsnappable,
+            RoadSnap::NoRoads => return NotMoved::NoRoadNetwork,
+            RoadSnap::Snapped(_) => {}
         }
         let local: Vec<ProvisionIdx> = ProvisionIdx::all(self.inp.provisions.len())
             .filter(|&pi| self.takes_bring_back(pi) && self.suits(pi, r.pupil))
@@ -855,7 +986,7 @@ impl<'a> Stage<'a> {
     /// Per provision: where it is, its spare places, pupils placed and moved in and out.
     /// From every pupil's result: the candidates, the optimal and greedy bring-back, the
     /// moves priced, the reasons for pupils not moved and the per-provision figures.
-    fn conclude(&self, mut results: Vec<PupilResult>) -> Analysis {
+    fn conclude(&self, mut results: Vec<PupilResult>, calibration: Calibration) -> Analysis {
         let candidates = self.candidates(&results);
         let problem = self.problem(&candidates);
         let optimal = solve_optimal(&problem);
@@ -901,6 +1032,7 @@ impl<'a> Stage<'a> {
                 .iter()
                 .filter(|p| p.capacity.is_none())
                 .count(),
+            calibration,
         }
     }
 
@@ -913,7 +1045,7 @@ impl<'a> Stage<'a> {
             .map(|(p, pi)| ProvisionResult {
                 provision: pi,
                 in_area: self.in_area(pi),
-                snap_m: self.prov_snaps[pi.index()].ok().map(|s| s.distance_m),
+                snap_m: self.prov_snaps[pi.index()].snap().map(|s| s.distance_m),
                 spare_before: p.spare_places(),
                 placed: 0,
                 moves_in: 0,
@@ -944,12 +1076,18 @@ pub fn analyse(inp: &Inputs) -> Analysis {
 pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
     let stage = Stage::new(inp, reuse);
     let (trips, table) = stage.trips(reuse);
+    let calibration = match inp.calibration {
+        Some(c) => c.clone(),
+        None => {
+            Calibration::from_pairs(&stage.routed_pairs(&trips), inp.params.estimate_defaults())
+        }
+    };
     let results: Vec<PupilResult> = trips
         .par_iter()
         .enumerate()
-        .map(|(i, t)| stage.pupil_result(PupilIdx::new(i), t))
+        .map(|(i, t)| stage.pupil_result(PupilIdx::new(i), t, &calibration.fit))
         .collect();
-    (stage.conclude(results), table)
+    (stage.conclude(results, calibration), table)
 }
 
 /// A what-if on top of a baseline, exactly [`analyse`]`(inp)` but incremental: `base` is
@@ -958,7 +1096,8 @@ pub fn analyse_with(inp: &Inputs, reuse: &TripTable) -> (Analysis, TripTable) {
 /// for places, on roll and cost) and may add more after them. Only the added provisions'
 /// sites missing from the table are routed, and only the pupils an added or changed
 /// provision is an alternative for are worked out again; the bring-back is solved afresh.
-/// When the inputs do not extend the baseline this way it is [`analyse_with`].
+/// Estimates use `inp.calibration` (a server passes the baseline's). Without one, or when
+/// the inputs do not extend the baseline this way, it is [`analyse_with`].
 pub fn analyse_whatif(
     inp: &Inputs,
     base_provisions: &[Provision],
@@ -967,13 +1106,14 @@ pub fn analyse_whatif(
 ) -> Analysis {
     let stage = Stage::new(inp, table);
     let n_base = base_provisions.len();
-    let extends = inp.provisions.len() >= n_base
+    let same_homes = match (&table.homes, &stage.roads) {
+        (Some(t), Some((_, h))) => Shared::ptr_eq(t, h),
+        _ => false,
+    };
+    let extends = same_homes
+        && inp.provisions.len() >= n_base
         && base.provisions.len() == n_base
         && base.pupils.len() == inp.pupils.len()
-        && table
-            .homes
-            .as_ref()
-            .is_some_and(|h| Shared::ptr_eq(h, &stage.homes))
         && inp.provisions[..n_base]
             .iter()
             .zip(base_provisions)
@@ -983,9 +1123,12 @@ pub fn analyse_whatif(
             .iter()
             .zip(&stage.placement)
             .all(|(r, pl)| r.placement == *pl);
-    if !extends {
+    // Without a given calibration the estimates would be refitted on every routed pair,
+    // the added ones included: that is the full analysis.
+    let (true, Some(calibration)) = (extends, inp.calibration) else {
         return analyse_with(inp, table).0;
-    }
+    };
+    let calibration = calibration.clone();
     let changed: Vec<bool> = inp.provisions[..n_base]
         .iter()
         .zip(base_provisions)
@@ -1034,10 +1177,10 @@ pub fn analyse_whatif(
                 }
             }
             trips.extend(more.iter().copied());
-            stage.pupil_result(r.pupil, &trips)
+            stage.pupil_result(r.pupil, &trips, &calibration.fit)
         })
         .collect();
-    stage.conclude(results)
+    stage.conclude(results, calibration)
 }
 
 /// Two provisions at the same site offering the same (kind, needs, ages): a what-if may
@@ -1052,13 +1195,19 @@ fn same_site_and_offer(a: &Provision, b: &Provision) -> bool {
 }
 
 /// Routed geometry for each pupil's current journey (internal, pupil-level) and each move:
-/// one reverse tree per provision, then a path walk per pupil. `None` where not routed.
-/// The first list is indexed by [`PupilIdx::index`], the second by [`MoveIdx::index`].
+/// one reverse tree per provision, then a path walk per pupil. `None` where not routed
+/// (every one without a road network). The first list is indexed by [`PupilIdx::index`],
+/// the second by [`MoveIdx::index`].
 pub fn route_geometries(
     inp: &Inputs,
     analysis: &Analysis,
 ) -> (Vec<Option<Route>>, Vec<Option<Route>>) {
-    let net = inp.network;
+    let Some(net) = inp.network else {
+        return (
+            vec![None; inp.pupils.len()],
+            vec![None; analysis.moves.len()],
+        );
+    };
     let provs = inp.provisions;
     // Per provision: (pupil, None) for the current journey or (pupil, Some(move)).
     type Wanted = Vec<(PupilIdx, Option<MoveIdx>)>;
@@ -1089,7 +1238,7 @@ pub fn route_geometries(
             let homes: Vec<(PupilIdx, Option<MoveIdx>, &Snap)> = list
                 .iter()
                 .filter_map(|&(u, mi)| {
-                    let hs = analysis.pupils.get(u.index())?.home_snap.as_ref().ok()?;
+                    let hs = analysis.pupils.get(u.index())?.home_snap.snap()?;
                     Some((u, mi, hs))
                 })
                 .collect();
@@ -1260,11 +1409,12 @@ mod tests {
             .insert(Transport::Taxi, 2.0);
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
         // Current journeys: P1 9 steps, P2 3 steps, P3 1 step.
@@ -1359,11 +1509,12 @@ mod tests {
         let params = Params::default();
         let in_area = |_: LatLon| true;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let minutes: Vec<f64> = a
             .pupils
@@ -1440,11 +1591,12 @@ mod tests {
         let params = Params::default();
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let alt = |u: usize| alternatives_of(&a.pupils[u], &provisions);
         // Mainstream pupils: mainstream schools of their phase only, although the resource
@@ -1489,11 +1641,12 @@ mod tests {
         };
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         let of = |u: usize| -> Vec<String> {
             a.candidates
@@ -1534,11 +1687,12 @@ mod tests {
         };
         let in_area = |p: LatLon| p.lon < 0.07;
         let a = analyse(&Inputs {
-            network: &net,
+            network: Some(&net),
             provisions: &provisions,
             pupils: &pupils,
             in_area: &in_area,
             params: &params,
+            calibration: None,
         });
         assert_eq!(a.optimal.moved, 1);
         assert!(a.pupils[0].moved.is_some() || a.pupils[1].moved.is_some());
@@ -1547,7 +1701,7 @@ mod tests {
         assert_eq!(reasons[3], Some(NotMoved::Unsnappable));
         assert!(matches!(
             a.pupils[3].home_snap,
-            Err(SnapFailure::TooFar { .. })
+            RoadSnap::Unsnappable(SnapFailure::TooFar { .. })
         ));
         // P1 and P2 compete for one place: the other is told all suitable places are full.
         let loser = if a.pupils[0].moved.is_some() { 1 } else { 0 };

@@ -83,6 +83,15 @@ pub enum PlanningError {
     /// The siting core rejected the problem.
     #[error(transparent)]
     Siting(#[from] SitingError),
+    /// The run has no road network: siting compares routed journeys to candidate sites,
+    /// which estimates at one assumed speed cannot rank.
+    #[error(
+        "siting needs routed journeys, and this run has no road network (road extract {extract})"
+    )]
+    NoRoads {
+        /// `missing: FILE`.
+        extract: String,
+    },
     /// An output could not be written.
     #[error("writing {path}: {message}")]
     Write {
@@ -542,14 +551,19 @@ impl<'a> PlanningContext<'a> {
     /// route once per candidate (rayon over candidates).
     ///
     /// # Errors
-    /// An invalid request, or a user candidate outside the home boundary.
+    /// An invalid request, a user candidate outside the home boundary, or a run without a
+    /// road network (siting compares routed journeys to the candidate sites).
     pub fn new(analysed: &'a Analysed, request: &SiteRequest) -> Result<Self, PlanningError> {
         request.validate()?;
         let req = request.clone();
         let sc = &analysed.scenario;
         let a = &analysed.analysis;
         let params = &analysed.params;
-        let net = &analysed.network;
+        let Some(net) = analysed.network.as_ref() else {
+            return Err(PlanningError::NoRoads {
+                extract: analysed.roads.describe(),
+            });
+        };
 
         let mut candidates = if req.scenario_sites {
             scenario_candidates(analysed, req.age_min, req.age_max)
@@ -679,7 +693,10 @@ impl<'a> PlanningContext<'a> {
         }
 
         // One reverse search per candidate site, reused for every evaluation.
-        let homes: Vec<Option<Snap>> = pupils.iter().map(|&u| a.pupils[u].home_snap.ok()).collect();
+        let homes: Vec<Option<Snap>> = pupils
+            .iter()
+            .map(|&u| a.pupils[u].home_snap.snap().copied())
+            .collect();
         let reach_min: Vec<f64> = pupils
             .iter()
             .zip(&coverage_min)

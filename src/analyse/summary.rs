@@ -46,6 +46,8 @@ pub struct GroupStats {
     pub out_of_area: usize,
     /// Pupils whose current journey is above their limit.
     pub long_journeys: usize,
+    /// Of them, pupils whose current journey is estimated, not routed.
+    pub long_journeys_estimated: usize,
     /// Pupils with a current journey (routed or estimated): the base of the percentiles.
     pub with_journey: usize,
     /// Median current journey, minutes.
@@ -106,6 +108,8 @@ fn group_stats(
         s.pupils += 1;
         s.out_of_area += usize::from(r.out_of_area);
         s.long_journeys += usize::from(r.long_journey);
+        s.long_journeys_estimated +=
+            usize::from(r.long_journey && r.current.is_some_and(|c| c.estimated));
         if let Some(c) = r.current {
             minutes.push(c.minutes);
         }

@@ -99,9 +99,10 @@ pub fn boundary_geometry(prepared: &Analysed) -> Geometry {
 }
 
 impl BaseMap {
-    /// Build both levels from the loaded network and boundary.
+    /// Build both levels from the loaded network and boundary (the boundary alone in an
+    /// estimate-only run).
     pub fn build(prepared: &Analysed) -> BaseMap {
-        let graph = &prepared.network.graph;
+        let graph = prepared.network.as_ref().map(|n| &n.graph);
         let boundary = crate::output::tables::feature(
             Some(boundary_geometry(prepared)),
             None,
@@ -113,12 +114,15 @@ impl BaseMap {
         );
         let level = |major_only: bool, epsilon: f64| -> Bytes {
             let mut features: Vec<Feature> = vec![boundary.clone()];
-            for (i, piece) in graph.pieces().iter().enumerate() {
+            let pieces = graph
+                .into_iter()
+                .flat_map(|g| g.pieces().iter().enumerate().map(move |p| (g, p)));
+            for (g, (i, piece)) in pieces {
                 let major = is_major(piece.class);
                 if (major_only && !major) || piece.class == RoadClass::Service {
                     continue;
                 }
-                let coords = line_coords(graph.piece_coords(i as u32), epsilon);
+                let coords = line_coords(g.piece_coords(i as u32), epsilon);
                 if coords.len() < 2 {
                     continue;
                 }

@@ -71,6 +71,10 @@ pub enum Derived {
     Percent,
     /// Spare places (capacity minus pupils on roll): nearest 5.
     Places,
+    /// Ratios (the circuity of estimated journeys): nearest 0.01.
+    Ratio,
+    /// Speeds (of estimated journeys), km/h: nearest 1 km/h.
+    Speed,
 }
 
 impl Derived {
@@ -83,6 +87,8 @@ impl Derived {
             Derived::Minutes => 1.0,
             Derived::Percent => 1.0,
             Derived::Places => ROUND_TO as f64,
+            Derived::Ratio => 0.01,
+            Derived::Speed => 1.0,
         }
     }
 
@@ -216,6 +222,8 @@ pub enum Measure {
     OutOfArea,
     /// Pupils whose journey is above their limit.
     LongJourneys,
+    /// Of them, pupils whose journey is estimated.
+    LongJourneysEstimated,
     /// Out-of-area pupils with a suitable in-area place within their limit.
     BringBackCandidates,
     /// Pupils moved by the optimal bring-back.
@@ -229,10 +237,11 @@ pub enum Measure {
 
 impl Measure {
     /// Every measure, in grid order.
-    pub const ALL: [Measure; 7] = [
+    pub const ALL: [Measure; 8] = [
         Measure::Pupils,
         Measure::OutOfArea,
         Measure::LongJourneys,
+        Measure::LongJourneysEstimated,
         Measure::BringBackCandidates,
         Measure::Moves,
         Measure::WithJourney,
@@ -245,6 +254,7 @@ impl Measure {
             Measure::Pupils => s.pupils as u64,
             Measure::OutOfArea => s.out_of_area as u64,
             Measure::LongJourneys => s.long_journeys as u64,
+            Measure::LongJourneysEstimated => s.long_journeys_estimated as u64,
             Measure::BringBackCandidates => s.bring_back_candidates as u64,
             Measure::Moves => s.moves as u64,
             Measure::WithJourney => s.with_journey as u64,
@@ -282,6 +292,8 @@ pub struct CellFigures {
     pub out_of_area_pct: Option<f64>,
     /// Pupils whose current journey is above their phase's limit.
     pub long_journeys: Option<u64>,
+    /// Of them, pupils whose current journey is estimated (not routed).
+    pub long_journeys_estimated: Option<u64>,
     /// Out-of-area pupils with a suitable in-area place within their limit.
     pub bring_back_candidates: Option<u64>,
     /// Pupils moved by the optimal bring-back.
@@ -433,6 +445,7 @@ impl AreaGrid {
             out_of_area,
             out_of_area_pct: pct,
             long_journeys: p(Measure::LongJourneys),
+            long_journeys_estimated: p(Measure::LongJourneysEstimated),
             bring_back_candidates: p(Measure::BringBackCandidates),
             moves,
             median_minutes: public_derived(Derived::Minutes, s.median_minutes, journeys_shown),
@@ -464,6 +477,7 @@ pub fn internal_figures(s: &GroupStats) -> CellFigures {
         out_of_area_pct: (s.pupils > 0)
             .then(|| round_dp(100.0 * s.out_of_area as f64 / s.pupils as f64, 1)),
         long_journeys: Some(s.long_journeys as u64),
+        long_journeys_estimated: Some(s.long_journeys_estimated as u64),
         bring_back_candidates: Some(s.bring_back_candidates as u64),
         moves: Some(s.moves as u64),
         median_minutes: s.median_minutes.map(|x| round_dp(x, 2)),

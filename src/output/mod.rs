@@ -7,6 +7,7 @@
 
 pub mod basemap;
 pub mod disclosure;
+pub mod estimates;
 pub mod hexgrid;
 pub mod matrix;
 pub mod numfmt;

@@ -67,8 +67,9 @@ pub struct PupilRecord {
     pub home_unsnappable: Option<String>,
     /// Placement to road, metres (empty: outside the extract).
     pub placement_snap_m: Option<f64>,
-    /// The current journey is estimated, not routed.
-    pub estimated: Option<bool>,
+    /// How the current journey was obtained: `routed`, or `estimated` from the
+    /// great-circle distance by the run's calibration (empty: no journey).
+    pub journey_source: Option<&'static str>,
     /// Current journey, minutes.
     pub current_minutes: Option<f64>,
     /// Current journey, km.
@@ -78,8 +79,9 @@ pub struct PupilRecord {
     /// Current minutes above the limit.
     pub long_journey: bool,
     /// Suitable provisions reachable: the pupil's alternatives, of the kinds their placement
-    /// type admits (`docs/outputs.md`, "Suitable").
-    pub suitable_count: usize,
+    /// type admits (`docs/outputs.md`, "Suitable"). Empty in an estimate-only run, which
+    /// compares no provisions.
+    pub suitable_count: Option<usize>,
     /// Nearest suitable provision (any capacity).
     pub nearest_id: Option<String>,
     /// Its journey, minutes.
@@ -118,7 +120,7 @@ pub const PUPIL_HEADER: [&str; 28] = [
     "home_snap_m",
     "home_unsnappable",
     "placement_snap_m",
-    "estimated",
+    "journey_source",
     "current_minutes",
     "current_km",
     "limit_minutes",
@@ -159,12 +161,14 @@ pub struct MoveRecord {
     pub before_minutes: Option<f64>,
     /// Current journey, km.
     pub before_km: Option<f64>,
-    /// The current journey is estimated.
-    pub before_estimated: Option<bool>,
+    /// How the current journey was obtained: `routed` or `estimated`.
+    pub before_journey_source: Option<&'static str>,
     /// New journey, minutes.
     pub after_minutes: f64,
     /// New journey, km.
     pub after_km: f64,
+    /// How the new journey was obtained (`routed`: moves are to routed places only).
+    pub after_journey_source: &'static str,
     /// km a year saved.
     pub km_per_year_saved: f64,
     /// Hours a year saved.
@@ -178,7 +182,7 @@ pub struct MoveRecord {
 }
 
 /// Column names of [`MoveRecord`].
-pub const MOVE_HEADER: [&str; 17] = [
+pub const MOVE_HEADER: [&str; 18] = [
     "pupil_id",
     "need",
     "age",
@@ -188,9 +192,10 @@ pub const MOVE_HEADER: [&str; 17] = [
     "to_kind",
     "before_minutes",
     "before_km",
-    "before_estimated",
+    "before_journey_source",
     "after_minutes",
     "after_km",
+    "after_journey_source",
     "km_per_year_saved",
     "hours_per_year_saved",
     "placement_gbp_saved",
@@ -210,6 +215,8 @@ pub struct CandidateRecord {
     pub minutes: f64,
     /// Journey, km.
     pub km: f64,
+    /// How the journey was obtained (`routed`: candidates are routed places only).
+    pub journey_source: &'static str,
     /// The pupil's limit, minutes.
     pub limit_minutes: f64,
     /// `minutes <= limit_minutes`.
@@ -219,11 +226,12 @@ pub struct CandidateRecord {
 }
 
 /// Column names of [`CandidateRecord`].
-pub const CANDIDATE_HEADER: [&str; 7] = [
+pub const CANDIDATE_HEADER: [&str; 8] = [
     "pupil_id",
     "provision_id",
     "minutes",
     "km",
+    "journey_source",
     "limit_minutes",
     "within_threshold",
     "spare_places",
@@ -257,7 +265,7 @@ pub struct AreaRecord {
 }
 
 /// Column names of [`AreaRecord`].
-pub const AREA_HEADER: [&str; 18] = [
+pub const AREA_HEADER: [&str; 19] = [
     "layer",
     "area_id",
     "area_name",
@@ -266,6 +274,7 @@ pub const AREA_HEADER: [&str; 18] = [
     "out_of_area",
     "out_of_area_pct",
     "long_journeys",
+    "long_journeys_estimated",
     "bring_back_candidates",
     "moves",
     "median_minutes",
@@ -355,6 +364,9 @@ pub struct JourneyProperties {
     pub minutes: f64,
     /// Journey, km.
     pub km: f64,
+    /// `routed` (the line is the road path) or `estimated` (the line is straight, home to
+    /// site; minutes and km from the run's calibration).
+    pub journey_source: &'static str,
     /// Placed outside the authority.
     pub out_of_area: bool,
     /// Above the pupil's limit.
@@ -396,10 +408,14 @@ pub struct MoveProperties {
     pub before_minutes: Option<f64>,
     /// Current journey, km.
     pub before_km: Option<f64>,
+    /// How the current journey was obtained: `routed` or `estimated`.
+    pub before_journey_source: Option<&'static str>,
     /// New journey, minutes.
     pub after_minutes: f64,
     /// New journey, km.
     pub after_km: f64,
+    /// How the new journey was obtained (`routed`; the line is its road path).
+    pub after_journey_source: &'static str,
     /// km a year saved.
     pub km_per_year_saved: f64,
     /// Hours a year saved.
@@ -421,15 +437,110 @@ pub struct SolverRecord {
     pub total_minutes: Option<f64>,
 }
 
-/// Journey data quality counts.
+/// How the pupils' current journeys were obtained (`summary.json` `journeys`):
+/// `routed + estimated + none` = pupils, `homes_unsnappable + journeys_unrouted` = `none`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JourneyCounts {
-    /// Homes too far from any road.
+    /// `routed` (routed where both ends snap, estimated where the placement does not) or
+    /// `estimated` (an estimate-only run: no road extract, every journey estimated).
+    pub mode: &'static str,
+    /// Why journeys are estimated, in words.
+    pub estimated_because: String,
+    /// Pupils whose current journey is routed on the road network.
+    pub routed: Option<u64>,
+    /// Pupils whose current journey is estimated (see `journey_estimates`).
+    pub estimated: Option<u64>,
+    /// Pupils with no current journey.
+    pub none: Option<u64>,
+    /// Of `none`: homes too far from any road.
     pub homes_unsnappable: Option<u64>,
-    /// Current journeys estimated (placement outside the extract or off the roads).
-    pub journeys_estimated: Option<u64>,
-    /// Pupils with a snapped home but no journey (unknown placement or unreachable).
+    /// Of `none`: a snapped home but no journey (unknown placement or unreachable).
     pub journeys_unrouted: Option<u64>,
+}
+
+/// The routed pairs estimates are calibrated on (`journey_estimates.calibrated_on`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibratedOnRecord {
+    /// Usable routed home → provision pairs (current journeys and alternatives).
+    pub pairs: Option<u64>,
+    /// Of them, pupils' current journeys.
+    pub current_journeys: Option<u64>,
+    /// Of them, journeys to the pupils' alternatives (suitable provisions).
+    pub alternatives: Option<u64>,
+    /// Routed pairs left out: great-circle distance under 0.1 km, or no road km or minutes.
+    pub pairs_unusable: Option<u64>,
+}
+
+/// One great-circle distance band of the estimates (`journey_estimates.bands`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstimateBandRecord {
+    /// `0-5`, `5-15`, `15-40` or `40+` (great-circle km, each band holding its lower edge).
+    pub band: &'static str,
+    /// Usable routed pairs in the band.
+    pub pairs: Option<u64>,
+    /// Of them, pupils' current journeys.
+    pub current_journeys: Option<u64>,
+    /// Median road km ÷ great-circle km of the band's own pairs (3 decimals).
+    pub median_circuity: Option<f64>,
+    /// Median road km/h of the band's own pairs.
+    pub median_speed_kmh: Option<f64>,
+    /// `fitted` (at least `min_pairs` pairs), `fell_back` (the nearest fitted band's
+    /// figures) or `default` (no band fitted: the scenario's `circuity_factor` and
+    /// `estimate_speed_kmh`).
+    pub source: &'static str,
+    /// The band whose figures are used, when `source` is `fell_back`.
+    pub fell_back_to: Option<&'static str>,
+    /// Circuity used for the band's estimates.
+    pub circuity: Option<f64>,
+    /// Speed used for the band's estimates, km/h.
+    pub speed_kmh: Option<f64>,
+    /// Pupils' current journeys estimated in this band.
+    pub estimated_journeys: Option<u64>,
+    /// Held-out usable pairs of the band.
+    pub hold_out_pairs: Option<u64>,
+    /// Their median absolute percentage error of estimated against routed minutes.
+    pub hold_out_mdape_pct: Option<f64>,
+}
+
+/// The hold-out error of the estimates (`journey_estimates.hold_out`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HoldOutRecord {
+    /// Every this-many-th pupil in input order is held out (positions 4, 9, … from 0).
+    pub every: usize,
+    /// Held-out pupils with a usable pair.
+    pub pupils: Option<u64>,
+    /// Held-out usable pairs.
+    pub pairs: Option<u64>,
+    /// Median absolute percentage error of estimated against routed minutes.
+    pub mdape_pct: Option<f64>,
+    /// Median signed percentage error (negative: estimates quicker than the routes).
+    pub median_error_pct: Option<f64>,
+    /// Held-out pupils' current journeys among the pairs.
+    pub current_journeys: Option<u64>,
+    /// Their median absolute percentage error.
+    pub current_journeys_mdape_pct: Option<f64>,
+}
+
+/// `summary.json` `journey_estimates`: how estimated journeys were made and how good they
+/// are (the rule exactly: `docs/outputs.md`, "Estimated journeys").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstimatesRecord {
+    /// The rule, in one sentence.
+    pub method: &'static str,
+    /// Fewest usable pairs for a band to be fitted.
+    pub min_pairs: usize,
+    /// True when at least one band is fitted on this run's routed journeys.
+    pub calibrated: bool,
+    /// The pairs the fit learns from.
+    pub calibrated_on: CalibratedOnRecord,
+    /// Per band, shortest first.
+    pub bands: Vec<EstimateBandRecord>,
+    /// Circuity used where no band is fitted.
+    pub default_circuity: f64,
+    /// Speed used where no band is fitted, km/h.
+    pub default_speed_kmh: f64,
+    /// The hold-out error (null without held-out pairs).
+    pub hold_out: Option<HoldOutRecord>,
 }
 
 /// The bring-back headline.
@@ -443,6 +554,8 @@ pub struct BringBackRecord {
     pub extra_pupils_vs_greedy: Option<i64>,
     /// Out-of-area pupils not moved, by reason.
     pub not_moved: std::collections::BTreeMap<&'static str, Option<u64>>,
+    /// Why no bring-back was attempted (an estimate-only run); null when it was.
+    pub skipped: Option<&'static str>,
 }
 
 /// One need's figures in a summary.
@@ -481,6 +594,16 @@ pub struct DataQuality {
     pub warnings: usize,
 }
 
+/// The speed profile journeys were timed at: its name and the factor on each road class's
+/// free-flow speed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpeedsRecord {
+    /// `school_run` or `free_flow`.
+    pub profile: crate::model::speeds::SpeedProfileName,
+    /// Factor by OSM `highway` value.
+    pub factors: std::collections::BTreeMap<&'static str, f64>,
+}
+
 /// `summary.json`, `public/summary.json` and `/api/summary`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -490,16 +613,22 @@ pub struct Summary {
     pub visibility: &'static str,
     /// How public figures are protected (public) or a reminder that these are exact.
     pub disclosure: &'static str,
-    /// The road network.
-    pub network: NetworkRecord,
+    /// The road extract: `loaded: FILE`, or `missing: FILE` for an estimate-only run.
+    pub roads: String,
+    /// The road network (null in an estimate-only run).
+    pub network: Option<NetworkRecord>,
     /// Every parameter and cost used.
     pub assumptions: crate::analyse::placement::Params,
+    /// The speeds journeys were timed at (null in an estimate-only run).
+    pub speeds: Option<SpeedsRecord>,
     /// Provisions in the scenario (not a pupil count).
     pub provisions: usize,
     /// Provisions with unknown capacity.
     pub provisions_unknown_capacity: usize,
-    /// Journey data quality.
+    /// How the current journeys were obtained.
     pub journeys: JourneyCounts,
+    /// How estimated journeys were made, and their error on routed journeys left out.
+    pub journey_estimates: EstimatesRecord,
     /// The authority's figures, every need.
     pub overall: CellFigures,
     /// Per need.
@@ -559,7 +688,7 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         let row = text.lines().nth(1).unwrap();
         assert!(
-            row.starts_with("l,a,A,ALL,0,0,,0,0,0,,,0.0,0.0,0.0,0.0,0.0,0.0"),
+            row.starts_with("l,a,A,ALL,0,0,,0,0,0,0,,,0.0,0.0,0.0,0.0,0.0,0.0"),
             "{row}"
         );
     }

@@ -205,11 +205,12 @@ pub fn render_all(
     }
     if with_geometry {
         let inputs = Inputs {
-            network: &p.network,
+            network: p.network.as_ref(),
             provisions: &p.scenario.provisions,
             pupils: &p.scenario.pupils,
             in_area: &|q| p.scenario.boundary.contains(q),
             params: &p.params,
+            calibration: None,
         };
         let (journeys, moves) = route_geometries(&inputs, &p.analysis);
         files.push((

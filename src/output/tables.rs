@@ -10,7 +10,7 @@ use geojson::{Feature, FeatureCollection, Geometry, GeometryValue, JsonObject, P
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analyse::placement::{Analysis, NotMoved, Trip};
+use crate::analyse::placement::{Analysis, NotMoved, PupilResult, Trip};
 use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
 use crate::analyse::Analysed;
 use crate::model::ids::{ProvisionIdx, PupilIdx};
@@ -19,10 +19,11 @@ use crate::output::disclosure::{
     public_count, public_derived, round_dp, suppress_list, AreaGrid, Audience, CellFigures,
     Derived, Measure, NeedColumn, TOTAL_ROW,
 };
+use crate::output::estimates::{journey_counts, journey_estimates};
 use crate::output::records::{
-    coord6, dec1, dec2, AreaRecord, BringBackRecord, CandidateRecord, DataQuality, JourneyCounts,
+    coord6, dec1, dec2, AreaRecord, BringBackRecord, CandidateRecord, DataQuality,
     JourneyProperties, MoveProperties, MoveRecord, NeedFigures, NetworkRecord, PageRecord,
-    ProvisionProperties, PupilRecord, SolverRecord, Summary,
+    ProvisionProperties, PupilRecord, SolverRecord, SpeedsRecord, Summary,
 };
 use crate::query::route::Route;
 
@@ -113,15 +114,15 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
                     .and_then(|i| provs.get(i.index()))
                     .map(|x| x.kind.as_str()),
                 out_of_area: r.out_of_area,
-                home_snap_m: r.home_snap.as_ref().ok().map(|s| dec1(s.distance_m)),
-                home_unsnappable: r.home_snap.as_ref().err().map(ToString::to_string),
+                home_snap_m: r.home_snap.snap().map(|s| dec1(s.distance_m)),
+                home_unsnappable: r.home_snap.failure().map(ToString::to_string),
                 placement_snap_m: r.placement_snap_m.map(dec1),
-                estimated: r.current.map(|c| c.estimated),
+                journey_source: r.current.as_ref().map(Trip::source),
                 current_minutes: r.current.map(|c| dec2(c.minutes)),
                 current_km: r.current.map(|c| dec2(c.km)),
                 limit_minutes: dec2(r.limit_minutes),
                 long_journey: r.long_journey,
-                suitable_count: r.suitable.len(),
+                suitable_count: p.network.is_some().then_some(r.suitable.len()),
                 nearest_id: r.nearest.and_then(|a| id(a.provision)),
                 nearest_minutes: r.nearest.map(|a| dec2(a.trip.minutes)),
                 nearest_km: r.nearest.map(|a| dec2(a.trip.km)),
@@ -157,9 +158,10 @@ pub fn move_records(p: &Analysed) -> Vec<MoveRecord> {
                 to_kind: provs[m.to].kind.as_str(),
                 before_minutes: m.before.map(|b| dec2(b.minutes)),
                 before_km: m.before.map(|b| dec2(b.km)),
-                before_estimated: m.before.map(|b| b.estimated),
+                before_journey_source: m.before.as_ref().map(Trip::source),
                 after_minutes: dec2(m.after.minutes),
                 after_km: dec2(m.after.km),
+                after_journey_source: m.after.source(),
                 km_per_year_saved: dec2(m.km_per_year_saved),
                 hours_per_year_saved: dec2(m.hours_per_year_saved),
                 placement_gbp_saved: m.placement_gbp_saved.map(dec2),
@@ -182,6 +184,7 @@ pub fn candidate_records(p: &Analysed) -> Vec<CandidateRecord> {
             provision_id: provs[c.provision].id.clone(),
             minutes: dec2(c.trip.minutes),
             km: dec2(c.trip.km),
+            journey_source: c.trip.source(),
             limit_minutes: dec2(p.analysis.pupils[c.pupil].limit_minutes),
             within_threshold: c.within_threshold,
             spare_places: provs[c.provision].spare_places().unwrap_or(0),
@@ -327,7 +330,9 @@ pub fn area_features(
 }
 
 /// Current journeys as LineStrings (internal) for the pupils `keep` accepts, in the
-/// analysis' pupil order (pupils without a routed journey are left out).
+/// analysis' pupil order: a routed journey along its road path, an estimated one as a
+/// straight line from home to site (`journey_source` says which); pupils without a
+/// journey are left out.
 pub fn journey_features(
     p: &Analysed,
     routes: &[Option<Route>],
@@ -379,7 +384,30 @@ pub fn journey_page(
     fc
 }
 
-/// The page of kept, routed journeys as features, and how many there are in all.
+/// A current journey to draw: the routed path, or the estimated journey's straight line.
+#[derive(Clone, Copy)]
+enum Drawn<'a> {
+    Routed(&'a Route),
+    Estimated {
+        home: LatLon,
+        site: LatLon,
+        trip: Trip,
+    },
+}
+
+/// What pupil `r`'s current journey is drawn as, if it has one.
+fn drawn<'a>(p: &Analysed, r: &PupilResult, route: Option<&'a Route>) -> Option<Drawn<'a>> {
+    if let Some(route) = route {
+        return Some(Drawn::Routed(route));
+    }
+    let trip = r.current.filter(|t| t.estimated)?;
+    let site = p.scenario.provisions.get(r.placement?.index())?.location;
+    let home = p.scenario.pupils.get(r.pupil.index())?.home;
+    Some(Drawn::Estimated { home, site, trip })
+}
+
+/// The page of kept journeys (routed or estimated) as features, and how many there are in
+/// all.
 fn journey_list(
     p: &Analysed,
     routes: &[Option<Route>],
@@ -391,17 +419,30 @@ fn journey_list(
         p.analysis
             .pupils
             .iter()
-            .zip(routes)
-            .filter(|(r, _)| keep(r.pupil))
-            .filter_map(|(r, route)| Some((r, route.as_ref()?)))
+            .filter(|r| keep(r.pupil))
+            .filter_map(|r| {
+                let route = routes.get(r.pupil.index()).and_then(Option::as_ref);
+                Some((r, drawn(p, r, route)?))
+            })
     };
     let total = kept().count();
     let page_items: Vec<_> = kept().skip(page.offset).take(page.limit).collect();
     // Lines are built in parallel (a city's are a hundred megabytes), in list order.
     let features = page_items
         .into_par_iter()
-        .map(|(r, route)| {
+        .map(|(r, how)| {
             let u = &p.scenario.pupils[r.pupil];
+            let (geometry, minutes, km, journey_source) = match how {
+                Drawn::Routed(route) => (
+                    line(&route.geometry),
+                    route.journey.duration_s / 60.0,
+                    route.journey.distance_m / 1000.0,
+                    "routed",
+                ),
+                Drawn::Estimated { home, site, trip } => {
+                    (line(&[home, site]), trip.minutes, trip.km, "estimated")
+                }
+            };
             let props = JourneyProperties {
                 visibility: "internal",
                 pupil_id: u.id.clone(),
@@ -411,12 +452,13 @@ fn journey_list(
                     .placement
                     .and_then(|i| provs.get(i.index()))
                     .map(|x| x.id.clone()),
-                minutes: dec2(route.journey.duration_s / 60.0),
-                km: dec2(route.journey.distance_m / 1000.0),
+                minutes: dec2(minutes),
+                km: dec2(km),
+                journey_source,
                 out_of_area: r.out_of_area,
                 long_journey: r.long_journey,
             };
-            feature(Some(line(&route.geometry)), None, &props)
+            feature(Some(geometry), None, &props)
         })
         .collect();
     (features, total)
@@ -435,6 +477,7 @@ pub fn move_features(p: &Analysed, routes: &[Option<Route>]) -> FeatureCollectio
             let u = &p.scenario.pupils[m.pupil];
             let trip = |t: Option<Trip>| (t.map(|t| dec2(t.minutes)), t.map(|t| dec2(t.km)));
             let (before_minutes, before_km) = trip(m.before);
+            let before_journey_source = m.before.as_ref().map(Trip::source);
             let props = MoveProperties {
                 visibility: "internal",
                 pupil_id: u.id.clone(),
@@ -445,8 +488,10 @@ pub fn move_features(p: &Analysed, routes: &[Option<Route>]) -> FeatureCollectio
                 to_name: provs[m.to].name.clone(),
                 before_minutes,
                 before_km,
+                before_journey_source,
                 after_minutes: dec2(m.after.minutes),
                 after_km: dec2(m.after.km),
+                after_journey_source: m.after.source(),
                 km_per_year_saved: dec2(m.km_per_year_saved),
                 hours_per_year_saved: dec2(m.hours_per_year_saved),
                 placement_gbp_saved: m.placement_gbp_saved.map(dec2),
@@ -491,6 +536,11 @@ fn count(n: usize, audience: Audience) -> Option<u64> {
     }
 }
 
+/// Why an estimate-only run attempts no bring-back (`bring_back.skipped`).
+pub const BRING_BACK_SKIPPED: &str = "no road network: a bring-back chooses between local \
+    places minutes apart and tests each against the pupil's journey limit, which needs routed \
+    journeys; estimates at one assumed speed cannot make that choice";
+
 fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRecord {
     let a = &p.analysis;
     let optimal_moved = match audience {
@@ -516,6 +566,20 @@ fn bring_back(p: &Analysed, agg: &Aggregates, audience: Audience) -> BringBackRe
             _ => None,
         },
         not_moved: not_moved(a, audience),
+        skipped: p.roads.missing().map(|_| BRING_BACK_SKIPPED),
+    }
+}
+
+/// The road network's load summary.
+fn network_record(n: &crate::query::route::Network) -> NetworkRecord {
+    let s = n.graph.summary();
+    NetworkRecord {
+        ways_read: s.read.ways_read,
+        drivable_ways: s.read.drivable_ways,
+        junctions: s.nodes_kept,
+        edges: s.edges_kept,
+        road_km: round_dp(s.road_km, 1),
+        components_dropped: s.components_dropped,
     }
 }
 
@@ -528,18 +592,6 @@ pub fn summary(
     audience: Audience,
 ) -> Summary {
     let a = &p.analysis;
-    let s = p.network.graph.summary();
-    let unsnappable = a.pupils.iter().filter(|r| r.home_snap.is_err()).count();
-    let estimated = a
-        .pupils
-        .iter()
-        .filter(|r| r.current.is_some_and(|t| t.estimated))
-        .count();
-    let unrouted = a
-        .pupils
-        .iter()
-        .filter(|r| r.current.is_none() && r.home_snap.is_ok())
-        .count();
     let by_need = Need::ALL
         .iter()
         .map(|&n| NeedFigures {
@@ -558,22 +610,17 @@ pub fn summary(
                  (GBP 1,000, km 100, hours 10, minutes 1, percent 1)"
             }
         },
-        network: NetworkRecord {
-            ways_read: s.read.ways_read,
-            drivable_ways: s.read.drivable_ways,
-            junctions: s.nodes_kept,
-            edges: s.edges_kept,
-            road_km: round_dp(s.road_km, 1),
-            components_dropped: s.components_dropped,
-        },
+        roads: p.roads.describe(),
+        network: p.network.as_ref().map(network_record),
         assumptions: p.params.clone(),
+        speeds: p.network.as_ref().map(|n| SpeedsRecord {
+            profile: n.speeds.name(),
+            factors: n.speeds.factors(),
+        }),
         provisions: p.scenario.provisions.len(),
         provisions_unknown_capacity: a.unknown_capacity,
-        journeys: JourneyCounts {
-            homes_unsnappable: count(unsnappable, audience),
-            journeys_estimated: count(estimated, audience),
-            journeys_unrouted: count(unrouted, audience),
-        },
+        journeys: journey_counts(p, audience),
+        journey_estimates: journey_estimates(p, audience),
         overall: agg.grid.figures(TOTAL_ROW, NeedColumn::All, audience),
         by_need,
         bring_back: bring_back(p, agg, audience),

@@ -22,6 +22,7 @@ pub const MAX_EXTRA_CANDIDATES: usize = 200;
 fn planning_error(e: PlanningError) -> ApiError {
     match e {
         PlanningError::Request { .. } => ApiError::Unprocessable(e.to_string()),
+        PlanningError::NoRoads { .. } => ApiError::Unavailable(e.to_string()),
         other => ApiError::Internal(other.to_string()),
     }
 }

@@ -29,7 +29,7 @@ use crate::output::tables::{
 use crate::query::route::Metric;
 use crate::serve::auth::{Caller, Role};
 use crate::serve::error::ApiError;
-use crate::serve::state::AppState;
+use crate::serve::state::{network_of, AppState};
 
 /// Largest catchment, minutes.
 pub const MAX_CATCHMENT_MIN: u32 = 120;
@@ -171,14 +171,15 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .iter()
         .map(|l| json!({"id": l.id, "name": l.name, "areas": l.len()}))
         .collect();
-    let bbox = p.network.graph.bbox();
+    let bbox = p.network.as_ref().map(|n| n.graph.bbox());
     Json(json!({
         "name": cfg.name,
         "description": cfg.description,
         "la_code": cfg.la_code,
         "role": role,
-        "network": p.network.graph.summary(),
-        "bbox": bbox.map(r5),
+        "network": p.network.as_ref().map(|n| n.graph.summary()),
+        "roads": p.roads.describe(),
+        "bbox": bbox.map(|b| b.map(r5)),
         "files": files,
         "pupils": match role {
             Role::Officer => json!(p.scenario.pupils.len()),
@@ -481,16 +482,15 @@ pub async fn route(
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let p = st.prepared();
+        let net = network_of(p)?;
         let max = p.params.max_snap_m;
-        let o = p
-            .network
+        let o = net
             .snap(from, max)
             .map_err(|e| ApiError::Unprocessable(format!("`from`: {e}")))?;
-        let d = p
-            .network
+        let d = net
             .snap(to, max)
             .map_err(|e| ApiError::Unprocessable(format!("`to`: {e}")))?;
-        let Some(r) = p.network.route(&o, &d, Metric::Time) else {
+        let Some(r) = net.route(&o, &d, Metric::Time) else {
             return Err(ApiError::Unprocessable(
                 "no route between these points on the road network".into(),
             ));
@@ -547,11 +547,11 @@ pub async fn catchment(
         let Some(pr) = p.scenario.provisions.get(pi.index()) else {
             return Err(ApiError::NotFound("no provision with this id".into()));
         };
-        let snap = p
-            .network
+        let net = network_of(p)?;
+        let snap = net
             .snap(pr.location, p.params.max_snap_m)
             .map_err(|e| ApiError::Unprocessable(format!("provision site: {e}")))?;
-        let c = crate::query::catchment::catchment(&p.network, &snap, f64::from(minutes) * 60.0);
+        let c = crate::query::catchment::catchment(net, &snap, f64::from(minutes) * 60.0);
         let f = catchment_feature(&c, pr, minutes);
         geojson_response("catchment", &f)
     })

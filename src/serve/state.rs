@@ -55,6 +55,20 @@ pub struct Geometries {
     pub moves: Vec<Option<Route>>,
 }
 
+/// The run's road network, or 503 for an estimate-only run (`nearhome serve` refuses to
+/// start without the extract; a library caller may still build a state from such a run).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when the run has no road network.
+pub fn network_of(p: &Prepared) -> Result<&crate::query::route::Network, ApiError> {
+    p.network.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(format!(
+            "this run has no road network ({}), so it cannot route",
+            p.roads.describe()
+        ))
+    })
+}
+
 /// Everything the handlers share (cheap to clone: one `Arc`).
 #[derive(Clone)]
 pub struct AppState {
@@ -145,11 +159,12 @@ impl AppState {
                     let in_area = |x| boundary.contains(x);
                     let (journeys, moves) = route_geometries(
                         &Inputs {
-                            network: &p.network,
+                            network: p.network.as_ref(),
                             provisions: &p.scenario.provisions,
                             pupils: &p.scenario.pupils,
                             in_area: &in_area,
                             params: &p.params,
+                            calibration: None,
                         },
                         &p.analysis,
                     );

@@ -194,7 +194,7 @@ pub fn apply(
                 field("lat/lon")
             )));
         }
-        if let Err(e) = p.network.snap(location, p.params.max_snap_m) {
+        if let Err(e) = crate::serve::state::network_of(p)?.snap(location, p.params.max_snap_m) {
             return Err(ApiError::Unprocessable(format!(
                 "{}: the site cannot be reached: {e}",
                 field("lat/lon")
@@ -243,11 +243,12 @@ pub async fn whatif(
         // added or changed provision is an alternative for are worked out again.
         let a = analyse_whatif(
             &Inputs {
-                network: &p.network,
+                network: p.network.as_ref(),
                 provisions: &provs,
                 pupils: &p.scenario.pupils,
                 in_area: &in_area,
                 params: &p.params,
+                calibration: Some(&p.analysis.calibration),
             },
             &p.scenario.provisions,
             &p.analysis,

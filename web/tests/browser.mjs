@@ -29,6 +29,11 @@ try {
   const drawn = await page.$eval("#map", (c) => [c.dataset.provisionsDrawn, c.dataset.areasDrawn]);
   console.log("drawn: provisions " + drawn[0] + ", areas " + drawn[1]);
 
+  // The headline says how many journeys are estimated and why.
+  const note = await page.textContent("#estimate-note");
+  if (!/journeys estimated \(/.test(note)) fail("the headline does not say how many journeys are estimated: " + note);
+  console.log("estimates: " + note);
+
   // Public view: no pupil-level layers.
   if (!(await page.$eval("#show-journeys", (e) => e.disabled))) fail("journeys layer enabled for the public");
 
@@ -63,6 +68,10 @@ try {
     await page.check("#show-journeys");
     await page.waitForFunction((n) => Number(document.getElementById("map").dataset.journeysDrawn) === n, total, { timeout: 30000 });
     console.log("journeys drawn: " + total);
+    // Estimated journeys (placements outside the road extract) are among them, dashed.
+    const estimated = await page.$eval("#map", (c) => Number(c.dataset.estimatedDrawn));
+    if (!(estimated > 0 && estimated < total)) fail("estimated journeys drawn dashed: " + estimated + " of " + total);
+    console.log("estimated journeys drawn dashed: " + estimated);
   }
 
   // Planning (officer): best sites for 12 ASD places, up to 2 bases.

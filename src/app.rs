@@ -202,11 +202,15 @@ pub fn cache_path_for_speeds(osms: &[PathBuf], speeds: &SpeedProfile) -> PathBuf
     base.with_file_name(format!("{stem}.speeds-{}.nhg", speeds.fingerprint()))
 }
 
-/// The extracts' network timed at `speeds` (time hierarchy only), through its own cache;
-/// `free_flow` is the free-flow network already loaded (re-timed when the cache is stale).
-pub fn network_at_speeds(osms: &[PathBuf], free_flow: Network, speeds: &SpeedProfile) -> Network {
+/// The extracts' network timed at `speeds` (time hierarchy only), through its own cache:
+/// read when fresh, else re-timed from the free-flow network (itself through its cache),
+/// contracted and saved.
+///
+/// # Errors
+/// When the extracts cannot be read.
+pub fn load_at_speeds(osms: &[PathBuf], speeds: &SpeedProfile) -> Result<Network, AppError> {
     if speeds.is_free_flow() {
-        return free_flow;
+        return load_cached_all(osms, &[Metric::Time]);
     }
     let cache = cache_path_for_speeds(osms, speeds);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
@@ -214,13 +218,24 @@ pub fn network_at_speeds(osms: &[PathBuf], free_flow: Network, speeds: &SpeedPro
         .is_some_and(|c| osms.iter().all(|o| modified(o).is_some_and(|om| c >= om)));
     if fresh {
         match load_network_for(&cache, &[Metric::Time]) {
-            Ok(net) if &net.speeds == speeds => return net,
+            Ok(net) if &net.speeds == speeds => return Ok(net),
             Ok(_) => tracing::warn!("ignoring graph cache {}: other speeds", cache.display()),
             Err(e) => tracing::warn!("ignoring graph cache: {e}"),
         }
     }
-    let net = free_flow.with_speeds(speeds);
+    let free_flow = load_cached_all(osms, &[Metric::Time])?;
+    let net = retime(&free_flow, speeds);
     drop(free_flow);
+    match save_cache(&net, &cache) {
+        Ok(_) => tracing::info!("wrote graph cache {}", cache.display()),
+        Err(e) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
+    }
+    Ok(net)
+}
+
+/// `net` timed at `speeds`, with its time hierarchy (a bar on a terminal).
+fn retime(net: &Network, speeds: &SpeedProfile) -> Network {
+    let net = net.with_speeds(speeds);
     let bars = crate::progress::Bars::new();
     let bar = bars.bar("hierarchy (school run)", net.graph.node_count() as u64);
     let progress = |done: u64, total: u64| {
@@ -229,15 +244,24 @@ pub fn network_at_speeds(osms: &[PathBuf], free_flow: Network, speeds: &SpeedPro
     };
     let time = Hierarchy::build(&net.graph, Metric::Time, &progress);
     bar.finish_and_clear();
-    let net = net.with_hierarchies(Hierarchies {
+    net.with_hierarchies(Hierarchies {
         time: Some(time),
         distance: None,
-    });
-    match save_cache(&net, &cache) {
-        Ok(_) => tracing::info!("wrote graph cache {}", cache.display()),
-        Err(e) => tracing::warn!("could not write graph cache {}: {e}", cache.display()),
-    }
-    net
+    })
+}
+
+/// The speed profile a scenario file asks for, read from its toml alone (free flow when
+/// its `[speeds]` is faulty: loading the scenario then reports the fault as an error).
+///
+/// # Errors
+/// When the toml cannot be read or parsed.
+pub fn scenario_speeds(path: &Path) -> Result<SpeedProfile, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadScenario {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
+    Ok(SpeedProfile::from_config(&config.speeds).unwrap_or_else(|_| SpeedProfile::free_flow()))
 }
 
 /// Read and build a network from a PBF, with a spinner on a terminal.
@@ -327,14 +351,15 @@ pub fn prepare_at(
     missing: MissingRoads,
     speeds: Speeds,
 ) -> Result<Prepared, AppError> {
+    let profile = match speeds {
+        Speeds::FreeFlow => SpeedProfile::free_flow(),
+        Speeds::Scenario => scenario_speeds(path)?,
+    };
     // The network first (its bounding box feeds the data checks), then the data, once.
-    let (osm, network) = match (scenario_osm(path)?, missing) {
-        (Ok(osm), _) => {
-            let net = load_cached_all(&osm, &[Metric::Time])?;
-            (osm, Some(net))
-        }
+    let network = match (scenario_osm(path)?, missing) {
+        (Ok(osm), _) => Some(load_at_speeds(&osm, &profile)?),
         (Err(message), MissingRoads::Refuse) => return Err(AppError::OsmMissing(message)),
-        (Err(_), MissingRoads::EstimateAll) => (Vec::new(), None),
+        (Err(_), MissingRoads::EstimateAll) => None,
     };
     let bbox = network.as_ref().and_then(network_bbox);
     let (scenario, report) =
@@ -348,17 +373,8 @@ pub fn prepare_at(
             report: report.to_string(),
         });
     }
-    let profile = match speeds {
-        Speeds::FreeFlow => SpeedProfile::free_flow(),
-        // Checked when the scenario loaded; a fault there is a data error above.
-        Speeds::Scenario => SpeedProfile::from_config(&scenario.config.speeds)
-            .unwrap_or_else(|_| SpeedProfile::free_flow()),
-    };
     Ok(match network {
-        Some(network) => {
-            let network = network_at_speeds(&osm, network, &profile);
-            analyse_loaded(scenario, report, network)
-        }
+        Some(network) => analyse_loaded(scenario, report, network),
         None => Prepared {
             analysed: Analysed::estimate_only(scenario),
             report,

@@ -23,8 +23,8 @@ use crate::output::records::{
     csv_bytes, DataQuality, AREA_HEADER, CANDIDATE_HEADER, MOVE_HEADER, PUPIL_HEADER,
 };
 use crate::output::tables::{
-    area_features, area_records, candidate_records, journey_features, move_features,
-    provision_features, pupil_records, summary, Aggregates,
+    area_features, area_records, candidate_records, move_features, provision_features,
+    pupil_records, summary, Aggregates,
 };
 
 /// A failure writing outputs; names the file.
@@ -219,10 +219,8 @@ pub fn render_all(
         ));
         files.push((
             "journeys.geojson".into(),
-            collection_bytes(
-                "journeys.geojson",
-                &journey_features(p, &journeys, &|_| true),
-            )?,
+            crate::output::tables::journeys_geojson_bytes(p, &journeys)
+                .map_err(|e| encode_err("journeys.geojson", e))?,
         ));
     }
     files.push(("README.txt".into(), readme_txt().into_bytes()));

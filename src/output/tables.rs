@@ -414,7 +414,25 @@ fn journey_list(
     keep: &dyn Fn(PupilIdx) -> bool,
     page: Page,
 ) -> (Vec<Feature>, usize) {
-    let provs = &p.scenario.provisions;
+    let (items, total) = journey_items(p, routes, keep, page);
+    // Lines are built in parallel (a city's are a hundred megabytes), in list order.
+    let features = items
+        .into_par_iter()
+        .map(|(r, how)| {
+            let (points, props) = journey_parts(p, r, how);
+            feature(Some(line(&points)), None, &props)
+        })
+        .collect();
+    (features, total)
+}
+
+/// The page of kept journeys (routed or estimated) and how many there are in all.
+fn journey_items<'a>(
+    p: &'a Analysed,
+    routes: &'a [Option<Route>],
+    keep: &dyn Fn(PupilIdx) -> bool,
+    page: Page,
+) -> (Vec<(&'a PupilResult, Drawn<'a>)>, usize) {
     let kept = || {
         p.analysis
             .pupils
@@ -426,42 +444,110 @@ fn journey_list(
             })
     };
     let total = kept().count();
-    let page_items: Vec<_> = kept().skip(page.offset).take(page.limit).collect();
-    // Lines are built in parallel (a city's are a hundred megabytes), in list order.
-    let features = page_items
+    (kept().skip(page.offset).take(page.limit).collect(), total)
+}
+
+/// A journey's line (the routed path, or home to site) and its properties.
+fn journey_parts<'a>(
+    p: &Analysed,
+    r: &PupilResult,
+    how: Drawn<'a>,
+) -> (std::borrow::Cow<'a, [LatLon]>, JourneyProperties) {
+    let u = &p.scenario.pupils[r.pupil];
+    let (points, minutes, km, journey_source) = match how {
+        Drawn::Routed(route) => (
+            std::borrow::Cow::Borrowed(route.geometry.as_slice()),
+            route.journey.duration_s / 60.0,
+            route.journey.distance_m / 1000.0,
+            "routed",
+        ),
+        Drawn::Estimated { home, site, trip } => (
+            std::borrow::Cow::Owned(vec![home, site]),
+            trip.minutes,
+            trip.km,
+            "estimated",
+        ),
+    };
+    let props = JourneyProperties {
+        visibility: "internal",
+        pupil_id: u.id.clone(),
+        need: u.need.code(),
+        age: u.age,
+        placement_id: r
+            .placement
+            .and_then(|i| p.scenario.provisions.get(i.index()))
+            .map(|x| x.id.clone()),
+        minutes: dec2(minutes),
+        km: dec2(km),
+        journey_source,
+        out_of_area: r.out_of_area,
+        long_journey: r.long_journey,
+    };
+    (points, props)
+}
+
+/// `journeys.geojson`: exactly the bytes of [`journey_features`] for every pupil, written
+/// straight from the routes (each feature in parallel, coordinates formatted as serde_json
+/// formats them) without building GeoJSON values first.
+///
+/// # Errors
+/// When a feature's properties do not serialise.
+pub fn journeys_geojson_bytes(
+    p: &Analysed,
+    routes: &[Option<Route>],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let (items, _) = journey_items(p, routes, &|_| true, Page::ALL);
+    let parts: Vec<Vec<u8>> = items
         .into_par_iter()
         .map(|(r, how)| {
-            let u = &p.scenario.pupils[r.pupil];
-            let (geometry, minutes, km, journey_source) = match how {
-                Drawn::Routed(route) => (
-                    line(&route.geometry),
-                    route.journey.duration_s / 60.0,
-                    route.journey.distance_m / 1000.0,
-                    "routed",
-                ),
-                Drawn::Estimated { home, site, trip } => {
-                    (line(&[home, site]), trip.minutes, trip.km, "estimated")
-                }
-            };
-            let props = JourneyProperties {
-                visibility: "internal",
-                pupil_id: u.id.clone(),
-                need: u.need.code(),
-                age: u.age,
-                placement_id: r
-                    .placement
-                    .and_then(|i| provs.get(i.index()))
-                    .map(|x| x.id.clone()),
-                minutes: dec2(minutes),
-                km: dec2(km),
-                journey_source,
-                out_of_area: r.out_of_area,
-                long_journey: r.long_journey,
-            };
-            feature(Some(geometry), None, &props)
+            let (points, props) = journey_parts(p, r, how);
+            line_feature_bytes(&points, &props)
         })
-        .collect();
-    (features, total)
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(parts.iter().map(|b| b.len() + 1).sum::<usize>() + 48);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// One LineString feature without an id, as the geojson crate serialises
+/// `feature(Some(line(points)), None, props)`.
+fn line_feature_bytes<T: Serialize>(
+    points: &[LatLon],
+    props: &T,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(points.len() * 24 + 256);
+    out.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"LineString","coordinates":["#);
+    // A single point is repeated so the line is valid, as [`line`] does.
+    let twice;
+    let pts = match points {
+        [only] => {
+            twice = [*only, *only];
+            &twice[..]
+        }
+        _ => points,
+    };
+    for (i, q) in pts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        serde_json::to_writer(&mut out, &coord6(q.lon))?;
+        out.push(b',');
+        serde_json::to_writer(&mut out, &coord6(q.lat))?;
+        out.push(b']');
+    }
+    out.extend_from_slice(br#"]},"properties":"#);
+    // Through a JSON object, as a Feature's properties are (keys in its order).
+    serde_json::to_writer(&mut out, &serde_json::to_value(props)?)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Bring-back moves as LineStrings along the routed path (internal); a move whose route is

@@ -727,6 +727,16 @@ fn analyse(
         "journeys: {}",
         nearhome::output::estimates::estimate_sentence(&prepared)
     );
+    let o = &summary.overall;
+    let money = |v: Option<f64>| v.map_or_else(|| "unknown".to_string(), pounds);
+    eprintln!(
+        "today: placements {} a year ({} of {} pupils costed), transport {} a year ({} costed)",
+        money(o.current_placement_gbp),
+        show(o.placement_costed),
+        show(o.pupils),
+        money(o.current_transport_gbp),
+        show(o.transport_costed),
+    );
     if prepared.network.is_some() {
         eprintln!(
             "bring-back: {} pupils moved to a suitable local place (nearest-first greedy: {}); \

@@ -794,3 +794,50 @@ fn school_run_speeds_slow_journeys_and_free_flow_is_one_flag_away() {
         assert!((b.distance_m - a.distance_m).abs() < 1e-6);
     }
 }
+
+/// Today's costs: every pupil's placement and transport cost add up to the overall figures
+/// and to the per-kind ones, each pupil costed as documented.
+#[test]
+fn todays_costs_add_up_per_pupil_area_and_kind() {
+    use nearhome::output::disclosure::Audience;
+    let p = rutland();
+    let agg = nearhome::output::tables::Aggregates::new(p);
+    let s = nearhome::output::tables::summary(
+        p,
+        &agg,
+        nearhome::output::report::data_quality(&p.report),
+        Audience::Internal,
+    );
+    let (mut placed, mut moved) = (0.0, 0.0);
+    for r in &p.analysis.pupils {
+        let u = &p.scenario.pupils[r.pupil];
+        let pl = r.placement.map(|pi| &p.scenario.provisions[pi.index()]);
+        assert_eq!(
+            r.current_cost.placement_gbp,
+            pl.and_then(|x| p.params.placement_cost(x))
+        );
+        let mode = u.transport.unwrap_or(p.params.costs.default_transport);
+        let want = u
+            .transport_cost_gbp
+            .or_else(|| p.params.transport_cost(mode, r.current?.km));
+        assert_eq!(r.current_cost.transport_gbp, want);
+        placed += r.current_cost.placement_gbp.unwrap_or(0.0);
+        moved += r.current_cost.transport_gbp.unwrap_or(0.0);
+    }
+    let o = &s.overall;
+    assert!((o.current_placement_gbp.expect("internal") - placed).abs() < 0.01);
+    assert!((o.current_transport_gbp.expect("internal") - moved).abs() < 0.01);
+    assert!(placed > 0.0 && moved > 0.0);
+    let by_kind: f64 = s
+        .current_costs_by_kind
+        .iter()
+        .map(|k| k.current_placement_gbp.unwrap_or(0.0))
+        .sum();
+    assert!((by_kind - placed).abs() < 0.05, "{by_kind} vs {placed}");
+    let pupils: u64 = s
+        .current_costs_by_kind
+        .iter()
+        .filter_map(|k| k.pupils)
+        .sum();
+    assert_eq!(Some(pupils), o.pupils);
+}

@@ -392,6 +392,8 @@
       ["Pupils", fmt(o.pupils)],
       ["Placed out of area", fmt(o.out_of_area)],
       ["Could return", fmt(o.moves)],
+      ["Placements today, £ a year", money(o.current_placement_gbp)],
+      ["Transport today, £ a year", money(o.current_transport_gbp)],
       ["£ saved a year", money(o.gbp_per_year_saved)],
       ["km saved a year", fmt(o.km_per_year_saved, 0)],
       ["Journeys over the guidance", fmt(o.long_journeys)],

@@ -359,6 +359,20 @@ pub struct PupilResult {
     pub moved: Option<MoveIdx>,
     /// Why an out-of-area pupil was not moved.
     pub not_moved: Option<NotMoved>,
+    /// What the current placement and transport cost a year, as far as known.
+    pub current_cost: CurrentCost,
+}
+
+/// The yearly cost of a pupil's current placement and transport (before any move), £/year:
+/// `None` where the assumptions give no figure (no cost for the provision or its kind; no
+/// current journey, or no rate for the mode, and no actual transport cost).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurrentCost {
+    /// The placement: the provision's `annual_cost_gbp`, else its kind's cost.
+    pub placement_gbp: Option<f64>,
+    /// Transport: the pupil's actual `transport_cost_gbp`, else the mode's £/km × the
+    /// current journey's km × one-way journeys a year.
+    pub transport_gbp: Option<f64>,
 }
 
 /// One out-of-area pupil (not mainstream) x suitable in-area provision of a receiving kind
@@ -869,6 +883,20 @@ impl<'a> Stage<'a> {
             limit_minutes: limit,
             moved: None,
             not_moved: None,
+            current_cost: self.current_cost(u, current),
+        }
+    }
+
+    /// What pupil `u`'s current placement and transport cost a year (see [`CurrentCost`]).
+    fn current_cost(&self, u: PupilIdx, current: Option<Trip>) -> CurrentCost {
+        let (params, pupil) = (self.inp.params, self.pupil(u));
+        let placement = self.placement_of(u).map(|pi| self.provision(pi));
+        let mode = pupil.transport.unwrap_or(params.costs.default_transport);
+        CurrentCost {
+            placement_gbp: placement.and_then(|p| params.placement_cost(p)),
+            transport_gbp: pupil
+                .transport_cost_gbp
+                .or_else(|| params.transport_cost(mode, current?.km)),
         }
     }
 

@@ -71,6 +71,14 @@ pub struct GroupStats {
     pub placement_gbp_saved: f64,
     /// Transport £/year saved.
     pub transport_gbp_saved: f64,
+    /// Pupils whose current placement has a known yearly cost.
+    pub placement_costed: usize,
+    /// Their current placements' yearly cost, £.
+    pub current_placement_gbp: f64,
+    /// Pupils whose current transport has a known yearly cost.
+    pub transport_costed: usize,
+    /// Their current transport's yearly cost, £.
+    pub current_transport_gbp: f64,
 }
 
 /// One row of `areas.csv`.
@@ -112,6 +120,14 @@ fn group_stats(
             usize::from(r.long_journey && r.current.is_some_and(|c| c.estimated));
         if let Some(c) = r.current {
             minutes.push(c.minutes);
+        }
+        if let Some(g) = r.current_cost.placement_gbp {
+            s.placement_costed += 1;
+            s.current_placement_gbp += g;
+        }
+        if let Some(g) = r.current_cost.transport_gbp {
+            s.transport_costed += 1;
+            s.current_transport_gbp += g;
         }
         if candidates_by_pupil.get(&u).copied().unwrap_or(false) {
             s.bring_back_candidates += 1;

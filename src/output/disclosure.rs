@@ -233,11 +233,15 @@ pub enum Measure {
     /// Pupils on roll at the receiving provisions sited in the area: the base of the spare
     /// places.
     LocalOnRoll,
+    /// Pupils whose current placement has a known cost: the base of its total.
+    PlacementCosted,
+    /// Pupils whose current transport has a known cost: the base of its total.
+    TransportCosted,
 }
 
 impl Measure {
     /// Every measure, in grid order.
-    pub const ALL: [Measure; 8] = [
+    pub const ALL: [Measure; 10] = [
         Measure::Pupils,
         Measure::OutOfArea,
         Measure::LongJourneys,
@@ -246,6 +250,8 @@ impl Measure {
         Measure::Moves,
         Measure::WithJourney,
         Measure::LocalOnRoll,
+        Measure::PlacementCosted,
+        Measure::TransportCosted,
     ];
 
     /// The count in a group's figures.
@@ -255,6 +261,8 @@ impl Measure {
             Measure::OutOfArea => s.out_of_area as u64,
             Measure::LongJourneys => s.long_journeys as u64,
             Measure::LongJourneysEstimated => s.long_journeys_estimated as u64,
+            Measure::PlacementCosted => s.placement_costed as u64,
+            Measure::TransportCosted => s.transport_costed as u64,
             Measure::BringBackCandidates => s.bring_back_candidates as u64,
             Measure::Moves => s.moves as u64,
             Measure::WithJourney => s.with_journey as u64,
@@ -314,6 +322,14 @@ pub struct CellFigures {
     pub transport_gbp_saved: Option<f64>,
     /// Placement + transport £ a year saved.
     pub gbp_per_year_saved: Option<f64>,
+    /// Pupils whose current placement has a known yearly cost.
+    pub placement_costed: Option<u64>,
+    /// What their current placements cost a year, £.
+    pub current_placement_gbp: Option<f64>,
+    /// Pupils whose current transport has a known yearly cost.
+    pub transport_costed: Option<u64>,
+    /// What their current transport costs a year, £.
+    pub current_transport_gbp: Option<f64>,
 }
 
 /// Round to `dp` decimals (internal precision of a figure).
@@ -464,6 +480,18 @@ impl AreaGrid {
             placement_gbp_saved: money(s.placement_gbp_saved),
             transport_gbp_saved: money(s.transport_gbp_saved),
             gbp_per_year_saved: money(s.placement_gbp_saved + s.transport_gbp_saved),
+            placement_costed: p(Measure::PlacementCosted),
+            current_placement_gbp: public_derived(
+                Derived::Gbp,
+                Some(s.current_placement_gbp),
+                p(Measure::PlacementCosted).is_some(),
+            ),
+            transport_costed: p(Measure::TransportCosted),
+            current_transport_gbp: public_derived(
+                Derived::Gbp,
+                Some(s.current_transport_gbp),
+                p(Measure::TransportCosted).is_some(),
+            ),
         }
     }
 }
@@ -488,6 +516,10 @@ pub fn internal_figures(s: &GroupStats) -> CellFigures {
         placement_gbp_saved: Some(round_dp(s.placement_gbp_saved, 2)),
         transport_gbp_saved: Some(round_dp(s.transport_gbp_saved, 2)),
         gbp_per_year_saved: Some(round_dp(s.placement_gbp_saved + s.transport_gbp_saved, 2)),
+        placement_costed: Some(s.placement_costed as u64),
+        current_placement_gbp: Some(round_dp(s.current_placement_gbp, 2)),
+        transport_costed: Some(s.transport_costed as u64),
+        current_transport_gbp: Some(round_dp(s.current_transport_gbp, 2)),
     }
 }
 

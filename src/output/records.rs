@@ -106,10 +106,15 @@ pub struct PupilRecord {
     pub not_moved_reason: Option<&'static str>,
     /// £ a year saved by the move.
     pub gbp_per_year_saved: Option<f64>,
+    /// What the current placement costs a year, £ (empty: no cost for it or its kind).
+    pub current_placement_gbp: Option<f64>,
+    /// What the current transport costs a year, £: the actual cost, else the mode's rate
+    /// × the current journey (empty: neither known).
+    pub current_transport_gbp: Option<f64>,
 }
 
 /// Column names of [`PupilRecord`].
-pub const PUPIL_HEADER: [&str; 28] = [
+pub const PUPIL_HEADER: [&str; 30] = [
     "pupil_id",
     "age",
     "phase",
@@ -138,6 +143,8 @@ pub const PUPIL_HEADER: [&str; 28] = [
     "new_km",
     "not_moved_reason",
     "gbp_per_year_saved",
+    "current_placement_gbp",
+    "current_transport_gbp",
 ];
 
 /// `moves.csv` (internal): one row per optimal bring-back move.
@@ -265,7 +272,7 @@ pub struct AreaRecord {
 }
 
 /// Column names of [`AreaRecord`].
-pub const AREA_HEADER: [&str; 19] = [
+pub const AREA_HEADER: [&str; 23] = [
     "layer",
     "area_id",
     "area_name",
@@ -285,6 +292,10 @@ pub const AREA_HEADER: [&str; 19] = [
     "placement_gbp_saved",
     "transport_gbp_saved",
     "gbp_per_year_saved",
+    "placement_costed",
+    "current_placement_gbp",
+    "transport_costed",
+    "current_transport_gbp",
 ];
 
 impl AreaRecord {
@@ -594,6 +605,24 @@ pub struct DataQuality {
     pub warnings: usize,
 }
 
+/// What today's placements and transport cost a year for the pupils placed in one kind of
+/// provision (`current_costs_by_kind` in the summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindCostRecord {
+    /// Provision kind of the current placement.
+    pub kind: &'static str,
+    /// Pupils placed in that kind.
+    pub pupils: Option<u64>,
+    /// Of them, pupils whose placement has a known cost.
+    pub placement_costed: Option<u64>,
+    /// What their placements cost a year, £.
+    pub current_placement_gbp: Option<f64>,
+    /// Of them, pupils whose transport has a known cost.
+    pub transport_costed: Option<u64>,
+    /// What their transport costs a year, £.
+    pub current_transport_gbp: Option<f64>,
+}
+
 /// The speed profile journeys were timed at: its name and the factor on each road class's
 /// free-flow speed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -621,6 +650,9 @@ pub struct Summary {
     pub assumptions: crate::analyse::placement::Params,
     /// The speeds journeys were timed at (null in an estimate-only run).
     pub speeds: Option<SpeedsRecord>,
+    /// Today's yearly placement and transport costs by kind of current placement (the
+    /// totals and per-need figures are in `overall` and `by_need`).
+    pub current_costs_by_kind: Vec<KindCostRecord>,
     /// Provisions in the scenario (not a pupil count).
     pub provisions: usize,
     /// Provisions with unknown capacity.

@@ -22,8 +22,8 @@ use crate::output::disclosure::{
 use crate::output::estimates::{journey_counts, journey_estimates};
 use crate::output::records::{
     coord6, dec1, dec2, AreaRecord, BringBackRecord, CandidateRecord, DataQuality,
-    JourneyProperties, MoveProperties, MoveRecord, NeedFigures, NetworkRecord, PageRecord,
-    ProvisionProperties, PupilRecord, SolverRecord, SpeedsRecord, Summary,
+    JourneyProperties, KindCostRecord, MoveProperties, MoveRecord, NeedFigures, NetworkRecord,
+    PageRecord, ProvisionProperties, PupilRecord, SolverRecord, SpeedsRecord, Summary,
 };
 use crate::query::route::Route;
 
@@ -135,6 +135,8 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
                 new_km: mv.map(|m| dec2(m.after.km)),
                 not_moved_reason: r.not_moved.map(NotMoved::as_str),
                 gbp_per_year_saved: mv.map(|m| dec2(m.total_gbp_saved())),
+                current_placement_gbp: r.current_cost.placement_gbp.map(dec2),
+                current_transport_gbp: r.current_cost.transport_gbp.map(dec2),
             }
         })
         .collect()
@@ -703,6 +705,7 @@ pub fn summary(
             profile: n.speeds.name(),
             factors: n.speeds.factors(),
         }),
+        current_costs_by_kind: costs_by_kind(p, audience),
         provisions: p.scenario.provisions.len(),
         provisions_unknown_capacity: a.unknown_capacity,
         journeys: journey_counts(p, audience),
@@ -712,6 +715,66 @@ pub fn summary(
         bring_back: bring_back(p, agg, audience),
         data_quality,
     }
+}
+
+/// Today's costs by kind of current placement. Public: the three counts of each kind go
+/// through primary and secondary suppression as lists with their totals (the overall
+/// figures), and money is shown, rounded, only with its count.
+fn costs_by_kind(p: &Analysed, audience: Audience) -> Vec<KindCostRecord> {
+    let kinds = crate::model::ProvisionKind::ALL;
+    let mut pupils = vec![0u64; kinds.len()];
+    let (mut placed_n, mut placed_gbp) = (vec![0u64; kinds.len()], vec![0f64; kinds.len()]);
+    let (mut moved_n, mut moved_gbp) = (vec![0u64; kinds.len()], vec![0f64; kinds.len()]);
+    for r in &p.analysis.pupils {
+        let Some(kind) = r
+            .placement
+            .and_then(|pi| p.scenario.provisions.get(pi.index()))
+            .map(|x| x.kind)
+        else {
+            continue;
+        };
+        let Some(k) = kinds.iter().position(|x| *x == kind) else {
+            continue;
+        };
+        pupils[k] += 1;
+        if let Some(g) = r.current_cost.placement_gbp {
+            placed_n[k] += 1;
+            placed_gbp[k] += g;
+        }
+        if let Some(g) = r.current_cost.transport_gbp {
+            moved_n[k] += 1;
+            moved_gbp[k] += g;
+        }
+    }
+    let shown = |counts: &[u64]| -> Vec<Option<u64>> {
+        match audience {
+            Audience::Internal => counts.iter().map(|&n| Some(n)).collect(),
+            Audience::Public => crate::output::disclosure::suppress_list(counts).0,
+        }
+    };
+    let money = |x: f64, count: Option<u64>| match audience {
+        Audience::Internal => Some(dec2(x)),
+        Audience::Public => crate::output::disclosure::public_derived(
+            crate::output::disclosure::Derived::Gbp,
+            Some(x),
+            count.is_some(),
+        ),
+    };
+    let (pupils_s, placed_s, moved_s) = (shown(&pupils), shown(&placed_n), shown(&moved_n));
+    kinds
+        .iter()
+        .enumerate()
+        // Public lists every kind, so a row's presence says nothing about small counts.
+        .filter(|(k, _)| matches!(audience, Audience::Public) || pupils[*k] > 0)
+        .map(|(k, kind)| KindCostRecord {
+            kind: kind.as_str(),
+            pupils: pupils_s[k],
+            placement_costed: placed_s[k],
+            current_placement_gbp: money(placed_gbp[k], placed_s[k]),
+            transport_costed: moved_s[k],
+            current_transport_gbp: money(moved_gbp[k], moved_s[k]),
+        })
+        .collect()
 }
 
 /// The figures of one area cell (used by the what-if and tests).

@@ -306,7 +306,7 @@ fn command() -> clap::Command {
     Args::command().mut_subcommand("site", |site| {
         site.mut_arg("need", |arg| {
             arg.help(format!(
-                "Need the new places serve (SEN2 code: one of {needs})"
+                "Need the new places serve (SEN2 code: one of {needs}; or its DfE name, e.g. \"Autistic Spectrum Disorder\")"
             ))
         })
     })

@@ -291,7 +291,7 @@ pub(crate) mod tests {
         let bad_need = "authority,measure,value\nT,need.XYZ,1\n";
         let e = parse_targets(bad_need, "t.csv").unwrap_err().to_string();
         assert!(
-            e.starts_with("t.csv line 2, field `measure`: unknown need code \"XYZ\""),
+            e.starts_with("t.csv line 2, field `measure`: unknown need \"XYZ\""),
             "{e}"
         );
         let bad_group = "authority,measure,value\nT,placement.school,1\n";

@@ -262,7 +262,7 @@ impl Issue {
 }
 
 impl fmt::Display for Issue {
-    /// `error: pupils.csv line 4, column need: unknown need code "XYZ" (...)`
+    /// `error: pupils.csv line 4, column need: unknown need "XYZ" (...)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.severity, self.file)?;
         if let Some(line) = self.line {
@@ -1018,7 +1018,7 @@ impl<'a> RowCtx<'a> {
         }
     }
 
-    /// The message for a value that is not an allowed code, e.g. `unknown need code "XYZ"
+    /// The message for a value that is not an allowed code, e.g. `unknown need "XYZ"
     /// (allowed: ...)`; in sensitive rows without the value.
     pub fn unknown_code(&self, e: &UnknownCode) -> String {
         format!(

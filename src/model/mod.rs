@@ -368,17 +368,15 @@ impl fmt::Display for Need {
 impl FromStr for Need {
     type Err = UnknownCode;
 
-    /// Parses a SEN2 code, case-insensitively and ignoring surrounding spaces.
+    /// Parses a SEN2 code or a need as councils write it (the DfE description or a common
+    /// variant, see [`Need::from_name`]), case-insensitively and ignoring surrounding
+    /// spaces: `--need`, the API's JSON bodies and the tables all read needs this way.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         Need::ALL
             .into_iter()
             .find(|n| n.code().eq_ignore_ascii_case(t))
-            .ok_or_else(|| UnknownCode {
-                what: "need code",
-                value: t.to_string(),
-                allowed: Need::allowed_codes(),
-            })
+            .map_or_else(|| Need::from_name(t), Ok)
     }
 }
 
@@ -827,9 +825,10 @@ mod tests {
         }
         assert_eq!(" SpLD ".parse::<Need>(), Ok(Need::Spld));
         let err = "XYZ".parse::<Need>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown need code \"XYZ\" (allowed: ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH)"
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("unknown need \"XYZ\" (allowed: SEN2 codes ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH or their DfE names"),
+            "{msg}"
         );
     }
 

@@ -163,6 +163,18 @@ fn singular(word: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parsing_a_need_accepts_codes_and_names() {
+        assert_eq!("asd".parse::<Need>(), Ok(Need::Asd));
+        assert_eq!(
+            " Social, Emotional and Mental Health ".parse::<Need>(),
+            Ok(Need::Semh)
+        );
+        let e = "Autsim".parse::<Need>().expect_err("a misspelling");
+        assert_eq!(e.value, "Autsim");
+        assert!("NSA".parse::<Need>().is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -124,7 +124,7 @@ fn alternatives_follow_the_placement_type() {
         let pupil = &p.scenario.pupils[r.pupil];
         let placement = &provisions[r.placement.unwrap()];
         let t = PlacementType::of(placement.kind);
-        for alt in &r.suitable {
+        for alt in r.suitable.iter() {
             let q = &provisions[alt.provision];
             assert!(
                 t.admits(q.kind),
@@ -573,7 +573,7 @@ fn estimates_follow_the_documented_rule_on_this_runs_routed_journeys() {
                 routed.insert(pl.index(), c);
             }
         }
-        for alt in &r.suitable {
+        for alt in r.suitable.iter() {
             routed.insert(alt.provision.index(), alt.trip);
         }
         for (pi, t) in routed {

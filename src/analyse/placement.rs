@@ -338,8 +338,9 @@ pub struct PupilResult {
     /// Current journey (None when the home is unsnappable or the pair unreachable).
     pub current: Option<Trip>,
     /// Every suitable provision (the pupil's alternatives, see the module docs) with its
-    /// journey, nearest first (ties by index).
-    pub suitable: Vec<Alternative>,
+    /// journey, nearest first (ties by index). Shared: a what-if's unaffected pupils keep
+    /// the baseline's list without copying it.
+    pub suitable: std::sync::Arc<[Alternative]>,
     /// Nearest suitable provision, any capacity.
     pub nearest: Option<Alternative>,
     /// Nearest suitable provision with spare places.
@@ -873,7 +874,7 @@ impl<'a> Stage<'a> {
             placement_snap_m: pl
                 .and_then(|pi| self.prov_snaps[pi.index()].snap().map(|s| s.distance_m)),
             current,
-            suitable,
+            suitable: suitable.into(),
             nearest,
             nearest_with_space,
             current_rank,
@@ -909,7 +910,7 @@ impl<'a> Stage<'a> {
             {
                 continue;
             }
-            for a in &r.suitable {
+            for a in r.suitable.iter() {
                 if self.takes_bring_back(a.provision) && self.spare(a.provision) > 0 {
                     candidates.push(Candidate {
                         pupil: r.pupil,

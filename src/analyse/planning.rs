@@ -665,7 +665,7 @@ impl<'a> PlanningContext<'a> {
         for (l, &u) in pupils.iter().enumerate() {
             let r = &a.pupils[u];
             let mut covered = false;
-            for alt in &r.suitable {
+            for alt in r.suitable.iter() {
                 let in_area = a
                     .provisions
                     .get(alt.provision.index())

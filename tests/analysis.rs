@@ -841,3 +841,30 @@ fn todays_costs_add_up_per_pupil_area_and_kind() {
         .sum();
     assert_eq!(Some(pupils), o.pupils);
 }
+
+/// `journeys.geojson`, written straight from the routes, is byte for byte the collection
+/// of journey features (routed and estimated) the API pages through.
+#[test]
+fn journeys_file_bytes_equal_the_feature_collection() {
+    let p = rutland();
+    let inputs = Inputs {
+        network: p.network.as_ref(),
+        provisions: &p.scenario.provisions,
+        pupils: &p.scenario.pupils,
+        in_area: &|q| p.scenario.boundary.contains(q),
+        params: &p.params,
+        calibration: None,
+    };
+    let (journeys, _) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
+    let fast = nearhome::output::tables::journeys_geojson_bytes(p, &journeys).expect("encodes");
+    let features = nearhome::output::tables::journey_features(p, &journeys, &|_| true);
+    assert!(
+        features.features.len() > 300,
+        "routed and estimated journeys"
+    );
+    let slow = nearhome::output::report::geojson_bytes("journeys.geojson", &features).unwrap();
+    assert!(
+        fast == slow,
+        "journeys.geojson differs from the feature collection"
+    );
+}

@@ -89,23 +89,14 @@ pub fn collection_bytes(name: &str, fc: &FeatureCollection) -> Result<Vec<u8>, O
         .map(serde_json::to_vec)
         .collect::<Result<_, _>>()
         .map_err(err)?;
-    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 64);
-    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(part);
-    }
-    out.push(b']');
+    let mut members = Vec::new();
     for (key, value) in fc.foreign_members.iter().flatten() {
-        out.push(b',');
-        serde_json::to_writer(&mut out, key).map_err(err)?;
-        out.push(b':');
-        serde_json::to_writer(&mut out, value).map_err(err)?;
+        members.push(b',');
+        serde_json::to_writer(&mut members, key).map_err(err)?;
+        members.push(b':');
+        serde_json::to_writer(&mut members, value).map_err(err)?;
     }
-    out.push(b'}');
-    Ok(out)
+    Ok(crate::output::tables::collection_of(&parts, &members))
 }
 
 /// The loading report's error and warning counts.

@@ -506,16 +506,25 @@ pub fn journeys_geojson_bytes(
             line_feature_bytes(&points, &props)
         })
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(parts.iter().map(|b| b.len() + 1).sum::<usize>() + 48);
+    Ok(collection_of(&parts, &[]))
+}
+
+/// A FeatureCollection from its encoded features, in order, and its encoded foreign
+/// members (`,"key":value` each, or nothing), as serde_json writes the collection.
+pub(crate) fn collection_of(features: &[Vec<u8>], members: &[u8]) -> Vec<u8> {
+    let size = features.iter().map(|b| b.len() + 1).sum::<usize>() + members.len() + 48;
+    let mut out = Vec::with_capacity(size);
     out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-    for (i, part) in parts.iter().enumerate() {
+    for (i, part) in features.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(part);
     }
-    out.extend_from_slice(b"]}");
-    Ok(out)
+    out.push(b']');
+    out.extend_from_slice(members);
+    out.push(b'}');
+    out
 }
 
 /// One LineString feature without an id, as the geojson crate serialises

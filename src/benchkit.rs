@@ -57,6 +57,7 @@ impl SyntheticScenario {
             area_layers: Vec::new(),
             provisions: self.provisions.clone(),
             pupils: self.pupils.clone(),
+            unplaced: Vec::new(),
             postcodes: None,
         }
     }

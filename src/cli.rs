@@ -654,9 +654,12 @@ fn synth(
     }
     eprintln!("{}", output.calibration_markdown());
     eprintln!(
-        "wrote {} synthetic pupils to {} (seed {seed}, SEN2 {code}); calibrated: {}",
-        n_pupils,
+        "wrote {} synthetic pupils with EHC plans to {} ({} at a placement, {} without one; \
+         seed {seed}, SEN2 {code}); calibrated: {}",
+        n_pupils + output.unplaced.len(),
         out.display(),
+        n_pupils,
+        output.unplaced.len(),
         output.is_calibrated()
     );
     Ok(if output.is_calibrated() {
@@ -664,6 +667,30 @@ fn synth(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The cohort in one line: every plan, those without a placement by status, the unmet need.
+fn cohort_sentence(c: &nearhome::output::cohort::CohortRecord) -> String {
+    let show = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
+    let statuses: Vec<String> = c
+        .by_status
+        .iter()
+        .filter(|s| s.pupils.is_some_and(|n| n > 0))
+        .map(|s| format!("{} {}", s.status.replace('_', " "), show(s.pupils)))
+        .collect();
+    let detail = if statuses.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", statuses.join(", "))
+    };
+    format!(
+        "{} EHC plans: {} placed, {} without a school placement{detail}, not in journey \
+         figures; unmet need {} (in the capital gap)",
+        show(c.ehc_plans),
+        show(c.placed),
+        show(c.without_placement),
+        show(c.unmet_need),
+    )
 }
 
 /// What an estimate-only run says first: the missing extract, what that means for the
@@ -723,6 +750,7 @@ fn analyse(
         show(summary.overall.out_of_area),
         show(summary.overall.long_journeys),
     );
+    eprintln!("cohort: {}", cohort_sentence(&summary.cohort));
     eprintln!(
         "journeys: {}",
         nearhome::output::estimates::estimate_sentence(&prepared)

@@ -140,26 +140,51 @@ fn outputs_and_report_state_the_assumptions() {
     let gj: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("sites.geojson")).unwrap()).unwrap();
     assert_eq!(gj["features"].as_array().map(Vec::len), Some(2));
-    // Capital rows: ASD demand in the "places" layer sums to the ASD pupils living in an area.
+    // Capital rows: ASD demand in the "places" layer sums to the ASD plans (placed or not)
+    // of pupils living in an area.
     let asd_places: usize = plan
         .rows
         .iter()
         .filter(|r| r.layer == "places" && r.need == Need::Asd)
         .map(|r| r.demand_pupils)
         .sum();
-    let asd_total = p
-        .scenario
-        .pupils
-        .iter()
-        .filter(|u| u.need == Need::Asd)
-        .count();
+    let sc = &p.scenario;
+    let asd_total = sc.pupils.iter().filter(|u| u.need == Need::Asd).count()
+        + sc.unplaced.iter().filter(|u| u.need == Need::Asd).count();
     assert!(asd_places > 0 && asd_places <= asd_total);
+    assert!(asd_places > sc.pupils.iter().filter(|u| u.need == Need::Asd).count());
     for row in &plan.rows {
         assert_eq!(
             row.gap_places,
-            (row.out_of_area_pupils as u64).saturating_sub(row.local_spare_places)
+            ((row.out_of_area_pupils + row.unmet_need_pupils) as u64)
+                .saturating_sub(row.local_spare_places)
         );
     }
+    // Only specialist placements outside the area count as out of area in the plan: the
+    // mainstream and post-16 pupils placed outside Rutland do not.
+    let specialist_out: usize = p
+        .analysis
+        .pupils
+        .iter()
+        .filter(|r| {
+            r.out_of_area
+                && r.placement
+                    .and_then(|pi| sc.provisions.get(pi.index()))
+                    .is_some_and(|x| {
+                        nearhome::model::PlacementType::of(x.kind)
+                            == nearhome::model::PlacementType::Specialist
+                    })
+        })
+        .count();
+    let all_out = p.analysis.pupils.iter().filter(|r| r.out_of_area).count();
+    let in_plan: usize = plan
+        .rows
+        .iter()
+        .filter(|r| r.layer == "places")
+        .map(|r| r.out_of_area_pupils)
+        .sum();
+    assert!(specialist_out < all_out);
+    assert!(in_plan <= specialist_out, "{in_plan} > {specialist_out}");
 }
 
 #[test]
@@ -234,7 +259,7 @@ fn provision(id: &str, kind: ProvisionKind, capacity: u32, at: LatLon) -> Provis
 }
 
 /// Five ASD pupils living in Oakham, placed at a (full) independent special school far
-/// outside Rutland; no local spare place. Candidates: a site in Oakham and one in
+/// outside Rutland, and one more awaiting provision (unmet need); no local spare place. Candidates: a site in Oakham and one in
 /// Uppingham (about 10 km away). Either returns all five; the Oakham site does it with the
 /// shortest journeys, and the placement saving is 5 × (£60,000 − £18,000).
 #[test]
@@ -273,6 +298,17 @@ fn hand_built_instance_has_the_known_best_site() {
             line: 2 + i as usize,
         })
         .collect();
+    scenario.unplaced = vec![nearhome::model::status::UnplacedPupil {
+        id: "H5".into(),
+        age: 9,
+        need: Need::Asd,
+        home: LatLon {
+            lat: 52.668,
+            lon: -0.728,
+        },
+        status: nearhome::model::status::PlacementStatus::AwaitingProvision,
+        line: 7,
+    }];
     // One area around Oakham with a budget share, one around Uppingham without.
     let rect = |lat0: f64, lat1: f64, props: serde_json::Value, id: &str| {
         let r = geo::Rect::new(
@@ -363,10 +399,12 @@ fn hand_built_instance_has_the_known_best_site() {
             .iter()
             .find(|row| row.area_id == "north" && row.need == Need::Asd)
             .unwrap();
-        assert_eq!(north.demand_pupils, 5);
+        // demand counts every plan; the gap adds the pupil awaiting provision
+        assert_eq!(north.demand_pupils, 6);
         assert_eq!(north.out_of_area_pupils, 5);
+        assert_eq!(north.unmet_need_pupils, 1);
         assert_eq!(north.local_spare_places, 0);
-        assert_eq!(north.gap_places, 5);
+        assert_eq!(north.gap_places, 6);
         assert_eq!(north.chosen_sites, 1);
         assert_eq!(north.chosen_capital_gbp, 200_000.0);
         assert_eq!(north.budget_share_gbp, Some(500_000.0));
@@ -378,9 +416,8 @@ fn hand_built_instance_has_the_known_best_site() {
             .unwrap();
         assert_eq!(south.budget_share_gbp, None);
         assert_eq!(south.chosen_sites, 0);
-        assert!(
-            report_md(&r, &plan).contains("| north | 5 | 5 | 0 | 5 | 1 | £200,000 | £500,000 |")
-        );
+        assert!(report_md(&r, &plan)
+            .contains("| north | 6 | 5 | 1 | 0 | 6 | 1 | £200,000 | £500,000 |"));
     }
 }
 

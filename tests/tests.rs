@@ -22,6 +22,9 @@ mod cache_and_errors;
 // The placement analysis on the Rutland demo: golden summary, determinism, properties.
 mod analysis;
 
+// The whole SEN2 cohort: pupils without a school placement in demand, not in journeys.
+mod cohort;
+
 // Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
 mod estimate_only;
 

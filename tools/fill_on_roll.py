@@ -24,7 +24,9 @@ OTHER_AUTHORITIES = {("rutland", "the-shires"): 17}
 def fill(name):
     pupils_path = project("fixtures", "scenarios", name, "pupils.csv")
     prov_path = project("fixtures", "scenarios", name, "provisions.csv")
-    placed = Counter(r["placement_id"] for r in csv.DictReader(open(pupils_path, encoding="utf-8")))
+    rows_in = csv.DictReader(open(pupils_path, encoding="utf-8"))
+    # pupils without a placement (placement_status other than placed) have a blank id
+    placed = Counter(r["placement_id"] for r in rows_in if r["placement_id"])
     text = open(prov_path, encoding="utf-8").read()
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]

@@ -388,8 +388,12 @@
     const s = state.summary;
     if (!s) return;
     const o = s.overall;
+    const c = s.cohort || {};
     const items = [
-      ["Pupils", fmt(o.pupils)],
+      ["EHC plans", fmt(c.ehc_plans)],
+      ["At a placement", fmt(o.pupils)],
+      ["No school placement", fmt(c.without_placement)],
+      ["Awaiting a place (unmet need)", fmt(c.unmet_need)],
       ["Placed out of area", fmt(o.out_of_area)],
       ["Could return", fmt(o.moves)],
       ["Placements today, £ a year", money(o.current_placement_gbp)],

@@ -159,6 +159,11 @@ pub fn layer_indexes(scenario: &Scenario) -> Vec<LayerIndex> {
                 .map(|a| (a.id.clone(), a.name.clone()))
                 .collect(),
             pupil_area: scenario.pupils.iter().map(|p| l.area_of(p.home)).collect(),
+            unplaced_area: scenario
+                .unplaced
+                .iter()
+                .map(|p| l.area_of(p.home))
+                .collect(),
             provision_area: scenario
                 .provisions
                 .iter()

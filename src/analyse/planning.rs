@@ -1150,14 +1150,20 @@ pub struct CapitalRow {
     pub area_name: String,
     /// The need (written as its SEN2 code).
     pub need: Need,
-    /// Pupils of the need living in the area.
+    /// Pupils of the need living in the area with an EHC plan: placed or not.
     pub demand_pupils: usize,
-    /// Of which placed out of area.
+    /// Of which at a specialist placement (special school or resource base, any sector)
+    /// outside the area: the pupils a local place could bring back. Mainstream, post-16
+    /// and alternative provision placements outside the area are not counted.
     pub out_of_area_pupils: usize,
+    /// Of which with no school place found: awaiting provision, or of compulsory school age
+    /// and out of education (see `PlacementStatus::is_unmet_need`).
+    pub unmet_need_pupils: usize,
     /// Spare places in receiving provisions in the area listing the need.
     pub local_spare_places: u64,
-    /// `max(0, out_of_area_pupils − local_spare_places)`: places still missing to bring
-    /// every out-of-area pupil of the area back.
+    /// `max(0, out_of_area_pupils + unmet_need_pupils − local_spare_places)`: places still
+    /// missing to bring every specialist out-of-area pupil of the area back and to place
+    /// every pupil still waiting.
     pub gap_places: u64,
     /// Sites of the largest-k answer in the area (the siting need only).
     pub chosen_sites: usize,
@@ -1184,9 +1190,10 @@ pub struct CapitalPlan {
     pub proposals: Vec<ProposalRow>,
 }
 
-/// Per area (each layer) × need: demand, local spare places, out-of-area pupils and the gap,
-/// with the siting result's chosen sites and proposals in each area and the area's budget
-/// share where its feature has a `budget_share_gbp` property.
+/// Per area (each layer) × need: demand (every EHC plan, placed or not), local spare
+/// places, specialist out-of-area pupils, unmet need and the gap, with the siting result's
+/// chosen sites and proposals in each area and the area's budget share where its feature
+/// has a `budget_share_gbp` property.
 pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPlan {
     let sc = &analysed.scenario;
     let a = &analysed.analysis;
@@ -1207,7 +1214,16 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                 for (u, pupil) in sc.pupils.iter().enumerate() {
                     if pupil.need == need && layer.pupil_area.get(u) == Some(&Some(ai)) {
                         demand += 1;
-                        out += usize::from(a.pupils.get(u).is_some_and(|r| r.out_of_area));
+                        out += usize::from(a.pupils.get(u).is_some_and(|r| {
+                            r.out_of_area && specialist_placement(&sc.provisions, r)
+                        }));
+                    }
+                }
+                let mut unmet = 0;
+                for (pupil, area) in sc.unplaced.iter().zip(&layer.unplaced_area) {
+                    if pupil.need == need && *area == Some(ai) {
+                        demand += 1;
+                        unmet += usize::from(pupil.status.is_unmet_need());
                     }
                 }
                 let spare: u64 = sc
@@ -1251,8 +1267,9 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                     need,
                     demand_pupils: demand,
                     out_of_area_pupils: out,
+                    unmet_need_pupils: unmet,
                     local_spare_places: spare,
-                    gap_places: (out as u64).saturating_sub(spare),
+                    gap_places: ((out + unmet) as u64).saturating_sub(spare),
                     chosen_sites: chosen,
                     chosen_capital_gbp: chosen_places as f64 * capital_per_place,
                     proposals_in_area: n_props,
@@ -1268,6 +1285,14 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
         rows,
         proposals: site.map(|s| s.proposals.clone()).unwrap_or_default(),
     }
+}
+
+/// True when the pupil's current placement is a specialist one (special school or resource
+/// base of any sector), the placements a local specialist place could replace.
+fn specialist_placement(provisions: &[crate::model::Provision], r: &PupilResult) -> bool {
+    r.placement
+        .and_then(|pi| provisions.get(pi.index()))
+        .is_some_and(|p| PlacementType::of(p.kind) == PlacementType::Specialist)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //!
 //! A pupil belongs to the area holding their home; a provision to the area holding its
 //! site. Journey percentiles are nearest-rank over the pupils' current journeys (routed or
-//! estimated). No I/O here; the caller locates points in areas.
+//! estimated). Pupils without a school placement ([`UnplacedPupil`]) count in their area's
+//! `without_placement` (and `unmet_need`) only: they have no journey. No I/O here; the
+//! caller locates points in areas.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyse::placement::{median_p90, Analysis, NotMoved};
 use crate::model::ids::{ProvisionIdx, PupilIdx};
+use crate::model::status::UnplacedPupil;
 use crate::model::{Need, NeedColumn, Provision, Pupil};
 
 /// One layer's areas and where each pupil and provision falls.
@@ -21,6 +24,9 @@ pub struct LayerIndex {
     pub areas: Vec<(String, String)>,
     /// Area index per pupil (home), indexed by [`PupilIdx::index`].
     pub pupil_area: Vec<Option<usize>>,
+    /// Area index per pupil without a placement (home), aligned with
+    /// `Scenario::unplaced`.
+    pub unplaced_area: Vec<Option<usize>>,
     /// Area index per provision (site), indexed by [`ProvisionIdx::index`].
     pub provision_area: Vec<Option<usize>>,
 }
@@ -40,8 +46,14 @@ impl LayerIndex {
 /// Figures for a group of pupils (an area x need cell, a need, or everyone).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupStats {
-    /// Pupils.
+    /// Pupils at a placement (the base of every journey figure).
     pub pupils: usize,
+    /// Pupils with an EHC plan and no school placement (home educated, awaiting provision,
+    /// …): counted in demand, excluded from journey figures.
+    pub without_placement: usize,
+    /// Of them, unmet need: awaiting provision, or of compulsory school age and out of
+    /// education. Counted in the capital gap.
+    pub unmet_need: usize,
     /// Pupils placed outside the home authority.
     pub out_of_area: usize,
     /// Pupils whose current journey is above their limit.
@@ -97,19 +109,51 @@ pub struct AreaRow {
     pub stats: GroupStats,
 }
 
+/// A group of pupils: those at a placement (by index) and those without one.
+struct Members<'a> {
+    placed: Vec<PupilIdx>,
+    unplaced: Vec<&'a UnplacedPupil>,
+}
+
+impl<'a> Members<'a> {
+    /// The members of need `need`.
+    fn of_need(&self, need: Need, pupils: &[Pupil]) -> Members<'a> {
+        Members {
+            placed: self
+                .placed
+                .iter()
+                .copied()
+                .filter(|u| pupils.get(u.index()).is_some_and(|p| p.need == need))
+                .collect(),
+            unplaced: self
+                .unplaced
+                .iter()
+                .copied()
+                .filter(|p| p.need == need)
+                .collect(),
+        }
+    }
+}
+
 fn group_stats(
     analysis: &Analysis,
-    members: &[PupilIdx],
+    members: &Members<'_>,
     local: LocalPlaces,
     candidates_by_pupil: &BTreeMap<PupilIdx, bool>,
 ) -> GroupStats {
     let mut s = GroupStats {
         local_spare_places: local.spare,
         local_on_roll: local.on_roll,
+        without_placement: members.unplaced.len(),
+        unmet_need: members
+            .unplaced
+            .iter()
+            .filter(|p| p.status.is_unmet_need())
+            .count(),
         ..GroupStats::default()
     };
     let mut minutes = Vec::new();
-    for &u in members {
+    for &u in &members.placed {
         let Some(r) = analysis.pupils.get(u.index()) else {
             continue;
         };
@@ -170,22 +214,40 @@ fn spare_of(
         })
 }
 
+/// The pupils of a cohort: at a placement, and without one.
+#[derive(Debug, Clone, Copy)]
+pub struct Cohort<'a> {
+    /// Pupils at a placement (indexed like the analysis's pupils).
+    pub pupils: &'a [Pupil],
+    /// Pupils without a school placement.
+    pub unplaced: &'a [UnplacedPupil],
+}
+
 /// Rows for every layer x area x (ALL + each need), plus an `(outside)` row per layer for
 /// homes outside every area of the layer when there are any.
 pub fn area_rows(
     analysis: &Analysis,
-    pupils: &[Pupil],
+    cohort: Cohort<'_>,
     provisions: &[Provision],
     receiving: &[bool],
     layers: &[LayerIndex],
 ) -> Vec<AreaRow> {
+    let pupils = cohort.pupils;
     let candidates = candidate_flags(analysis);
     let mut rows = Vec::new();
     for layer in layers {
         let n_areas = layer.areas.len();
-        let mut members: Vec<Vec<PupilIdx>> = vec![Vec::new(); n_areas + 1];
+        let mut members: Vec<Members<'_>> = (0..=n_areas)
+            .map(|_| Members {
+                placed: Vec::new(),
+                unplaced: Vec::new(),
+            })
+            .collect();
         for (u, a) in PupilIdx::all(layer.pupil_area.len()).zip(&layer.pupil_area) {
-            members[a.unwrap_or(n_areas)].push(u);
+            members[a.unwrap_or(n_areas)].placed.push(u);
+        }
+        for (p, a) in cohort.unplaced.iter().zip(&layer.unplaced_area) {
+            members[a.unwrap_or(n_areas)].unplaced.push(p);
         }
         let mut sites: Vec<Vec<ProvisionIdx>> = vec![Vec::new(); n_areas + 1];
         for (pi, a) in ProvisionIdx::all(layer.provision_area.len()).zip(&layer.provision_area) {
@@ -195,7 +257,7 @@ pub fn area_rows(
             let (id, name) = match layer.areas.get(ai) {
                 Some((i, n)) => (i.clone(), n.clone()),
                 None => {
-                    if members[ai].is_empty() {
+                    if members[ai].placed.is_empty() && members[ai].unplaced.is_empty() {
                         continue;
                     }
                     ("(outside)".to_string(), "Outside every area".to_string())
@@ -215,11 +277,7 @@ pub fn area_rows(
                 stats: all,
             });
             for need in Need::ALL {
-                let m: Vec<PupilIdx> = members[ai]
-                    .iter()
-                    .copied()
-                    .filter(|u| pupils.get(u.index()).is_some_and(|p| p.need == need))
-                    .collect();
+                let m = members[ai].of_need(need, pupils);
                 let stats = group_stats(
                     analysis,
                     &m,
@@ -252,10 +310,11 @@ pub fn candidate_flags(analysis: &Analysis) -> BTreeMap<PupilIdx, bool> {
 /// Figures for everyone and per need.
 pub fn overall(
     analysis: &Analysis,
-    pupils: &[Pupil],
+    cohort: Cohort<'_>,
     provisions: &[Provision],
     receiving: &[bool],
 ) -> (GroupStats, BTreeMap<Need, GroupStats>) {
+    let pupils = cohort.pupils;
     let candidates = candidate_flags(analysis);
     let all_sites: Vec<ProvisionIdx> = analysis
         .provisions
@@ -263,7 +322,10 @@ pub fn overall(
         .filter(|p| p.in_area)
         .map(|p| p.provision)
         .collect();
-    let everyone: Vec<PupilIdx> = PupilIdx::all(pupils.len()).collect();
+    let everyone = Members {
+        placed: PupilIdx::all(pupils.len()).collect(),
+        unplaced: cohort.unplaced.iter().collect(),
+    };
     let total = group_stats(
         analysis,
         &everyone,
@@ -272,11 +334,7 @@ pub fn overall(
     );
     let mut per_need = BTreeMap::new();
     for need in Need::ALL {
-        let m: Vec<PupilIdx> = everyone
-            .iter()
-            .copied()
-            .filter(|u| pupils.get(u.index()).is_some_and(|p| p.need == need))
-            .collect();
+        let m = everyone.of_need(need, pupils);
         per_need.insert(
             need,
             group_stats(

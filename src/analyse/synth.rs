@@ -12,8 +12,10 @@
 //!    primary need" table), then over ages by its SEN2 age mix restricted to
 //!    [`SynthConfig::age_min`]..=[`SynthConfig::age_max`] and to ages some provision of the
 //!    group accepts. With the default total every count equals SEN2 exactly. The
-//!    `elsewhere` group (educated elsewhere, early years, placement not recorded) has no
-//!    school to travel to and is not generated; the calibration table shows it as excluded.
+//!    `elsewhere` group (educated elsewhere, early years, placement not recorded) is split
+//!    over its placement statuses ([`PlacementStatus`]: home educated, awaiting provision,
+//!    …) by SEN2's columns, each status over needs and its own SEN2 ages: these pupils have
+//!    a home and no placement ([`SynthUnplaced`]), so the cohort is every EHC plan.
 //! 2. **Homes** are drawn uniformly from the candidate home points that lie in the area
 //!    (postcode centroids or points on residential roads).
 //! 3. **Placement.** Pupils of scarcer needs are placed first. Each takes an age from its
@@ -27,7 +29,8 @@
 //!    [`SynthConfig::in_area_spare_fraction`] of their places free when they can, so that
 //!    bring-back has somewhere to go.
 //! 4. **Transport** follows a simple documented rule ([`transport_for`]).
-//! 5. Pupils are shuffled and given pseudonymous ids `P000001`, `P000002`, …
+//! 5. Pupils, placed and not, are shuffled together and given pseudonymous ids `P000001`,
+//!    `P000002`, …
 //!
 //! The SEN2 targets ([`Sen2Targets`]) are read by `crate::load::sen2` (the shipped
 //! `fixtures/sen2/targets.csv` is embedded there); the pupils CSV and calibration table
@@ -40,7 +43,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::model::phase::{Phase, PRIMARY_MAX_AGE};
 use crate::model::sen2::{PlacementGroup, Sen2Targets};
-use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport};
+use crate::model::status::{PlacementStatus, UnplacedPupil};
+use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport, AGE_RANGE};
 
 /// Statutory walking distance for pupils under 8, metres (2 miles).
 pub const WALK_UNDER_8_M: f64 = 3_218.69;
@@ -144,8 +148,8 @@ pub struct SynthConfig {
     pub seed: u64,
     /// SEN2 counts to calibrate to.
     pub targets: Sen2Targets,
-    /// Pupils to generate; `None` means the SEN2 total less the `elsewhere` group (then
-    /// every count equals SEN2 exactly). Other totals scale every count proportionally.
+    /// EHC plans to generate (placed or not); `None` means the SEN2 total (then every
+    /// count equals SEN2 exactly). Other totals scale every count proportionally.
     pub total_pupils: Option<u32>,
     /// Youngest age generated (default 4, Reception).
     pub age_min: u8,
@@ -190,6 +194,15 @@ pub struct SynthPupil {
     pub out_of_area: bool,
 }
 
+/// One generated pupil with no school placement (SEN2's `elsewhere` group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthUnplaced {
+    /// The pupil (`line` is 0).
+    pub pupil: UnplacedPupil,
+    /// Index of the home in the `homes` slice given to [`generate`].
+    pub home_index: usize,
+}
+
 /// One row of the calibration table: a SEN2 figure, what the generator aimed for and got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalibrationRow {
@@ -197,9 +210,10 @@ pub struct CalibrationRow {
     pub measure: String,
     /// The SEN2 2024/25 figure, when SEN2 has one.
     pub sen2: Option<u32>,
-    /// Part of the SEN2 figure not generated (the `elsewhere` group).
+    /// Part of the generated figure with no journey (pupils without a school placement):
+    /// counted in demand, left out of journey statistics.
     pub excluded: u32,
-    /// The count aimed for (`sen2 − excluded`, scaled when a total is set); `None` for
+    /// The count aimed for (the SEN2 figure, scaled when a total is set); `None` for
     /// information rows with no target.
     pub target: Option<u32>,
     /// The count generated.
@@ -223,8 +237,10 @@ impl CalibrationRow {
 /// Everything [`generate`] produces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthOutput {
-    /// The pupils, in id order (`P000001` first).
+    /// The placed pupils, in id order (`P000001` first).
     pub pupils: Vec<SynthPupil>,
+    /// The pupils without a school placement, in id order (ids shared with `pupils`).
+    pub unplaced: Vec<SynthUnplaced>,
     /// Target vs generated per category.
     pub calibration: Vec<CalibrationRow>,
     /// Pupils placed at each provision, aligned with the `provisions` slice.
@@ -491,9 +507,15 @@ pub fn generate(
     let prov_in_area: Vec<bool> = provisions.iter().map(|p| in_area(p.location)).collect();
 
     // 1. counts per group, need and age
-    let total = cfg.total_pupils.unwrap_or(cfg.targets.generated_total());
+    let total = cfg.total_pupils.unwrap_or(cfg.targets.ehc_plans);
     let ages: Vec<u8> = (cfg.age_min..=cfg.age_max).collect();
-    let plans = group_plans(cfg, provisions, &prov_in_area, &ages, total)?;
+    let group_counts = group_counts(&cfg.targets, total);
+    let plans = group_plans(cfg, provisions, &prov_in_area, &ages, &group_counts)?;
+    let elsewhere = group_counts
+        .iter()
+        .find(|(g, _)| *g == PlacementGroup::Elsewhere)
+        .map_or(0, |c| c.1);
+    let statuses = status_plans(cfg, elsewhere);
 
     // 2-3. homes, ages, placements
     let mut fill = Filling {
@@ -531,13 +553,15 @@ pub fn generate(
         re_aged,
         ..
     } = fill;
+    let mut unplaced = draw_unplaced(&statuses, &home_idx, homes, &mut rng);
 
     // 5. shuffle and number
-    shuffle_and_number(&mut pupils, &mut rng);
+    shuffle_and_number(&mut pupils, &mut unplaced, &mut rng);
     let placed = rooms.iter().map(|r| r.placed).collect();
-    let calibration = calibration_rows(cfg, &plans, &pupils, total);
+    let calibration = calibration_rows(cfg, &plans, &statuses, &pupils, &unplaced, total);
     Ok(SynthOutput {
         pupils,
+        unplaced,
         calibration,
         placed,
         re_aged,
@@ -560,7 +584,7 @@ fn check_config(cfg: &SynthConfig) -> Result<(), SynthError> {
             cfg.in_area_spare_fraction
         )));
     }
-    for g in PlacementGroup::ALL.into_iter().filter(|g| g.is_generated()) {
+    for g in PlacementGroup::ALL.into_iter().filter(|g| g.is_placed()) {
         let l = cfg.decay.for_group(g);
         if !(l.is_finite() && l > 0.0) {
             return Err(SynthError::Config(format!(
@@ -605,32 +629,108 @@ fn initial_rooms(
         .collect()
 }
 
-/// Step 1: `total` pupils over the generated groups, then each group's count over needs
-/// and ages (see [`plan_group`]).
+/// Step 1: `total` plans over every placement group (`elsewhere` included).
+fn group_counts(t: &Sen2Targets, total: u32) -> Vec<(PlacementGroup, u32)> {
+    let counts = apportion(
+        total,
+        &PlacementGroup::ALL.map(|g| u64::from(t.placement_count(g))),
+    );
+    PlacementGroup::ALL.into_iter().zip(counts).collect()
+}
+
+/// Each placed group's count over needs and ages (see [`plan_group`]).
 fn group_plans(
     cfg: &SynthConfig,
     provisions: &[Provision],
     prov_in_area: &[bool],
     ages: &[u8],
-    total: u32,
+    counts: &[(PlacementGroup, u32)],
 ) -> Result<Vec<GroupPlan>, SynthError> {
+    counts
+        .iter()
+        .filter(|(g, _)| g.is_placed())
+        .map(|&(group, count)| plan_group(cfg, group, count, provisions, prov_in_area, ages))
+        .collect()
+}
+
+/// One placement status's pupils: counts per need, and per age.
+struct StatusPlan {
+    status: PlacementStatus,
+    /// Pupils per need (Need::ALL order).
+    by_need: Vec<u32>,
+    /// Pupils per age, indexed by age over [`AGE_RANGE`].
+    by_age: Vec<u32>,
+}
+
+/// The `elsewhere` group's `count` plans over its placement statuses (SEN2's columns), each
+/// over needs and over its SEN2 ages (all of [`AGE_RANGE`]: no provision limits them; a
+/// status SEN2 gives no ages for spreads evenly over `age_min..=age_max`).
+fn status_plans(cfg: &SynthConfig, count: u32) -> Vec<StatusPlan> {
     let t = &cfg.targets;
-    let generated_groups: Vec<PlacementGroup> = PlacementGroup::ALL
-        .into_iter()
-        .filter(|g| g.is_generated())
-        .collect();
-    let group_counts = apportion(
-        total,
-        &generated_groups
+    let statuses: Vec<PlacementStatus> = PlacementStatus::without_placement().collect();
+    let counts = apportion(
+        count,
+        &statuses
             .iter()
-            .map(|&g| u64::from(t.placement_count(g)))
+            .map(|&s| u64::from(t.status_count(s)))
             .collect::<Vec<_>>(),
     );
-    generated_groups
-        .iter()
-        .zip(&group_counts)
-        .map(|(&group, &count)| plan_group(cfg, group, count, provisions, prov_in_area, ages))
+    statuses
+        .into_iter()
+        .zip(counts)
+        .filter(|(_, c)| *c > 0)
+        .map(|(status, c)| {
+            let need_weights = Need::ALL.map(|n| u64::from(t.status_need_count(status, n)));
+            let mut age_weights: Vec<u64> = AGE_RANGE
+                .map(|a| u64::from(t.status_age_count(status, a)))
+                .collect();
+            if age_weights.iter().all(|&w| w == 0) {
+                age_weights = AGE_RANGE
+                    .map(|a| u64::from((cfg.age_min..=cfg.age_max).contains(&a)))
+                    .collect();
+            }
+            StatusPlan {
+                status,
+                by_need: apportion(c, &need_weights),
+                by_age: apportion(c, &age_weights),
+            }
+        })
         .collect()
+}
+
+/// Step 3 for the pupils without a placement: each status's needs in turn, each pupil with
+/// a home drawn uniformly from the area's candidates and an age from the status's shuffled
+/// age pool (which holds exactly one age per pupil).
+fn draw_unplaced(
+    plans: &[StatusPlan],
+    home_idx: &[usize],
+    homes: &[LatLon],
+    rng: &mut ChaCha8Rng,
+) -> Vec<SynthUnplaced> {
+    let all_ages: Vec<u8> = AGE_RANGE.collect();
+    let mut out = Vec::new();
+    for plan in plans {
+        let pool = age_pool(&all_ages, &plan.by_age, rng);
+        let needs = Need::ALL
+            .iter()
+            .zip(&plan.by_need)
+            .flat_map(|(&n, &c)| std::iter::repeat_n(n, c as usize));
+        for (need, age) in needs.zip(pool) {
+            let home_index = home_idx[rng.random_range(0..home_idx.len())];
+            out.push(SynthUnplaced {
+                pupil: UnplacedPupil {
+                    id: String::new(),
+                    age,
+                    need,
+                    home: homes[home_index],
+                    status: plan.status,
+                    line: 0,
+                },
+                home_index,
+            });
+        }
+    }
+    out
 }
 
 /// One group's plan: its eligible provisions (independent: outside the area only) and
@@ -770,13 +870,28 @@ fn age_pool(ages: &[u8], by_age: &[u32], rng: &mut ChaCha8Rng) -> Vec<u8> {
     pool
 }
 
-/// Step 5: shuffle the pupils and number them `P000001`, `P000002`, …
-fn shuffle_and_number(pupils: &mut [SynthPupil], rng: &mut ChaCha8Rng) {
-    pupils.shuffle(rng);
-    let width = pupils.len().to_string().len().max(6);
-    for (k, p) in pupils.iter_mut().enumerate() {
-        p.pupil.id = format!("P{:0width$}", k + 1);
+/// Step 5: shuffle every pupil, placed or not, number them `P000001`, `P000002`, … and
+/// leave each list in id order.
+fn shuffle_and_number(
+    pupils: &mut [SynthPupil],
+    unplaced: &mut [SynthUnplaced],
+    rng: &mut ChaCha8Rng,
+) {
+    let n = pupils.len() + unplaced.len();
+    // slot k < pupils.len() is placed pupil k; the others are the unplaced in order
+    let mut slots: Vec<usize> = (0..n).collect();
+    slots.shuffle(rng);
+    let width = n.to_string().len().max(6);
+    for (k, &slot) in slots.iter().enumerate() {
+        let id = format!("P{:0width$}", k + 1);
+        match slot.checked_sub(pupils.len()) {
+            None => pupils[slot].pupil.id = id,
+            Some(j) => unplaced[j].pupil.id = id,
+        }
     }
+    // fixed-width ids: text order is numeric order
+    pupils.sort_by(|a, b| a.pupil.id.cmp(&b.pupil.id));
+    unplaced.sort_by(|a, b| a.pupil.id.cmp(&b.pupil.id));
 }
 
 /// One pupil being placed: need, age, home and whether kept-free places may be used.
@@ -1003,15 +1118,20 @@ const AGE_BANDS: [(&str, u8, u8); 3] = [("4-10", 4, 10), ("11-15", 11, 15), ("16
 fn calibration_rows(
     cfg: &SynthConfig,
     plans: &[GroupPlan],
+    statuses: &[StatusPlan],
     pupils: &[SynthPupil],
+    unplaced: &[SynthUnplaced],
     total: u32,
 ) -> Vec<CalibrationRow> {
     let t = &cfg.targets;
-    let scaled = cfg.total_pupils.is_some_and(|n| n != t.generated_total());
-    let excluded_group = t.placement_count(PlacementGroup::Elsewhere);
+    let scaled = cfg.total_pupils.is_some_and(|n| n != t.ehc_plans);
+    let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let no_journey = as_u32(unplaced.len());
     let mut rows = Vec::new();
-    let count = |f: &dyn Fn(&SynthPupil) -> bool| -> u32 {
-        u32::try_from(pupils.iter().filter(|p| f(p)).count()).unwrap_or(u32::MAX)
+    let count =
+        |f: &dyn Fn(&SynthPupil) -> bool| -> u32 { as_u32(pupils.iter().filter(|p| f(p)).count()) };
+    let count_unplaced = |f: &dyn Fn(&UnplacedPupil) -> bool| -> u32 {
+        as_u32(unplaced.iter().filter(|p| f(&p.pupil)).count())
     };
     let scale_note = if scaled {
         format!(" (scaled to {total} pupils)")
@@ -1021,22 +1141,24 @@ fn calibration_rows(
     rows.push(CalibrationRow {
         measure: "ehc_plans".into(),
         sen2: Some(t.ehc_plans),
-        excluded: excluded_group,
+        excluded: no_journey,
         target: Some(total),
-        generated: u32::try_from(pupils.len()).unwrap_or(u32::MAX),
+        generated: as_u32(pupils.len()) + no_journey,
         exact: true,
         note: format!(
-            "all EHC plans; {excluded_group} educated elsewhere / early years / not recorded are not generated{scale_note}"
+            "all EHC plans; {no_journey} educated elsewhere / early years / not recorded have no placement and no journey{scale_note}"
         ),
     });
     for (k, n) in Need::ALL.iter().enumerate() {
-        let target: u32 = plans.iter().map(|p| p.by_need[k]).sum();
+        let target: u32 = plans.iter().map(|p| p.by_need[k]).sum::<u32>()
+            + statuses.iter().map(|s| s.by_need[k]).sum::<u32>();
+        let unplaced_n = count_unplaced(&|p| p.need == *n);
         rows.push(CalibrationRow {
             measure: format!("need.{n}"),
             sen2: Some(t.need.get(n).copied().unwrap_or(0)),
-            excluded: t.placement_need_count(PlacementGroup::Elsewhere, *n),
+            excluded: unplaced_n,
             target: Some(target),
-            generated: count(&|p| p.pupil.need == *n),
+            generated: count(&|p| p.pupil.need == *n) + unplaced_n,
             exact: true,
             note: String::new(),
         });
@@ -1050,20 +1172,39 @@ fn calibration_rows(
             PlacementGroup::Independent => "independent and non-maintained special schools",
             PlacementGroup::Post16 => "further education",
             PlacementGroup::Ap => "alternative provision / PRU",
-            PlacementGroup::Elsewhere => "not generated: no school placement to travel to",
+            PlacementGroup::Elsewhere => {
+                "no school placement to travel to: the placement statuses below"
+            }
+        };
+        let (target, generated, excluded) = if g.is_placed() {
+            let target = plan.map_or(0, |p| p.by_need.iter().sum());
+            (target, count(&|p| p.group == g), 0)
+        } else {
+            let target = statuses.iter().flat_map(|s| &s.by_need).sum();
+            (target, no_journey, no_journey)
         };
         rows.push(CalibrationRow {
             measure: format!("placement.{g}"),
             sen2: Some(t.placement_count(g)),
-            excluded: if g.is_generated() {
-                0
-            } else {
-                t.placement_count(g)
-            },
-            target: Some(plan.map_or(0, |p| p.by_need.iter().sum())),
-            generated: count(&|p| p.group == g),
+            excluded,
+            target: Some(target),
+            generated,
             exact: true,
             note: note.into(),
+        });
+    }
+    for s in PlacementStatus::without_placement() {
+        let plan = statuses.iter().find(|p| p.status == s);
+        let generated = count_unplaced(&|p| p.status == s);
+        let reason = s.no_journey_reason().unwrap_or_default();
+        rows.push(CalibrationRow {
+            measure: format!("status.{s}"),
+            sen2: Some(t.status_count(s)),
+            excluded: generated,
+            target: Some(plan.map_or(0, |p| p.by_need.iter().sum())),
+            generated,
+            exact: true,
+            note: format!("SEN2 {}: {reason}", s.sen2_columns().join(" + ")),
         });
     }
     for plan in plans {
@@ -1074,6 +1215,20 @@ fn calibration_rows(
                 excluded: 0,
                 target: Some(plan.by_need[k]),
                 generated: count(&|p| p.group == plan.group && p.pupil.need == *n),
+                exact: true,
+                note: String::new(),
+            });
+        }
+    }
+    for plan in statuses {
+        for (k, n) in Need::ALL.iter().enumerate() {
+            let generated = count_unplaced(&|p| p.status == plan.status && p.need == *n);
+            rows.push(CalibrationRow {
+                measure: format!("status_need.{}.{n}", plan.status),
+                sen2: Some(t.status_need_count(plan.status, *n)),
+                excluded: generated,
+                target: Some(plan.by_need[k]),
+                generated,
                 exact: true,
                 note: String::new(),
             });
@@ -1116,7 +1271,7 @@ fn calibration_rows(
     });
     for g in PlacementGroup::ALL
         .into_iter()
-        .filter(|g| g.is_generated() && *g != PlacementGroup::Independent)
+        .filter(|g| g.is_placed() && *g != PlacementGroup::Independent)
     {
         rows.push(CalibrationRow {
             measure: format!("out_of_area.{g}"),
@@ -1281,6 +1436,13 @@ mod tests {
                 out.calibration_csv()
             );
             assert_eq!(out.pupils.len(), 42);
+            // the two educated elsewhere are generated too, without a placement (a targets
+            // file without status rows counts them as not recorded)
+            assert_eq!(out.unplaced.len(), 2);
+            assert!(out
+                .unplaced
+                .iter()
+                .all(|u| u.pupil.status == PlacementStatus::NotRecorded && inside(u.pupil.home)));
             assert_eq!(out.re_aged, 0);
             let row = |m: &str| {
                 out.calibration
@@ -1291,11 +1453,15 @@ mod tests {
             };
             assert_eq!(row("ehc_plans").sen2, Some(44));
             assert_eq!(row("ehc_plans").excluded, 2);
-            assert_eq!(row("need.ASD").target, Some(26));
-            assert_eq!(row("need.ASD").generated, 26);
-            assert_eq!(row("need.SEMH").generated, 16);
+            assert_eq!(row("ehc_plans").generated, 44);
+            assert_eq!(row("need.ASD").target, Some(27));
+            assert_eq!(row("need.ASD").generated, 27);
+            assert_eq!(row("need.ASD").excluded, 1);
+            assert_eq!(row("need.SEMH").generated, 17);
             assert_eq!(row("placement.special").generated, 8);
-            assert_eq!(row("placement.elsewhere").generated, 0);
+            assert_eq!(row("placement.elsewhere").generated, 2);
+            assert_eq!(row("status.not_recorded").generated, 2);
+            assert_eq!(row("status_need.not_recorded.SEMH").generated, 1);
             assert_eq!(row("placement_need.resourced.SEMH").generated, 2);
             assert_eq!(row("out_of_area.independent").generated, 4);
             // mainstream ages: SEN2 5 at age 10 and 8 at 12 within 4-18; age 3 (2 plans)
@@ -1369,7 +1535,18 @@ mod tests {
                 assert!(p.id.starts_with('P'));
                 assert!(ids.insert(p.id.clone()), "duplicate id {}", p.id);
             }
-            assert_eq!(out.pupils[0].pupil.id, "P000001");
+            let mut all: Vec<&str> = out.pupils.iter().map(|p| p.pupil.id.as_str()).collect();
+            all.extend(out.unplaced.iter().map(|u| u.pupil.id.as_str()));
+            all.sort_unstable();
+            let expected: Vec<String> = (1..=44).map(|k| format!("P{k:06}")).collect();
+            assert_eq!(all, expected, "ids are P000001.. over everyone, no gaps");
+            for u in &out.unplaced {
+                assert!(
+                    ids.insert(u.pupil.id.clone()),
+                    "duplicate id {}",
+                    u.pupil.id
+                );
+            }
             // the in-area independent school is never used
             assert_eq!(out.placed[8], 0);
         }
@@ -1417,9 +1594,10 @@ mod tests {
     fn scaled_totals_keep_the_mix() {
         let (p, h) = world();
         let mut cfg = SynthConfig::new(targets(), 3);
-        cfg.total_pupils = Some(21);
+        cfg.total_pupils = Some(22);
         let out = generate(&cfg, &p, &h, &inside).unwrap();
-        assert_eq!(out.pupils.len(), 21);
+        assert_eq!(out.pupils.len() + out.unplaced.len(), 22);
+        assert_eq!(out.unplaced.len(), 1);
         assert!(out.is_calibrated(), "{}", out.calibration_csv());
         let special = out
             .pupils
@@ -1472,11 +1650,12 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
-            Some("id,age,need,lat,lon,placement_id,transport,transport_cost_gbp")
+            Some("id,age,need,lat,lon,placement_id,placement_status,transport,transport_cost_gbp")
         );
         let first = &out.pupils[0];
         let expected = format!(
-            "P000001,{},{},{:.6},{:.6},{},{},",
+            "{},{},{},{:.6},{:.6},{},placed,{},",
+            first.pupil.id,
             first.pupil.age,
             first.pupil.need,
             first.pupil.home.lat,
@@ -1484,18 +1663,27 @@ mod tests {
             first.pupil.placement_id,
             first.pupil.transport.unwrap()
         );
-        assert_eq!(lines.next(), Some(expected.as_str()));
-        assert_eq!(text.lines().count(), 43);
+        assert!(text.lines().any(|l| l == expected), "{expected} in\n{text}");
+        let u = &out.unplaced[0].pupil;
+        let unplaced = format!(
+            "{},{},{},{:.6},{:.6},,not_recorded,,",
+            u.id, u.age, u.need, u.home.lat, u.home.lon
+        );
+        assert!(text.lines().any(|l| l == unplaced), "{unplaced} in\n{text}");
+        let ids: Vec<&str> = text.lines().skip(1).map(|l| &l[..7]).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted, "rows in id order");
+        assert_eq!(text.lines().count(), 45);
         let labels: Vec<String> = (0..400).map(|i| format!("B{i} 1AA")).collect();
         let text = out.pupils_csv(Some(&labels)).unwrap();
-        assert!(
-            text.starts_with("id,age,need,postcode,placement_id,transport,transport_cost_gbp\n")
-        );
+        assert!(text.starts_with(
+            "id,age,need,postcode,placement_id,placement_status,transport,transport_cost_gbp\n"
+        ));
         assert!(text
             .lines()
-            .nth(1)
-            .unwrap()
-            .contains(&format!(",B{} 1AA,", first.home_index)));
+            .any(|l| l.starts_with(&format!("{},", first.pupil.id))
+                && l.contains(&format!(",B{} 1AA,", first.home_index))));
         assert!(matches!(
             out.pupils_csv(Some(&labels[..1])),
             Err(SynthError::Config(_))
@@ -1539,6 +1727,22 @@ mod tests {
         (out, text)
     }
 
+    /// Every EHC plan is generated: the total, each primary need and each placement status
+    /// equal SEN2 2024/25 exactly.
+    fn assert_whole_cohort(out: &SynthOutput, la: &str, plans: usize) {
+        let t = builtin_targets(la).unwrap();
+        assert_eq!(out.pupils.len() + out.unplaced.len(), plans);
+        for n in Need::ALL {
+            let placed = out.pupils.iter().filter(|p| p.pupil.need == n).count();
+            let unplaced = out.unplaced.iter().filter(|u| u.pupil.need == n).count();
+            assert_eq!((placed + unplaced) as u32, t.need[&n], "{la} need {n}");
+        }
+        for s in PlacementStatus::without_placement() {
+            let got = out.unplaced.iter().filter(|u| u.pupil.status == s).count();
+            assert_eq!(got as u32, t.status_count(s), "{la} status {s}");
+        }
+    }
+
     #[test]
     fn shipped_rutland_pupils_are_reproduced_and_calibrated() {
         let (out, text) = regenerate("rutland");
@@ -1552,6 +1756,7 @@ mod tests {
         assert!(out.is_calibrated());
         assert!(out.calibration.iter().all(CalibrationRow::is_met));
         assert_eq!(out.pupils.len(), 376 - 39);
+        assert_whole_cohort(&out, "E06000017", 376);
         let calib =
             std::fs::read_to_string(root.join("fixtures/scenarios/rutland/calibration.csv"))
                 .unwrap();
@@ -1571,6 +1776,13 @@ mod tests {
         assert!(out.is_calibrated());
         assert!(out.calibration.iter().all(CalibrationRow::is_met));
         assert_eq!(out.pupils.len(), 12_094 - 1_274);
+        assert_whole_cohort(&out, "E08000025", 12_094);
+        let awaiting = out
+            .unplaced
+            .iter()
+            .filter(|u| u.pupil.status == PlacementStatus::AwaitingProvision)
+            .count();
+        assert_eq!(awaiting, 464);
         let out_of_area = out
             .calibration
             .iter()

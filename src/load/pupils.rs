@@ -3,7 +3,9 @@
 //! Columns (see `docs/data.md`): `id`, `age` or `ncy`, `need` (an SEN2 code or DfE name,
 //! [`Need::from_name`]), home as `lat, lon`,
 //! `easting, northing` or `postcode`, `placement_id`, optional `transport` and
-//! `transport_cost_gbp`. Pupil data are personal: messages name the line and column but never
+//! `transport_cost_gbp`, and optional `placement_status` ([`PlacementStatus`]: blank or
+//! `placed` for a pupil at `placement_id`; otherwise the pupil has no placement, a blank
+//! `placement_id`, and is read as an [`UnplacedPupil`]). Pupil data are personal: messages name the line and column but never
 //! echo a pupil id, postcode or home coordinate. Cross-file checks against the provisions
 //! are in [`check_against_provisions`]. Also writes the same format.
 
@@ -15,15 +17,17 @@ use crate::load::table::{
     TableError,
 };
 use crate::model::postcode::{normalise_postcode, PostcodeTable};
+use crate::model::status::{PlacementStatus, UnplacedPupil};
 use crate::model::{age_from_ncy, Bbox, Need, Provision, Pupil, Transport, AGE_RANGE, NCY_RANGE};
 
 /// Columns read from `pupils.csv` besides the coordinate and postcode columns.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "id",
     "age",
     "ncy",
     "need",
     "placement_id",
+    "placement_status",
     "transport",
     "transport_cost_gbp",
 ];
@@ -58,6 +62,7 @@ struct Cols {
     ncy: Option<usize>,
     need: usize,
     placement: usize,
+    status: Option<usize>,
     transport: Option<usize>,
     cost: Option<usize>,
     postcode: Option<usize>,
@@ -82,6 +87,7 @@ impl Cols {
             ncy,
             need: table.require(&["need"])?,
             placement: table.require(&["placement_id"])?,
+            status: table.column(&["placement_status"]),
             transport: table.column(&["transport"]),
             cost: table.column(&["transport_cost_gbp"]),
             postcode,
@@ -99,16 +105,40 @@ pub struct PupilOptions<'a> {
     pub road_bbox: Option<Bbox>,
 }
 
+/// The rows of a pupils file: the pupils at a placement (with the file's counts and
+/// findings) and the pupils without one.
+#[derive(Debug, Clone)]
+pub struct LoadedPupils {
+    /// Placed pupils, counts and findings; `placed.rows_rejected` counts every rejected
+    /// row.
+    pub placed: Loaded<Pupil>,
+    /// Accepted rows whose `placement_status` is not `placed`, in file order.
+    pub unplaced: Vec<UnplacedPupil>,
+}
+
+impl LoadedPupils {
+    /// Rows accepted, placed or not.
+    pub fn rows_accepted(&self) -> usize {
+        self.placed.items.len() + self.unplaced.len()
+    }
+}
+
+/// One accepted row.
+enum PupilRow {
+    Placed(Pupil),
+    Unplaced(UnplacedPupil),
+}
+
 /// Reads `pupils.csv` bytes; `file` labels messages.
 ///
 /// `Err` only when the file as a whole is unusable. A row with any error is rejected and
-/// counted; homes outside `options.road_bbox` are warnings. Placement ids are not checked
-/// here (see [`check_against_provisions`]).
+/// counted; homes outside `options.road_bbox` are warnings (for placed pupils). Placement
+/// ids are not checked here (see [`check_against_provisions`]).
 pub fn load_pupils(
     bytes: &[u8],
     file: &str,
     options: PupilOptions<'_>,
-) -> Result<Loaded<Pupil>, TableError> {
+) -> Result<LoadedPupils, TableError> {
     let mut issues = Vec::new();
     let table = Table::parse_sensitive(bytes, file, &mut issues)?;
     let cols = Cols::find(&table)?;
@@ -122,20 +152,25 @@ pub fn load_pupils(
     table.note_unused_columns(&known, &mut issues);
 
     let mut items = Vec::new();
+    let mut unplaced = Vec::new();
     let mut ids = IdSet::default();
     let mut rejected = table.malformed_rows;
     for row in &table.rows {
         let mut ctx = RowCtx::new(file, row, true, &mut issues);
         match parse_row(&mut ctx, &cols, &mut ids, &options) {
-            Some(p) if ctx.ok() => items.push(p),
+            Some(PupilRow::Placed(p)) if ctx.ok() => items.push(p),
+            Some(PupilRow::Unplaced(p)) if ctx.ok() => unplaced.push(p),
             _ => rejected += 1,
         }
     }
-    Ok(Loaded {
-        items,
-        issues,
-        rows_read: table.rows_read(),
-        rows_rejected: rejected,
+    Ok(LoadedPupils {
+        placed: Loaded {
+            items,
+            issues,
+            rows_read: table.rows_read(),
+            rows_rejected: rejected,
+        },
+        unplaced,
     })
 }
 
@@ -145,7 +180,7 @@ fn parse_row(
     cols: &Cols,
     ids: &mut IdSet,
     options: &PupilOptions<'_>,
-) -> Option<Pupil> {
+) -> Option<PupilRow> {
     let id = ctx.id(cols.id, "id");
     if let Some(id) = &id {
         ids.insert(ctx, "id", id, false);
@@ -153,6 +188,24 @@ fn parse_row(
     let age = parse_age(ctx, cols);
     let need = ctx.code_with(cols.need, "need", IssueKind::UnknownNeed, Need::from_name);
     let home = parse_home(ctx, cols, options);
+    let status = match ctx.text(cols.status) {
+        "" => Some(PlacementStatus::Placed),
+        t => t.parse::<PlacementStatus>().map_or_else(
+            |e| {
+                let message = ctx.unknown_code(&e);
+                ctx.error(
+                    IssueKind::UnknownPlacementStatus,
+                    "placement_status",
+                    message,
+                );
+                None
+            },
+            Some,
+        ),
+    }?;
+    if !status.is_placed() {
+        return unplaced_row(ctx, cols, status, (id?, age?, need?, home?));
+    }
     if let (Some(home), Some(bbox)) = (home, options.road_bbox) {
         if !bbox.contains(home) {
             ctx.warn(
@@ -172,7 +225,7 @@ fn parse_row(
         }),
     };
     let cost = ctx.opt_gbp(cols.cost, "transport_cost_gbp");
-    Some(Pupil {
+    Some(PupilRow::Placed(Pupil {
         id: id?,
         age: age?,
         need: need?,
@@ -181,7 +234,44 @@ fn parse_row(
         transport: transport.ok()?,
         transport_cost_gbp: cost.ok()?,
         line: ctx.row.line,
-    })
+    }))
+}
+
+/// A row whose `placement_status` says the pupil has no placement: `placement_id` must be
+/// blank (a named placement contradicts the status). Transport fields are ignored with a
+/// warning when filled.
+fn unplaced_row(
+    ctx: &mut RowCtx<'_>,
+    cols: &Cols,
+    status: PlacementStatus,
+    (id, age, need, home): (String, u8, Need, crate::model::LatLon),
+) -> Option<PupilRow> {
+    if !ctx.text(Some(cols.placement)).is_empty() {
+        ctx.error(
+            IssueKind::PlacementContradictsStatus,
+            "placement_id",
+            format!(
+                "placement_id is filled but placement_status is `{status}` (no placement): \
+                 blank one of them"
+            ),
+        );
+        return None;
+    }
+    if !ctx.text(cols.transport).is_empty() || !ctx.text(cols.cost).is_empty() {
+        ctx.warn(
+            IssueKind::UnusedColumn,
+            "transport",
+            format!("transport is ignored: placement_status is `{status}` (no school journey)"),
+        );
+    }
+    Some(PupilRow::Unplaced(UnplacedPupil {
+        id,
+        age,
+        need,
+        home,
+        status,
+        line: ctx.row.line,
+    }))
 }
 
 /// Age from `age` when filled, else from `ncy` (age = NCY + 4, at 31 August).
@@ -359,6 +449,7 @@ mod tests {
             PupilOptions::default(),
         )
         .unwrap()
+        .placed
     }
 
     fn messages(l: &Loaded<Pupil>) -> Vec<String> {
@@ -455,7 +546,9 @@ mod tests {
     #[test]
     fn ncy_column_gives_age_at_start_of_year() {
         let csv = "id,ncy,need,lat,lon,placement_id\nA,R,ASD,54.1,-4.4,P\nB,Year 7,ASD,54.1,-4.4,P\nC,N1,ASD,54.1,-4.4,P\n";
-        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default()).unwrap();
+        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default())
+            .unwrap()
+            .placed;
         let ages: Vec<u8> = l.items.iter().map(|p| p.age).collect();
         assert_eq!(ages, vec![4, 11]);
         assert_eq!(
@@ -520,7 +613,7 @@ mod tests {
             postcodes: Some(&table),
             road_bbox: None,
         };
-        let l = load_pupils(csv.as_bytes(), "p.csv", opts).unwrap();
+        let l = load_pupils(csv.as_bytes(), "p.csv", opts).unwrap().placed;
         assert_eq!(l.rows_accepted(), 1);
         assert_eq!(
             l.items[0].home,
@@ -537,7 +630,9 @@ mod tests {
                  and northing, or postcode",
             ]
         );
-        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default()).unwrap();
+        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default())
+            .unwrap()
+            .placed;
         assert_eq!(l.rows_accepted(), 0);
         assert!(l.issues[0]
             .message
@@ -556,7 +651,7 @@ mod tests {
             }),
         };
         let csv = format!("{HEADER}A,9,ASD,54.15,-4.48,P,,\nB,9,ASD,52.48,-1.90,P,,\n");
-        let l = load_pupils(csv.as_bytes(), "p.csv", opts).unwrap();
+        let l = load_pupils(csv.as_bytes(), "p.csv", opts).unwrap().placed;
         assert_eq!(l.rows_accepted(), 2);
         let m = messages(&l);
         assert_eq!(
@@ -614,7 +709,9 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/data/bad/pupils_faults.csv"
         ));
-        let mut l = load_pupils(bytes, "pupils_faults.csv", PupilOptions::default()).unwrap();
+        let mut l = load_pupils(bytes, "pupils_faults.csv", PupilOptions::default())
+            .unwrap()
+            .placed;
         check_against_provisions(
             &mut l,
             "pupils_faults.csv",
@@ -663,11 +760,51 @@ mod tests {
     }
 
     #[test]
+    fn placement_status_reads_pupils_without_a_placement() {
+        let csv = "id,age,need,lat,lon,placement_id,placement_status,transport\n\
+                   A,9,ASD,54.1,-4.4,P1,,taxi\n\
+                   B,12,SEMH,54.1,-4.4,,Awaiting provision,\n\
+                   C,15,MLD,54.1,-4.4,,EHE,taxi\n\
+                   D,8,ASD,54.1,-4.4,P1,awaiting_provision,\n\
+                   E,8,ASD,54.1,-4.4,,boarding,\n\
+                   F,8,ASD,54.1,-4.4,,placed,\n";
+        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default()).unwrap();
+        assert_eq!(l.placed.items.len(), 1);
+        let statuses: Vec<(&str, PlacementStatus, usize)> = l
+            .unplaced
+            .iter()
+            .map(|u| (u.id.as_str(), u.status, u.line))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("B", PlacementStatus::AwaitingProvision, 3),
+                ("C", PlacementStatus::HomeEducated, 4)
+            ]
+        );
+        assert_eq!(l.rows_accepted(), 3);
+        assert_eq!(l.placed.rows_rejected, 3);
+        let found: Vec<(Option<usize>, IssueKind)> =
+            l.placed.issues.iter().map(|i| (i.line, i.kind)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (Some(4), IssueKind::UnusedColumn),
+                (Some(5), IssueKind::PlacementContradictsStatus),
+                (Some(6), IssueKind::UnknownPlacementStatus),
+                (Some(7), IssueKind::MissingValue),
+            ]
+        );
+    }
+
+    #[test]
     fn write_then_read_round_trips() {
         let l = load("X1,9,asd,54.15,-4.48,P1,taxi,3200\nX2,15,SEMH,54.16,-4.47,P2,,\n");
         let mut buf = Vec::new();
         write_pupils(&l.items, &mut buf).unwrap();
-        let back = load_pupils(&buf, "again.csv", PupilOptions::default()).unwrap();
+        let back = load_pupils(&buf, "again.csv", PupilOptions::default())
+            .unwrap()
+            .placed;
         assert_eq!(back.items, l.items);
     }
 }

@@ -15,12 +15,13 @@ use std::path::{Component, Path, PathBuf};
 use crate::load::areas::{load_area_layer, load_boundary, LayerSpec};
 use crate::load::postcodes::load_postcodes;
 use crate::load::provisions::load_provisions;
-use crate::load::pupils::{check_against_provisions, load_pupils, PupilOptions};
+use crate::load::pupils::{check_against_provisions, load_pupils, LoadedPupils, PupilOptions};
 use crate::load::table::{count_by_kind, Issue, IssueKind, Loaded, Severity};
 use crate::model::area::Boundary;
 use crate::model::phase::SECONDARY_MAX_AGE;
 use crate::model::postcode::PostcodeTable;
 use crate::model::scenario::{Scenario, ScenarioConfig};
+use crate::model::status::PlacementStatus;
 use crate::model::Bbox;
 use serde::Serialize;
 
@@ -221,6 +222,9 @@ pub struct ValidationReport {
     pub issues: Vec<Issue>,
     /// Accepted provisions whose capacity is unknown (never offered as having spare places).
     pub unknown_capacity: usize,
+    /// Accepted pupils without a school placement, per status (statuses with none left
+    /// out): counted in demand, never given a journey.
+    pub without_placement: BTreeMap<PlacementStatus, usize>,
 }
 
 /// Issues listed per file, severity and kind before `Display` summarises (`{:#}` lists all).
@@ -338,6 +342,26 @@ impl fmt::Display for ValidationReport {
             "Provisions with unknown capacity: {} (never offered as having spare places)",
             self.unknown_capacity
         )?;
+        if !self.without_placement.is_empty() {
+            let n: usize = self.without_placement.values().sum();
+            let unmet: usize = self
+                .without_placement
+                .iter()
+                .filter(|(s, _)| s.is_unmet_need())
+                .map(|(_, n)| n)
+                .sum();
+            let each: Vec<String> = self
+                .without_placement
+                .iter()
+                .map(|(s, n)| format!("{} {n}", s.as_str().replace('_', " ")))
+                .collect();
+            writeln!(
+                f,
+                "Pupils without a school placement: {n} ({}); counted in demand, no journey; \
+                 unmet need {unmet} (in the capital gap)",
+                each.join(", ")
+            )?;
+        }
         let (errors, warnings, infos) = (
             self.count(Severity::Error),
             self.count(Severity::Warning),
@@ -491,6 +515,7 @@ impl Scenario {
             area_layers: Vec::new(),
             provisions: Vec::new(),
             pupils: Vec::new(),
+            unplaced: Vec::new(),
             postcodes: None,
         };
         let mut report = ValidationReport {
@@ -689,7 +714,10 @@ impl Scenario {
             postcodes,
             road_bbox,
         };
-        let mut loaded = match load_pupils(&bytes, &label, options) {
+        let LoadedPupils {
+            placed: mut loaded,
+            unplaced,
+        } = match load_pupils(&bytes, &label, options) {
             Ok(loaded) => loaded,
             Err(e) => {
                 report.add_failed(
@@ -710,16 +738,17 @@ impl Scenario {
             )),
         }
         if !self.boundary.is_empty() {
-            for p in loaded
-                .items
-                .iter()
-                .filter(|p| !self.boundary.contains(p.home))
+            let homes = loaded.items.iter().map(|p| (p.home, p.line));
+            let unplaced_homes = unplaced.iter().map(|p| (p.home, p.line));
+            for (_, line) in homes
+                .chain(unplaced_homes)
+                .filter(|(home, _)| !self.boundary.contains(*home))
             {
                 loaded.issues.push(Issue::at(
                     Severity::Warning,
                     IssueKind::HomeOutsideBoundary,
                     &label,
-                    p.line,
+                    line,
                     Some("home"),
                     "home lies outside the home authority boundary",
                 ));
@@ -727,7 +756,15 @@ impl Scenario {
             loaded.issues.sort_by_key(|i| i.line.unwrap_or(0));
         }
         report.add_loaded(&FileRole::Pupils, &label, &mut loaded);
+        if let Some(summary) = report.files.last_mut() {
+            // rows without a placement are accepted too
+            summary.accepted += unplaced.len();
+        }
+        for u in &unplaced {
+            *report.without_placement.entry(u.status).or_default() += 1;
+        }
         self.pupils = loaded.items;
+        self.unplaced = unplaced;
     }
 }
 

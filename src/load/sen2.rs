@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::sen2::{PlacementGroup, Sen2Targets};
+use crate::model::status::PlacementStatus;
 use crate::model::Need;
 
 /// The SEN2 2024/25 targets shipped with nearhome (`fixtures/sen2/targets.csv`).
@@ -53,8 +54,11 @@ pub enum Sen2Error {
 /// Parses a targets CSV (`authority,measure,value`) into one [`Sen2Targets`] per authority.
 ///
 /// Measures: `ehc_plans`, `need.<NEED>`, `placement.<group>`, `placement_need.<group>.<NEED>`,
-/// `placement_age.<group>.<age>`; any other measure (e.g. `raw.*`) is ignored. `source` labels
-/// the file in error messages. Checks that the group and need breakdowns add up.
+/// `placement_age.<group>.<age>`, and for the `elsewhere` group `status.<status>`,
+/// `status_need.<status>.<NEED>`, `status_age.<status>.<age>`; any other measure (e.g.
+/// `raw.*`) is ignored. `source` labels the file in error messages. Checks that the group,
+/// status and need breakdowns add up (a file without `status.*` rows counts the whole
+/// `elsewhere` group as `not_recorded`).
 pub fn parse_targets(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Targets>, Sen2Error> {
     let err = |line: usize, field: &'static str, reason: String| Sen2Error::Targets {
         source_label: source.to_string(),
@@ -112,6 +116,9 @@ pub fn parse_targets(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Ta
                 placement: BTreeMap::new(),
                 placement_need: BTreeMap::new(),
                 placement_age: BTreeMap::new(),
+                status: BTreeMap::new(),
+                status_need: BTreeMap::new(),
+                status_age: BTreeMap::new(),
             });
         let parts: Vec<&str> = measure.split('.').collect();
         let group = |s: &str| {
@@ -121,6 +128,16 @@ pub fn parse_targets(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Ta
         let need = |s: &str| {
             s.parse::<Need>()
                 .map_err(|e| err(line, "measure", e.to_string()))
+        };
+        let status = |s: &str| {
+            s.parse::<PlacementStatus>()
+                .ok()
+                .filter(|st| !st.is_placed() && st.as_str() == s)
+                .ok_or_else(|| err(line, "measure", format!("unknown placement status `{s}`")))
+        };
+        let age = |a: &str| {
+            a.parse::<u8>()
+                .map_err(|_| err(line, "measure", format!("`{a}` is not an age")))
         };
         match parts[..] {
             ["ehc_plans"] => t.ehc_plans = value,
@@ -134,18 +151,45 @@ pub fn parse_targets(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Ta
                 t.placement_need.insert((group(g)?, need(n)?), value);
             }
             ["placement_age", g, a] => {
-                let age: u8 = a
-                    .parse()
-                    .map_err(|_| err(line, "measure", format!("`{a}` is not an age")))?;
-                t.placement_age.insert((group(g)?, age), value);
+                t.placement_age.insert((group(g)?, age(a)?), value);
+            }
+            ["status", s] => {
+                t.status.insert(status(s)?, value);
+            }
+            ["status_need", s, n] => {
+                t.status_need.insert((status(s)?, need(n)?), value);
+            }
+            ["status_age", s, a] => {
+                t.status_age.insert((status(s)?, age(a)?), value);
             }
             _ => {}
         }
     }
-    for t in out.values() {
+    for t in out.values_mut() {
+        default_statuses(t);
         check_sums(t, source)?;
     }
     Ok(out)
+}
+
+/// A targets file from before placement statuses were extracted: the whole `elsewhere`
+/// group, with its need and age mix, is `not_recorded`.
+fn default_statuses(t: &mut Sen2Targets) {
+    let elsewhere = t.placement_count(PlacementGroup::Elsewhere);
+    if !t.status.is_empty() || elsewhere == 0 {
+        return;
+    }
+    let s = PlacementStatus::NotRecorded;
+    t.status.insert(s, elsewhere);
+    for n in Need::ALL {
+        let c = t.placement_need_count(PlacementGroup::Elsewhere, n);
+        t.status_need.insert((s, n), c);
+    }
+    for (&(g, a), &c) in &t.placement_age {
+        if g == PlacementGroup::Elsewhere {
+            t.status_age.insert((s, a), c);
+        }
+    }
 }
 
 /// The breakdowns of one authority must add up to their totals.
@@ -172,6 +216,33 @@ fn check_sums(t: &Sen2Targets, source: &str) -> Result<(), Sen2Error> {
             return Err(bad(format!(
                 "placement_need.{g}.* sums to {by_need}, placement.{g} is {}",
                 t.placement_count(g)
+            )));
+        }
+    }
+    let statuses: u32 = t.status.values().sum();
+    let elsewhere = t.placement_count(PlacementGroup::Elsewhere);
+    if statuses != elsewhere {
+        return Err(bad(format!(
+            "status.* sums to {statuses}, placement.elsewhere is {elsewhere}"
+        )));
+    }
+    for (&s, &count) in &t.status {
+        let by_need: u32 = Need::ALL
+            .into_iter()
+            .map(|n| t.status_need_count(s, n))
+            .sum();
+        if by_need != count {
+            return Err(bad(format!(
+                "status_need.{s}.* sums to {by_need}, status.{s} is {count}"
+            )));
+        }
+    }
+    for n in Need::ALL {
+        let by_status: u32 = t.status.keys().map(|&s| t.status_need_count(s, n)).sum();
+        let in_group = t.placement_need_count(PlacementGroup::Elsewhere, n);
+        if by_status != in_group {
+            return Err(bad(format!(
+                "status_need.*.{n} sums to {by_status}, placement_need.elsewhere.{n} is {in_group}"
             )));
         }
     }
@@ -277,6 +348,15 @@ pub(crate) mod tests {
                 + b.placement_count(PlacementGroup::Independent),
             5_062
         );
+        // the educated-elsewhere group by placement status (SEN2 caseload columns)
+        use crate::model::status::PlacementStatus as S;
+        assert_eq!(r.status_count(S::OtherArrangements), 33 + 2);
+        assert_eq!(r.status_count(S::Neet), 2);
+        assert_eq!(b.status_count(S::AwaitingProvision), 464);
+        assert_eq!(b.status_count(S::MissingEducation), 138);
+        assert_eq!(b.status_count(S::HomeEducated), 120);
+        assert_eq!(b.status_need_count(S::AwaitingProvision, Need::Semh), 161);
+        assert_eq!(b.status.values().sum::<u32>(), 1_274);
         let err = builtin_targets("E09999999").unwrap_err();
         assert!(err.to_string().contains("E06000017, E08000025"), "{err}");
     }

@@ -142,6 +142,10 @@ pub enum IssueKind {
     DuplicatePostcode,
     /// A pupil's `placement_id` names no provision.
     UnknownPlacement,
+    /// A pupil's `placement_status` is not a known status.
+    UnknownPlacementStatus,
+    /// A pupil has a `placement_id` and a status saying there is no placement.
+    PlacementContradictsStatus,
     /// A provision has fewer places than pupils on roll.
     CapacityBelowOnRoll,
     /// A provision's capacity is blank (unknown).
@@ -188,6 +192,8 @@ impl IssueKind {
             IssueKind::UnknownPostcode => "unknown postcode",
             IssueKind::DuplicatePostcode => "duplicate postcode",
             IssueKind::UnknownPlacement => "unknown placement id",
+            IssueKind::UnknownPlacementStatus => "unknown placement status",
+            IssueKind::PlacementContradictsStatus => "placement id with a no-placement status",
             IssueKind::CapacityBelowOnRoll => "capacity below on_roll",
             IssueKind::UnknownCapacity => "unknown capacity",
             IssueKind::NoNeeds => "no needs listed",

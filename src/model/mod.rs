@@ -29,6 +29,7 @@ pub mod proj;
 pub mod scenario;
 pub mod sen2;
 pub mod speeds;
+pub mod status;
 
 ids::indexed_by!(ids::PupilIdx => Pupil);
 ids::indexed_by!(ids::ProvisionIdx => Provision);

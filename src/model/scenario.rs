@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::model::area::{AreaLayer, Boundary};
 use crate::model::phase::PRIMARY_MAX_AGE;
 use crate::model::postcode::PostcodeTable;
+use crate::model::status::UnplacedPupil;
 use crate::model::{Provision, ProvisionKind, Pupil, Transport};
 
 /// The road extract of a scenario: one `.osm.pbf`, or several merged by OSM id.
@@ -241,8 +242,12 @@ pub struct Scenario {
     pub area_layers: Vec<AreaLayer>,
     /// Accepted provisions, in file order.
     pub provisions: Vec<Provision>,
-    /// Accepted pupils, in file order (empty when the scenario has no pupils file).
+    /// Accepted pupils at a placement, in file order (empty when the scenario has no pupils
+    /// file).
     pub pupils: Vec<Pupil>,
+    /// Accepted pupils without a school placement (awaiting provision, home educated, …),
+    /// in file order: counted in demand and unmet need, never given a journey.
+    pub unplaced: Vec<UnplacedPupil>,
     /// Postcode table, when the scenario names one and it loaded.
     pub postcodes: Option<PostcodeTable>,
 }

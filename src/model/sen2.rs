@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::model::status::PlacementStatus;
 use crate::model::{Need, ProvisionKind};
 
 /// Where a pupil with an EHC plan is placed, in the groups SEN2 reports.
@@ -26,8 +27,8 @@ pub enum PlacementGroup {
     Post16,
     /// Alternative provision and pupil referral units; `alternative_provision`.
     Ap,
-    /// Educated elsewhere, non-maintained early years, placement not recorded: not
-    /// generated (no school placement to travel to).
+    /// Educated elsewhere, non-maintained early years, placement not recorded: no school
+    /// placement to travel to; generated with a [`PlacementStatus`] and no journey.
     Elsewhere,
 }
 
@@ -72,8 +73,9 @@ impl PlacementGroup {
         }
     }
 
-    /// True when the group is generated (every group but `Elsewhere`).
-    pub fn is_generated(self) -> bool {
+    /// True when the group's pupils are placed at a provision (every group but
+    /// `Elsewhere`).
+    pub fn is_placed(self) -> bool {
         self != PlacementGroup::Elsewhere
     }
 
@@ -104,6 +106,12 @@ pub struct Sen2Targets {
     pub placement_need: BTreeMap<(PlacementGroup, Need), u32>,
     /// Plans by placement group and age in whole years (SEN2 "under 3" is counted as 2).
     pub placement_age: BTreeMap<(PlacementGroup, u8), u32>,
+    /// Plans of the `elsewhere` group by placement status (never `Placed`).
+    pub status: BTreeMap<PlacementStatus, u32>,
+    /// ... by placement status and primary need.
+    pub status_need: BTreeMap<(PlacementStatus, Need), u32>,
+    /// ... by placement status and age.
+    pub status_age: BTreeMap<(PlacementStatus, u8), u32>,
 }
 
 impl Sen2Targets {
@@ -125,12 +133,27 @@ impl Sen2Targets {
         self.placement_age.get(&(group, age)).copied().unwrap_or(0)
     }
 
-    /// Plans in the groups that are generated (all but `elsewhere`).
-    pub fn generated_total(&self) -> u32 {
+    /// Plans in the groups placed at a provision (all but `elsewhere`).
+    pub fn placed_total(&self) -> u32 {
         PlacementGroup::ALL
             .into_iter()
-            .filter(|g| g.is_generated())
+            .filter(|g| g.is_placed())
             .map(|g| self.placement_count(g))
             .sum()
+    }
+
+    /// Plans with placement status `status` (0 when absent).
+    pub fn status_count(&self, status: PlacementStatus) -> u32 {
+        self.status.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Plans with placement status `status` and primary need `need` (0 when absent).
+    pub fn status_need_count(&self, status: PlacementStatus, need: Need) -> u32 {
+        self.status_need.get(&(status, need)).copied().unwrap_or(0)
+    }
+
+    /// Plans with placement status `status` of age `age` (0 when absent).
+    pub fn status_age_count(&self, status: PlacementStatus, age: u8) -> u32 {
+        self.status_age.get(&(status, age)).copied().unwrap_or(0)
     }
 }

@@ -237,11 +237,15 @@ pub enum Measure {
     PlacementCosted,
     /// Pupils whose current transport has a known cost: the base of its total.
     TransportCosted,
+    /// Pupils with an EHC plan and no school placement (home in the area).
+    WithoutPlacement,
+    /// Of them, unmet need (awaiting provision, or out of education at school age).
+    UnmetNeed,
 }
 
 impl Measure {
     /// Every measure, in grid order.
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 12] = [
         Measure::Pupils,
         Measure::OutOfArea,
         Measure::LongJourneys,
@@ -252,6 +256,8 @@ impl Measure {
         Measure::LocalOnRoll,
         Measure::PlacementCosted,
         Measure::TransportCosted,
+        Measure::WithoutPlacement,
+        Measure::UnmetNeed,
     ];
 
     /// The count in a group's figures.
@@ -267,6 +273,8 @@ impl Measure {
             Measure::Moves => s.moves as u64,
             Measure::WithJourney => s.with_journey as u64,
             Measure::LocalOnRoll => s.local_on_roll,
+            Measure::WithoutPlacement => s.without_placement as u64,
+            Measure::UnmetNeed => s.unmet_need as u64,
         }
     }
 }
@@ -330,6 +338,12 @@ pub struct CellFigures {
     pub transport_costed: Option<u64>,
     /// What their current transport costs a year, £.
     pub current_transport_gbp: Option<f64>,
+    /// Pupils with an EHC plan and no school placement whose home is in the area (with the
+    /// need): in demand, not in any journey figure.
+    pub without_placement: Option<u64>,
+    /// Of them, unmet need: awaiting provision, or of compulsory school age and out of
+    /// education.
+    pub unmet_need: Option<u64>,
 }
 
 /// Round to `dp` decimals (internal precision of a figure).
@@ -492,6 +506,8 @@ impl AreaGrid {
                 Some(s.current_transport_gbp),
                 p(Measure::TransportCosted).is_some(),
             ),
+            without_placement: p(Measure::WithoutPlacement),
+            unmet_need: p(Measure::UnmetNeed),
         }
     }
 }
@@ -520,6 +536,8 @@ pub fn internal_figures(s: &GroupStats) -> CellFigures {
         current_placement_gbp: Some(round_dp(s.current_placement_gbp, 2)),
         transport_costed: Some(s.transport_costed as u64),
         current_transport_gbp: Some(round_dp(s.current_transport_gbp, 2)),
+        without_placement: Some(s.without_placement as u64),
+        unmet_need: Some(s.unmet_need as u64),
     }
 }
 
@@ -543,9 +561,11 @@ fn nesting(
                 continue;
             }
             let mut parent_of: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-            for (u, ca) in child.pupil_area.iter().enumerate() {
-                let pa = parent.pupil_area.get(u).copied().flatten();
-                let (Some(cr), Some(pr)) = (area_row(child, *ca), area_row(parent, pa)) else {
+            // every pupil, placed or not: each measure's line must hold for its own pupils
+            let placed = child.pupil_area.iter().zip(&parent.pupil_area);
+            let unplaced = child.unplaced_area.iter().zip(&parent.unplaced_area);
+            for (ca, pa) in placed.chain(unplaced) {
+                let (Some(cr), Some(pr)) = (area_row(child, *ca), area_row(parent, *pa)) else {
                     continue;
                 };
                 parent_of.entry(cr).or_default().insert(pr);
@@ -749,12 +769,14 @@ mod tests {
                     })
                 })
                 .collect(),
+            unplaced_area: vec![],
             provision_area: vec![],
         };
         let districts = LayerIndex {
             layer: "district".into(),
             areas: vec![("d1".into(), "d1".into()), ("d2".into(), "d2".into())],
             pupil_area: (0..n).map(|u| Some(usize::from(u >= 40))).collect(),
+            unplaced_area: vec![],
             provision_area: vec![],
         };
         let rows = vec![

@@ -6,6 +6,7 @@
 //! `crate::serve` (the service calls in here, not the other way round).
 
 pub mod basemap;
+pub mod cohort;
 pub mod disclosure;
 pub mod estimates;
 pub mod hexgrid;

@@ -274,13 +274,14 @@ pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError>
 }
 
 /// Columns of `capital.csv` (the fields of [`CapitalRow`], in order).
-pub const CAPITAL_HEADER: [&str; 14] = [
+pub const CAPITAL_HEADER: [&str; 15] = [
     "layer",
     "area_id",
     "area_name",
     "need",
     "demand_pupils",
     "out_of_area_pupils",
+    "unmet_need_pupils",
     "local_spare_places",
     "gap_places",
     "chosen_sites",
@@ -570,15 +571,16 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
         let _ = writeln!(s, "\n## Areas: budget share beside the proposed capital\n");
         let _ = writeln!(
             s,
-            "| Area | Pupils | Out of area | Local spare places | Gap | Chosen sites | Their capital | Budget share |\n|---|---|---|---|---|---|---|---|"
+            "| Area | Pupils | Out of area | Unmet need | Local spare places | Gap | Chosen sites | Their capital | Budget share |\n|---|---|---|---|---|---|---|---|---|"
         );
         for row in budgets {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 row.area_name,
                 row.demand_pupils,
                 row.out_of_area_pupils,
+                row.unmet_need_pupils,
                 row.local_spare_places,
                 row.gap_places,
                 row.chosen_sites,

@@ -43,7 +43,9 @@ pub fn csv_bytes<T: Serialize>(records: &[T], header: &[&str]) -> Result<Vec<u8>
         .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
 }
 
-/// `pupils.csv` (internal): one row per pupil, input order.
+/// `pupils.csv` (internal): one row per pupil with an EHC plan, placed or not, input
+/// order. Rows without a placement have only the pupil's facts, `placement_status` and
+/// `no_journey_reason`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PupilRecord {
     /// Pseudonymous pupil id.
@@ -111,10 +113,15 @@ pub struct PupilRecord {
     /// What the current transport costs a year, £: the actual cost, else the mode's rate
     /// × the current journey (empty: neither known).
     pub current_transport_gbp: Option<f64>,
+    /// `placed`, or the status of a pupil without a school placement (`awaiting_provision`,
+    /// `home_educated`, …).
+    pub placement_status: &'static str,
+    /// Why the pupil has no journey, when they have no placement.
+    pub no_journey_reason: Option<&'static str>,
 }
 
 /// Column names of [`PupilRecord`].
-pub const PUPIL_HEADER: [&str; 30] = [
+pub const PUPIL_HEADER: [&str; 32] = [
     "pupil_id",
     "age",
     "phase",
@@ -145,6 +152,8 @@ pub const PUPIL_HEADER: [&str; 30] = [
     "gbp_per_year_saved",
     "current_placement_gbp",
     "current_transport_gbp",
+    "placement_status",
+    "no_journey_reason",
 ];
 
 /// `moves.csv` (internal): one row per optimal bring-back move.
@@ -272,7 +281,7 @@ pub struct AreaRecord {
 }
 
 /// Column names of [`AreaRecord`].
-pub const AREA_HEADER: [&str; 23] = [
+pub const AREA_HEADER: [&str; 25] = [
     "layer",
     "area_id",
     "area_name",
@@ -296,6 +305,8 @@ pub const AREA_HEADER: [&str; 23] = [
     "current_placement_gbp",
     "transport_costed",
     "current_transport_gbp",
+    "without_placement",
+    "unmet_need",
 ];
 
 impl AreaRecord {
@@ -659,6 +670,8 @@ pub struct Summary {
     pub provisions_unknown_capacity: usize,
     /// How the current journeys were obtained.
     pub journeys: JourneyCounts,
+    /// Every EHC plan, placed or not, by placement status.
+    pub cohort: crate::output::cohort::CohortRecord,
     /// How estimated journeys were made, and their error on routed journeys left out.
     pub journey_estimates: EstimatesRecord,
     /// The authority's figures, every need.

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analyse::placement::{Analysis, NotMoved, PupilResult, Trip};
-use crate::analyse::summary::{area_rows, overall, AreaRow, GroupStats};
+use crate::analyse::summary::{area_rows, overall, AreaRow, Cohort, GroupStats};
 use crate::analyse::Analysed;
 use crate::model::ids::{ProvisionIdx, PupilIdx};
 use crate::model::{LatLon, Need};
@@ -60,14 +60,12 @@ impl Aggregates {
     /// Summarise an analysed scenario.
     pub fn new(p: &Analysed) -> Aggregates {
         let sc = &p.scenario;
-        let rows = area_rows(
-            &p.analysis,
-            &sc.pupils,
-            &sc.provisions,
-            &p.receiving,
-            &p.layers,
-        );
-        let (total, per_need) = overall(&p.analysis, &sc.pupils, &sc.provisions, &p.receiving);
+        let cohort = Cohort {
+            pupils: &sc.pupils,
+            unplaced: &sc.unplaced,
+        };
+        let rows = area_rows(&p.analysis, cohort, &sc.provisions, &p.receiving, &p.layers);
+        let (total, per_need) = overall(&p.analysis, cohort, &sc.provisions, &p.receiving);
         let grid = AreaGrid::build(&rows, &total, &per_need, &p.layers);
         let res = &p.analysis.provisions;
         let provisions = ProvisionCounts {
@@ -93,8 +91,66 @@ fn pick(counts: &(Vec<u64>, Vec<Option<u64>>), i: usize, audience: Audience) -> 
     }
 }
 
-/// `pupils.csv` rows (internal only).
+/// `pupils.csv` rows (internal only): every pupil, placed or not, in file order.
 pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
+    let lines = p
+        .analysis
+        .pupils
+        .iter()
+        .map(|r| p.scenario.pupils.get(r.pupil.index()).map_or(0, |u| u.line));
+    let mut rows: Vec<(usize, PupilRecord)> = lines.zip(placed_records(p)).collect();
+    rows.extend(
+        p.scenario
+            .unplaced
+            .iter()
+            .map(|u| (u.line, unplaced_record(p, u))),
+    );
+    // stable: rows not from a file (line 0) keep their order, placed first
+    rows.sort_by_key(|(line, _)| *line);
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The row of a pupil without a school placement: the pupil's facts and why there is no
+/// journey.
+fn unplaced_record(p: &Analysed, u: &crate::model::status::UnplacedPupil) -> PupilRecord {
+    PupilRecord {
+        pupil_id: u.id.clone(),
+        age: u.age,
+        phase: p.params.phase(u.age).as_str(),
+        need: u.need.code(),
+        placement_id: String::new(),
+        placement_kind: None,
+        out_of_area: false,
+        home_snap_m: None,
+        home_unsnappable: None,
+        placement_snap_m: None,
+        journey_source: None,
+        current_minutes: None,
+        current_km: None,
+        limit_minutes: dec2(p.params.limit_minutes(u.age)),
+        long_journey: false,
+        suitable_count: None,
+        nearest_id: None,
+        nearest_minutes: None,
+        nearest_km: None,
+        nearest_with_space_id: None,
+        nearest_with_space_minutes: None,
+        current_rank: None,
+        extra_minutes: None,
+        moved_to: None,
+        new_minutes: None,
+        new_km: None,
+        not_moved_reason: None,
+        gbp_per_year_saved: None,
+        current_placement_gbp: None,
+        current_transport_gbp: None,
+        placement_status: u.status.as_str(),
+        no_journey_reason: u.status.no_journey_reason(),
+    }
+}
+
+/// The rows of the pupils at a placement, in analysis order.
+fn placed_records(p: &Analysed) -> Vec<PupilRecord> {
     let provs = &p.scenario.provisions;
     let id = |i: ProvisionIdx| provs.get(i.index()).map(|x| x.id.clone());
     p.analysis
@@ -137,6 +193,8 @@ pub fn pupil_records(p: &Analysed) -> Vec<PupilRecord> {
                 gbp_per_year_saved: mv.map(|m| dec2(m.total_gbp_saved())),
                 current_placement_gbp: r.current_cost.placement_gbp.map(dec2),
                 current_transport_gbp: r.current_cost.transport_gbp.map(dec2),
+                placement_status: crate::model::status::PlacementStatus::Placed.as_str(),
+                no_journey_reason: None,
             }
         })
         .collect()
@@ -718,6 +776,7 @@ pub fn summary(
         provisions: p.scenario.provisions.len(),
         provisions_unknown_capacity: a.unknown_capacity,
         journeys: journey_counts(p, audience),
+        cohort: crate::output::cohort::cohort_record(p, audience),
         journey_estimates: journey_estimates(p, audience),
         overall: agg.grid.figures(TOTAL_ROW, NeedColumn::All, audience),
         by_need,

@@ -191,8 +191,11 @@ pub fn synthetic_scenario(
     );
     let homes = net.graph.residential_points();
     let targets = builtin_targets("E08000025").map_err(|e| e.to_string())?;
+    // `n_pupils` placed pupils: scale the plans up by Birmingham's share without a placement
+    let plans = u64::from(n_pupils) * u64::from(targets.ehc_plans)
+        / u64::from(targets.placed_total().max(1));
     let mut cfg = SynthConfig::new(targets, seed);
-    cfg.total_pupils = Some(n_pupils);
+    cfg.total_pupils = Some(u32::try_from(plans).unwrap_or(u32::MAX));
     let out = generate(&cfg, &provisions, &homes, &|p: LatLon| p.lat < area_max_lat)
         .map_err(|e| e.to_string())?;
     let pupils = out.pupils.into_iter().map(|s| s.pupil).collect();

@@ -84,9 +84,15 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     g.bench_function("outputs_no_geometry", |b| {
         b.iter(|| {
-            nearhome::output::report::write_all(&prepared, &prepared.report, dir.path(), false)
-                .expect("outputs written")
-                .len()
+            nearhome::output::report::write_all(
+                &prepared,
+                &prepared.report,
+                dir.path(),
+                false,
+                vec![],
+            )
+            .expect("outputs written")
+            .len()
         })
     });
     // Naive baseline: one point-to-point search per (pupil, provision) pair, on the first

@@ -520,19 +520,19 @@ fn run_matrix(
     let (so, sd) = (snap_all(&origins), snap_all(&dests));
     let m = matrix(&net, &so, &sd, metric, None);
     let snapped = |s: &[Option<Snap>]| -> Vec<bool> { s.iter().map(Option::is_some).collect() };
-    let writing = || format!("writing {}", out.display());
-    let file = std::fs::File::create(out).with_context(writing)?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    let missing = nearhome::output::matrix::write_matrix_csv(
-        &mut w,
-        &m,
-        &point_ids(&origins),
-        &point_ids(&dests),
-        &snapped(&so),
-        &snapped(&sd),
-    )
-    .with_context(writing)?;
-    w.flush().with_context(writing)?;
+    // all or nothing: a full disk or a kill leaves the previous file (or none), never a
+    // truncated matrix whose last row parses
+    let missing = nearhome::output::folder::write_file_atomically(out, |w| {
+        nearhome::output::matrix::write_matrix_csv(
+            w,
+            &m,
+            &point_ids(&origins),
+            &point_ids(&dests),
+            &snapped(&so),
+            &snapped(&sd),
+        )
+        .map_err(std::io::Error::other)
+    })?;
     let (unreachable, unsnappable) = (missing.unreachable, missing.unsnappable);
     let bad_o = so.iter().filter(|s| s.is_none()).count();
     let bad_d = sd.iter().filter(|s| s.is_none()).count();
@@ -646,11 +646,11 @@ fn synth(
         .as_ref()
         .map(|t| t.entries().iter().map(|(code, _)| code.clone()).collect());
     let text = output.pupils_csv(labels.as_deref())?;
-    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    nearhome::output::folder::write_file_atomically(&out, |w| w.write_all(text.as_bytes()))?;
     let n_pupils = output.pupils.len();
     if let Some(c) = calibration {
-        std::fs::write(&c, output.calibration_csv())
-            .with_context(|| format!("writing {}", c.display()))?;
+        let table = output.calibration_csv();
+        nearhome::output::folder::write_file_atomically(&c, |w| w.write_all(table.as_bytes()))?;
     }
     eprintln!("{}", output.calibration_markdown());
     eprintln!(
@@ -667,6 +667,42 @@ fn synth(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The inputs a run records in its output folder's manifest: the scenario file and the
+/// files it names, each with its SHA-256 (`missing` when absent), and the road extracts.
+fn manifest_inputs(prepared: &nearhome::app::Prepared, path: &Path) -> Vec<(String, String)> {
+    let c = &prepared.scenario.config;
+    let dir = &prepared.scenario.dir;
+    let digest = |p: &Path| -> String {
+        std::fs::read(p).map_or_else(
+            |_| "missing".to_string(),
+            |b| nearhome::output::folder::sha256_hex(&b),
+        )
+    };
+    let mut inputs = vec![(format!("scenario {}", path.display()), digest(path))];
+    let mut named = vec![
+        ("provisions", c.provisions.clone()),
+        ("boundary", c.boundary.clone()),
+    ];
+    if let Some(p) = &c.pupils {
+        named.push(("pupils", p.clone()));
+    }
+    if let Some(p) = &c.postcodes {
+        named.push(("postcodes", p.clone()));
+    }
+    for (role, rel) in named {
+        inputs.push((format!("{role} {}", rel.display()), digest(&dir.join(&rel))));
+    }
+    let osm: Vec<String> = c
+        .osm
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    inputs.push(("osm".into(), osm.join(",")));
+    inputs.push(("roads".into(), prepared.roads.describe()));
+    inputs
 }
 
 /// The cohort in one line: every plan, those without a placement by status, the unmet need.
@@ -725,8 +761,27 @@ fn analyse(
     }
     let routed = t.elapsed().as_secs_f64();
     let spin = nearhome::progress::Bars::new().spinner("route lines and outputs");
-    let files =
-        nearhome::output::report::write_all(&prepared, &prepared.report, out, with_geometry);
+    let mut inputs = manifest_inputs(&prepared, path);
+    inputs.push(("with_geometry".into(), with_geometry.to_string()));
+    inputs.push((
+        "speeds".into(),
+        prepared
+            .network
+            .as_ref()
+            .map_or("none (no roads)".into(), |n| {
+                serde_json::to_string(&n.speeds.name())
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_string()
+            }),
+    ));
+    let files = nearhome::output::report::write_all(
+        &prepared,
+        &prepared.report,
+        out,
+        with_geometry,
+        inputs,
+    );
     spin.finish_and_clear();
     let files = files?;
     let a = &prepared.analysis;
@@ -831,7 +886,12 @@ fn site(
     spin.finish_and_clear();
     let result = result?;
     let plan = capital_plan(&prepared, Some(&result));
-    let files = write_outputs(&result, &plan, out)?;
+    let mut inputs = manifest_inputs(&prepared, path);
+    inputs.push((
+        "request".into(),
+        serde_json::to_string(&req).unwrap_or_default(),
+    ));
+    let files = write_outputs(&result, &plan, out, inputs)?;
     eprintln!(
         "{}: {} {} pupils aged {}-{} ({} out of area, {} without a journey left out); {} candidates; existing spare places bring back {}",
         result.scenario,

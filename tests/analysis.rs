@@ -241,7 +241,7 @@ fn lp_most_moves_then_least_time(
 fn candidates_csv_re_solves_to_moves_csv() {
     let p = rutland();
     let dir = tempfile::tempdir().unwrap();
-    nearhome::output::report::write_all(p, &p.report, dir.path(), true).unwrap();
+    nearhome::output::report::write_all(p, &p.report, dir.path(), true, vec![]).unwrap();
     // Rows as column name -> cell.
     let read = |name: &str| -> Vec<std::collections::BTreeMap<String, String>> {
         let mut rdr = csv::Reader::from_path(dir.path().join(name)).unwrap();

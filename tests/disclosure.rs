@@ -367,7 +367,7 @@ fn audit_provisions(internal: &Value, public: &Value) -> Vec<String> {
 
 fn write_outputs(p: &nearhome::app::Prepared) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    nearhome::output::report::write_all(p, &p.report, dir.path(), false).unwrap();
+    nearhome::output::report::write_all(p, &p.report, dir.path(), false, vec![]).unwrap();
     dir
 }
 

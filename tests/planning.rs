@@ -107,7 +107,7 @@ fn outputs_and_report_state_the_assumptions() {
     let r = site(p, &req).unwrap();
     let plan = capital_plan(p, Some(&r));
     let dir = tempfile::tempdir().unwrap();
-    let files = write_outputs(&r, &plan, dir.path()).unwrap();
+    let files = write_outputs(&r, &plan, dir.path(), vec![]).unwrap();
     assert_eq!(
         files,
         [
@@ -115,7 +115,8 @@ fn outputs_and_report_state_the_assumptions() {
             "proposals.csv",
             "capital.csv",
             "sites.geojson",
-            "report.md"
+            "report.md",
+            "MANIFEST.json"
         ]
     );
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();

@@ -25,6 +25,9 @@ mod analysis;
 // The whole SEN2 cohort: pupils without a school placement in demand, not in journeys.
 mod cohort;
 
+// Faults around the outputs: all-or-nothing folders, locks, foreign folders, concurrent runs.
+mod faults;
+
 // Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
 mod estimate_only;
 

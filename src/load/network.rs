@@ -78,7 +78,10 @@ pub fn load_network_for(path: &Path, metrics: &[Metric]) -> Result<Network, Erro
         io,
     };
     let label = path.display().to_string();
-    if is_cache_file(path).map_err(io)? {
+    let named_cache = path.extension().is_some_and(|e| e == "nhg");
+    if named_cache || is_cache_file(path).map_err(io)? {
+        // a `.nhg` that does not start like a cache (e.g. emptied by a killed writer) is a
+        // damaged cache, not a damaged PBF
         return read_cache(Source::File(path), &label, metrics);
     }
     let bytes = std::fs::read(path).map_err(io)?;

@@ -9,6 +9,7 @@ pub mod basemap;
 pub mod cohort;
 pub mod disclosure;
 pub mod estimates;
+pub mod folder;
 pub mod hexgrid;
 pub mod matrix;
 pub mod numfmt;

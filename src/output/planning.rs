@@ -608,21 +608,18 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     s
 }
 
-/// Write `sites.csv`, `proposals.csv`, `capital.csv`, `sites.geojson` and `report.md`
-/// into `dir` (created if needed). Returns the file names written.
+/// Write `sites.csv`, `proposals.csv`, `capital.csv`, `sites.geojson` and `report.md` as the
+/// folder `dir`, all or nothing with a manifest of `inputs`
+/// ([`crate::output::folder::publish_folder`]). Returns the file names written.
 ///
 /// # Errors
-/// [`PlanningError::Write`] naming the file.
+/// [`PlanningError::Write`] naming the file, the lock holder or a foreign file.
 pub fn write_outputs(
     r: &SiteResult,
     plan: &CapitalPlan,
     dir: &Path,
+    inputs: Vec<(String, String)>,
 ) -> Result<Vec<String>, PlanningError> {
-    let werr = |path: &Path, e: std::io::Error| PlanningError::Write {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
     let files = [
         ("sites.csv", sites_csv(r)?),
         ("proposals.csv", proposals_csv(&r.proposals)?),
@@ -633,13 +630,16 @@ pub fn write_outputs(
         ),
         ("report.md", report_md(r, plan)),
     ];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| werr(&path, e))?;
-        written.push(name.to_string());
-    }
-    Ok(written)
+    let files = files
+        .into_iter()
+        .map(|(name, text)| (name.to_string(), text.into_bytes()))
+        .collect();
+    crate::output::folder::publish_folder(dir, files, "site", inputs).map_err(|e| {
+        PlanningError::Write {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub enum OutputError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The output folder could not be published (locked, foreign files, I/O).
+    #[error(transparent)]
+    Publish(#[from] crate::output::folder::PublishError),
     /// A table could not be encoded.
     #[error("encoding {name}: {message}")]
     Encode {
@@ -218,32 +221,24 @@ pub fn render_all(
     Ok(files)
 }
 
-/// Write every output into `dir` (created if needed). Returns the file names written.
+/// Writes every output of `p` into `dir`, all or nothing
+/// ([`crate::output::folder::publish_folder`]): a staging folder renamed into place, with
+/// `MANIFEST.json` (files, sizes, SHA-256, and `inputs`), a lock against a second run, and
+/// no file of an earlier run left behind. Returns the names written.
 ///
 /// # Errors
-/// [`OutputError`] naming the file that failed.
+/// [`OutputError`] naming the table or file; the previous folder, if any, is untouched.
 pub fn write_all(
     p: &Analysed,
     report: &ValidationReport,
     dir: &Path,
     with_geometry: bool,
+    inputs: Vec<(String, String)>,
 ) -> Result<Vec<String>, OutputError> {
     let files = render_all(p, report, with_geometry)?;
-    let public = dir.join("public");
-    std::fs::create_dir_all(&public).map_err(|source| OutputError::Write {
-        path: public.display().to_string(),
-        source,
-    })?;
-    let mut written = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        let path = dir.join(&name);
-        std::fs::write(&path, bytes).map_err(|source| OutputError::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
-        written.push(name);
-    }
-    Ok(written)
+    Ok(crate::output::folder::publish_folder(
+        dir, files, "analyse", inputs,
+    )?)
 }
 
 fn readme_txt() -> String {
@@ -255,6 +250,8 @@ fn readme_txt() -> String {
      public/summary.json, public/provisions.geojson, public/areas.geojson. Counts 1-9 are\n\
      suppressed (empty / null), others rounded to 5, with secondary suppression; figures\n\
      derived from pupils are shown only with their counts and rounded.\n\
+     MANIFEST.json (written last) lists every file with its size and SHA-256 and the run's\n\
+     inputs; the folder is replaced whole by each run, so its files are always one run's.\n\
      Columns and units: docs/outputs.md; disclosure rules: docs/disclosure.md.\n"
         .to_string()
 }

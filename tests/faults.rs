@@ -140,3 +140,31 @@ fn concurrent_runs_into_one_folder_never_mix() {
     // whichever finished last, the folder is one run's, complete
     assert_matches_manifest(&out);
 }
+
+#[test]
+fn a_full_disk_names_the_file_and_fails() {
+    if !Path::new("/dev/full").exists() {
+        return; // Linux only
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pts = tmp.path().join("pts.csv");
+    std::fs::write(&pts, "id,lat,lon\na,52.6709,-0.7270\nb,52.5893,-0.7231\n").unwrap();
+    let pts = pts.to_str().unwrap();
+    let run = nearhome(&[
+        "matrix",
+        "--osm",
+        "osm/rutland-latest.osm.pbf",
+        "--from",
+        pts,
+        "--to",
+        pts,
+        "--out",
+        "/dev/full",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("writing /dev/full") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+}

@@ -29,12 +29,12 @@ pub const MANIFEST: &str = "MANIFEST.json";
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// A file or folder could not be written, renamed or removed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {cause}")]
     Write {
         /// The file or folder.
         path: String,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message; not chained, so it is said once).
+        cause: std::io::Error,
     },
     /// Another run holds the folder's lock.
     #[error(
@@ -90,9 +90,9 @@ pub struct Manifest {
 }
 
 fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
-    move |source| PublishError::Write {
+    move |cause| PublishError::Write {
         path: path.display().to_string(),
-        source,
+        cause,
     }
 }
 
@@ -312,13 +312,13 @@ pub fn publish_folder(
 /// An error about a staged file, reported under the folder the user named.
 fn rename_in_error(e: PublishError, staging: &Path, folder: &Path) -> PublishError {
     match e {
-        PublishError::Write { path, source } => PublishError::Write {
+        PublishError::Write { path, cause } => PublishError::Write {
             path: path.replacen(
                 &staging.display().to_string(),
                 &folder.display().to_string(),
                 1,
             ),
-            source,
+            cause,
         },
         other => other,
     }
@@ -370,6 +370,10 @@ pub fn write_file_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<T>,
 ) -> Result<T, PublishError> {
+    if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // a device or pipe (e.g. /dev/stdout): written in place, never renamed over
+        return write_in_place(path, write);
+    }
     let tmp = sibling(path, &format!("tmp-{}", std::process::id()));
     let result = (|| {
         let file = fs::File::create(&tmp)?;
@@ -387,14 +391,32 @@ pub fn write_file_atomically<T>(
             sync_parent(path);
             Ok(v)
         }
-        Err(source) => {
+        Err(cause) => {
             let _ = fs::remove_file(&tmp);
             Err(PublishError::Write {
                 path: path.display().to_string(),
-                source,
+                cause,
             })
         }
     }
+}
+
+/// Writes straight into an existing non-regular file (a device or a pipe).
+fn write_in_place<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<T>,
+) -> Result<T, PublishError> {
+    let result = (|| {
+        let file = fs::OpenOptions::new().write(true).open(path)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let value = write(&mut w)?;
+        w.flush()?;
+        Ok(value)
+    })();
+    result.map_err(|cause| PublishError::Write {
+        path: path.display().to_string(),
+        cause,
+    })
 }
 
 #[cfg(test)]

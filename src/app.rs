@@ -129,10 +129,12 @@ pub fn load_scenario_network(scenario: &Scenario) -> Result<Network, AppError> {
 /// Where a scenario file's road extract is, read from its toml alone (no data loaded);
 /// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
 pub fn scenario_osm(path: &Path) -> Result<Result<Vec<PathBuf>, String>, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadScenario {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text =
+        crate::load::bounded::read_to_string_bounded(path, crate::load::bounded::MAX_TOML_BYTES)
+            .map_err(|source| AppError::ReadScenario {
+                path: path.display().to_string(),
+                source,
+            })?;
     let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
     let dir = path
         .parent()
@@ -256,10 +258,12 @@ fn retime(net: &Network, speeds: &SpeedProfile) -> Network {
 /// # Errors
 /// When the toml cannot be read or parsed.
 pub fn scenario_speeds(path: &Path) -> Result<SpeedProfile, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadScenario {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text =
+        crate::load::bounded::read_to_string_bounded(path, crate::load::bounded::MAX_TOML_BYTES)
+            .map_err(|source| AppError::ReadScenario {
+                path: path.display().to_string(),
+                source,
+            })?;
     let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
     Ok(SpeedProfile::from_config(&config.speeds).unwrap_or_else(|_| SpeedProfile::free_flow()))
 }
@@ -284,6 +288,11 @@ pub fn read_pbfs(osms: &[PathBuf]) -> Result<Network, AppError> {
         }
     });
     spin.finish_and_clear();
+    if let Ok(n) = &net {
+        for why in &n.graph.summary().read.suspected_truncation {
+            eprintln!("warning: {why}");
+        }
+    }
     net
 }
 

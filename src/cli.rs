@@ -491,7 +491,8 @@ fn round6(v: f64) -> f64 {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    nearhome::load::bounded::read_bounded(path, nearhome::load::bounded::MAX_TABLE_BYTES)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 fn point_ids(pts: &[nearhome::load::points::NamedPoint]) -> Vec<&str> {

@@ -168,3 +168,56 @@ fn a_full_disk_names_the_file_and_fails() {
         "{stderr}"
     );
 }
+
+/// Block boundaries of a PBF (an independent walk of the framing: length, header, blob).
+fn block_ends(b: &[u8]) -> Vec<usize> {
+    fn varint(b: &[u8], i: &mut usize) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let c = b[*i];
+            *i += 1;
+            v |= u64::from(c & 0x7f) << shift;
+            shift += 7;
+            if c < 0x80 {
+                return v;
+            }
+        }
+    }
+    let (mut pos, mut ends) = (0usize, Vec::new());
+    while pos < b.len() {
+        let hl = u32::from_be_bytes([b[pos], b[pos + 1], b[pos + 2], b[pos + 3]]) as usize;
+        let h = &b[pos + 4..pos + 4 + hl];
+        let (mut i, mut size) = (0usize, 0usize);
+        while i < h.len() {
+            let key = varint(h, &mut i);
+            match key & 7 {
+                0 => {
+                    let v = varint(h, &mut i);
+                    if key >> 3 == 3 {
+                        size = v as usize;
+                    }
+                }
+                2 => i += varint(h, &mut i) as usize,
+                _ => panic!("unexpected wire type"),
+            }
+        }
+        pos += 4 + hl + size;
+        ends.push(pos);
+    }
+    ends
+}
+
+#[test]
+fn a_pbf_cut_at_a_block_boundary_is_suspected() {
+    let bytes = std::fs::read(crate::support::project_path("osm/rutland-latest.osm.pbf")).unwrap();
+    let whole = nearhome::load::network::network_from_pbf(&bytes, "whole").unwrap();
+    assert!(whole.graph.summary().read.suspected_truncation.is_empty());
+    let ends = block_ends(&bytes);
+    assert_eq!(*ends.last().unwrap(), bytes.len());
+    // without the relation blocks at the end: it parses, and is suspected
+    let cut = &bytes[..ends[ends.len() - 3]];
+    let net = nearhome::load::network::network_from_pbf(cut, "cut.osm.pbf").unwrap();
+    let why = &net.graph.summary().read.suspected_truncation;
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].contains("cut.osm.pbf may be cut short"), "{why:?}");
+}

@@ -53,6 +53,11 @@ pub struct ReadStats {
     pub files: u64,
     /// Ways found in more than one extract (merged by OSM id, counted once above).
     pub ways_in_several_files: u64,
+    /// Signs that an extract was cut short (e.g. at a block boundary, which parses), in
+    /// words: a file whose last block holds no relations, or many ways whose nodes are
+    /// missing. Said when the PBF is read; not stored in the graph cache.
+    #[serde(skip)]
+    pub suspected_truncation: Vec<String>,
 }
 
 /// Drivable ways and the coordinates of the nodes they reference.

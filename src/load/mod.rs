@@ -10,6 +10,7 @@
 
 pub mod areas;
 pub mod bng;
+pub mod bounded;
 pub mod cache;
 pub mod candidates;
 pub mod network;

@@ -84,7 +84,8 @@ pub fn load_network_for(path: &Path, metrics: &[Metric]) -> Result<Network, Erro
         // damaged cache, not a damaged PBF
         return read_cache(Source::File(path), &label, metrics);
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::load::bounded::read_bounded(path, crate::load::bounded::MAX_PBF_BYTES)
+        .map_err(io)?;
     network_from_pbf(&bytes, &label)
 }
 
@@ -100,7 +101,8 @@ pub fn load_networks(paths: &[std::path::PathBuf], metrics: &[Metric]) -> Result
     }
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|io| Error::Io {
+        let bytes = crate::load::bounded::read_bounded(path, crate::load::bounded::MAX_PBF_BYTES)
+            .map_err(|io| Error::Io {
             path: path.to_path_buf(),
             io,
         })?;

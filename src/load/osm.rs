@@ -86,7 +86,67 @@ pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNet
             stats.missing_node_refs += missing;
         }
     }
+    for (pbf, label) in &mut pbfs {
+        pbf.rewind().map_err(|e| osm_err(label, e))?;
+        if let Some(why) = ends_early(pbf, label)? {
+            stats.suspected_truncation.push(why);
+        }
+    }
+    if let Some(why) = many_missing_nodes(&stats) {
+        stats.suspected_truncation.push(why);
+    }
     Ok(RawNetwork { ways, nodes, stats })
+}
+
+/// An OpenStreetMap extract is written nodes, then ways, then relations: one whose last
+/// block holds ways or nodes but no relation was most likely cut at a block boundary (which
+/// parses cleanly). Reads the blocks' bytes again but decodes only the last one.
+fn ends_early<R: Read + Seek>(
+    pbf: &mut OsmPbfReader<R>,
+    label: &str,
+) -> Result<Option<String>, Error> {
+    let osm_err = |e: osmpbfreader::Error| Error::Osm {
+        file: label.to_string(),
+        message: e.to_string(),
+    };
+    let mut last = None;
+    let mut blocks = 0u64;
+    for blob in pbf.blobs() {
+        last = Some(blob.map_err(osm_err)?);
+        blocks += 1;
+    }
+    let Some(blob) = last else {
+        return Ok(None);
+    };
+    let block = osmpbfreader::primitive_block_from_blob(&blob).map_err(osm_err)?;
+    let groups = &block.primitivegroup;
+    let relations = groups.iter().any(|g| !g.relations.is_empty());
+    let other = groups
+        .iter()
+        .any(|g| !g.ways.is_empty() || !g.nodes.is_empty() || g.dense.is_some());
+    Ok((other && !relations && blocks > 1).then(|| {
+        format!(
+            "{label} may be cut short: its last block (of {blocks}) holds no relations, and an \
+             OpenStreetMap extract ends with its relations; roads after the cut are missing \
+             (download it again and compare its size)"
+        )
+    }))
+}
+
+/// Many drivable ways referencing nodes absent from the file (more than 1 %): an extract
+/// cut inside its nodes, or clipped without complete ways.
+fn many_missing_nodes(stats: &ReadStats) -> Option<String> {
+    let share = stats.ways_with_missing_nodes as f64 / stats.drivable_ways.max(1) as f64;
+    (stats.ways_with_missing_nodes > 0 && share > 0.01).then(|| {
+        format!(
+            "{} of {} drivable ways ({:.1} %) reference nodes missing from the extract: it may \
+             be cut short, or clipped without complete ways; those roads are broken where the \
+             nodes are missing",
+            stats.ways_with_missing_nodes,
+            stats.drivable_ways,
+            100.0 * share
+        )
+    })
 }
 
 /// Count a way read for the first time and, when the car profile keeps it, return it.

@@ -500,7 +500,11 @@ impl Scenario {
         road_bbox: Option<Bbox>,
     ) -> Result<(Scenario, ValidationReport), ScenarioError> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        let text = crate::load::bounded::read_to_string_bounded(
+            path,
+            crate::load::bounded::MAX_TOML_BYTES,
+        )
+        .map_err(|source| ScenarioError::Read {
             path: label.clone(),
             source,
         })?;
@@ -560,7 +564,7 @@ impl Scenario {
     ) -> Option<(Vec<u8>, String)> {
         let path = self.resolve(rel);
         let label = path.display().to_string();
-        match std::fs::read(&path) {
+        match crate::load::bounded::read_bounded(&path, crate::load::bounded::MAX_TABLE_BYTES) {
             Ok(bytes) => Some((bytes, label)),
             Err(e) => {
                 let kind = if e.kind() == std::io::ErrorKind::NotFound {

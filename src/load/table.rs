@@ -23,6 +23,12 @@ use crate::model::{bom_len, CoordError, LatLon, UnknownCode};
 /// Most characters of an input value echoed in a message (see [`excerpt`]).
 pub const MAX_ECHOED_CHARS: usize = 40;
 
+/// Longest id accepted (pupil, provision, candidate, point ids), in characters.
+pub const MAX_ID_CHARS: usize = 256;
+
+/// Longest field accepted in any CSV input, in bytes; a longer field rejects its row.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
 /// An input value as messages may show it: at most [`MAX_ECHOED_CHARS`] characters, then
 /// `…` (a 5 MB field is never echoed in full). Never used for pupil rows, whose values are
 /// not echoed at all.
@@ -34,10 +40,7 @@ pub const MAX_ECHOED_CHARS: usize = 40;
 /// assert_eq!(excerpt(&"x".repeat(100)), format!("{}…", "x".repeat(40)));
 /// ```
 pub fn excerpt(value: &str) -> String {
-    match value.char_indices().nth(MAX_ECHOED_CHARS) {
-        Some((end, _)) => format!("{}…", &value[..end]),
-        None => value.to_string(),
-    }
+    crate::model::short(value)
 }
 
 /// True when `h` (normalised) is a column name some loader reads: only such names are
@@ -142,6 +145,8 @@ pub enum IssueKind {
     DuplicatePostcode,
     /// A pupil's `placement_id` names no provision.
     UnknownPlacement,
+    /// An id longer than [`MAX_ID_CHARS`].
+    BadId,
     /// A pupil's `placement_status` is not a known status.
     UnknownPlacementStatus,
     /// A pupil has a `placement_id` and a status saying there is no placement.
@@ -193,6 +198,7 @@ impl IssueKind {
             IssueKind::DuplicatePostcode => "duplicate postcode",
             IssueKind::UnknownPlacement => "unknown placement id",
             IssueKind::UnknownPlacementStatus => "unknown placement status",
+            IssueKind::BadId => "id too long",
             IssueKind::PlacementContradictsStatus => "placement id with a no-placement status",
             IssueKind::CapacityBelowOnRoll => "capacity below on_roll",
             IssueKind::UnknownCapacity => "unknown capacity",
@@ -538,6 +544,47 @@ impl<'t> LineCounter<'t> {
     }
 }
 
+/// Why a record cannot be a row of any input: an opening quote never closed (it swallows
+/// every line after it into one field: the quotes from the record to the end of the file
+/// are odd in number), or a field longer than [`MAX_FIELD_BYTES`]. A quoted field with line
+/// breaks that is closed (a spreadsheet cell with several lines) is fine. Never quotes the
+/// field.
+fn unusable_field(
+    record: &csv::StringRecord,
+    text: &str,
+    line: usize,
+    last_line: usize,
+) -> Option<String> {
+    for (i, f) in record.iter().enumerate() {
+        let breaks = f.trim_end_matches(['\r', '\n']).matches('\n').count();
+        if breaks > 0 || line >= last_line {
+            let start = record
+                .position()
+                .and_then(|p| usize::try_from(p.byte()).ok())
+                .unwrap_or(0);
+            let unclosed = text
+                .get(start..)
+                .is_some_and(|rest| rest.matches('"').count() % 2 == 1);
+            if unclosed {
+                return Some(format!(
+                    "field {} opens a quote on this line that is never closed: the {breaks} \
+                     line(s) after it, to the end of the file, were read as one field; close \
+                     the quote or remove it",
+                    i + 1
+                ));
+            }
+        }
+        if f.len() > MAX_FIELD_BYTES {
+            return Some(format!(
+                "field {} is {} bytes long, more than the {MAX_FIELD_BYTES} accepted; row rejected",
+                i + 1,
+                f.len()
+            ));
+        }
+    }
+    None
+}
+
 impl Table {
     /// Decodes and parses CSV bytes. File-level faults are `Err`; row faults are pushed to
     /// `issues` (such rows are counted in `malformed_rows`, not kept).
@@ -585,6 +632,7 @@ impl Table {
         };
         let header = header.map_err(syntax)?;
         let mut lines = LineCounter::new(&text);
+        let last_line = text.lines().count();
         let header_line = lines.line_of(header.position());
         let headers: Vec<String> = header.iter().map(normalise_header).collect();
         for (i, h) in headers.iter().enumerate() {
@@ -616,6 +664,18 @@ impl Table {
         for record in records {
             let record = record.map_err(syntax)?;
             let line = lines.line_of(record.position());
+            if let Some(message) = unusable_field(&record, &text, line, last_line) {
+                table.malformed_rows += 1;
+                issues.push(Issue::at(
+                    Severity::Error,
+                    IssueKind::FieldCount,
+                    file,
+                    line,
+                    None,
+                    message,
+                ));
+                continue;
+            }
             let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
             if fields.iter().all(String::is_empty) {
                 issues.push(Issue::at(
@@ -841,6 +901,15 @@ impl<'a> RowCtx<'a> {
     /// A required id: non-blank and not an Excel scientific-notation number.
     pub fn id(&mut self, col: usize, name: &str) -> Option<String> {
         let v = self.required(col, name)?;
+        let chars = v.chars().count();
+        if chars > MAX_ID_CHARS {
+            self.error(
+                IssueKind::BadId,
+                name,
+                format!("{name} is {chars} characters long; ids are at most {MAX_ID_CHARS}"),
+            );
+            return None;
+        }
         if looks_excel_mangled(v) {
             self.error(
                 IssueKind::MangledId,
@@ -1239,6 +1308,59 @@ mod tests {
         let mut issues = Vec::new();
         let t = Table::parse(bytes, "t.csv", &mut issues);
         (t, issues)
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_where_it_opened() {
+        let (t, issues) = parse(b"id,name,x\n1,a,1\n2,\"b,2\n3,c,3\n4,d,4\n");
+        let t = t.unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.malformed_rows, 1);
+        let e = issues
+            .iter()
+            .find(|i| i.severity == Severity::Error)
+            .unwrap();
+        assert_eq!(e.line, Some(3), "the line the quote opened on");
+        assert!(
+            e.message.contains("never closed") && e.message.contains("the 2 line(s) after it"),
+            "{}",
+            e.message
+        );
+        // a closed quote over several lines (a spreadsheet cell) is a field like any other
+        let (t, issues) = parse(b"id,name\n1,\"a\nb\"\n2,c\n");
+        assert_eq!(t.unwrap().rows.len(), 2);
+        assert!(issues.iter().all(|i| i.severity != Severity::Error));
+        // an unclosed quote on the last line
+        let (t, issues) = parse(b"id,name\n1,a\n2,\"c\n");
+        assert_eq!(t.unwrap().rows.len(), 1);
+        let e = issues
+            .iter()
+            .find(|i| i.severity == Severity::Error)
+            .unwrap();
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn overlong_fields_and_ids_are_refused_without_echo() {
+        let long = "x".repeat(MAX_FIELD_BYTES + 1);
+        let (t, issues) = parse(format!("id,name\n1,{long}\n2,b\n").as_bytes());
+        assert_eq!(t.unwrap().rows.len(), 1);
+        let e = issues
+            .iter()
+            .find(|i| i.severity == Severity::Error)
+            .unwrap();
+        assert!(e.message.contains("4097 bytes"), "{}", e.message);
+        assert!(!e.message.contains("xxxx"), "never echoed");
+        let id = "y".repeat(MAX_ID_CHARS + 1);
+        let text = format!("id\n{id}\n");
+        let (t, mut issues) = parse(text.as_bytes());
+        let t = t.unwrap();
+        let mut ctx = RowCtx::new("t.csv", &t.rows[0], false, &mut issues);
+        assert_eq!(ctx.id(0, "id"), None);
+        let e = issues.last().unwrap();
+        assert_eq!(e.kind, IssueKind::BadId);
+        assert!(e.message.contains("257 characters"), "{}", e.message);
+        assert!(!e.message.contains("yyyy"));
     }
 
     #[test]

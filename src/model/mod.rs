@@ -279,7 +279,7 @@ fn token(s: &str) -> String {
 
 /// A value that is not one of the allowed codes of an enumerated column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} \"{value}\" (allowed: {allowed})")]
+#[error("unknown {what} \"{}\" (allowed: {allowed})", short(value))]
 pub struct UnknownCode {
     /// What was being parsed, e.g. "need code".
     pub what: &'static str,
@@ -287,6 +287,15 @@ pub struct UnknownCode {
     pub value: String,
     /// The allowed values, comma-separated.
     pub allowed: String,
+}
+
+/// At most 40 characters of an input value for a message, then `…`: a message never
+/// echoes a whole (possibly huge) field.
+pub fn short(value: &str) -> String {
+    match value.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
 }
 
 /// SEN2 primary type of need of a pupil with an EHC plan.

@@ -126,16 +126,25 @@ pub fn load_scenario_network(scenario: &Scenario) -> Result<Network, AppError> {
     load_cached_all(&scenario.osm_paths(), &[Metric::Time])
 }
 
-/// Where a scenario file's road extract is, read from its toml alone (no data loaded);
-/// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
-pub fn scenario_osm(path: &Path) -> Result<Result<Vec<PathBuf>, String>, AppError> {
+/// The scenario's `scenario.toml`, read (at most [`crate::load::bounded::MAX_TOML_BYTES`])
+/// and parsed.
+fn read_config(path: &Path) -> Result<ScenarioConfig, AppError> {
     let text =
         crate::load::bounded::read_to_string_bounded(path, crate::load::bounded::MAX_TOML_BYTES)
             .map_err(|source| AppError::ReadScenario {
                 path: path.display().to_string(),
                 source,
             })?;
-    let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
+    Ok(ScenarioConfig::from_toml_str(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
+/// Where a scenario file's road extract is, read from its toml alone (no data loaded);
+/// `Err` carries the toml error, `Ok(Err(message))` how to get a missing extract.
+pub fn scenario_osm(path: &Path) -> Result<Result<Vec<PathBuf>, String>, AppError> {
+    let config = read_config(path)?;
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -258,13 +267,7 @@ fn retime(net: &Network, speeds: &SpeedProfile) -> Network {
 /// # Errors
 /// When the toml cannot be read or parsed.
 pub fn scenario_speeds(path: &Path) -> Result<SpeedProfile, AppError> {
-    let text =
-        crate::load::bounded::read_to_string_bounded(path, crate::load::bounded::MAX_TOML_BYTES)
-            .map_err(|source| AppError::ReadScenario {
-                path: path.display().to_string(),
-                source,
-            })?;
-    let config = ScenarioConfig::from_toml_str(&text, &path.display().to_string())?;
+    let config = read_config(path)?;
     Ok(SpeedProfile::from_config(&config.speeds).unwrap_or_else(|_| SpeedProfile::free_flow()))
 }
 

@@ -664,7 +664,7 @@ impl Table {
         for record in records {
             let record = record.map_err(syntax)?;
             let line = lines.line_of(record.position());
-            if let Some(message) = unusable_field(&record, &text, line, last_line) {
+            let mut reject = |message: String| {
                 table.malformed_rows += 1;
                 issues.push(Issue::at(
                     Severity::Error,
@@ -674,6 +674,9 @@ impl Table {
                     None,
                     message,
                 ));
+            };
+            if let Some(message) = unusable_field(&record, &text, line, last_line) {
+                reject(message);
                 continue;
             }
             let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
@@ -689,19 +692,11 @@ impl Table {
                 continue;
             }
             if fields.len() != table.headers.len() {
-                table.malformed_rows += 1;
-                issues.push(Issue::at(
-                    Severity::Error,
-                    IssueKind::FieldCount,
-                    file,
-                    line,
-                    None,
-                    format!(
-                        "row has {} fields but the header has {} (an unquoted comma in a \
-                         name?); row rejected",
-                        fields.len(),
-                        table.headers.len()
-                    ),
+                reject(format!(
+                    "row has {} fields but the header has {} (an unquoted comma in a \
+                     name?); row rejected",
+                    fields.len(),
+                    table.headers.len()
                 ));
                 continue;
             }

@@ -1048,3 +1048,76 @@ async fn hexagon_demand_is_officer_only_and_counts_every_pupil() {
         .sum();
     assert_eq!(total as usize, st.prepared().scenario.pupils.len());
 }
+
+/// `assert_error`, and the message names `field`.
+fn assert_error_naming(r: &Reply, status: u16, field: &str) {
+    assert_error(r, status);
+    let msg = r.json()["error"].as_str().unwrap_or("").to_string();
+    assert!(msg.contains(&format!("`{field}`")), "{msg}");
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_naming_them() {
+    let cases = [
+        ("/api/areas?layer=wards&colour=red", "colour"),
+        ("/api/demand?need=ASD&zoom=3", "zoom"),
+        ("/api/basemap?detail=major&style=dark", "style"),
+        ("/api/journeys?limit=10&sort=minutes", "sort"),
+        (
+            "/api/route?from=54.15,-4.48&to=54.16,-4.47&via=54.2,-4.5",
+            "via",
+        ),
+        ("/api/catchment?provision=SS1&minutes=10&mode=walk", "mode"),
+    ];
+    for (uri, field) in cases {
+        let r = get(uri, Some(OFFICER)).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // Known parameters alone still work.
+    let r = get("/api/basemap?detail=major", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+#[tokio::test]
+async fn unknown_body_fields_are_refused_naming_them() {
+    // What-if: top level and inside `add` and `change`.
+    let mut add = asd_base("NEW1", 5);
+    add["colour"] = json!("red");
+    let cases = [
+        (json!({"change": [ss1_full()], "remove": ["SS1"]}), "remove"),
+        (json!({ "add": [add] }), "colour"),
+        (
+            json!({"change": [{"id": "SS1", "places": 70, "spare": 3}]}),
+            "spare",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = post_json("/api/whatif", body.to_string(), None).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // Siting: top level and inside a candidate and its location.
+    let st = rutland();
+    let site = [
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "budget": 5}"#,
+            "budget",
+        ),
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "extra_candidates":
+               [{"id": "C1", "name": "C", "location": {"lat": 52.67, "lon": -0.73}, "rank": 1}]}"#,
+            "rank",
+        ),
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "extra_candidates":
+               [{"id": "C1", "name": "C", "location": {"lat": 52.67, "lon": -0.73, "alt": 90}}]}"#,
+            "alt",
+        ),
+    ];
+    for (body, field) in site {
+        let r = post_json_in(st, "/api/site", body, Some(OFFICER)).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // A missing field is still 422 (well-formed JSON that does not fit).
+    let r = post_json_in(st, "/api/site", r#"{"need": "ASD", "k": 1}"#, Some(OFFICER)).await;
+    assert_error(&r, 422);
+}

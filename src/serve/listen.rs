@@ -164,17 +164,14 @@ fn is_connection_error(e: &io::Error) -> bool {
 
 /// Accept connections on `listener` and serve `app` on each until `shutdown` resolves,
 /// then shut down within [`ServiceConfig::shutdown_grace`] (see the module documentation).
-///
-/// # Errors
-/// None yet: failed accepts are logged and retried; the `Result` leaves room for fatal
-/// listener errors.
+/// A failed `accept` is logged and retried (after 50 ms unless it concerned one connection
+/// only), never fatal.
 pub async fn accept_loop<F>(
     listener: TcpListener,
     app: axum::Router,
     cfg: &ServiceConfig,
     shutdown: F,
-) -> io::Result<()>
-where
+) where
     F: Future<Output = ()>,
 {
     let http = http1(cfg);
@@ -243,7 +240,6 @@ where
     // Closes whatever is left (their sockets are dropped) and waits for the tasks to end.
     conns.shutdown().await;
     tracing::info!("stopped");
-    Ok(())
 }
 
 #[cfg(test)]

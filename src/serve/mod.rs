@@ -196,7 +196,7 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    /// The server failed while running.
+    /// The server could not run on its listener (e.g. its address cannot be read).
     #[error("server error")]
     Server(#[source] std::io::Error),
 }
@@ -243,7 +243,7 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> Result<(), ServeError> 
 /// this returns.
 ///
 /// # Errors
-/// The listener's address cannot be read, or the accept loop failed.
+/// The listener's address cannot be read.
 pub async fn serve_on<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -256,9 +256,8 @@ where
     let cfg = state.config().clone();
     let app = router_for(state, local);
     tracing::info!("serving on http://{local}/");
-    listen::accept_loop(listener, app, &cfg, shutdown)
-        .await
-        .map_err(ServeError::Server)
+    listen::accept_loop(listener, app, &cfg, shutdown).await;
+    Ok(())
 }
 
 /// Default bind address: loopback only.

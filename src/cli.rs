@@ -186,12 +186,17 @@ An officer token in `Authorization: Bearer TOKEN` (the map's *Officer token* box
 pupil-level layers, exact what-ifs and the planning panel.
 
 Officer tokens:
-  - one is generated at start-up and printed for the run;
-  - NEARHOME_OFFICER_TOKENS: more tokens, comma-separated;
-  - NEARHOME_TOKEN_FILE: a file of tokens, one a line (blank lines and # comments skipped).
-Configured tokens must be at least 16 characters. Tokens are never logged.
+  - NEARHOME_OFFICER_TOKENS: tokens, comma-separated;
+  - NEARHOME_TOKEN_FILE: a file of tokens, one a line (blank lines and # comments skipped);
+  - with neither, one is generated at start-up and printed for the run.
+Configured tokens must be at least 16 characters; they are counted at start-up, never
+printed. Tokens are never logged.
 
-Environment: NEARHOME_BIND sets --bind; RUST_LOG the log level (default nearhome=info,warn).";
+Bound to loopback (the default), requests whose Host header names another host are refused
+(403): open it as http://127.0.0.1:PORT/ or http://localhost:PORT/.
+
+Environment: NEARHOME_BIND sets --bind; RUST_LOG the log level (default nearhome=info,warn:
+one line per request with the method, the route, the status and the latency).";
 
 /// The shipped demo scenario.
 pub const DEFAULT_SCENARIO: &str = "fixtures/scenarios/rutland/scenario.toml";
@@ -209,8 +214,9 @@ fn scenario_path(p: Option<PathBuf>) -> PathBuf {
 
 /// Set up logging to stderr; `RUST_LOG` overrides the default level.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("nearhome=info,warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(nearhome::serve::DEFAULT_LOG_FILTER)
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -935,21 +941,45 @@ fn site(
 }
 
 fn serve(path: &Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
+    use nearhome::serve::auth::{generate_token, Auth};
+    // Read the configured tokens before the long analysis, so a bad file fails fast.
+    let configured = Auth::default().with_env()?;
     let prepared = nearhome::app::prepare(path).context(
         "the map service needs the road extract (routes, catchments, what-ifs); \
          `nearhome analyse` runs without it, estimating every journey",
     )?;
-    let token = nearhome::serve::auth::generate_token()?;
     eprintln!(
-        "{}: {} pupils analysed. Open http://{bind}/ (public view).\nOfficer token for this run (pupil-level layers; keep it private): {token}",
+        "{}: {} pupils analysed. Open http://{bind}/ (public view).",
         prepared.scenario.config.name,
         prepared.scenario.pupils.len()
     );
+    // A token is made (and printed) for this run only when none is configured; configured
+    // tokens are never printed.
+    let auth = if configured.is_empty() {
+        let token = generate_token()?;
+        eprintln!(
+            "Officer token for this run (pupil-level layers; keep it private): {token}\n\
+             (set {} or {} to use your own)",
+            nearhome::serve::auth::TOKENS_ENV,
+            nearhome::serve::auth::TOKEN_FILE_ENV
+        );
+        Auth::new([token])
+    } else {
+        eprintln!("officer tokens: {} configured", configured.len());
+        configured
+    };
+    let state =
+        nearhome::serve::AppState::new(prepared, auth, nearhome::serve::ServiceConfig::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(nearhome::serve::serve(prepared, bind, token))?;
+    let served = rt.block_on(nearhome::serve::serve(state.clone(), bind));
+    // Stopped (the server has closed every connection): exit without waiting for a cache
+    // warm-up still running on the blocking pool, or for the scenario to be freed.
+    rt.shutdown_background();
+    leave_to_the_os(state);
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

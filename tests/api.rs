@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use nearhome::app::prepare;
 use nearhome::model::LatLon;
 use nearhome::serve::auth::Auth;
-use nearhome::serve::{router, AppState, ServiceConfig};
+use nearhome::serve::{router, router_for, AppState, ServiceConfig};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -21,8 +21,9 @@ use crate::support::project_path;
 const OFFICER: &str = "test-officer-token-0123456789";
 const WRONG: &str = "test-wrong-token-012345678901";
 
-/// The mini scenario's state, prepared once per test binary.
-fn state() -> &'static AppState {
+/// The mini scenario's state, prepared once per test binary (also served for real by the
+/// `server` tests, with their own limits).
+pub(crate) fn state() -> &'static AppState {
     static STATE: OnceLock<AppState> = OnceLock::new();
     STATE.get_or_init(|| {
         let prepared = prepare(&project_path("fixtures/data/mini/scenario.toml"))
@@ -1047,4 +1048,217 @@ async fn hexagon_demand_is_officer_only_and_counts_every_pupil() {
         .map(|f| f.property("pupils").and_then(|v| v.as_u64()).unwrap())
         .sum();
     assert_eq!(total as usize, st.prepared().scenario.pupils.len());
+}
+
+/// `assert_error`, and the message names `field`.
+fn assert_error_naming(r: &Reply, status: u16, field: &str) {
+    assert_error(r, status);
+    let msg = r.json()["error"].as_str().unwrap_or("").to_string();
+    assert!(msg.contains(&format!("`{field}`")), "{msg}");
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_naming_them() {
+    let cases = [
+        ("/api/areas?layer=wards&colour=red", "colour"),
+        ("/api/demand?need=ASD&zoom=3", "zoom"),
+        ("/api/basemap?detail=major&style=dark", "style"),
+        ("/api/journeys?limit=10&sort=minutes", "sort"),
+        (
+            "/api/route?from=54.15,-4.48&to=54.16,-4.47&via=54.2,-4.5",
+            "via",
+        ),
+        ("/api/catchment?provision=SS1&minutes=10&mode=walk", "mode"),
+    ];
+    for (uri, field) in cases {
+        let r = get(uri, Some(OFFICER)).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // Known parameters alone still work.
+    let r = get("/api/basemap?detail=major", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+#[tokio::test]
+async fn unknown_body_fields_are_refused_naming_them() {
+    // What-if: top level and inside `add` and `change`.
+    let mut add = asd_base("NEW1", 5);
+    add["colour"] = json!("red");
+    let cases = [
+        (json!({"change": [ss1_full()], "remove": ["SS1"]}), "remove"),
+        (json!({ "add": [add] }), "colour"),
+        (
+            json!({"change": [{"id": "SS1", "places": 70, "spare": 3}]}),
+            "spare",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = post_json("/api/whatif", body.to_string(), None).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // Siting: top level and inside a candidate and its location.
+    let st = rutland();
+    let site = [
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "budget": 5}"#,
+            "budget",
+        ),
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "extra_candidates":
+               [{"id": "C1", "name": "C", "location": {"lat": 52.67, "lon": -0.73}, "rank": 1}]}"#,
+            "rank",
+        ),
+        (
+            r#"{"need": "ASD", "places": 12, "k": 1, "extra_candidates":
+               [{"id": "C1", "name": "C", "location": {"lat": 52.67, "lon": -0.73, "alt": 90}}]}"#,
+            "alt",
+        ),
+    ];
+    for (body, field) in site {
+        let r = post_json_in(st, "/api/site", body, Some(OFFICER)).await;
+        assert_error_naming(&r, 400, field);
+    }
+    // A missing field is still 422 (well-formed JSON that does not fit).
+    let r = post_json_in(st, "/api/site", r#"{"need": "ASD", "k": 1}"#, Some(OFFICER)).await;
+    assert_error(&r, 422);
+}
+
+#[tokio::test]
+async fn long_paths_are_refused() {
+    let path = format!("/api/{}", "x".repeat(2000));
+    assert_error(&get(&path, None).await, 414);
+    // Under the limit an unknown path is still a plain 404.
+    assert_error(&get(&format!("/api/{}", "x".repeat(500)), None).await, 404);
+}
+
+async fn get_with_host(app: Router, uri: &str, host: Option<&str>) -> (StatusCode, Value) {
+    let mut b = Request::builder().uri(uri);
+    if let Some(h) = host {
+        b = b.header(header::HOST, h);
+    }
+    let resp = app.oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn loopback_service_refuses_foreign_hosts() {
+    let loopback = router_for(state().clone(), "127.0.0.1:8080".parse().unwrap());
+    for host in [
+        Some("localhost"),
+        Some("localhost:8080"),
+        Some("127.0.0.1"),
+        Some("127.0.0.1:8080"),
+        Some("[::1]"),
+        Some("[::1]:8080"),
+        None,
+    ] {
+        let (status, v) = get_with_host(loopback.clone(), "/api/health", host).await;
+        assert_eq!(status, StatusCode::OK, "{host:?}: {v}");
+    }
+    for host in [
+        "attacker.example",
+        "attacker.example:8080",
+        "localhost.attacker.example",
+        "192.168.1.10:8080",
+    ] {
+        let (status, v) = get_with_host(loopback.clone(), "/api/health", Some(host)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{host}: {v}");
+        assert!(
+            v["error"].as_str().is_some_and(|e| e.contains("loopback")),
+            "{v}"
+        );
+    }
+    // An absolute-form target naming another host is refused too, whatever `Host` says.
+    let (status, v) = get_with_host(
+        loopback.clone(),
+        "http://attacker.example/api/health",
+        Some("127.0.0.1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    // Unknown routes are refused the same way (no route probing through a rebound name).
+    let (status, _) = get_with_host(loopback, "/nope", Some("attacker.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Bound to every interface (or through `router`), any host is served.
+    let any = router_for(state().clone(), "0.0.0.0:8080".parse().unwrap());
+    let (status, v) = get_with_host(any, "/api/health", Some("attacker.example")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) =
+        get_with_host(router(state().clone()), "/api/health", Some("maps.example")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+/// A writer into a shared buffer, for capturing log lines.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn one_request_log_line_with_the_route_never_the_query() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            nearhome::serve::DEFAULT_LOG_FILTER,
+        ))
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    // The test runtime is single-threaded, so a thread-local subscriber sees every request.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // tracing caches each call site's interest process-wide. With one registered
+    // dispatcher it asks the *registering thread's* default, so a test running in parallel
+    // without a subscriber could cache "never" for the request-log call sites; with a
+    // second one it combines them all ("sometimes": every event asks the current one).
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let r = get(
+        "/api/route?from=54.15123,-4.48456&to=54.16789,-4.47012",
+        None,
+    )
+    .await;
+    assert!(
+        r.status.is_success() || r.status.is_client_error(),
+        "{}",
+        r.status
+    );
+    let status = r.status.as_u16();
+    let r = get("/private/54.15123?home=54.15123,-4.48456", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = get("/api/journeys?limit=1", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("request{")).collect();
+    assert_eq!(lines.len(), 3, "one line per request:\n{text}");
+    assert!(
+        lines[0].contains("method=GET")
+            && lines[0].contains("route=/api/route")
+            && lines[0].contains(&format!("status={status}"))
+            && lines[0].contains("latency="),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("route=(other)") && lines[1].contains("status=404"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("route=/api/journeys") && lines[2].contains("status=401"),
+        "{}",
+        lines[2]
+    );
+    for secret in ["54.15", "4.48", "private", "home=", "limit="] {
+        assert!(!text.contains(secret), "`{secret}` logged:\n{text}");
+    }
 }

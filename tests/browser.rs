@@ -61,8 +61,10 @@ fn map_works_in_headless_chromium() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
+    // The real server (accept loop, limits, the loopback Host rule): the page calls it as
+    // http://127.0.0.1:PORT/, which the Host rule lets through.
     rt.spawn(async move {
-        axum::serve(listener, nearhome::serve::router(state))
+        nearhome::serve::serve_on(listener, state, std::future::pending())
             .await
             .unwrap();
     });

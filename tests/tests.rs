@@ -40,5 +40,8 @@ mod browser;
 // The HTTP API through tower::ServiceExt::oneshot: statuses, GeoJSON, roles, suppression, limits.
 mod api;
 
+// The real server on 127.0.0.1:0 over raw TCP: timeouts, caps, the Host rule, shutdown.
+mod server;
+
 // A disclosure audit of every public file and answer, with the differencing attacks.
 mod disclosure;

@@ -172,6 +172,7 @@ fn default_max_proposals() -> usize {
 
 /// A siting request (`nearhome site`, `/api/site`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SiteRequest {
     /// Need the new places serve.
     pub need: Need,

@@ -8,6 +8,7 @@ use crate::model::LatLon;
 
 /// A candidate site for a new base.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CandidatePoint {
     /// Identifier (a provision id for scenario sites, verbatim from the user file otherwise).
     pub id: String,

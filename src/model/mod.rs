@@ -70,6 +70,7 @@ pub enum CoordError {
     zerocopy::Immutable,
     zerocopy::KnownLayout,
 )]
+#[serde(deny_unknown_fields)]
 #[repr(C)]
 pub struct LatLon {
     /// Latitude in degrees north (−90..=90).

@@ -81,13 +81,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// True when a deserialisation message is serde's for a field the type does not have
+/// (`deny_unknown_fields`: "unknown field `x`, expected ...").
+fn is_unknown_field(message: &str) -> bool {
+    message.contains("unknown field `")
+}
+
 impl From<JsonRejection> for ApiError {
+    /// 413 for a body over the limit; 400 for malformed JSON and for a field the request
+    /// type does not know (the message names it); 422 for other well-formed JSON that does
+    /// not fit the type (a missing field, a wrong type or value).
     fn from(r: JsonRejection) -> Self {
         let status = r.status();
         let msg = format!("request body: {}", r.body_text());
         match status {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(msg),
-            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Unprocessable(msg),
+            StatusCode::UNPROCESSABLE_ENTITY if !is_unknown_field(&msg) => {
+                ApiError::Unprocessable(msg)
+            }
             _ => ApiError::BadRequest(msg),
         }
     }

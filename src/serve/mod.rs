@@ -1,96 +1,113 @@
 //! The HTTP service: the analysis as JSON, GeoJSON and CSV, and the offline web map.
 //!
 //! [`router`] builds the axum app (used by tests through `tower::ServiceExt::oneshot`);
-//! [`serve`] binds it and runs until Ctrl-C or SIGTERM. Endpoints and every property are
-//! documented in `docs/api.md`. Limits: request bodies ([`ServiceConfig::max_body_bytes`],
-//! 413), query strings (414), a per-request timeout (408), what-ifs per request (413) and
-//! at once. CORS is off (no CORS headers: browsers only call it from its own page). Request
-//! logs carry the matched route and the status, never the URI's query.
+//! [`router_for`] adds the `Host` check of a loopback-bound service ([`host`]);
+//! [`serve_on`] runs it on a bound listener with every client bounded ([`listen`]) until a
+//! shutdown future resolves; [`serve`] binds an address and runs until Ctrl-C or SIGTERM.
+//! Endpoints and every property are documented in `docs/api.md`. Limits
+//! ([`ServiceConfig`]): request bodies (413), paths and query strings (414), a per-request
+//! timeout (408), what-ifs per request (413) and at once; per connection a header-read
+//! timeout, header caps, a write-stall timeout, a cap on open connections and a shutdown
+//! deadline. CORS is off (no CORS headers: browsers only call it from its own page).
+//! Request logs carry the method, the matched route, the status and the latency, never
+//! the URI or its query.
 //!
 //! The outermost stage beside the CLI: it may use every other module; none may import it.
 
 pub mod auth;
 pub mod error;
+pub mod host;
+pub mod listen;
 pub mod planning;
 pub mod routes;
 pub mod state;
 pub mod web;
 pub mod whatif;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
-use crate::app::Prepared;
-use crate::serve::auth::Auth;
 use crate::serve::error::{error_response, json_errors};
 pub use crate::serve::state::{AppState, ServiceConfig};
 
-async fn limit_query(State(max): State<usize>, req: Request, next: Next) -> Response {
-    let len = req.uri().query().map_or(0, str::len);
-    if len > max {
+/// The log filter when `RUST_LOG` is not set: `info` for nearhome (the service's request
+/// logs included), `warn` for the libraries.
+pub const DEFAULT_LOG_FILTER: &str = "nearhome=info,warn";
+
+/// Path and query limits, as [`ServiceConfig::max_path_bytes`] and
+/// [`ServiceConfig::max_query_bytes`].
+#[derive(Debug, Clone, Copy)]
+struct UriLimits {
+    path: usize,
+    query: usize,
+}
+
+async fn limit_uri(State(max): State<UriLimits>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().len();
+    if path > max.path {
         return error_response(
             StatusCode::URI_TOO_LONG,
-            &format!("query string longer than {max} bytes"),
+            &format!("path longer than {} bytes", max.path),
+        );
+    }
+    let len = req.uri().query().map_or(0, str::len);
+    if len > max.query {
+        return error_response(
+            StatusCode::URI_TOO_LONG,
+            &format!("query string longer than {} bytes", max.query),
         );
     }
     next.run(req).await
 }
 
-/// Every route of the app (request logs show one of these, or `(other)`).
-pub const ROUTES: [&str; 22] = [
-    "/",
-    "/favicon.ico",
-    "/index.html",
-    "/app.js",
-    "/style.css",
-    "/api/health",
-    "/api/scenario",
-    "/api/provisions",
-    "/api/areas",
-    "/api/demand",
-    "/api/basemap",
-    "/api/journeys",
-    "/api/moves",
-    "/api/route",
-    "/api/catchment",
-    "/api/summary",
-    "/api/download/areas.csv",
-    "/api/download/pupils.csv",
-    "/api/whatif",
-    "/api/site",
-    "/api/capital",
-    "(other)",
-];
-
-/// The route to log for a request path: the path when it is a known route (never the
-/// query), else `(other)` so that nothing a caller typed reaches the log.
-pub fn log_route(path: &str) -> &'static str {
-    ROUTES
-        .iter()
-        .find(|r| **r == path)
-        .copied()
-        .unwrap_or("(other)")
+/// The route a request log names: the matched route pattern, or `(other)` when no route
+/// matched, so that nothing a caller typed (a path, a query with coordinates) reaches the
+/// log.
+pub fn log_route(req: &Request) -> &str {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or("(other)", MatchedPath::as_str)
 }
 
-/// The app: every endpoint with its limits, error mapping and request logging.
+/// The app with the `Host` check when `local` (the address it is served on) is loopback:
+/// requests naming another host are refused ([`host`]). On any other address, [`router`].
+pub fn router_for(state: AppState, local: SocketAddr) -> Router {
+    build(state, local.ip().is_loopback())
+}
+
+/// The app: every endpoint with its limits, error mapping and request logging (no `Host`
+/// check: see [`router_for`]).
 pub fn router(state: AppState) -> Router {
+    build(state, false)
+}
+
+fn build(state: AppState, loopback_hosts_only: bool) -> Router {
     let cfg = state.config().clone();
+    // One line per request, when the response head is ready: the span's method and matched
+    // route, the status and the latency. No on-request line, and no second line for
+    // 5xx (the status is on the line already).
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
-            let route = log_route(req.uri().path());
-            tracing::info_span!("request", method = %req.method(), route = %route)
+            tracing::info_span!("request", method = %req.method(), route = %log_route(req))
         })
         .on_request(())
-        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
-    Router::new()
+        .on_response(
+            |res: &Response, latency: Duration, _span: &tracing::Span| {
+                tracing::info!(status = res.status().as_u16(), latency = ?latency);
+            },
+        )
+        .on_failure(());
+    let app = Router::new()
         .route("/", get(web::index))
         .route("/index.html", get(web::index))
         .route("/app.js", get(web::app_js))
@@ -120,10 +137,18 @@ pub fn router(state: AppState) -> Router {
             cfg.request_timeout,
         ))
         .layer(middleware::from_fn_with_state(
-            cfg.max_query_bytes,
-            limit_query,
-        ))
-        .layer(middleware::map_response(json_errors))
+            UriLimits {
+                path: cfg.max_path_bytes,
+                query: cfg.max_query_bytes,
+            },
+            limit_uri,
+        ));
+    let app = if loopback_hosts_only {
+        app.layer(middleware::from_fn(host::loopback_hosts_only))
+    } else {
+        app
+    };
+    app.layer(middleware::map_response(json_errors))
         .layer(trace)
 }
 
@@ -162,9 +187,6 @@ async fn shutdown_signal() {
 /// Why the service could not start or stopped with an error. Causes are chained.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The officer token configuration is unusable.
-    #[error("officer tokens")]
-    Tokens(#[source] auth::AuthError),
     /// The address cannot be bound.
     #[error("cannot listen on {bind}")]
     Bind {
@@ -174,32 +196,26 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    /// The server failed while running.
+    /// The server could not run on its listener (e.g. its address cannot be read).
     #[error("server error")]
     Server(#[source] std::io::Error),
 }
 
-/// Serve a prepared scenario on `bind` until Ctrl-C or SIGTERM (in-flight requests finish).
+/// Serve `state` on `bind` until Ctrl-C or SIGTERM (limits from the state's
+/// [`ServiceConfig`]; shutdown as [`serve_on`]).
 ///
-/// Officers are `officer_token` plus the tokens of [`auth::TOKENS_ENV`] and
-/// [`auth::TOKEN_FILE_ENV`]. The caller prints the token for the local demo.
+/// The state's [`auth::Auth`] holds the officer tokens (the CLI reads [`auth::TOKENS_ENV`] and
+/// [`auth::TOKEN_FILE_ENV`], or makes a token for the run). Route geometries and the base
+/// map are computed in the background as soon as the service starts.
 ///
 /// # Errors
-/// Bad token configuration, or the address cannot be bound.
-pub async fn serve(
-    prepared: Prepared,
-    bind: SocketAddr,
-    officer_token: String,
-) -> Result<(), ServeError> {
-    let auth = Auth::new([officer_token])
-        .with_env()
-        .map_err(ServeError::Tokens)?;
+/// The address cannot be bound.
+pub async fn serve(state: AppState, bind: SocketAddr) -> Result<(), ServeError> {
     if !bind.ip().is_loopback() {
         tracing::warn!(
             "binding {bind}: the service is reachable from other machines; use TLS in front of it"
         );
     }
-    let state = AppState::new(prepared, auth, ServiceConfig::default());
     // Warm the caches off the request path.
     {
         let st = state.clone();
@@ -212,16 +228,35 @@ pub async fn serve(
             }
         });
     }
-    let app = router(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|source| ServeError::Bind { bind, source })?;
-    let local = listener.local_addr().unwrap_or(bind);
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serve `state`'s app on a bound listener until `shutdown` resolves.
+///
+/// Every client is bounded by the connection limits of `state`'s [`ServiceConfig`] (see
+/// [`listen`]). When the listener's address is loopback, requests naming another host are
+/// refused ([`router_for`]). On `shutdown` the listener closes, requests in flight get
+/// [`ServiceConfig::shutdown_grace`] to finish, then every connection left is closed and
+/// this returns.
+///
+/// # Errors
+/// The listener's address cannot be read.
+pub async fn serve_on<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> Result<(), ServeError>
+where
+    F: Future<Output = ()>,
+{
+    let local = listener.local_addr().map_err(ServeError::Server)?;
+    let cfg = state.config().clone();
+    let app = router_for(state, local);
     tracing::info!("serving on http://{local}/");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(ServeError::Server)?;
+    listen::accept_loop(listener, app, &cfg, shutdown).await;
     Ok(())
 }
 

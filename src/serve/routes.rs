@@ -229,6 +229,7 @@ pub async fn provisions(
 
 /// Query of `/api/areas`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AreasQuery {
     /// Layer id (default: the first layer).
     pub layer: Option<String>,
@@ -336,6 +337,7 @@ pub async fn basemap(
 
 /// Query of `/api/basemap`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BasemapQuery {
     /// `major` (default) or `all`.
     pub detail: Option<String>,
@@ -349,6 +351,7 @@ pub const JOURNEYS_MAX_LIMIT: usize = 5000;
 
 /// Query of `/api/journeys`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JourneysQuery {
     /// Area id of the pupils' homes (in `layer`); all pupils when absent.
     pub area: Option<String>,
@@ -464,6 +467,7 @@ pub fn parse_lat_lon(name: &str, s: Option<&str>) -> Result<LatLon, ApiError> {
 
 /// Query of `/api/route`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteQuery {
     /// Origin `LAT,LON`.
     pub from: Option<String>,
@@ -504,6 +508,7 @@ pub async fn route(
 
 /// Query of `/api/catchment`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CatchmentQuery {
     /// Provision id.
     pub provision: Option<String>,

@@ -19,29 +19,66 @@ use crate::query::route::Route;
 use crate::serve::auth::Auth;
 use crate::serve::error::ApiError;
 
-/// Limits of the service.
+/// Limits of the service: per request (enforced by [`crate::serve::router`]) and per
+/// connection (enforced by [`crate::serve::serve_on`]'s accept loop).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceConfig {
     /// Largest request body, bytes (larger: 413).
     pub max_body_bytes: usize,
     /// Largest query string, bytes (larger: 414).
     pub max_query_bytes: usize,
-    /// Per-request time limit (longer: 408).
+    /// Longest request path, bytes (longer: 414).
+    pub max_path_bytes: usize,
+    /// Per-request time limit, from the request head read to the response head, reading
+    /// the body included (longer: 408).
     pub request_timeout: Duration,
     /// Most provisions added plus changed in one what-if (more: 413).
     pub max_whatif_items: usize,
     /// What-ifs computed at once (others wait for a slot, then 503 after the timeout).
     pub whatif_concurrency: usize,
+    /// Time a connection has to send a whole request head (request line and headers),
+    /// counted from when the server starts waiting for it: on a new connection, and again
+    /// after each response on a kept-alive one. Past it the connection is closed without
+    /// an answer: idle, partial-header and dripping clients, and idle keep-alive
+    /// connections, are bounded by it (default 5 s).
+    pub header_read_timeout: Duration,
+    /// A response write that makes no progress for this long (a client that stops
+    /// reading) closes the connection (default 30 s).
+    pub write_stall_timeout: Duration,
+    /// Connections open at once (default 256). When all are taken the server stops
+    /// accepting until one closes: new clients wait in the kernel's listen backlog.
+    pub max_connections: usize,
+    /// Most request headers (more: hyper answers 431 and closes; default 64).
+    pub max_headers: usize,
+    /// Largest request head (request line and headers), bytes: hyper's read buffer (a
+    /// larger head: hyper answers 431 and closes). At least [`MIN_HEAD_BYTES`]; default
+    /// 16 KiB.
+    pub max_head_bytes: usize,
+    /// On Ctrl-C or SIGTERM (or the shutdown future of [`crate::serve::serve_on`]), how
+    /// long requests in flight may take to finish before every connection left is closed
+    /// (default 10 s).
+    pub shutdown_grace: Duration,
 }
+
+/// The smallest [`ServiceConfig::max_head_bytes`] hyper accepts (a smaller value is raised
+/// to it).
+pub const MIN_HEAD_BYTES: usize = 8192;
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             max_body_bytes: 64 * 1024,
             max_query_bytes: 2048,
+            max_path_bytes: 1024,
             request_timeout: Duration::from_secs(30),
             max_whatif_items: 50,
             whatif_concurrency: 2,
+            header_read_timeout: Duration::from_secs(5),
+            write_stall_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            max_headers: 64,
+            max_head_bytes: 16 * 1024,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -76,14 +113,19 @@ pub struct AppState {
 }
 
 struct Inner {
+    shared: Arc<Shared>,
+    config: ServiceConfig,
+    whatif_slots: Arc<Semaphore>,
+}
+
+/// What does not depend on the limits (shared by [`AppState::with_config`]).
+struct Shared {
     prepared: Prepared,
     auth: Auth,
-    config: ServiceConfig,
     aggregates: Aggregates,
     provision_index: HashMap<String, ProvisionIdx>,
     geometries: OnceCell<Arc<Geometries>>,
     basemap: OnceCell<Arc<crate::output::basemap::BaseMap>>,
-    whatif_slots: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -98,29 +140,42 @@ impl AppState {
             .enumerate()
             .map(|(i, p)| (p.id.clone(), ProvisionIdx::new(i)))
             .collect();
+        let shared = Arc::new(Shared {
+            prepared,
+            auth,
+            aggregates,
+            provision_index,
+            geometries: OnceCell::new(),
+            basemap: OnceCell::new(),
+        });
+        AppState::from_shared(shared, config)
+    }
+
+    fn from_shared(shared: Arc<Shared>, config: ServiceConfig) -> AppState {
         let slots = Arc::new(Semaphore::new(config.whatif_concurrency.max(1)));
         AppState {
             inner: Arc::new(Inner {
-                prepared,
-                auth,
+                shared,
                 config,
-                aggregates,
-                provision_index,
-                geometries: OnceCell::new(),
-                basemap: OnceCell::new(),
                 whatif_slots: slots,
             }),
         }
     }
 
+    /// The same scenario, tokens and caches with other limits (and what-if slots of
+    /// their own), without preparing the scenario again.
+    pub fn with_config(&self, config: ServiceConfig) -> AppState {
+        AppState::from_shared(self.inner.shared.clone(), config)
+    }
+
     /// The prepared scenario.
     pub fn prepared(&self) -> &Prepared {
-        &self.inner.prepared
+        &self.inner.shared.prepared
     }
 
     /// Officer tokens.
     pub fn auth(&self) -> &Auth {
-        &self.inner.auth
+        &self.inner.shared.auth
     }
 
     /// Limits.
@@ -131,12 +186,12 @@ impl AppState {
     /// The aggregates and disclosure grid of the loaded analysis (publish through
     /// [`crate::output::tables`]).
     pub fn aggregates(&self) -> &Aggregates {
-        &self.inner.aggregates
+        &self.inner.shared.aggregates
     }
 
     /// Index of a provision by id.
     pub fn provision(&self, id: &str) -> Option<ProvisionIdx> {
-        self.inner.provision_index.get(id).copied()
+        self.inner.shared.provision_index.get(id).copied()
     }
 
     /// The what-if slots.
@@ -151,6 +206,7 @@ impl AppState {
     pub async fn geometries(&self) -> Result<Arc<Geometries>, ApiError> {
         let me = self.clone();
         self.inner
+            .shared
             .geometries
             .get_or_try_init(|| async move {
                 tokio::task::spawn_blocking(move || {
@@ -184,6 +240,7 @@ impl AppState {
     pub async fn basemap(&self) -> Result<Arc<crate::output::basemap::BaseMap>, ApiError> {
         let me = self.clone();
         self.inner
+            .shared
             .basemap
             .get_or_try_init(|| async move {
                 tokio::task::spawn_blocking(move || {

@@ -28,6 +28,9 @@ mod cohort;
 // Faults around the outputs: all-or-nothing folders, locks, foreign folders, concurrent runs.
 mod faults;
 
+// Property tests on hostile input: CSV readers, scenario.toml, PBF framing, HTTP queries.
+mod fuzz;
+
 // Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
 mod estimate_only;
 

@@ -835,4 +835,63 @@ mod tests {
         let err = err.to_string();
         assert!(err.contains("section coords"), "{err}");
     }
+
+    /// Offsets of `length_m` and `speed_kmh` in a stored piece record.
+    const LENGTH_AT: usize = 24;
+    const SPEED_AT: usize = 32;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// A piece with a NaN, infinite, negative or (speed) zero figure is refused even
+        /// when every checksum is right: durations derive from them.
+        #[test]
+        fn bad_lengths_and_speeds_are_refused_behind_valid_checksums(
+            piece in 0usize..24,
+            field in proptest::prop_oneof![proptest::strategy::Just(LENGTH_AT), proptest::strategy::Just(SPEED_AT)],
+            value in proptest::prop_oneof![
+                proptest::strategy::Just(f64::NAN),
+                proptest::strategy::Just(f64::INFINITY),
+                proptest::strategy::Just(f64::NEG_INFINITY),
+                -1e9f64..-1e-9,
+            ],
+        ) {
+            let mut bytes = encode_cache(&grid_network()).expect("encodes");
+            replace_section(&mut bytes, "pieces", |b| {
+                let n = b.len() / PIECE;
+                let at = (piece % n) * PIECE + field;
+                b[at..at + 8].copy_from_slice(&value.to_le_bytes());
+            });
+            let r = read_cache(Source::Bytes(&bytes), "bad.nhg", &[Metric::Time, Metric::Distance]);
+            proptest::prop_assert!(r.is_err(), "piece {piece} field {field} = {value} accepted");
+        }
+
+        /// Any byte of any section changed, checksums fixed up: reading never panics, and a
+        /// network that is accepted answers a route without panicking.
+        #[test]
+        fn a_resealed_damaged_cache_never_panics(
+            section in 0usize..64,
+            at in 0usize..1 << 16,
+            byte in 0u8..=255,
+        ) {
+            let net = grid_network();
+            let mut bytes = encode_cache(&net).expect("encodes");
+            let toc = Toc::read(Source::Bytes(&bytes)).expect("table");
+            let e = &toc.0[section % toc.0.len()];
+            let label = String::from_utf8_lossy(&e.name).trim_end_matches('\0').to_string();
+            if e.len > 0 {
+                replace_section(&mut bytes, &label, |b| {
+                    let k = at % b.len();
+                    b[k] = byte;
+                });
+            }
+            if let Ok(back) = read_cache(Source::Bytes(&bytes), "d.nhg", &[Metric::Time]) {
+                let a = LatLon::new(52.0, -1.9).expect("valid");
+                let b = LatLon::new(52.006, -1.891).expect("valid");
+                if let (Ok(sa), Ok(sb)) = (back.snap_within(a, 1000.0), back.snap_within(b, 1000.0)) {
+                    let _ = back.route(&sa, &sb, Metric::Time);
+                }
+            }
+        }
+    }
 }

@@ -125,7 +125,7 @@ fn main() -> ExitCode {
         .map(|i| {
             let (addr, token, pool) = (addr.clone(), token.clone(), pool.clone());
             std::thread::spawn(move || {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1) * 0x1000_0001);
+                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((i as u64 + 1) * 0x1000_0001));
                 let mut point = move || pool.draw(&mut rng);
                 run_connection(&addr, i % KINDS.len(), token.as_deref(), until, &mut point)
             })

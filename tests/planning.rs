@@ -296,6 +296,7 @@ fn hand_built_instance_has_the_known_best_site() {
             placement_id: "far-independent".into(),
             transport: Some(Transport::Taxi),
             transport_cost_gbp: None,
+            travel: Default::default(),
             line: 2 + i as usize,
         })
         .collect();

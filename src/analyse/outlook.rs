@@ -112,6 +112,7 @@ mod tests {
             placement_id: placement.into(),
             transport: None,
             transport_cost_gbp: None,
+            travel: Default::default(),
             line: 0,
         }
     }

@@ -1389,6 +1389,7 @@ mod tests {
             placement_id: placement.into(),
             transport: Some(Transport::Taxi),
             transport_cost_gbp: None,
+            travel: Default::default(),
             line: 0,
         }
     }

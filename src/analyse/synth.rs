@@ -44,7 +44,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::model::phase::{Phase, PRIMARY_MAX_AGE};
 use crate::model::sen2::{PlacementGroup, Sen2Targets};
 use crate::model::status::{PlacementStatus, UnplacedPupil};
-use crate::model::{LatLon, Need, Provision, ProvisionKind, Pupil, Transport, AGE_RANGE};
+use crate::model::{
+    LatLon, Need, Provision, ProvisionKind, Pupil, Transport, TravelNeeds, AGE_RANGE,
+};
 
 /// Statutory walking distance for pupils under 8, metres (2 miles).
 pub const WALK_UNDER_8_M: f64 = 3_218.69;
@@ -278,7 +280,7 @@ pub fn transport_for(group: PlacementGroup, age: u8, distance_m: f64) -> Transpo
     match group {
         PlacementGroup::Mainstream | PlacementGroup::Elsewhere => {
             if distance_m <= walk_m {
-                Transport::None
+                Transport::Walk
             } else if Phase::of_age(age, PRIMARY_MAX_AGE) != Phase::Primary {
                 Transport::Public
             } else {
@@ -287,7 +289,7 @@ pub fn transport_for(group: PlacementGroup, age: u8, distance_m: f64) -> Transpo
         }
         PlacementGroup::Post16 => {
             if distance_m <= walk_m {
-                Transport::None
+                Transport::Walk
             } else {
                 Transport::Public
             }
@@ -557,6 +559,7 @@ pub fn generate(
 
     // 5. shuffle and number
     shuffle_and_number(&mut pupils, &mut unplaced, &mut rng);
+    draw_travel_needs(&mut pupils, cfg.seed);
     let placed = rooms.iter().map(|r| r.placed).collect();
     let calibration = calibration_rows(cfg, &plans, &statuses, &pupils, &unplaced, total);
     Ok(SynthOutput {
@@ -870,6 +873,47 @@ fn age_pool(ages: &[u8], by_age: &[u32], rng: &mut ChaCha8Rng) -> Vec<u8> {
     pool
 }
 
+/// Shares of pupils on council vehicles needing a wheelchair space, an escort, or to travel
+/// alone, by primary need: ILLUSTRATIVE rates (no national statistic publishes them; see
+/// `docs/synth.md`), `(wheelchair, escort, solo)`.
+pub fn travel_need_rates(need: Need) -> (f64, f64, f64) {
+    match need {
+        Need::Pmld => (0.60, 0.60, 0.02),
+        Need::Pd => (0.35, 0.25, 0.02),
+        Need::Msi => (0.20, 0.50, 0.02),
+        Need::Sld => (0.10, 0.50, 0.03),
+        Need::Semh => (0.00, 0.15, 0.15),
+        Need::Asd => (0.01, 0.20, 0.06),
+        Need::Vi | Need::Hi => (0.01, 0.10, 0.01),
+        _ => (0.01, 0.05, 0.02),
+    }
+}
+
+/// Step 6: what each pupil on a council vehicle (taxi or minibus) needs of it, drawn by
+/// [`travel_need_rates`] from a random stream of its own (so the placements above do not
+/// change with the rates), in id order. Under 8s always have an escort. A pupil who must
+/// travel alone goes by taxi.
+fn draw_travel_needs(pupils: &mut [SynthPupil], seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7472_6176_656c_0001);
+    for sp in pupils.iter_mut() {
+        let p = &mut sp.pupil;
+        // one draw per need, for every pupil, so a pupil's needs do not depend on others'
+        let (w, e, s) = travel_need_rates(p.need);
+        let (dw, de, ds): (f64, f64, f64) = (rng.random(), rng.random(), rng.random());
+        if !p.transport.is_some_and(Transport::is_council_vehicle) {
+            continue;
+        }
+        p.travel = TravelNeeds {
+            wheelchair: dw < w,
+            escort: de < e || p.age < 8,
+            solo: ds < s,
+        };
+        if p.travel.solo {
+            p.transport = Some(Transport::Taxi);
+        }
+    }
+}
+
 /// Step 5: shuffle every pupil, placed or not, number them `P000001`, `P000002`, … and
 /// leave each list in id order.
 fn shuffle_and_number(
@@ -1085,6 +1129,7 @@ impl Filling<'_> {
                 placement_id: self.provisions[pi].id.clone(),
                 transport: Some(transport_for(group, draw.age, distance_m)),
                 transport_cost_gbp: None,
+                travel: TravelNeeds::default(),
                 line: 0,
             },
             home_index: draw.home_index,
@@ -1527,10 +1572,19 @@ mod tests {
                 assert_eq!(homes[sp.home_index], p.home);
                 assert!(inside(p.home));
                 assert!((sp.distance_m - p.home.haversine_m(prov.location)).abs() < 1e-6);
-                assert_eq!(
-                    p.transport,
-                    Some(transport_for(sp.group, p.age, sp.distance_m))
-                );
+                // the rule's mode, except a pupil who must travel alone goes by taxi
+                let rule = transport_for(sp.group, p.age, sp.distance_m);
+                let want = if p.travel.solo { Transport::Taxi } else { rule };
+                assert_eq!(p.transport, Some(want));
+                if p.travel != TravelNeeds::default() {
+                    assert!(rule.is_council_vehicle(), "needs only on council vehicles");
+                }
+                if rule.is_council_vehicle() && p.age < 8 {
+                    assert!(
+                        p.travel.escort,
+                        "under 8s on council vehicles have an escort"
+                    );
+                }
                 assert_eq!(p.id.len(), 7);
                 assert!(p.id.starts_with('P'));
                 assert!(ids.insert(p.id.clone()), "duplicate id {}", p.id);
@@ -1650,23 +1704,28 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
-            Some("id,age,need,lat,lon,placement_id,placement_status,transport,transport_cost_gbp")
+            Some("id,age,need,lat,lon,placement_id,placement_status,transport,transport_cost_gbp,wheelchair,escort,solo")
         );
         let first = &out.pupils[0];
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        let t = first.pupil.travel;
         let expected = format!(
-            "{},{},{},{:.6},{:.6},{},placed,{},",
+            "{},{},{},{:.6},{:.6},{},placed,{},,{},{},{}",
             first.pupil.id,
             first.pupil.age,
             first.pupil.need,
             first.pupil.home.lat,
             first.pupil.home.lon,
             first.pupil.placement_id,
-            first.pupil.transport.unwrap()
+            first.pupil.transport.unwrap(),
+            yn(t.wheelchair),
+            yn(t.escort),
+            yn(t.solo)
         );
         assert!(text.lines().any(|l| l == expected), "{expected} in\n{text}");
         let u = &out.unplaced[0].pupil;
         let unplaced = format!(
-            "{},{},{},{:.6},{:.6},,not_recorded,,",
+            "{},{},{},{:.6},{:.6},,not_recorded,,,no,no,no",
             u.id, u.age, u.need, u.home.lat, u.home.lon
         );
         assert!(text.lines().any(|l| l == unplaced), "{unplaced} in\n{text}");
@@ -1678,7 +1737,7 @@ mod tests {
         let labels: Vec<String> = (0..400).map(|i| format!("B{i} 1AA")).collect();
         let text = out.pupils_csv(Some(&labels)).unwrap();
         assert!(text.starts_with(
-            "id,age,need,postcode,placement_id,placement_status,transport,transport_cost_gbp\n"
+            "id,age,need,postcode,placement_id,placement_status,transport,transport_cost_gbp,wheelchair,escort,solo\n"
         ));
         assert!(text
             .lines()
@@ -1797,9 +1856,9 @@ mod tests {
     #[test]
     fn transport_rule() {
         use PlacementGroup as G;
-        assert_eq!(transport_for(G::Mainstream, 6, 3_000.0), Transport::None);
+        assert_eq!(transport_for(G::Mainstream, 6, 3_000.0), Transport::Walk);
         assert_eq!(transport_for(G::Mainstream, 6, 3_300.0), Transport::Taxi);
-        assert_eq!(transport_for(G::Mainstream, 9, 4_000.0), Transport::None);
+        assert_eq!(transport_for(G::Mainstream, 9, 4_000.0), Transport::Walk);
         assert_eq!(transport_for(G::Mainstream, 12, 5_000.0), Transport::Public);
         assert_eq!(transport_for(G::Post16, 17, 9_000.0), Transport::Public);
         assert_eq!(transport_for(G::Special, 12, 100.0), Transport::Minibus);

@@ -18,10 +18,12 @@ use crate::load::table::{
 };
 use crate::model::postcode::{normalise_postcode, PostcodeTable};
 use crate::model::status::{PlacementStatus, UnplacedPupil};
-use crate::model::{age_from_ncy, Bbox, Need, Provision, Pupil, Transport, AGE_RANGE, NCY_RANGE};
+use crate::model::{
+    age_from_ncy, Bbox, Need, Provision, Pupil, Transport, TravelNeeds, AGE_RANGE, NCY_RANGE,
+};
 
 /// Columns read from `pupils.csv` besides the coordinate and postcode columns.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 11] = [
     "id",
     "age",
     "ncy",
@@ -30,6 +32,9 @@ pub const COLUMNS: [&str; 8] = [
     "placement_status",
     "transport",
     "transport_cost_gbp",
+    "wheelchair",
+    "escort",
+    "solo",
 ];
 
 /// Parses a national curriculum year: `0`..`14`, `R`/`Reception` (0), `Y7`/`Year 7` (7).
@@ -65,6 +70,9 @@ struct Cols {
     status: Option<usize>,
     transport: Option<usize>,
     cost: Option<usize>,
+    wheelchair: Option<usize>,
+    escort: Option<usize>,
+    solo: Option<usize>,
     postcode: Option<usize>,
     coords: CoordColumns,
 }
@@ -90,6 +98,9 @@ impl Cols {
             status: table.column(&["placement_status"]),
             transport: table.column(&["transport"]),
             cost: table.column(&["transport_cost_gbp"]),
+            wheelchair: table.column(&["wheelchair"]),
+            escort: table.column(&["escort"]),
+            solo: table.column(&["solo"]),
             postcode,
             coords,
         })
@@ -225,6 +236,9 @@ fn parse_row(
         }),
     };
     let cost = ctx.opt_gbp(cols.cost, "transport_cost_gbp");
+    let wheelchair = ctx.opt_flag(cols.wheelchair, "wheelchair");
+    let escort = ctx.opt_flag(cols.escort, "escort");
+    let solo = ctx.opt_flag(cols.solo, "solo");
     Some(PupilRow::Placed(Pupil {
         id: id?,
         age: age?,
@@ -233,6 +247,11 @@ fn parse_row(
         placement_id: placement_id?,
         transport: transport.ok()?,
         transport_cost_gbp: cost.ok()?,
+        travel: TravelNeeds {
+            wheelchair: wheelchair.ok()?,
+            escort: escort.ok()?,
+            solo: solo.ok()?,
+        },
         line: ctx.row.line,
     }))
 }
@@ -414,7 +433,11 @@ pub fn write_pupils<W: Write>(pupils: &[Pupil], out: W) -> csv::Result<()> {
         "placement_id",
         "transport",
         "transport_cost_gbp",
+        "wheelchair",
+        "escort",
+        "solo",
     ])?;
+    let flag = |b: bool| if b { "yes" } else { "no" }.to_string();
     for p in pupils {
         w.write_record([
             p.id.clone(),
@@ -429,6 +452,9 @@ pub fn write_pupils<W: Write>(pupils: &[Pupil], out: W) -> csv::Result<()> {
             p.transport_cost_gbp
                 .map(|c| c.to_string())
                 .unwrap_or_default(),
+            flag(p.travel.wheelchair),
+            flag(p.travel.escort),
+            flag(p.travel.solo),
         ])?;
     }
     w.flush()?;
@@ -487,6 +513,31 @@ mod tests {
     }
 
     #[test]
+    fn travel_needs_are_read_as_yes_or_no() {
+        let csv = "id,age,need,lat,lon,placement_id,transport,wheelchair,escort,solo\n\
+                   A,9,PD,54.1,-4.4,P1,minibus,Yes,y,\n\
+                   B,9,SEMH,54.1,-4.4,P1,travel_training,no,0,TRUE\n\
+                   C,9,SEMH,54.1,-4.4,P1,walk,maybe,,\n";
+        let l = load_pupils(csv.as_bytes(), "p.csv", PupilOptions::default())
+            .unwrap()
+            .placed;
+        assert_eq!(l.items.len(), 2);
+        let a = l.items[0].travel;
+        assert!(a.wheelchair && a.escort && !a.solo);
+        let b = l.items[1].travel;
+        assert!(!b.wheelchair && !b.escort && b.solo);
+        assert_eq!(l.items[1].transport, Some(Transport::TravelTraining));
+        assert_eq!(
+            messages(&l),
+            // pupil files are personal data: the value is not echoed
+            vec![
+                "error: p.csv line 4, column wheelchair: wheelchair is not yes or no \
+                  (also y/n, true/false, 1/0; blank = no)"
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_need_codes_and_modes_are_errors() {
         let l = load("X1,9,AUT,54.15,-4.48,P1,bike,\n");
         assert_eq!(l.rows_rejected, 1);
@@ -498,7 +549,7 @@ mod tests {
                  names, e.g. Autistic Spectrum Disorder, as listed in docs/data.md; not NSA, \
                  which is SEN support without an EHC plan)",
                 "error: pupils.csv line 2, column transport: unknown transport mode \
-                 (allowed: none, taxi, minibus, personal_budget, public)",
+                 (allowed: none, taxi, minibus, personal_budget, public, walk, travel_training)",
             ]
         );
     }

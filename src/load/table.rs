@@ -147,6 +147,8 @@ pub enum IssueKind {
     UnknownPlacement,
     /// An id longer than [`MAX_ID_CHARS`].
     BadId,
+    /// A yes/no field that is neither.
+    BadFlag,
     /// A pupil's `placement_status` is not a known status.
     UnknownPlacementStatus,
     /// A pupil has a `placement_id` and a status saying there is no placement.
@@ -199,6 +201,7 @@ impl IssueKind {
             IssueKind::UnknownPlacement => "unknown placement id",
             IssueKind::UnknownPlacementStatus => "unknown placement status",
             IssueKind::BadId => "id too long",
+            IssueKind::BadFlag => "not yes or no",
             IssueKind::PlacementContradictsStatus => "placement id with a no-placement status",
             IssueKind::CapacityBelowOnRoll => "capacity below on_roll",
             IssueKind::UnknownCapacity => "unknown capacity",
@@ -1012,6 +1015,27 @@ impl<'a> RowCtx<'a> {
 
     /// An optional amount of money in pounds (`£` and thousands commas allowed; must be
     /// finite and not negative): `Ok(None)` when blank or unknown.
+    /// An optional yes/no field: blank is `false`; `yes`/`y`/`true`/`1` and `no`/`n`/`false`/
+    /// `0` in any case; anything else is an error.
+    pub fn opt_flag(&mut self, col: Option<usize>, name: &str) -> Result<bool, Recorded> {
+        let v = self.row.get(col).trim().to_ascii_lowercase();
+        match v.as_str() {
+            "" | "no" | "n" | "false" | "f" | "0" => Ok(false),
+            "yes" | "y" | "true" | "t" | "1" => Ok(true),
+            _ => {
+                let shown = self.quoted(&v);
+                self.error(
+                    IssueKind::BadFlag,
+                    name,
+                    format!(
+                        "{name}{shown} is not yes or no (also y/n, true/false, 1/0; blank = no)"
+                    ),
+                );
+                Err(Recorded)
+            }
+        }
+    }
+
     pub fn opt_gbp(&mut self, col: Option<usize>, name: &str) -> Result<Option<f64>, Recorded> {
         let v = self.row.get(col);
         if is_unknown(v) {

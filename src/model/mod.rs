@@ -633,7 +633,7 @@ impl PlacementType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
-    /// No council transport (family arranges it, or walks).
+    /// No council transport (the family arranges it).
     None,
     /// Taxi or private hire arranged by the council.
     Taxi,
@@ -643,16 +643,22 @@ pub enum Transport {
     PersonalBudget,
     /// Public transport pass.
     Public,
+    /// Walks (within the statutory walking distance, or by choice).
+    Walk,
+    /// Travels independently after the council's travel training (public transport).
+    TravelTraining,
 }
 
 impl Transport {
     /// Every mode, in declaration order.
-    pub const ALL: [Transport; 5] = [
+    pub const ALL: [Transport; 7] = [
         Transport::None,
         Transport::Taxi,
         Transport::Minibus,
         Transport::PersonalBudget,
         Transport::Public,
+        Transport::Walk,
+        Transport::TravelTraining,
     ];
 
     /// The snake_case name used in CSV and TOML, e.g. `"personal_budget"`.
@@ -663,8 +669,28 @@ impl Transport {
             Transport::Minibus => "minibus",
             Transport::PersonalBudget => "personal_budget",
             Transport::Public => "public",
+            Transport::Walk => "walk",
+            Transport::TravelTraining => "travel_training",
         }
     }
+
+    /// True for the modes the council buys as vehicles (taxi, minibus): the pupils a
+    /// shared run would carry.
+    pub fn is_council_vehicle(self) -> bool {
+        matches!(self, Transport::Taxi | Transport::Minibus)
+    }
+}
+
+/// What a pupil needs of a vehicle (`pupils.csv` `wheelchair`, `escort`, `solo`; all
+/// false when not given).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TravelNeeds {
+    /// Travels in their wheelchair: needs a wheelchair space.
+    pub wheelchair: bool,
+    /// Needs a passenger assistant (escort) on board.
+    pub escort: bool,
+    /// Must travel alone (no other pupil on the vehicle).
+    pub solo: bool,
 }
 
 impl fmt::Display for Transport {
@@ -785,6 +811,8 @@ pub struct Pupil {
     pub transport: Option<Transport>,
     /// Current transport cost in pounds per year, when known.
     pub transport_cost_gbp: Option<f64>,
+    /// What the pupil needs of a vehicle.
+    pub travel: TravelNeeds,
     /// 1-based physical line of the row in its source file (0 when not from a file).
     pub line: usize,
 }

@@ -190,6 +190,9 @@ impl CostsConfig {
             (Transport::Minibus, 0.90),
             (Transport::PersonalBudget, 0.28),
             (Transport::Public, 0.20),
+            (Transport::Walk, 0.0),
+            // a travel-trained pupil travels on public transport
+            (Transport::TravelTraining, 0.20),
         ])
     }
 }

@@ -118,10 +118,16 @@ pub struct PupilRecord {
     pub placement_status: &'static str,
     /// Why the pupil has no journey, when they have no placement.
     pub no_journey_reason: Option<&'static str>,
+    /// Needs a wheelchair space (empty for a pupil without a placement).
+    pub wheelchair: Option<bool>,
+    /// Needs an escort on board.
+    pub escort: Option<bool>,
+    /// Must travel alone.
+    pub solo: Option<bool>,
 }
 
 /// Column names of [`PupilRecord`].
-pub const PUPIL_HEADER: [&str; 32] = [
+pub const PUPIL_HEADER: [&str; 35] = [
     "pupil_id",
     "age",
     "phase",
@@ -154,6 +160,9 @@ pub const PUPIL_HEADER: [&str; 32] = [
     "current_transport_gbp",
     "placement_status",
     "no_journey_reason",
+    "wheelchair",
+    "escort",
+    "solo",
 ];
 
 /// `moves.csv` (internal): one row per optimal bring-back move.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::analyse::synth::{SynthError, SynthOutput};
 use crate::model::status::PlacementStatus;
-use crate::model::{LatLon, Need};
+use crate::model::{LatLon, Need, TravelNeeds};
 
 /// The columns of one `pupils.csv` row, borrowed from a placed or an unplaced pupil.
 struct Row<'a> {
@@ -18,15 +18,17 @@ struct Row<'a> {
     placement_id: &'a str,
     status: PlacementStatus,
     transport: &'static str,
+    travel: TravelNeeds,
 }
 
 impl SynthOutput {
     /// Every pupil, placed or not, as `pupils.csv` text in id order: `id,age,need,lat,lon,
     /// placement_id,placement_status,transport,transport_cost_gbp` (homes to 6 decimal
-    /// places), or with `home_labels` (e.g. the postcode of each candidate home, indexed
-    /// like the `homes` given to [`crate::analyse::synth::generate`]) a `postcode` column
-    /// instead of `lat,lon`. Pupils without a placement have a blank `placement_id` and
-    /// `transport`; the cost column is blank.
+    /// places), then `wheelchair,escort,solo` (`yes`/`no`), or with `home_labels` (e.g. the
+    /// postcode of each candidate home, indexed like the `homes` given to
+    /// [`crate::analyse::synth::generate`]) a `postcode` column instead of `lat,lon`. Pupils
+    /// without a placement have a blank `placement_id` and `transport`; the cost column is
+    /// blank.
     pub fn pupils_csv(&self, home_labels: Option<&[String]>) -> Result<String, SynthError> {
         let fail = |e: csv::Error| SynthError::Config(format!("writing pupils CSV: {e}"));
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -42,8 +44,12 @@ impl SynthOutput {
             "placement_status",
             "transport",
             "transport_cost_gbp",
+            "wheelchair",
+            "escort",
+            "solo",
         ]);
         w.write_record(&header).map_err(fail)?;
+        let flag = |b: bool| if b { "yes" } else { "no" }.to_string();
         for p in self.rows_in_id_order() {
             let mut rec = vec![
                 p.id.to_string(),
@@ -70,6 +76,9 @@ impl SynthOutput {
             rec.push(p.status.as_str().to_string());
             rec.push(p.transport.to_string());
             rec.push(String::new());
+            rec.push(flag(p.travel.wheelchair));
+            rec.push(flag(p.travel.escort));
+            rec.push(flag(p.travel.solo));
             w.write_record(&rec).map_err(fail)?;
         }
         let bytes = w
@@ -90,6 +99,7 @@ impl SynthOutput {
             placement_id: &sp.pupil.placement_id,
             status: PlacementStatus::Placed,
             transport: sp.pupil.transport.map_or("", |t| t.as_str()),
+            travel: sp.pupil.travel,
         });
         let unplaced = self.unplaced.iter().map(|su| Row {
             id: &su.pupil.id,
@@ -100,6 +110,7 @@ impl SynthOutput {
             placement_id: "",
             status: su.pupil.status,
             transport: "",
+            travel: TravelNeeds::default(),
         });
         let mut rows: Vec<Row<'_>> = placed.chain(unplaced).collect();
         rows.sort_by(|a, b| a.id.cmp(b.id));

@@ -146,6 +146,9 @@ fn unplaced_record(p: &Analysed, u: &crate::model::status::UnplacedPupil) -> Pup
         current_transport_gbp: None,
         placement_status: u.status.as_str(),
         no_journey_reason: u.status.no_journey_reason(),
+        wheelchair: None,
+        escort: None,
+        solo: None,
     }
 }
 
@@ -195,6 +198,9 @@ fn placed_records(p: &Analysed) -> Vec<PupilRecord> {
                 current_transport_gbp: r.current_cost.transport_gbp.map(dec2),
                 placement_status: crate::model::status::PlacementStatus::Placed.as_str(),
                 no_journey_reason: None,
+                wheelchair: Some(u.travel.wheelchair),
+                escort: Some(u.travel.escort),
+                solo: Some(u.travel.solo),
             }
         })
         .collect()

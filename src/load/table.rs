@@ -1013,8 +1013,6 @@ impl<'a> RowCtx<'a> {
         Some(n)
     }
 
-    /// An optional amount of money in pounds (`£` and thousands commas allowed; must be
-    /// finite and not negative): `Ok(None)` when blank or unknown.
     /// An optional yes/no field: blank is `false`; `yes`/`y`/`true`/`1` and `no`/`n`/`false`/
     /// `0` in any case; anything else is an error.
     pub fn opt_flag(&mut self, col: Option<usize>, name: &str) -> Result<bool, Recorded> {
@@ -1036,6 +1034,8 @@ impl<'a> RowCtx<'a> {
         }
     }
 
+    /// An optional amount of money in pounds (`£` and thousands commas allowed; must be
+    /// finite and not negative): `Ok(None)` when blank or unknown.
     pub fn opt_gbp(&mut self, col: Option<usize>, name: &str) -> Result<Option<f64>, Recorded> {
         let v = self.row.get(col);
         if is_unknown(v) {

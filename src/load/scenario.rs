@@ -149,6 +149,7 @@ impl ScenarioConfig {
                 );
             }
         }
+        faults.extend(self.fleet.check());
         faults
     }
 }

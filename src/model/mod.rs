@@ -19,6 +19,7 @@
 
 pub mod area;
 pub mod candidate;
+pub mod fleet;
 pub mod ids;
 pub mod metric;
 pub mod need_names;

@@ -77,6 +77,9 @@ pub struct ScenarioConfig {
     /// `[speeds]`: the speeds journeys are timed at (the morning school run by default).
     #[serde(default)]
     pub speeds: crate::model::speeds::SpeedsConfig,
+    /// `[fleet]`: the vehicle types bought for shared runs (ILLUSTRATIVE defaults).
+    #[serde(default)]
+    pub fleet: crate::model::fleet::FleetConfig,
 }
 
 /// One `[[areas]]` layer: a GeoJSON of named polygons.

@@ -127,8 +127,9 @@ fn ends_early<R: Read + Seek>(
     Ok((other && !relations && blocks > 1).then(|| {
         format!(
             "{label} may be cut short: its last block (of {blocks}) holds no relations, and an \
-             OpenStreetMap extract ends with its relations; roads after the cut are missing \
-             (download it again and compare its size)"
+             OpenStreetMap extract ends with its relations, so roads after a cut would be \
+             missing; unless the file was filtered to roads (which drops relations), download \
+             it again and compare its size"
         )
     }))
 }

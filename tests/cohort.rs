@@ -106,3 +106,63 @@ fn the_public_cohort_is_suppressed_and_rounded() {
     let hidden = c.by_status.iter().filter(|b| b.pupils.is_none()).count();
     assert!(hidden >= 2, "{hidden}");
 }
+
+/// Personal budgets and travel training: the summary's figures are the sums of the pupils'
+/// own, travel training only for pupils it could suit, and both only for council vehicles.
+#[test]
+fn transport_options_add_up_from_the_pupils() {
+    let p = crate::support::rutland_demo();
+    let s = summary(Audience::Internal);
+    let rows = nearhome::output::tables::pupil_records(p);
+    let by = |name: &str| {
+        s.transport_options
+            .iter()
+            .find(|o| o.option == name)
+            .unwrap()
+    };
+    let (pb, tt) = (by("personal_budget"), by("travel_training"));
+    let pb_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.personal_budget_gbp.is_some())
+        .collect();
+    let tt_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.travel_training_first_year_gbp.is_some())
+        .collect();
+    assert_eq!(pb.eligible, Some(pb_rows.len() as u64));
+    assert_eq!(tt.eligible, Some(tt_rows.len() as u64));
+    assert!(!tt_rows.is_empty() && tt_rows.len() < pb_rows.len());
+    let sum = |v: &[&nearhome::output::records::PupilRecord],
+               f: fn(&nearhome::output::records::PupilRecord) -> Option<f64>|
+     -> f64 { v.iter().filter_map(|r| f(r)).sum() };
+    assert!((sum(&pb_rows, |r| r.personal_budget_gbp) - pb.first_year_gbp.unwrap()).abs() < 1.0);
+    let first = sum(&tt_rows, |r| r.travel_training_first_year_gbp);
+    let later = sum(&tt_rows, |r| r.travel_training_later_gbp);
+    assert!((first - tt.first_year_gbp.unwrap()).abs() < 1.0);
+    // the first year carries one training per pupil
+    let training = p.params.costs.travel_training_gbp * tt_rows.len() as f64;
+    assert!(
+        (first - later - training).abs() < 1.0,
+        "{first} {later} {training}"
+    );
+    for r in &tt_rows {
+        assert!(r.phase != "primary", "{}", r.pupil_id);
+        assert_eq!(
+            (r.wheelchair, r.escort, r.solo),
+            (Some(false), Some(false), Some(false))
+        );
+        assert!(!["PMLD", "SLD", "MSI"].contains(&r.need));
+    }
+    for r in &pb_rows {
+        assert!(["taxi", "minibus"].contains(&rows_mode(p, &r.pupil_id)));
+    }
+}
+
+fn rows_mode<'a>(p: &'a nearhome::app::Prepared, id: &str) -> &'a str {
+    p.scenario
+        .pupils
+        .iter()
+        .find(|u| u.id == id)
+        .and_then(|u| u.transport)
+        .map_or("", |t| t.as_str())
+}

@@ -142,6 +142,7 @@ pub fn params_from(cfg: &ScenarioConfig) -> Params {
             placement_gbp_by_kind: c.placement_gbp_by_kind.clone(),
             transport_gbp_per_km_by_mode: c.transport_gbp_per_km_by_mode.clone(),
             default_transport: c.default_transport,
+            travel_training_gbp: c.travel_training_gbp,
         },
     }
 }

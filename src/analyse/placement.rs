@@ -87,6 +87,9 @@ pub struct Costs {
     pub transport_gbp_per_km_by_mode: BTreeMap<Transport, f64>,
     /// Mode assumed when a pupil's transport is not given.
     pub default_transport: Transport,
+    /// Travel training one pupil, £ (one-off).
+    #[serde(default)]
+    pub travel_training_gbp: f64,
 }
 
 impl Default for Params {
@@ -105,6 +108,7 @@ impl Default for Params {
                 placement_gbp_by_kind: BTreeMap::new(),
                 transport_gbp_per_km_by_mode: BTreeMap::new(),
                 default_transport: Transport::Taxi,
+                travel_training_gbp: 2_500.0,
             },
         }
     }
@@ -374,6 +378,27 @@ pub struct CurrentCost {
     /// Transport: the pupil's actual `transport_cost_gbp`, else the mode's £/km × the
     /// current journey's km × one-way journeys a year.
     pub transport_gbp: Option<f64>,
+    /// For a pupil on a council vehicle (taxi or minibus) with a journey: the same journeys
+    /// paid as a personal transport budget (the `personal_budget` £/km), £/year.
+    pub personal_budget_gbp: Option<f64>,
+    /// For a pupil on a council vehicle who could be travel trained (secondary or post-16
+    /// age; no wheelchair, escort or solo travel; not PMLD, SLD or MSI): the first year,
+    /// training plus the `travel_training` £/km for the journeys, £.
+    pub travel_training_first_year_gbp: Option<f64>,
+    /// ... and each later year (the journeys only), £/year.
+    pub travel_training_later_gbp: Option<f64>,
+}
+
+/// True when a pupil could be offered travel training instead of a council vehicle: of
+/// secondary or post-16 age, travelling without a wheelchair, escort or the need to travel
+/// alone, and not of a need that rules independent travel out (PMLD, SLD, MSI). A screen,
+/// not an assessment: the council decides pupil by pupil.
+pub fn may_travel_train(pupil: &Pupil, phase: Phase) -> bool {
+    phase != Phase::Primary
+        && !pupil.travel.wheelchair
+        && !pupil.travel.escort
+        && !pupil.travel.solo
+        && !matches!(pupil.need, Need::Pmld | Need::Sld | Need::Msi)
 }
 
 /// One out-of-area pupil (not mainstream) x suitable in-area provision of a receiving kind
@@ -893,11 +918,21 @@ impl<'a> Stage<'a> {
         let (params, pupil) = (self.inp.params, self.pupil(u));
         let placement = self.placement_of(u).map(|pi| self.provision(pi));
         let mode = pupil.transport.unwrap_or(params.costs.default_transport);
+        let km = current.map(|c| c.km);
+        let on_vehicle = mode.is_council_vehicle();
+        let trained = (on_vehicle && may_travel_train(pupil, params.phase(pupil.age)))
+            .then(|| params.transport_cost(Transport::TravelTraining, km?))
+            .flatten();
         CurrentCost {
             placement_gbp: placement.and_then(|p| params.placement_cost(p)),
             transport_gbp: pupil
                 .transport_cost_gbp
-                .or_else(|| params.transport_cost(mode, current?.km)),
+                .or_else(|| params.transport_cost(mode, km?)),
+            personal_budget_gbp: on_vehicle
+                .then(|| params.transport_cost(Transport::PersonalBudget, km?))
+                .flatten(),
+            travel_training_first_year_gbp: trained.map(|g| g + params.costs.travel_training_gbp),
+            travel_training_later_gbp: trained,
         }
     }
 

@@ -128,6 +128,10 @@ impl ScenarioConfig {
                     .map(|(m, v)| (format!("costs.transport_gbp_per_km_by_mode.{m}"), *v)),
             )
             .chain([(
+                "costs.travel_training_gbp".to_string(),
+                c.travel_training_gbp,
+            )])
+            .chain([(
                 "costs.capital_gbp_per_place".to_string(),
                 c.capital_gbp_per_place,
             )]);

@@ -169,6 +169,8 @@ pub struct CostsConfig {
     pub default_transport: Transport,
     /// Capital cost of creating one new specialist place, £ (one-off).
     pub capital_gbp_per_place: f64,
+    /// Travel training one pupil to travel independently, £ (one-off; ILLUSTRATIVE).
+    pub travel_training_gbp: f64,
 }
 
 impl CostsConfig {
@@ -209,6 +211,7 @@ impl Default for CostsConfig {
             transport_gbp_per_km_by_mode: Self::default_transport_gbp_per_km_by_mode(),
             default_transport: Transport::Taxi,
             capital_gbp_per_place: 40_000.0,
+            travel_training_gbp: 2_500.0,
         }
     }
 }

@@ -124,10 +124,16 @@ pub struct PupilRecord {
     pub escort: Option<bool>,
     /// Must travel alone.
     pub solo: Option<bool>,
+    /// The journeys paid as a personal transport budget, £/year (council-vehicle pupils).
+    pub personal_budget_gbp: Option<f64>,
+    /// Travel training's first year (training + journeys), £ (pupils it could suit).
+    pub travel_training_first_year_gbp: Option<f64>,
+    /// Travel training's later years (journeys only), £/year.
+    pub travel_training_later_gbp: Option<f64>,
 }
 
 /// Column names of [`PupilRecord`].
-pub const PUPIL_HEADER: [&str; 35] = [
+pub const PUPIL_HEADER: [&str; 38] = [
     "pupil_id",
     "age",
     "phase",
@@ -163,6 +169,9 @@ pub const PUPIL_HEADER: [&str; 35] = [
     "wheelchair",
     "escort",
     "solo",
+    "personal_budget_gbp",
+    "travel_training_first_year_gbp",
+    "travel_training_later_gbp",
 ];
 
 /// `moves.csv` (internal): one row per optimal bring-back move.
@@ -489,6 +498,24 @@ pub struct JourneyCounts {
     pub journeys_unrouted: Option<u64>,
 }
 
+/// One alternative to a council vehicle (`summary.json` `transport_options`): the pupils it
+/// could suit, what their council vehicles cost today (per km) and what the option would.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TransportOptionRecord {
+    /// `personal_budget` or `travel_training`.
+    pub option: &'static str,
+    /// Who it could suit, in words.
+    pub eligible_rule: &'static str,
+    /// Pupils on council vehicles it could suit (with a journey).
+    pub eligible: Option<u64>,
+    /// Their council vehicles today, £/year (the per-km estimate).
+    pub current_transport_gbp: Option<f64>,
+    /// The option in its first year, £.
+    pub first_year_gbp: Option<f64>,
+    /// The option in each later year, £/year.
+    pub later_years_gbp: Option<f64>,
+}
+
 /// The routed pairs estimates are calibrated on (`journey_estimates.calibrated_on`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CalibratedOnRecord {
@@ -681,6 +708,8 @@ pub struct Summary {
     pub journeys: JourneyCounts,
     /// Every EHC plan, placed or not, by placement status.
     pub cohort: crate::output::cohort::CohortRecord,
+    /// Other arrangements for the pupils on council vehicles, and what they would cost.
+    pub transport_options: Vec<TransportOptionRecord>,
     /// How estimated journeys were made, and their error on routed journeys left out.
     pub journey_estimates: EstimatesRecord,
     /// The authority's figures, every need.

@@ -149,6 +149,9 @@ fn unplaced_record(p: &Analysed, u: &crate::model::status::UnplacedPupil) -> Pup
         wheelchair: None,
         escort: None,
         solo: None,
+        personal_budget_gbp: None,
+        travel_training_first_year_gbp: None,
+        travel_training_later_gbp: None,
     }
 }
 
@@ -201,6 +204,12 @@ fn placed_records(p: &Analysed) -> Vec<PupilRecord> {
                 wheelchair: Some(u.travel.wheelchair),
                 escort: Some(u.travel.escort),
                 solo: Some(u.travel.solo),
+                personal_budget_gbp: r.current_cost.personal_budget_gbp.map(dec2),
+                travel_training_first_year_gbp: r
+                    .current_cost
+                    .travel_training_first_year_gbp
+                    .map(dec2),
+                travel_training_later_gbp: r.current_cost.travel_training_later_gbp.map(dec2),
             }
         })
         .collect()
@@ -783,12 +792,76 @@ pub fn summary(
         provisions_unknown_capacity: a.unknown_capacity,
         journeys: journey_counts(p, audience),
         cohort: crate::output::cohort::cohort_record(p, audience),
+        transport_options: transport_options(p, audience),
         journey_estimates: journey_estimates(p, audience),
         overall: agg.grid.figures(TOTAL_ROW, NeedColumn::All, audience),
         by_need,
         bring_back: bring_back(p, agg, audience),
         data_quality,
     }
+}
+
+/// Personal budgets and travel training for the pupils on council vehicles they could suit.
+/// Public: the two counts suppressed as a list, money only with its count.
+fn transport_options(
+    p: &Analysed,
+    audience: Audience,
+) -> Vec<crate::output::records::TransportOptionRecord> {
+    type Pick = fn(&crate::analyse::placement::CurrentCost) -> (Option<f64>, Option<f64>);
+    let options: [(&str, &str, Pick); 2] = [
+        (
+            "personal_budget",
+            "every pupil on a taxi or minibus with a journey: the family is paid the personal_budget rate per km",
+            |c| (c.personal_budget_gbp, c.personal_budget_gbp),
+        ),
+        (
+            "travel_training",
+            "pupils on a taxi or minibus of secondary or post-16 age, without a wheelchair, escort or solo travel, not PMLD, SLD or MSI: training (costs.travel_training_gbp) then the travel_training rate per km",
+            |c| (c.travel_training_first_year_gbp, c.travel_training_later_gbp),
+        ),
+    ];
+    let mut counts = Vec::new();
+    let mut sums = Vec::new();
+    for (_, _, pick) in &options {
+        let (mut n, mut now, mut first, mut later) = (0u64, 0.0, 0.0, 0.0);
+        for r in &p.analysis.pupils {
+            let (f, l) = pick(&r.current_cost);
+            if let (Some(f), Some(l)) = (f, l) {
+                n += 1;
+                first += f;
+                later += l;
+                now += r.current_cost.transport_gbp.unwrap_or(0.0);
+            }
+        }
+        counts.push(n);
+        sums.push((now, first, later));
+    }
+    let shown: Vec<Option<u64>> = match audience {
+        Audience::Internal => counts.iter().map(|&n| Some(n)).collect(),
+        Audience::Public => crate::output::disclosure::suppress_list(&counts).0,
+    };
+    let money = |x: f64, count: Option<u64>| match audience {
+        Audience::Internal => Some(dec2(x)),
+        Audience::Public => crate::output::disclosure::public_derived(
+            crate::output::disclosure::Derived::Gbp,
+            Some(x),
+            count.is_some(),
+        ),
+    };
+    options
+        .iter()
+        .zip(shown.iter().zip(&sums))
+        .map(|((option, rule, _), (&n, &(now, first, later)))| {
+            crate::output::records::TransportOptionRecord {
+                option,
+                eligible_rule: rule,
+                eligible: n,
+                current_transport_gbp: money(now, n),
+                first_year_gbp: money(first, n),
+                later_years_gbp: money(later, n),
+            }
+        })
+        .collect()
 }
 
 /// Today's costs by kind of current placement. Public: the three counts of each kind go

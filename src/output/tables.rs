@@ -801,6 +801,27 @@ pub fn summary(
     }
 }
 
+/// A list of counts for an audience: exact, or suppressed as a list with its total.
+fn counts_for(audience: Audience, counts: &[u64]) -> Vec<Option<u64>> {
+    match audience {
+        Audience::Internal => counts.iter().map(|&n| Some(n)).collect(),
+        Audience::Public => crate::output::disclosure::suppress_list(counts).0,
+    }
+}
+
+/// Money resting on a count for an audience: exact to the penny, or rounded and shown only
+/// with its count.
+fn money_for(audience: Audience, x: f64, count: Option<u64>) -> Option<f64> {
+    match audience {
+        Audience::Internal => Some(dec2(x)),
+        Audience::Public => crate::output::disclosure::public_derived(
+            crate::output::disclosure::Derived::Gbp,
+            Some(x),
+            count.is_some(),
+        ),
+    }
+}
+
 /// Personal budgets and travel training for the pupils on council vehicles they could suit.
 /// Public: the two counts suppressed as a list, money only with its count.
 fn transport_options(
@@ -836,18 +857,8 @@ fn transport_options(
         counts.push(n);
         sums.push((now, first, later));
     }
-    let shown: Vec<Option<u64>> = match audience {
-        Audience::Internal => counts.iter().map(|&n| Some(n)).collect(),
-        Audience::Public => crate::output::disclosure::suppress_list(&counts).0,
-    };
-    let money = |x: f64, count: Option<u64>| match audience {
-        Audience::Internal => Some(dec2(x)),
-        Audience::Public => crate::output::disclosure::public_derived(
-            crate::output::disclosure::Derived::Gbp,
-            Some(x),
-            count.is_some(),
-        ),
-    };
+    let shown = counts_for(audience, &counts);
+    let money = |x: f64, count: Option<u64>| money_for(audience, x, count);
     options
         .iter()
         .zip(shown.iter().zip(&sums))
@@ -893,20 +904,8 @@ fn costs_by_kind(p: &Analysed, audience: Audience) -> Vec<KindCostRecord> {
             moved_gbp[k] += g;
         }
     }
-    let shown = |counts: &[u64]| -> Vec<Option<u64>> {
-        match audience {
-            Audience::Internal => counts.iter().map(|&n| Some(n)).collect(),
-            Audience::Public => crate::output::disclosure::suppress_list(counts).0,
-        }
-    };
-    let money = |x: f64, count: Option<u64>| match audience {
-        Audience::Internal => Some(dec2(x)),
-        Audience::Public => crate::output::disclosure::public_derived(
-            crate::output::disclosure::Derived::Gbp,
-            Some(x),
-            count.is_some(),
-        ),
-    };
+    let shown = |counts: &[u64]| counts_for(audience, counts);
+    let money = |x: f64, count: Option<u64>| money_for(audience, x, count);
     let (pupils_s, placed_s, moved_s) = (shown(&pupils), shown(&placed_n), shown(&moved_n));
     kinds
         .iter()

@@ -328,14 +328,8 @@ fn candidates_csv_re_solves_to_moves_csv() {
 #[test]
 fn journey_geometries_equal_point_to_point_routes() {
     let p = rutland();
-    let inputs = Inputs {
-        network: p.network.as_ref(),
-        provisions: &p.scenario.provisions,
-        pupils: &p.scenario.pupils,
-        in_area: &|q| p.scenario.boundary.contains(q),
-        params: &p.params,
-        calibration: None,
-    };
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let inputs = p.inputs(&in_area);
     let (journeys, moves) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
     let mut checked = 0;
     for (r, route) in p.analysis.pupils.iter().zip(&journeys) {
@@ -847,14 +841,8 @@ fn todays_costs_add_up_per_pupil_area_and_kind() {
 #[test]
 fn journeys_file_bytes_equal_the_feature_collection() {
     let p = rutland();
-    let inputs = Inputs {
-        network: p.network.as_ref(),
-        provisions: &p.scenario.provisions,
-        pupils: &p.scenario.pupils,
-        in_area: &|q| p.scenario.boundary.contains(q),
-        params: &p.params,
-        calibration: None,
-    };
+    let in_area = |q| p.scenario.boundary.contains(q);
+    let inputs = p.inputs(&in_area);
     let (journeys, _) = nearhome::analyse::placement::route_geometries(&inputs, &p.analysis);
     let fast = nearhome::output::tables::journeys_geojson_bytes(p, &journeys).expect("encodes");
     let features = nearhome::output::tables::journey_features(p, &journeys, &|_| true);

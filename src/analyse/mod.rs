@@ -77,6 +77,22 @@ pub struct Analysed {
 }
 
 impl Analysed {
+    /// The analysis inputs of this run (no calibration), with `in_area` the authority's
+    /// boundary test (the caller owns the closure, e.g. `&|q| a.scenario.boundary.contains(q)`).
+    pub fn inputs<'a>(
+        &'a self,
+        in_area: &'a (dyn Fn(crate::model::LatLon) -> bool + Sync),
+    ) -> Inputs<'a> {
+        Inputs {
+            network: self.network.as_ref(),
+            provisions: &self.scenario.provisions,
+            pupils: &self.scenario.pupils,
+            in_area,
+            params: &self.params,
+            calibration: None,
+        }
+    }
+
     /// Run the placement analysis on a loaded scenario and its road network.
     pub fn new(scenario: Scenario, network: Network) -> Analysed {
         let roads = Roads::Loaded(extract_name(&scenario));

@@ -560,7 +560,9 @@ fn unusable_field(
 ) -> Option<String> {
     for (i, f) in record.iter().enumerate() {
         let breaks = f.trim_end_matches(['\r', '\n']).matches('\n').count();
-        if breaks > 0 || line >= last_line {
+        // an unclosed quote swallows the file to its end: only a record that reaches the
+        // last line can hold one, so only that record's tail is scanned (never O(n²))
+        if line + breaks >= last_line {
             let start = record
                 .position()
                 .and_then(|p| usize::try_from(p.byte()).ok())

@@ -14,7 +14,7 @@ use geojson::FeatureCollection;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analyse::placement::{route_geometries, Inputs};
+use crate::analyse::placement::route_geometries;
 use crate::analyse::Analysed;
 use crate::load::scenario::ValidationReport;
 use crate::load::table::Severity;
@@ -198,14 +198,8 @@ pub fn render_all(
         ));
     }
     if with_geometry {
-        let inputs = Inputs {
-            network: p.network.as_ref(),
-            provisions: &p.scenario.provisions,
-            pupils: &p.scenario.pupils,
-            in_area: &|q| p.scenario.boundary.contains(q),
-            params: &p.params,
-            calibration: None,
-        };
+        let in_area = |q| p.scenario.boundary.contains(q);
+        let inputs = p.inputs(&in_area);
         let (journeys, moves) = route_geometries(&inputs, &p.analysis);
         files.push((
             "moves.geojson".into(),

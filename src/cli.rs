@@ -177,6 +177,25 @@ enum Command {
         #[arg(long, default_value = "out/site")]
         out: PathBuf,
     },
+    /// Plan shared home-to-school runs for every school's pupils on council taxis and
+    /// minibuses, priced from the scenario's [fleet], against every pupil alone and a
+    /// nearest-first grouping (runs.csv, runs.geojson, summary.json, report.md, public/).
+    Transport {
+        /// `scenario.toml` (default: the Rutland demo).
+        scenario: Option<PathBuf>,
+        /// Wall-clock budget for the search, seconds (shared over schools by pupils).
+        #[arg(long, default_value_t = 40.0)]
+        seconds: f64,
+        /// Search iterations per pupil sharing (the reproducible budget).
+        #[arg(long, default_value_t = 200)]
+        iterations: u64,
+        /// Random seed of the search.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long, default_value = "out/transport")]
+        out: PathBuf,
+    },
 }
 
 /// `serve --help`: who sees what, and how officers get in.
@@ -280,6 +299,20 @@ pub fn run() -> Result<ExitCode> {
             )
         }
         Command::Serve { scenario, bind } => serve(&scenario_path(scenario), bind),
+        Command::Transport {
+            scenario,
+            seconds,
+            iterations,
+            seed,
+            out,
+        } => {
+            let req = nearhome::analyse::runs::RunRequest {
+                seconds,
+                iterations_per_pupil: iterations,
+                seed,
+            };
+            transport(&scenario_path(scenario), &req, &out)
+        }
         Command::Site {
             scenario,
             need,
@@ -932,6 +965,76 @@ fn site(
         "analysis {:.2} s, siting {:.2} s; wrote {} files to {}: {}",
         analysed,
         t.elapsed().as_secs_f64() - analysed,
+        files.len(),
+        out.display(),
+        files.join(", ")
+    );
+    leave_to_the_os(prepared);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn transport(
+    path: &Path,
+    req: &nearhome::analyse::runs::RunRequest,
+    out: &Path,
+) -> Result<ExitCode> {
+    if !(req.seconds.is_finite() && req.seconds >= 0.0) {
+        anyhow::bail!(
+            "--seconds must be a non-negative number of seconds (got {})",
+            req.seconds
+        );
+    }
+    let t = Instant::now();
+    let prepared = nearhome::app::prepare(path)
+        .context("transport planning needs the road extract: runs are timed on its roads")?;
+    let analysed = t.elapsed().as_secs_f64();
+    let bars = nearhome::progress::Bars::new();
+    let bar = bars.bar("planning runs", 0);
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let plan = nearhome::analyse::runs::plan(&prepared, req, &progress);
+    bar.finish_and_clear();
+    let Some(plan) = plan else {
+        anyhow::bail!("transport planning needs the road extract: runs are timed on its roads");
+    };
+    let summary = nearhome::output::runs::summary(&prepared, &plan);
+    let mut inputs = manifest_inputs(&prepared, path);
+    inputs.push((
+        "request".into(),
+        serde_json::to_string(req).unwrap_or_default(),
+    ));
+    let files = nearhome::output::runs::write_all(&prepared, &plan, out, inputs)
+        .map_err(anyhow::Error::msg)?;
+    let s = &summary;
+    eprintln!(
+        "{}: {} pupils on council vehicles in {} runs, {} a year ({} a pupil); every pupil alone {}, nearest-first {} ({} runs), today's per-km estimate {}",
+        s.scenario,
+        s.pupils_planned,
+        s.plan.runs,
+        pounds(s.plan.gbp_per_year),
+        s.gbp_per_pupil_per_year.map_or("n/a".into(), pounds),
+        pounds(s.solo_vehicles.gbp_per_year),
+        pounds(s.greedy.gbp_per_year),
+        s.greedy.runs,
+        pounds(s.per_km_estimate_gbp_per_year),
+    );
+    eprintln!(
+        "{} over the guidance even direct, {} travel alone; not planned: {} other arrangements, {} without a journey, {} no vehicle carries; {} of {} schools' searches stopped on time",
+        s.pupils_over_guidance,
+        s.pupils_solo,
+        s.not_planned.other_arrangement,
+        s.not_planned.no_journey,
+        s.not_planned.no_vehicle,
+        s.schools_stopped_by_time,
+        s.schools.len(),
+    );
+    eprintln!(
+        "analysis {:.2} s, matrices {:.2} s, search {:.2} s; wrote {} files to {}: {}",
+        analysed,
+        plan.matrix_seconds,
+        plan.search_seconds,
         files.len(),
         out.display(),
         files.join(", ")

@@ -25,6 +25,9 @@ mod analysis;
 // The whole SEN2 cohort: pupils without a school placement in demand, not in journeys.
 mod cohort;
 
+// Shared transport runs: independent feasibility, a known optimum, baselines, determinism.
+mod transport;
+
 // Faults around the outputs: all-or-nothing folders, locks, foreign folders, concurrent runs.
 mod faults;
 

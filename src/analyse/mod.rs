@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod outlook;
 pub mod placement;
 pub mod planning;
+pub mod runs;
 pub mod siting;
 pub mod summary;
 pub mod synth;

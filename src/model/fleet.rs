@@ -4,7 +4,10 @@
 //! The defaults are ILLUSTRATIVE (documented in `docs/data.md`): a council replaces them with
 //! its own contract rates. A run costs its vehicle's `gbp_per_day` (the morning and the
 //! afternoon run) plus `gbp_per_mile` for the miles driven on both, plus `escort_gbp_per_day`
-//! when it carries a pupil who needs an escort. Plain data; no I/O.
+//! when it carries a pupil who needs an escort. A run's morning times add each later pupil's
+//! boarding time (`boarding_minutes`, or `wheelchair_boarding_minutes` for a pupil who
+//! travels in a wheelchair) to the road times, and the run reaches school at `arrive_by`.
+//! Plain data; no I/O.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +44,12 @@ pub struct FleetConfig {
     pub vehicles: Vec<VehicleType>,
     /// A passenger assistant (escort) for a day's runs, £.
     pub escort_gbp_per_day: f64,
+    /// Time to board an ambulant pupil at their stop, minutes.
+    pub boarding_minutes: f64,
+    /// Time to board a pupil travelling in a wheelchair (ramp or lift, restraints), minutes.
+    pub wheelchair_boarding_minutes: f64,
+    /// When the morning runs reach school, `HH:MM` (pick-up times count back from it).
+    pub arrive_by: String,
 }
 
 impl Default for FleetConfig {
@@ -63,11 +72,21 @@ impl Default for FleetConfig {
                 v("wheelchair_minibus", 6, 4, 170.0, 1.60),
             ],
             escort_gbp_per_day: 70.0,
+            boarding_minutes: 1.0,
+            wheelchair_boarding_minutes: 3.0,
+            arrive_by: "08:45".into(),
         }
     }
 }
 
 impl FleetConfig {
+    /// `arrive_by` as minutes after midnight, when it is a valid `HH:MM`.
+    pub fn arrive_by_minutes(&self) -> Option<u32> {
+        let (h, m) = self.arrive_by.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60 && self.arrive_by.trim().len() == 5).then_some(h * 60 + m)
+    }
+
     /// Faults as `(key, message)`: no vehicle, a blank or repeated name, a vehicle that can
     /// carry nobody, a price that is not a finite non-negative number, no vehicle with a
     /// wheelchair space.
@@ -87,6 +106,29 @@ impl FleetConfig {
                 format!(
                     "fleet.escort_gbp_per_day must be a non-negative amount (got {})",
                     self.escort_gbp_per_day
+                ),
+            );
+        }
+        for (key, x) in [
+            ("boarding_minutes", self.boarding_minutes),
+            (
+                "wheelchair_boarding_minutes",
+                self.wheelchair_boarding_minutes,
+            ),
+        ] {
+            if !(x.is_finite() && (0.0..=60.0).contains(&x)) {
+                fault(
+                    format!("fleet.{key}"),
+                    format!("fleet.{key} must be between 0 and 60 minutes (got {x})"),
+                );
+            }
+        }
+        if self.arrive_by_minutes().is_none() {
+            fault(
+                "fleet.arrive_by".into(),
+                format!(
+                    "fleet.arrive_by must be a time of day as HH:MM, e.g. 08:45 (got `{}`)",
+                    crate::model::short(&self.arrive_by)
                 ),
             );
         }
@@ -170,6 +212,17 @@ mod tests {
                 "fleet.vehicles[1]",
                 "fleet.vehicles",
             ]
+        );
+        let f = FleetConfig {
+            arrive_by: "8:45".into(),
+            boarding_minutes: -1.0,
+            ..FleetConfig::default()
+        };
+        let keys: Vec<String> = f.check().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["fleet.boarding_minutes", "fleet.arrive_by"]);
+        assert_eq!(
+            FleetConfig::default().arrive_by_minutes(),
+            Some(8 * 60 + 45)
         );
         assert!(toml::from_str::<FleetConfig>("[[vehicles]]\nname = \"x\"\nseats = 1\ngbp_per_day = 1.0\ngbp_per_mile = 1.0\ncolour = \"red\"\n").is_err());
     }

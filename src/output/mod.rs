@@ -16,6 +16,7 @@ pub mod numfmt;
 pub mod planning;
 pub mod records;
 pub mod report;
+pub mod runs;
 pub mod synth;
 pub mod tables;
 pub mod whatif;

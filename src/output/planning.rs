@@ -378,7 +378,8 @@ pub fn sites_geojson(r: &SiteResult) -> FeatureCollection {
     collection(features)
 }
 
-fn gbp(v: f64) -> String {
+/// Whole pounds with thousands separators, e.g. `£1,234,567` (negative with `−`).
+pub fn gbp(v: f64) -> String {
     let neg = v < 0.0;
     let whole = v.abs().round() as u64;
     let digits = whole.to_string();

@@ -811,7 +811,7 @@ fn counts_for(audience: Audience, counts: &[u64]) -> Vec<Option<u64>> {
 
 /// Money resting on a count for an audience: exact to the penny, or rounded and shown only
 /// with its count.
-fn money_for(audience: Audience, x: f64, count: Option<u64>) -> Option<f64> {
+pub(crate) fn money_for(audience: Audience, x: f64, count: Option<u64>) -> Option<f64> {
     match audience {
         Audience::Internal => Some(dec2(x)),
         Audience::Public => crate::output::disclosure::public_derived(

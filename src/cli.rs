@@ -999,13 +999,14 @@ fn transport(
     let Some(plan) = plan else {
         anyhow::bail!("transport planning needs the road extract: runs are timed on its roads");
     };
-    let summary = nearhome::output::runs::summary(&prepared, &plan);
+    let bring_back = nearhome::analyse::runs::recost_moves(&prepared, &plan, req);
+    let summary = nearhome::output::runs::summary(&prepared, &plan, bring_back);
     let mut inputs = manifest_inputs(&prepared, path);
     inputs.push((
         "request".into(),
         serde_json::to_string(req).unwrap_or_default(),
     ));
-    let files = nearhome::output::runs::write_all(&prepared, &plan, out, inputs)
+    let files = nearhome::output::runs::write_all(&prepared, &plan, &summary, out, inputs)
         .map_err(anyhow::Error::msg)?;
     let s = &summary;
     eprintln!(
@@ -1030,6 +1031,17 @@ fn transport(
         s.schools_stopped_by_time,
         s.schools.len(),
     );
+    if let Some(b) = &s.bring_back_on_runs {
+        eprintln!(
+            "bring-back on runs: {} moves of pupils on council vehicles, {} schools re-planned ({} runs -> {}): {} a year saved (per-km estimate {})",
+            b.moves,
+            b.schools_replanned,
+            b.runs_before,
+            b.runs_after,
+            pounds(b.gbp_per_year_saved),
+            pounds(b.per_km_estimate_saved_gbp_per_year)
+        );
+    }
     eprintln!(
         "analysis {:.2} s, matrices {:.2} s, search {:.2} s; wrote {} files to {}: {}",
         analysed,

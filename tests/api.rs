@@ -1262,3 +1262,56 @@ async fn one_request_log_line_with_the_route_never_the_query() {
         assert!(!text.contains(secret), "`{secret}` logged:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn transport_runs_are_for_officers_and_the_public_sees_suppressed_aggregates() {
+    let st = rutland();
+    // Public: aggregates only, through the disclosure rules.
+    let r = get_in(st, "/api/transport", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_no_pupil_data_in(st, "/api/transport", &r.text());
+    let v = r.json();
+    assert!(
+        v.get("schools").is_none(),
+        "per-school detail is for officers"
+    );
+    assert_public_count("pupils_planned", &v["pupils_planned"]);
+    for a in v["areas"].as_array().expect("areas") {
+        assert_public_count("area pupils", &a["pupils"]);
+        if a["pupils"].is_null() {
+            assert!(a["gbp_per_year"].is_null() && a["vehicles"].is_null());
+        }
+    }
+    // Officer: the summary with its baselines.
+    let o = get_in(st, "/api/transport", Some(OFFICER)).await.json();
+    let plan = o["plan"]["gbp_per_day"].as_f64().expect("a plan");
+    assert!(plan <= o["greedy"]["gbp_per_day"].as_f64().expect("greedy") + 1e-6);
+    assert!(plan < o["solo_vehicles"]["gbp_per_day"].as_f64().expect("solo"));
+    // One school's runs: officers only; a line per run and a point per stop.
+    let school = o["schools"][0]["id"]
+        .as_str()
+        .expect("a school")
+        .to_string();
+    let uri = format!("/api/runs?school={school}");
+    assert_error(&get_in(st, &uri, None).await, 401);
+    assert_error(&get_in(st, &uri, Some(WRONG)).await, 403);
+    let fc = feature_collection(&get_in(st, &uri, Some(OFFICER)).await);
+    let lines = fc
+        .features
+        .iter()
+        .filter(|f| f.property("kind").is_some())
+        .count();
+    assert_eq!(
+        lines as u64,
+        o["schools"][0]["plan"]["runs"].as_u64().expect("runs")
+    );
+    assert_error(
+        &get_in(st, "/api/runs?school=nowhere", Some(OFFICER)).await,
+        404,
+    );
+    assert_error(&get_in(st, "/api/runs", Some(OFFICER)).await, 400);
+    assert_error(
+        &get_in(st, "/api/runs?school=x&colour=red", Some(OFFICER)).await,
+        400,
+    );
+}

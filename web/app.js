@@ -27,6 +27,7 @@
     demand: null,
     journeys: null,
     moves: null,
+    runs: null,
     catchment: null,
     summary: null,
     selected: null,
@@ -269,6 +270,34 @@
         ctx.setLineDash([]);
       }
     }
+    // Shared runs of the selected school: one Okabe-Ito colour per run, stops as dots.
+    let runsDrawn = 0;
+    if (state.runs && $("show-runs").checked) {
+      const colours = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000"];
+      const colourOf = {};
+      for (const f of state.runs.features) {
+        const id = f.properties.run_id;
+        if (!(id in colourOf)) colourOf[id] = colours[Object.keys(colourOf).length % colours.length];
+        if (!f.geometry) continue;
+        if (f.geometry.type === "LineString") {
+          pathGeometry(f.geometry);
+          ctx.strokeStyle = colourOf[id];
+          ctx.lineWidth = 3;
+          ctx.stroke();
+          runsDrawn++;
+        } else {
+          const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+          ctx.beginPath();
+          ctx.arc(x, y, 4, 0, 2 * Math.PI);
+          ctx.fillStyle = colourOf[id];
+          ctx.fill();
+          ctx.strokeStyle = "#fff";
+          ctx.lineWidth = 1;
+          ctx.stroke();
+        }
+      }
+    }
+    canvas.dataset.runsDrawn = String(runsDrawn);
     let provDrawn = 0;
     if (state.provisions && $("show-provisions").checked) {
       for (const f of visibleProvisions()) {
@@ -349,6 +378,7 @@
     if ($("show-catchment").checked && state.catchment)
       parts.push(swatch("#56B4E9", "Catchment (" + state.catchment.properties.minutes + " min)", false));
     if ($("show-moves").checked && state.moves) parts.push(swatch("#0072B2", "Bring-back move", false));
+    if ($("show-runs").checked && state.runs) parts.push(swatch("#E69F00", "Shared run (one colour each) and its stops", false));
     if ($("show-journeys").checked && state.journeys) {
       parts.push(swatch("#CC79A7", "Journey over the guidance", false));
       parts.push('<div class="item"><span class="dash" aria-hidden="true"></span>Estimated journey (straight line, not routed)</div>');
@@ -500,6 +530,37 @@
       })
     );
     loadCatchment(p.id);
+    loadRuns(p.id);
+    draw();
+  }
+
+  // The selected school's shared runs (officer): lines and stops on the map, one line per
+  // run in the popup (vehicle, pupils, minutes, £ a day).
+  async function loadRuns(id) {
+    state.runs = null;
+    if (state.role !== "officer" || !$("show-runs").checked) return;
+    setStatus("Planning shared runs (the first time takes a few seconds)…");
+    try {
+      const fc = await api("api/runs?school=" + encodeURIComponent(id));
+      if (state.selected !== id) return;
+      state.runs = fc;
+      const lines = fc.features.filter((f) => f.properties.kind !== undefined);
+      const pop = $("popup");
+      const rows = lines.map((f) => {
+        const r = f.properties;
+        return "<tr><td>" + esc(r.run_id) + "</td><td>" + esc(r.vehicle) + (r.escort ? " + escort" : "") +
+          "</td><td>" + r.pupils + "</td><td>" + fmt(r.minutes, 0) + "</td><td>" + money(r.gbp_per_day) + "</td></tr>";
+      });
+      const total = lines.reduce((s, f) => s + f.properties.gbp_per_day, 0);
+      pop.insertAdjacentHTML("beforeend", lines.length
+        ? "<details class=\"runs\"><summary>" + lines.length + " runs, " + money(total) + " a day</summary>" +
+          "<table><thead><tr><th>Run</th><th>Vehicle</th><th>Pupils</th><th>Min</th><th>£/day</th></tr></thead><tbody>" +
+          rows.join("") + "</tbody></table></details>"
+        : "<p>No pupils on council vehicles.</p>");
+      setStatus("Shared runs of " + id + ": " + lines.length);
+    } catch (e) {
+      setStatus("Shared runs: " + e.message);
+    }
     draw();
   }
 
@@ -534,12 +595,14 @@
     $("scenario-name").textContent = "· " + state.scenario.name;
     $("role").textContent = state.role;
     const officer = state.role === "officer";
-    for (const id of ["show-journeys", "show-moves", "dl-pupils", "site-run"]) $(id).disabled = !officer;
+    for (const id of ["show-journeys", "show-moves", "show-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
     if (!officer) {
       $("show-journeys").checked = false;
       $("show-moves").checked = false;
+      $("show-runs").checked = false;
       state.journeys = null;
       state.moves = null;
+      state.runs = null;
     }
     const layerSel = $("layer");
     if (layerSel.options.length === 0) {
@@ -829,6 +892,10 @@
       try { await loadOfficerLayers(); } catch (e) { setStatus(e.message); }
       draw();
     });
+  $("show-runs").addEventListener("change", () => {
+    if (state.selected) loadRuns(state.selected);
+    else draw();
+  });
   for (const id of ["layer", "need"]) $(id).addEventListener("change", reload);
   $("catchment-min").addEventListener("change", () => { if (state.selected) loadCatchment(state.selected); });
   $("token").value = state.token;

@@ -21,6 +21,7 @@ pub mod listen;
 pub mod planning;
 pub mod routes;
 pub mod state;
+pub mod transport;
 pub mod web;
 pub mod whatif;
 
@@ -129,6 +130,8 @@ fn build(state: AppState, loopback_hosts_only: bool) -> Router {
         .route("/api/whatif", post(whatif::whatif))
         .route("/api/site", post(planning::site_handler))
         .route("/api/capital", get(planning::capital_handler))
+        .route("/api/transport", get(transport::transport))
+        .route("/api/runs", get(transport::runs))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))

@@ -72,6 +72,19 @@ try {
     const estimated = await page.$eval("#map", (c) => Number(c.dataset.estimatedDrawn));
     if (!(estimated > 0 && estimated < total)) fail("estimated journeys drawn dashed: " + estimated + " of " + total);
     console.log("estimated journeys drawn dashed: " + estimated);
+    // Shared runs: tick the layer, select a school with runs, see its lines and run list.
+    const school = await page.evaluate(async (t) => {
+      const r = await fetch("api/transport", { headers: { Authorization: "Bearer " + t } });
+      const s = await r.json();
+      const withRuns = s.schools.find((x) => x.plan.runs > 0);
+      return withRuns ? { id: withRuns.id, runs: withRuns.plan.runs } : null;
+    }, token);
+    if (!school) fail("no school with shared runs");
+    await page.check("#show-runs");
+    await page.click("button[data-prov=\"" + school.id + "\"]");
+    await page.waitForFunction((n) => Number(document.getElementById("map").dataset.runsDrawn) === n, school.runs, { timeout: 30000 });
+    await page.waitForSelector("#popup details.runs", { timeout: 10000 });
+    console.log("shared runs drawn for " + school.id + ": " + school.runs);
   }
 
   // Planning (officer): best sites for 12 ASD places, up to 2 bases.

@@ -148,6 +148,7 @@ pub struct TransportPlan {
 }
 
 /// A school with the pupils it is planned for and the snaps of their homes.
+#[derive(Clone)]
 struct Group {
     school: usize,
     school_snap: Snap,
@@ -157,7 +158,6 @@ struct Group {
 
 /// The council-vehicle pupils of each school, with their snaps; the rest counted.
 fn groups(a: &Analysed, net: &Network) -> (Vec<Group>, NotPlanned) {
-    let fleet = &a.scenario.config.fleet;
     let mut by_school: Vec<Option<Group>> =
         (0..a.scenario.provisions.len()).map(|_| None).collect();
     let mut not = NotPlanned::default();
@@ -177,28 +177,37 @@ fn groups(a: &Analysed, net: &Network) -> (Vec<Group>, NotPlanned) {
             not.no_journey += 1;
             continue;
         };
-        let minutes = if pupil.travel.wheelchair {
-            fleet.wheelchair_boarding_minutes
-        } else {
-            fleet.boarding_minutes
-        };
         let g = by_school[s].get_or_insert_with(|| Group {
             school: s,
             school_snap,
             riders: Vec::new(),
             homes: Vec::new(),
         });
-        g.riders.push(Rider {
-            pupil: r.pupil.index(),
-            wheelchair: pupil.travel.wheelchair,
-            escort: pupil.travel.escort,
-            solo: pupil.travel.solo,
-            limit_s: r.limit_minutes * 60.0,
-            board_s: minutes * 60.0,
-        });
+        g.riders.push(rider_of(a, r.pupil.index()));
         g.homes.push(home);
     }
     (by_school.into_iter().flatten().collect(), not)
+}
+
+/// Pupil `u` as a rider: needs from `pupils.csv`, limit from the analysis, boarding time
+/// from the fleet.
+fn rider_of(a: &Analysed, u: usize) -> Rider {
+    let fleet = &a.scenario.config.fleet;
+    let pupil = &a.scenario.pupils[u];
+    let limit_minutes = a.analysis.pupils.get(u).map_or(0.0, |r| r.limit_minutes);
+    let minutes = if pupil.travel.wheelchair {
+        fleet.wheelchair_boarding_minutes
+    } else {
+        fleet.boarding_minutes
+    };
+    Rider {
+        pupil: u,
+        wheelchair: pupil.travel.wheelchair,
+        escort: pupil.travel.escort,
+        solo: pupil.travel.solo,
+        limit_s: limit_minutes * 60.0,
+        board_s: minutes * 60.0,
+    }
 }
 
 /// The school's problem: the matrix between its pupils' homes and the school.
@@ -268,6 +277,154 @@ pub fn plan_school(p: &Problem, school: usize, limits: Limits, seed: u64) -> Sch
     }
 }
 
+/// A school's search limits: its iterations, and its share of the time budget by pupils
+/// (times the worker threads, counted from when it starts).
+fn limits_for(req: &RunRequest, riders: usize, total: usize) -> Limits {
+    let threads = rayon::current_num_threads().max(1) as f64;
+    let share = req.seconds * threads * riders as f64 / total.max(1) as f64;
+    Limits {
+        iterations: req.iterations_per_pupil * riders as u64,
+        deadline: Some(Instant::now() + Duration::from_secs_f64(share.min(req.seconds))),
+    }
+}
+
+/// A school's own seed: the request's, mixed with the school's index.
+fn seed_for(req: &RunRequest, school: usize) -> u64 {
+    req.seed ^ (school as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The bring-back's moves re-costed on runs ([`recost_moves`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MovesOnRuns {
+    /// Moves of pupils on council vehicles.
+    pub moves: usize,
+    /// Schools whose runs were planned again (losing or gaining a pupil).
+    pub schools_replanned: usize,
+    /// Runs of those schools before and after.
+    pub runs_before: usize,
+    /// Runs after.
+    pub runs_after: usize,
+    /// £ a year of those schools' runs before (plus, for moved pupils whose current
+    /// journey is not routed, their current per-km transport cost).
+    pub gbp_per_year_before: f64,
+    /// £ a year after.
+    pub gbp_per_year_after: f64,
+    /// `before − after`: what the council would stop buying.
+    pub gbp_per_year_saved: f64,
+    /// Moved pupils whose current journey is not routed (their old run cannot be planned):
+    /// their per-km figure stands in on the before side.
+    pub before_per_km_pupils: usize,
+    /// The analysis's simple per-km estimate of the same moves' transport saving, £ a year.
+    pub per_km_estimate_saved_gbp_per_year: f64,
+}
+
+/// The bring-back's optimal moves, re-costed by planning again the runs of every school they
+/// change: the old school loses the pupil's stop, the new school gains it. `None` without a
+/// road network.
+pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Option<MovesOnRuns> {
+    let net = a.network.as_ref()?;
+    let council = |u: usize| {
+        a.scenario
+            .pupils
+            .get(u)
+            .is_some_and(|p| matches!(p.transport, Some(Transport::Taxi | Transport::Minibus)))
+    };
+    let moves: Vec<&crate::analyse::placement::Move> = a
+        .analysis
+        .moves
+        .iter()
+        .filter(|m| council(m.pupil.index()))
+        .collect();
+    let mut out = MovesOnRuns {
+        moves: moves.len(),
+        per_km_estimate_saved_gbp_per_year: moves
+            .iter()
+            .filter_map(|m| m.transport_gbp_saved)
+            .sum(),
+        ..MovesOnRuns::default()
+    };
+    if moves.is_empty() {
+        return Some(out);
+    }
+    let (groups, _) = groups(a, net);
+    let mut by_school: Vec<Option<Group>> = vec![None; a.scenario.provisions.len()];
+    for g in groups {
+        let s = g.school;
+        by_school[s] = Some(g);
+    }
+    let mut affected: Vec<usize> = Vec::new();
+    for m in &moves {
+        let (u, from, to) = (m.pupil.index(), m.from.index(), m.to.index());
+        let home = a
+            .analysis
+            .pupils
+            .get(u)
+            .and_then(|r| r.home_snap.snap().copied());
+        let school_snap = a
+            .scenario
+            .provisions
+            .get(to)
+            .and_then(|p| net.snap(p.location, a.params.max_snap_m).ok());
+        let (Some(home), Some(school_snap)) = (home, school_snap) else {
+            continue;
+        };
+        match by_school[from].as_mut() {
+            Some(g) if g.riders.iter().any(|r| r.pupil == u) => {
+                let k = g.riders.iter().position(|r| r.pupil == u).unwrap_or(0);
+                g.riders.remove(k);
+                g.homes.remove(k);
+            }
+            _ => {
+                out.before_per_km_pupils += 1;
+                let per_km = a
+                    .analysis
+                    .pupils
+                    .get(u)
+                    .and_then(|r| r.current_cost.transport_gbp);
+                out.gbp_per_year_before += per_km.unwrap_or(0.0);
+            }
+        }
+        let g = by_school[to].get_or_insert_with(|| Group {
+            school: to,
+            school_snap,
+            riders: Vec::new(),
+            homes: Vec::new(),
+        });
+        g.riders.push(rider_of(a, u));
+        g.homes.push(home);
+        affected.extend([from, to]);
+    }
+    affected.sort_unstable();
+    affected.dedup();
+    let days = a.params.costs.school_days_per_year;
+    let pricing = Pricing::of(&a.scenario.config.fleet);
+    let replanned: Vec<SchoolRuns> = affected
+        .par_iter()
+        .filter_map(|&s| by_school[s].as_ref())
+        .filter(|g| !g.riders.is_empty())
+        .map(|g| {
+            let p = problem_of(net, g, &pricing);
+            plan_school(
+                &p,
+                g.school,
+                limits_for(req, p.len(), p.len()),
+                seed_for(req, g.school),
+            )
+        })
+        .collect();
+    for &s in &affected {
+        if let Some(before) = plan.schools.iter().find(|x| x.school == s) {
+            out.runs_before += before.runs.len();
+            out.gbp_per_year_before += before.gbp_per_day() * days;
+        }
+    }
+    out.schools_replanned = affected.len();
+    out.runs_after = replanned.iter().map(|s| s.runs.len()).sum();
+    out.gbp_per_year_after = replanned.iter().map(|s| s.gbp_per_day() * days).sum();
+    out.gbp_per_year_saved = out.gbp_per_year_before - out.gbp_per_year_after;
+    Some(out)
+}
+
 /// Plan every school's runs for `a` (which must have a road network).
 ///
 /// `progress(done, total)` is called as schools finish (pupils done of pupils planned).
@@ -286,20 +443,18 @@ pub fn plan(
         .collect();
     let matrix_seconds = t.elapsed().as_secs_f64();
     let total: usize = problems.iter().map(Problem::len).sum();
-    let threads = rayon::current_num_threads().max(1) as f64;
     let done = std::sync::atomic::AtomicU64::new(0);
     let t = Instant::now();
     let schools: Vec<SchoolRuns> = groups
         .par_iter()
         .zip(&problems)
         .map(|(g, p)| {
-            let share = req.seconds * threads * p.len() as f64 / total.max(1) as f64;
-            let limits = Limits {
-                iterations: req.iterations_per_pupil * p.len() as u64,
-                deadline: Some(Instant::now() + Duration::from_secs_f64(share.min(req.seconds))),
-            };
-            let seed = req.seed ^ (g.school as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let s = plan_school(p, g.school, limits, seed);
+            let s = plan_school(
+                p,
+                g.school,
+                limits_for(req, p.len(), total),
+                seed_for(req, g.school),
+            );
             let d = done.fetch_add(p.len() as u64, std::sync::atomic::Ordering::Relaxed);
             progress(d + p.len() as u64, total as u64);
             s

@@ -1315,3 +1315,36 @@ async fn transport_runs_are_for_officers_and_the_public_sees_suppressed_aggregat
         400,
     );
 }
+
+#[tokio::test]
+async fn whatif_recosts_moves_on_runs_for_officers() {
+    let st = rutland();
+    // A change that changes nothing: a school's places set to what they are.
+    let same = st
+        .prepared()
+        .scenario
+        .provisions
+        .iter()
+        .find_map(|p| Some(json!({"id": p.id, "places": p.capacity?})))
+        .expect("a provision with known places");
+    let body = json!({"runs": true, "change": [same]}).to_string();
+    assert_error(&post_json_in(st, "/api/whatif", &body, None).await, 401);
+    let r = post_json_in(st, "/api/whatif", &body, Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let runs = &v["runs"];
+    assert!(runs["baseline"]["moves"].as_u64().expect("moves") > 0);
+    // Nothing changed: the same moves planned again give the same runs.
+    assert_eq!(runs["baseline"], runs["whatif"]);
+    assert_eq!(runs["change_gbp_per_year_saved"].as_f64(), Some(0.0));
+    let b = &runs["baseline"];
+    let saved =
+        b["gbp_per_year_before"].as_f64().unwrap() - b["gbp_per_year_after"].as_f64().unwrap();
+    assert!((saved - b["gbp_per_year_saved"].as_f64().unwrap()).abs() < 1e-6);
+    // Without the flag the answer carries no runs block.
+    let body = json!({"change": [same]}).to_string();
+    let plain = post_json_in(st, "/api/whatif", &body, Some(OFFICER))
+        .await
+        .json();
+    assert!(plain["runs"].is_null());
+}

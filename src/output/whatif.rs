@@ -172,6 +172,19 @@ pub struct WhatIfAnswer {
     pub change: Answer,
     /// Each added or changed provision.
     pub provisions: Vec<TouchedProvision>,
+    /// With `"runs": true` (officers): the moves re-costed on shared runs.
+    pub runs: Option<RunsChange>,
+}
+
+/// The bring-back's moves re-costed on shared runs, today's and the what-if's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunsChange {
+    /// Today's bring-back on runs.
+    pub baseline: crate::analyse::runs::MovesOnRuns,
+    /// The what-if's bring-back on runs.
+    pub whatif: crate::analyse::runs::MovesOnRuns,
+    /// `whatif − baseline` of the £ a year saved on runs.
+    pub change_gbp_per_year_saved: f64,
 }
 
 #[cfg(test)]

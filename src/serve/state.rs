@@ -135,6 +135,7 @@ struct Shared {
     geometries: OnceCell<Arc<Geometries>>,
     basemap: OnceCell<Arc<crate::output::basemap::BaseMap>>,
     transport: OnceCell<Arc<crate::analyse::runs::TransportPlan>>,
+    baseline_on_runs: OnceCell<Arc<crate::analyse::runs::MovesOnRuns>>,
 }
 
 impl AppState {
@@ -157,6 +158,7 @@ impl AppState {
             geometries: OnceCell::new(),
             basemap: OnceCell::new(),
             transport: OnceCell::new(),
+            baseline_on_runs: OnceCell::new(),
         });
         AppState::from_shared(shared, config)
     }
@@ -260,6 +262,31 @@ impl AppState {
                 .await
                 .map_err(|e| ApiError::Internal(format!("transport runs: {e}")))?
                 .ok_or_else(|| ApiError::Unavailable("transport runs need the road network".into()))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The baseline bring-back's moves re-costed on runs, computed once.
+    ///
+    /// # Errors
+    /// As [`AppState::transport`].
+    pub async fn baseline_moves_on_runs(
+        &self,
+    ) -> Result<Arc<crate::analyse::runs::MovesOnRuns>, ApiError> {
+        let plan = self.transport().await?;
+        let me = self.clone();
+        self.inner
+            .shared
+            .baseline_on_runs
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    crate::analyse::runs::recost_moves(me.prepared(), &plan, &SERVICE_RUNS)
+                        .map(Arc::new)
+                })
+                .await
+                .map_err(|e| ApiError::Internal(format!("bring-back on runs: {e}")))?
+                .ok_or_else(|| ApiError::Unavailable("shared runs need the road network".into()))
             })
             .await
             .cloned()

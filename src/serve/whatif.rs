@@ -20,11 +20,11 @@ use crate::model::ids::ProvisionIdx;
 use crate::model::{LatLon, Need, Provision, ProvisionKind};
 use crate::output::disclosure::{public_change, public_count, Measure, NeedColumn, TOTAL_ROW};
 use crate::output::whatif::{
-    public_baseline, public_whatif, Figures, TouchedProvision, WhatIfAnswer,
+    public_baseline, public_whatif, Figures, RunsChange, TouchedProvision, WhatIfAnswer,
 };
 use crate::serve::auth::{Caller, Role};
 use crate::serve::error::ApiError;
-use crate::serve::state::AppState;
+use crate::serve::state::{AppState, SERVICE_RUNS};
 
 /// Oldest age a provision may list (EHC plans run to 25).
 pub const MAX_AGE: u8 = 25;
@@ -82,6 +82,10 @@ pub struct WhatIfRequest {
     /// Places to change.
     #[serde(default)]
     pub change: Vec<ChangePlaces>,
+    /// Officers: also re-cost the moves on shared runs (the schools they change planned
+    /// again). Slower: the first such request plans every school's runs.
+    #[serde(default)]
+    pub runs: bool,
 }
 
 /// Check a request and build the edited provision list; returns it with the indices of
@@ -227,6 +231,9 @@ pub async fn whatif(
     body: Result<Json<WhatIfRequest>, JsonRejection>,
 ) -> Result<Json<WhatIfAnswer>, ApiError> {
     let Json(req) = body?;
+    if req.runs {
+        caller.require_officer()?;
+    }
     let (provs, touched) = apply(&state, &req)?;
     let slots = state.whatif_slots();
     let permit = tokio::time::timeout(state.config().request_timeout, slots.acquire_owned())
@@ -275,6 +282,11 @@ pub async fn whatif(
         }
     };
     let change = new.minus(&base);
+    let runs = if req.runs {
+        Some(runs_change(&state, analysis.moves.clone(), provs.clone()).await?)
+    } else {
+        None
+    };
     let n_existing = state.prepared().scenario.provisions.len();
     let old = &state.prepared().analysis.provisions;
     let provisions: Vec<TouchedProvision> = touched
@@ -311,7 +323,31 @@ pub async fn whatif(
         whatif: new,
         change,
         provisions,
+        runs,
     }))
+}
+
+/// The baseline's and the what-if's moves re-costed on shared runs, and the change.
+async fn runs_change(
+    state: &AppState,
+    moves: Vec<crate::analyse::placement::Move>,
+    provs: Vec<Provision>,
+) -> Result<RunsChange, ApiError> {
+    let plan = state.transport().await?;
+    let baseline = state.baseline_moves_on_runs().await?;
+    let st = state.clone();
+    let whatif = tokio::task::spawn_blocking(move || {
+        let p = st.prepared();
+        crate::analyse::runs::recost(p, &plan, &provs, &moves, &SERVICE_RUNS)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("what-if runs: {e}")))?
+    .ok_or_else(|| ApiError::Unavailable("shared runs need the road network".into()))?;
+    Ok(RunsChange {
+        change_gbp_per_year_saved: whatif.gbp_per_year_saved - baseline.gbp_per_year_saved,
+        baseline: (*baseline).clone(),
+        whatif,
+    })
 }
 
 #[cfg(test)]

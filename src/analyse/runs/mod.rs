@@ -322,6 +322,18 @@ pub struct MovesOnRuns {
 /// change: the old school loses the pupil's stop, the new school gains it. `None` without a
 /// road network.
 pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Option<MovesOnRuns> {
+    recost(a, plan, &a.scenario.provisions, &a.analysis.moves, req)
+}
+
+/// [`recost_moves`] for any set of `moves` (a what-if's) over `provisions` (the scenario's,
+/// possibly with added ones after them).
+pub fn recost(
+    a: &Analysed,
+    plan: &TransportPlan,
+    provisions: &[crate::model::Provision],
+    moves: &[crate::analyse::placement::Move],
+    req: &RunRequest,
+) -> Option<MovesOnRuns> {
     let net = a.network.as_ref()?;
     let council = |u: usize| {
         a.scenario
@@ -329,12 +341,8 @@ pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Opt
             .get(u)
             .is_some_and(|p| matches!(p.transport, Some(Transport::Taxi | Transport::Minibus)))
     };
-    let moves: Vec<&crate::analyse::placement::Move> = a
-        .analysis
-        .moves
-        .iter()
-        .filter(|m| council(m.pupil.index()))
-        .collect();
+    let moves: Vec<&crate::analyse::placement::Move> =
+        moves.iter().filter(|m| council(m.pupil.index())).collect();
     let mut out = MovesOnRuns {
         moves: moves.len(),
         per_km_estimate_saved_gbp_per_year: moves
@@ -347,10 +355,11 @@ pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Opt
         return Some(out);
     }
     let (groups, _) = groups(a, net);
-    let mut by_school: Vec<Option<Group>> = vec![None; a.scenario.provisions.len()];
+    let mut by_school: Vec<Option<Group>> = vec![None; provisions.len()];
     for g in groups {
-        let s = g.school;
-        by_school[s] = Some(g);
+        if let Some(slot) = by_school.get_mut(g.school) {
+            *slot = Some(g);
+        }
     }
     let mut affected: Vec<usize> = Vec::new();
     for m in &moves {
@@ -360,15 +369,13 @@ pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Opt
             .pupils
             .get(u)
             .and_then(|r| r.home_snap.snap().copied());
-        let school_snap = a
-            .scenario
-            .provisions
+        let school_snap = provisions
             .get(to)
             .and_then(|p| net.snap(p.location, a.params.max_snap_m).ok());
         let (Some(home), Some(school_snap)) = (home, school_snap) else {
             continue;
         };
-        match by_school[from].as_mut() {
+        match by_school.get_mut(from).and_then(Option::as_mut) {
             Some(g) if g.riders.iter().any(|r| r.pupil == u) => {
                 let k = g.riders.iter().position(|r| r.pupil == u).unwrap_or(0);
                 g.riders.remove(k);
@@ -384,7 +391,10 @@ pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Opt
                 out.gbp_per_year_before += per_km.unwrap_or(0.0);
             }
         }
-        let g = by_school[to].get_or_insert_with(|| Group {
+        let Some(slot) = by_school.get_mut(to) else {
+            continue;
+        };
+        let g = slot.get_or_insert_with(|| Group {
             school: to,
             school_snap,
             riders: Vec::new(),
@@ -400,7 +410,7 @@ pub fn recost_moves(a: &Analysed, plan: &TransportPlan, req: &RunRequest) -> Opt
     let pricing = Pricing::of(&a.scenario.config.fleet);
     let replanned: Vec<SchoolRuns> = affected
         .par_iter()
-        .filter_map(|&s| by_school[s].as_ref())
+        .filter_map(|&s| by_school.get(s)?.as_ref())
         .filter(|g| !g.riders.is_empty())
         .map(|g| {
             let p = problem_of(net, g, &pricing);

@@ -173,6 +173,10 @@ enum Command {
         /// Use only the --candidates sites, not the scenario's school sites.
         #[arg(long)]
         only_candidates: bool,
+        /// Also re-cost each answer's moves on shared transport runs (plans today's runs
+        /// first; writes transport_runs.csv).
+        #[arg(long)]
+        runs: bool,
         /// Output folder.
         #[arg(long, default_value = "out/site")]
         out: PathBuf,
@@ -325,6 +329,7 @@ pub fn run() -> Result<ExitCode> {
             coverage_minutes,
             candidates,
             only_candidates,
+            runs,
             out,
         } => {
             let mut req = nearhome::analyse::planning::SiteRequest::new(need, places, k);
@@ -334,7 +339,13 @@ pub fn run() -> Result<ExitCode> {
             req.any_pupil = any_pupil;
             req.coverage_minutes = coverage_minutes;
             req.scenario_sites = !only_candidates;
-            site(&scenario_path(scenario), req, candidates.as_deref(), &out)
+            site(
+                &scenario_path(scenario),
+                req,
+                candidates.as_deref(),
+                runs,
+                &out,
+            )
         }
     }
 }
@@ -908,9 +919,10 @@ fn site(
     path: &Path,
     mut req: nearhome::analyse::planning::SiteRequest,
     candidates: Option<&Path>,
+    with_runs: bool,
     out: &Path,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::planning::{capital_plan, site};
+    use nearhome::analyse::planning::{capital_plan, run, PlanningContext};
     use nearhome::load::candidates::read_candidates;
     use nearhome::output::planning::write_outputs;
     if let Some(c) = candidates {
@@ -922,16 +934,27 @@ fn site(
         .context("siting needs the road extract: it compares routed journeys to candidate sites")?;
     let analysed = t.elapsed().as_secs_f64();
     let spin = nearhome::progress::Bars::new().spinner("siting");
-    let result = site(&prepared, &req);
+    let ctx = PlanningContext::new(&prepared, &req);
+    let result = ctx
+        .as_ref()
+        .map_err(|e| e.to_string())
+        .and_then(|c| run(c).map_err(|e| e.to_string()));
     spin.finish_and_clear();
-    let result = result?;
+    let result = result.map_err(anyhow::Error::msg)?;
+    let extra = match (&ctx, with_runs) {
+        (Ok(ctx), true) => vec![(
+            "transport_runs.csv".to_string(),
+            site_runs_csv(&prepared, ctx, &result)?.into_bytes(),
+        )],
+        _ => Vec::new(),
+    };
     let plan = capital_plan(&prepared, Some(&result));
     let mut inputs = manifest_inputs(&prepared, path);
     inputs.push((
         "request".into(),
         serde_json::to_string(&req).unwrap_or_default(),
     ));
-    let files = write_outputs(&result, &plan, out, inputs)?;
+    let files = write_outputs(&result, &plan, out, inputs, extra)?;
     eprintln!(
         "{}: {} {} pupils aged {}-{} ({} out of area, {} without a journey left out); {} candidates; existing spare places bring back {}",
         result.scenario,
@@ -971,6 +994,62 @@ fn site(
     );
     leave_to_the_os(prepared);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `transport_runs.csv` of `site --runs`: each k's moves re-costed on shared runs.
+fn site_runs_csv(
+    prepared: &nearhome::app::Prepared,
+    ctx: &nearhome::analyse::planning::PlanningContext,
+    result: &nearhome::analyse::planning::SiteResult,
+) -> Result<String> {
+    use nearhome::analyse::runs::{plan, recost, RunRequest};
+    let spin = nearhome::progress::Bars::new().spinner("shared runs");
+    let today = plan(prepared, &RunRequest::QUICK, &|_, _| {});
+    spin.finish_and_clear();
+    let today = today.context("shared runs need the road extract")?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "k",
+        "sites",
+        "moves_on_council_vehicles",
+        "schools_replanned",
+        "runs_before",
+        "runs_after",
+        "gbp_per_year_before",
+        "gbp_per_year_after",
+        "gbp_per_year_saved_on_runs",
+        "before_per_km_pupils",
+        "per_km_estimate_saved_gbp_per_year",
+    ])?;
+    for k in &result.per_k {
+        let sites: Vec<usize> = k.sites.iter().map(|s| s.candidate.index()).collect();
+        let (provisions, moves) = ctx.moved_pupils(&sites)?;
+        let Some(r) = recost(prepared, &today, &provisions, &moves, &RunRequest::QUICK) else {
+            continue;
+        };
+        let ids: Vec<&str> = k.sites.iter().map(|s| s.id.as_str()).collect();
+        eprintln!(
+            "k={} on runs: {} moves of pupils on council vehicles, {} a year saved on runs (per-km estimate {})",
+            k.k,
+            r.moves,
+            pounds(r.gbp_per_year_saved),
+            pounds(r.per_km_estimate_saved_gbp_per_year)
+        );
+        w.write_record([
+            k.k.to_string(),
+            ids.join(";"),
+            r.moves.to_string(),
+            r.schools_replanned.to_string(),
+            r.runs_before.to_string(),
+            r.runs_after.to_string(),
+            format!("{:.2}", r.gbp_per_year_before),
+            format!("{:.2}", r.gbp_per_year_after),
+            format!("{:.2}", r.gbp_per_year_saved),
+            r.before_per_km_pupils.to_string(),
+            format!("{:.2}", r.per_km_estimate_saved_gbp_per_year),
+        ])?;
+    }
+    Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| e.into_error())?).into_owned())
 }
 
 fn transport(

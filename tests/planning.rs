@@ -107,7 +107,7 @@ fn outputs_and_report_state_the_assumptions() {
     let r = site(p, &req).unwrap();
     let plan = capital_plan(p, Some(&r));
     let dir = tempfile::tempdir().unwrap();
-    let files = write_outputs(&r, &plan, dir.path(), vec![]).unwrap();
+    let files = write_outputs(&r, &plan, dir.path(), vec![], vec![]).unwrap();
     assert_eq!(
         files,
         [

@@ -412,3 +412,32 @@ fn the_same_seed_gives_the_same_runs_and_the_public_file_holds_no_pupil() {
         }
     }
 }
+
+#[test]
+fn siting_answers_are_recosted_on_runs() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("s");
+    let o = nearhome(&[
+        "site",
+        RUTLAND,
+        "--need",
+        "ASD",
+        "--places",
+        "12",
+        "--k",
+        "2",
+        "--runs",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("transport_runs.csv")).expect("the file");
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), 2, "one row per k");
+    for r in &rows {
+        let num = |i: usize| r[i].parse::<f64>().expect("a number");
+        assert!(num(2) > 0.0, "k={}: moves of pupils on council vehicles", &r[0]);
+        assert!((num(6) - num(7) - num(8)).abs() < 0.02, "saved = before − after");
+    }
+}

@@ -801,6 +801,85 @@ impl<'a> PlanningContext<'a> {
         Ok(self.figures(&e))
     }
 
+    /// The pupils `sites` (candidate indices) would move, for re-costing on shared runs
+    /// ([`crate::analyse::runs::recost`]): the scenario's provisions with one new provision
+    /// per opened site after them, and each move from today's school to its new one (with
+    /// the per-km estimate of its transport saving).
+    ///
+    /// # Errors
+    /// An unknown or repeated site.
+    pub fn moved_pupils(
+        &self,
+        sites: &[usize],
+    ) -> Result<
+        (
+            Vec<crate::model::Provision>,
+            Vec<crate::analyse::runs::MovedPupil>,
+        ),
+        PlanningError,
+    > {
+        let ids: Vec<u32> = sites.iter().map(|&s| s as u32).collect();
+        let e = siting::evaluate(&self.problem, &ids)?;
+        let p = self.analysed;
+        let mut provisions = p.scenario.provisions.clone();
+        let mut new_index = BTreeMap::new();
+        for s in &e.site_use {
+            let j = s.candidate as usize;
+            let pr = self.proposal(j);
+            new_index.insert(s.candidate, provisions.len());
+            provisions.push(crate::model::Provision {
+                id: pr.site_id,
+                name: pr.site_name,
+                kind: pr.kind,
+                needs: pr.needs,
+                age_min: pr.age_min,
+                age_max: pr.age_max,
+                capacity: Some(pr.places),
+                on_roll: 0,
+                annual_cost_gbp: None,
+                location: pr.location,
+                line: 0,
+            });
+        }
+        let moves = e
+            .moves
+            .iter()
+            .filter_map(|m| {
+                let u = *self.pupils.get(m.pupil as usize)?;
+                let r = p.analysis.pupils.get(u)?;
+                let to = match m.to {
+                    Destination::Existing(x) => *self.existing.get(x as usize)?,
+                    Destination::Candidate(j) => *new_index.get(&j)?,
+                };
+                let trip = match m.to {
+                    Destination::Existing(x) => self.existing_trip.get(&(m.pupil, x)).copied(),
+                    Destination::Candidate(j) => self
+                        .candidate_trip
+                        .get(j as usize)
+                        .and_then(|t| t.get(&m.pupil))
+                        .copied(),
+                };
+                let pupil = p.scenario.pupils.get(u)?;
+                let params = &p.params;
+                let mode = pupil.transport.unwrap_or(params.costs.default_transport);
+                let per_km_saved_gbp = trip.zip(r.current).and_then(|(t, cur)| {
+                    let new = params.transport_cost(mode, t.km)?;
+                    let old = pupil
+                        .transport_cost_gbp
+                        .or_else(|| params.transport_cost(mode, cur.km))?;
+                    Some(old - new)
+                });
+                Some(crate::analyse::runs::MovedPupil {
+                    pupil: u,
+                    from: r.placement?.index(),
+                    to,
+                    per_km_saved_gbp,
+                })
+            })
+            .collect();
+        Ok((provisions, moves))
+    }
+
     fn new_place_cost(&self) -> Option<f64> {
         self.analysed
             .params

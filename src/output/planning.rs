@@ -620,6 +620,7 @@ pub fn write_outputs(
     plan: &CapitalPlan,
     dir: &Path,
     inputs: Vec<(String, String)>,
+    extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<String>, PlanningError> {
     let files = [
         ("sites.csv", sites_csv(r)?),
@@ -634,6 +635,7 @@ pub fn write_outputs(
     let files = files
         .into_iter()
         .map(|(name, text)| (name.to_string(), text.into_bytes()))
+        .chain(extra)
         .collect();
     crate::output::folder::publish_folder(dir, files, "site", inputs).map_err(|e| {
         PlanningError::Write {

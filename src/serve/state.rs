@@ -118,13 +118,8 @@ struct Inner {
     whatif_slots: Arc<Semaphore>,
 }
 
-/// The service's run planning: a lighter search than the command's default (40 iterations
-/// a pupil came within 1 % of 200 on Birmingham at a fifth of the time), the same seed.
-pub const SERVICE_RUNS: crate::analyse::runs::RunRequest = crate::analyse::runs::RunRequest {
-    seconds: 20.0,
-    iterations_per_pupil: 40,
-    seed: 1,
-};
+/// The service's run planning: [`crate::analyse::runs::RunRequest::QUICK`].
+pub const SERVICE_RUNS: crate::analyse::runs::RunRequest = crate::analyse::runs::RunRequest::QUICK;
 
 /// What does not depend on the limits (shared by [`AppState::with_config`]).
 struct Shared {

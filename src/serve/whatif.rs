@@ -338,6 +338,7 @@ async fn runs_change(
     let st = state.clone();
     let whatif = tokio::task::spawn_blocking(move || {
         let p = st.prepared();
+        let moves = crate::analyse::runs::MovedPupil::of_moves(&moves);
         crate::analyse::runs::recost(p, &plan, &provs, &moves, &SERVICE_RUNS)
     })
     .await

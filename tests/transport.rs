@@ -437,7 +437,14 @@ fn siting_answers_are_recosted_on_runs() {
     assert_eq!(rows.len(), 2, "one row per k");
     for r in &rows {
         let num = |i: usize| r[i].parse::<f64>().expect("a number");
-        assert!(num(2) > 0.0, "k={}: moves of pupils on council vehicles", &r[0]);
-        assert!((num(6) - num(7) - num(8)).abs() < 0.02, "saved = before − after");
+        assert!(
+            num(2) > 0.0,
+            "k={}: moves of pupils on council vehicles",
+            &r[0]
+        );
+        assert!(
+            (num(6) - num(7) - num(8)).abs() < 0.02,
+            "saved = before − after"
+        );
     }
 }

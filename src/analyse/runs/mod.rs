@@ -168,7 +168,7 @@ struct Group {
 }
 
 /// The council-vehicle pupils of each school, with their snaps; the rest counted.
-fn groups(a: &Analysed, net: &Network) -> (Vec<Group>, NotPlanned) {
+fn school_groups(a: &Analysed, net: &Network) -> (Vec<Group>, NotPlanned) {
     let mut by_school: Vec<Option<Group>> =
         (0..a.scenario.provisions.len()).map(|_| None).collect();
     let mut not = NotPlanned::default();
@@ -390,7 +390,7 @@ pub fn recost(
     if moves.is_empty() {
         return Some(out);
     }
-    let (groups, _) = groups(a, net);
+    let (groups, _) = school_groups(a, net);
     let mut by_school: Vec<Option<Group>> = vec![None; provisions.len()];
     for g in groups {
         if let Some(slot) = by_school.get_mut(g.school) {
@@ -481,7 +481,7 @@ pub fn plan(
 ) -> Option<TransportPlan> {
     let net = a.network.as_ref()?;
     let pricing = Pricing::of(&a.scenario.config.fleet);
-    let (groups, mut not_planned) = groups(a, net);
+    let (groups, mut not_planned) = school_groups(a, net);
     let t = Instant::now();
     let problems: Vec<Problem> = groups
         .par_iter()

@@ -134,6 +134,7 @@ pub fn synthetic_scenario(
                 on_roll: capacity,
                 annual_cost_gbp: None,
                 location: loc,
+                sector: None,
                 line: i + 2,
             });
         }

@@ -149,12 +149,13 @@ enum Command {
         /// Places per new base.
         #[arg(long)]
         places: u32,
-        /// Youngest age served, years.
-        #[arg(long, default_value_t = 0)]
-        age_min: u8,
+        /// Youngest age served, years (without --age-min and --age-max: the phase most of the
+        /// need's out-of-area pupils are in, said in the output).
+        #[arg(long)]
+        age_min: Option<u8>,
         /// Oldest age served, years.
-        #[arg(long, default_value_t = 25)]
-        age_max: u8,
+        #[arg(long)]
+        age_max: Option<u8>,
         /// Largest number of new bases (answers for every k from 1).
         #[arg(long, default_value_t = 3)]
         k: usize,
@@ -333,8 +334,9 @@ pub fn run() -> Result<ExitCode> {
             out,
         } => {
             let mut req = nearhome::analyse::planning::SiteRequest::new(need, places, k);
-            req.age_min = age_min;
-            req.age_max = age_max;
+            req.age_min = age_min.unwrap_or(0);
+            req.age_max = age_max.unwrap_or(25);
+            let by_phase = age_min.is_none() && age_max.is_none();
             req.objective = objective;
             req.any_pupil = any_pupil;
             req.coverage_minutes = coverage_minutes;
@@ -342,6 +344,7 @@ pub fn run() -> Result<ExitCode> {
             site(
                 &scenario_path(scenario),
                 req,
+                by_phase,
                 candidates.as_deref(),
                 runs,
                 &out,
@@ -918,6 +921,7 @@ fn leave_to_the_os<T>(big: T) {
 fn site(
     path: &Path,
     mut req: nearhome::analyse::planning::SiteRequest,
+    by_phase: bool,
     candidates: Option<&Path>,
     with_runs: bool,
     out: &Path,
@@ -933,6 +937,11 @@ fn site(
     let prepared = nearhome::app::prepare(path)
         .context("siting needs the road extract: it compares routed journeys to candidate sites")?;
     let analysed = t.elapsed().as_secs_f64();
+    if by_phase {
+        let (lo, hi, basis) = nearhome::analyse::planning::default_ages(&prepared, req.need);
+        (req.age_min, req.age_max, req.ages_basis) = (lo, hi, basis);
+        eprintln!("{}", req.ages_basis);
+    }
     let spin = nearhome::progress::Bars::new().spinner("siting");
     let ctx = PlanningContext::new(&prepared, &req);
     let result = ctx
@@ -984,6 +993,15 @@ fn site(
         );
     }
     eprintln!("{}", result.exact_note);
+    if let Some(note) = &result.stopped_note {
+        eprintln!("{note}");
+    }
+    if !result.excluded_hosts.is_empty() {
+        eprintln!(
+            "left out as hosts (independent or non-maintained): {}",
+            result.excluded_hosts.join(", ")
+        );
+    }
     eprintln!(
         "analysis {:.2} s, siting {:.2} s; wrote {} files to {}: {}",
         analysed,

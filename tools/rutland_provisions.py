@@ -32,7 +32,18 @@ from shapely.geometry import Point, shape
 from common import project, shared, slug
 
 ALL_NEEDS = "ASD;SLCN;SEMH;MLD;SLD;PMLD;SPLD;HI;VI;MSI;PD;OTH"
-COLUMNS = ["id", "name", "kind", "needs", "age_min", "age_max", "capacity", "on_roll", "annual_cost_gbp", "lat", "lon"]
+COLUMNS = ["id", "name", "kind", "needs", "age_min", "age_max", "capacity", "on_roll", "annual_cost_gbp", "lat", "lon", "sector"]
+
+# Who runs each in-county school (GIAS establishment type): the independent schools can never
+# host a council resource base; the academies are state-funded. Blank: not recorded here.
+INDEPENDENT = {"Brooke Priory School", "Oakham School", "Uppingham School", "The Shires"}
+ACADEMIES = {"Brooke Hill Academy", "Casterton Business & Enterprise College", "Catmose College",
+             "Catmose Primary School", "Cottesmore Millfield Academy", "Edith Weston Academy",
+             "Uppingham Community College"}
+
+
+def sector(name):
+    return "independent" if name in INDEPENDENT else ("academy" if name in ACADEMIES else "")
 
 # OSM name -> (kind, age_min, age_max, capacity, annual_cost_gbp)
 SCHOOLS = {
@@ -138,17 +149,17 @@ def main():
         lat, lon = sites[name]
         if not boundary.contains(Point(lon, lat)):
             raise SystemExit(f"{name} is outside the Rutland boundary")
-        rows.append([slug(name), name, kind, NEEDS.get(name, ALL_NEEDS), lo, hi, cap, 0, cost, lat, lon])
+        rows.append([slug(name), name, kind, NEEDS.get(name, ALL_NEEDS), lo, hi, cap, 0, cost, lat, lon, sector(name)])
     for host, needs, lo, hi, cap in BASES:
         lat, lon = sites[host]
         label = needs.replace(";", ", ")
-        rows.append([f"{slug(host)}-rb", f"{host} resource base ({label}; illustrative)", "resource_base", needs, lo, hi, cap, 0, "", lat, lon])
+        rows.append([f"{slug(host)}-rb", f"{host} resource base ({label}; illustrative)", "resource_base", needs, lo, hi, cap, 0, "", lat, lon, sector(host)])
     for pid, name, kind, needs, lo, hi, cap, town, (dlat, dlon) in OUT_OF_COUNTY:
         lat, lon = TOWNS[town]
         lat, lon = round(lat + dlat, 6), round(lon + dlon, 6)
         if boundary.contains(Point(lon, lat)):
             raise SystemExit(f"{name} should be outside Rutland")
-        rows.append([pid, name, kind, needs, lo, hi, cap, 0, "", lat, lon])
+        rows.append([pid, name, kind, needs, lo, hi, cap, 0, "", lat, lon, ""])
     path = project("fixtures", "scenarios", "rutland", "provisions.csv")
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

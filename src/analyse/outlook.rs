@@ -99,6 +99,7 @@ mod tests {
             on_roll: 0,
             annual_cost_gbp: None,
             location: LatLon { lat: 0.0, lon: 0.0 },
+            sector: None,
             line: 0,
         }
     }

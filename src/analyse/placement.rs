@@ -1411,6 +1411,7 @@ mod tests {
             on_roll,
             annual_cost_gbp: None,
             location: LatLon { lat: 0.0, lon },
+            sector: None,
             line: 0,
         }
     }

@@ -182,6 +182,10 @@ pub struct SiteRequest {
     /// Oldest age served, years (default 25).
     #[serde(default = "default_age_max")]
     pub age_max: u8,
+    /// How the ages were chosen (`nearhome site` without `--age-min`/`--age-max` picks the
+    /// phase; empty: as given).
+    #[serde(default)]
+    pub ages_basis: String,
     /// Places per new base.
     pub places: u32,
     /// Largest number of new bases (answers for every `k = 1..=k`).
@@ -219,6 +223,7 @@ impl SiteRequest {
             need,
             age_min: 0,
             age_max: default_age_max(),
+            ages_basis: String::new(),
             places,
             k,
             objective: PlanObjective::Return,
@@ -290,7 +295,19 @@ fn location_key(p: LatLon) -> (i64, i64) {
 /// of the right phase), in provision order, identical locations (to 1e-6°) merged into the
 /// first.
 pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec<CandidatePoint> {
+    scenario_hosts(analysed, age_min, age_max).0
+}
+
+/// [`scenario_candidates`] and the ids of the in-area school sites left out because they
+/// are independent or non-maintained (`sector`): the council opens bases only in maintained
+/// schools, academies and special schools.
+pub fn scenario_hosts(
+    analysed: &Analysed,
+    age_min: u8,
+    age_max: u8,
+) -> (Vec<CandidatePoint>, Vec<String>) {
     let mut out: Vec<CandidatePoint> = Vec::new();
+    let mut excluded = Vec::new();
     let mut at: BTreeMap<(i64, i64), usize> = BTreeMap::new();
     for (pi, p) in analysed.scenario.provisions.iter().enumerate() {
         let kind_ok = matches!(
@@ -306,6 +323,10 @@ pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec
         if !kind_ok || !in_area || !ages_ok {
             continue;
         }
+        if p.sector.is_some_and(|s| !s.state_funded()) {
+            excluded.push(p.id.clone());
+            continue;
+        }
         let key = location_key(p.location);
         if let Some(&i) = at.get(&key) {
             out[i].source.push_str(&format!("; {}", p.id));
@@ -319,7 +340,45 @@ pub fn scenario_candidates(analysed: &Analysed, age_min: u8, age_max: u8) -> Vec
             source: format!("scenario: {}", p.id),
         });
     }
-    out
+    (out, excluded)
+}
+
+/// The ages a new base serves when the request gives none, and why: the phase
+/// (primary, Reception–Year 6, aged 4 to the scenario's `primary_max_age`; or secondary,
+/// Years 7–11, to 15) holding the most pupils of `need` placed out of area in specialist
+/// provision of compulsory school age (ties go to secondary). Post-16 students are left to
+/// post-16 providers.
+pub fn default_ages(analysed: &Analysed, need: Need) -> (u8, u8, String) {
+    let top = analysed.params.primary_max_age;
+    let (mut primary, mut secondary) = (0usize, 0usize);
+    for (pupil, r) in analysed
+        .scenario
+        .pupils
+        .iter()
+        .zip(&analysed.analysis.pupils)
+    {
+        if pupil.need != need
+            || !r.out_of_area
+            || placement_excludes(analysed, r, ProvisionKind::ResourceBase)
+        {
+            continue;
+        }
+        match pupil.age {
+            4..=15 if pupil.age <= top => primary += 1,
+            4..=15 => secondary += 1,
+            _ => {}
+        }
+    }
+    let (lo, hi, phase, n) = if primary > secondary {
+        (4, top, "primary", primary)
+    } else {
+        (top + 1, 15, "secondary", secondary)
+    };
+    let basis = format!(
+        "ages {lo}-{hi} ({phase}): {n} of the {} {need} pupils of compulsory school age placed out of area in specialist provision are {phase} ({primary} primary, {secondary} secondary); give --age-min and --age-max to choose",
+        primary + secondary
+    );
+    (lo, hi, basis)
 }
 
 /// A site in a chosen set.
@@ -500,6 +559,11 @@ pub struct SiteResult {
     pub per_k: Vec<KResult>,
     /// Whether and why the exact solver ran.
     pub exact_note: String,
+    /// Why fewer than the asked-for `k` bases are proposed (`None`: every `k` gains).
+    pub stopped_note: Option<String>,
+    /// Scenario school sites left out as hosts: independent or non-maintained schools (the
+    /// council cannot open a base there); give them in a candidates file to include them.
+    pub excluded_hosts: Vec<String>,
     /// Single-site proposals ranked by annual saving (fastest payback first), then returns.
     pub proposals: Vec<ProposalRow>,
     /// Assumptions.
@@ -526,6 +590,7 @@ pub struct PlanningContext<'a> {
     coverage_min: Vec<f64>,
     covered_now: Vec<bool>,
     excluded_no_journey: usize,
+    excluded_hosts: Vec<String>,
 }
 
 fn trip_of(j: crate::query::route::Journey) -> Trip {
@@ -566,10 +631,10 @@ impl<'a> PlanningContext<'a> {
             });
         };
 
-        let mut candidates = if req.scenario_sites {
-            scenario_candidates(analysed, req.age_min, req.age_max)
+        let (mut candidates, excluded_hosts) = if req.scenario_sites {
+            scenario_hosts(analysed, req.age_min, req.age_max)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         for (i, c) in req.extra_candidates.iter().enumerate() {
             let (lat, lon) = (c.location.lat, c.location.lon);
@@ -638,6 +703,29 @@ impl<'a> PlanningContext<'a> {
             sp.push(SitingPupil {
                 current_cost_cmin: cmin(cur.minutes),
                 out_of_area: r.out_of_area,
+            });
+        }
+        let movers = match (req.objective, req.any_pupil) {
+            (PlanObjective::Travel, true) => sp.len(),
+            _ => sp.iter().filter(|s| s.out_of_area).count(),
+        };
+        if movers == 0 {
+            return Err(PlanningError::Request {
+                field: "need",
+                message: format!(
+                    "no pupil to plan for: {} {} pupils aged {}-{} with a journey ({} without one), of whom {} placed out of area{}",
+                    sp.len(),
+                    req.need,
+                    req.age_min,
+                    req.age_max,
+                    excluded_no_journey,
+                    sp.iter().filter(|s| s.out_of_area).count(),
+                    if req.objective == PlanObjective::Travel && !req.any_pupil {
+                        " (add any_pupil to let in-area pupils move)"
+                    } else {
+                        ""
+                    }
+                ),
             });
         }
         let coverage_min: Vec<f64> = pupils
@@ -788,6 +876,7 @@ impl<'a> PlanningContext<'a> {
             coverage_min,
             covered_now,
             excluded_no_journey,
+            excluded_hosts,
         })
     }
 
@@ -838,6 +927,7 @@ impl<'a> PlanningContext<'a> {
                 on_roll: 0,
                 annual_cost_gbp: None,
                 location: pr.location,
+                sector: None,
                 line: 0,
             });
         }
@@ -1103,7 +1193,29 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         )
     };
     let mut per_k = Vec::with_capacity(path.per_k.len());
+    let mut stopped_note = None;
+    let (mut last_returned, mut last_saved) =
+        (path.baseline.returned, path.baseline.saved_cost_cmin);
     for sel in &path.per_k {
+        let e = &sel.evaluation;
+        let idle = e.site_use.iter().find(|s| s.used == 0);
+        let no_gain = match req.objective {
+            PlanObjective::Return => e.returned <= last_returned,
+            PlanObjective::Travel => e.saved_cost_cmin <= last_saved,
+        };
+        if idle.is_some() || no_gain {
+            stopped_note = Some(format!(
+                "stopped at k = {}: a further base would {} (asked for up to {})",
+                sel.k - 1,
+                match req.objective {
+                    PlanObjective::Return => "bring back no more pupils",
+                    PlanObjective::Travel => "save no more travel",
+                },
+                req.k
+            ));
+            break;
+        }
+        (last_returned, last_saved) = (e.returned, e.saved_cost_cmin);
         let figures = ctx.figures(&sel.evaluation);
         let capital_gbp = sel.k as f64 * f64::from(req.places) * capital_per_place;
         let extra_gbp = figures.total_gbp_per_year_saved - baseline.total_gbp_per_year_saved;
@@ -1213,6 +1325,8 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         baseline,
         per_k,
         exact_note,
+        stopped_note,
+        excluded_hosts: ctx.excluded_hosts.clone(),
         proposals,
         assumptions: ctx.assumptions(),
         evaluations: path.stats.evaluations,

@@ -1372,6 +1372,7 @@ mod tests {
                 lat: at.0,
                 lon: at.1,
             },
+            sector: None,
             line: 0,
         }
     }

@@ -139,6 +139,7 @@ struct Cols {
     capacity: usize,
     on_roll: usize,
     cost: Option<usize>,
+    sector: Option<usize>,
     coords: CoordColumns,
 }
 
@@ -158,6 +159,7 @@ impl Cols {
             capacity: table.require(&["capacity"])?,
             on_roll: table.require(&["on_roll"])?,
             cost: table.column(&["annual_cost_gbp"]),
+            sector: table.column(&["sector"]),
             coords,
         })
     }
@@ -260,6 +262,17 @@ fn parse_row(ctx: &mut RowCtx<'_>, cols: &Cols, ids: &mut IdSet) -> Option<Provi
         _ => {}
     }
     let cost = ctx.opt_gbp(cols.cost, "annual_cost_gbp");
+    let sector_text = ctx.text(cols.sector).trim();
+    let sector = if sector_text.is_empty() {
+        Ok(None)
+    } else {
+        sector_text
+            .parse::<crate::model::Sector>()
+            .map(Some)
+            .map_err(|message| {
+                ctx.error(IssueKind::UnknownSector, "sector", message);
+            })
+    };
     let location = match ctx.location(&cols.coords) {
         Located::Found(p) => Some(p),
         Located::Blank => {
@@ -283,6 +296,7 @@ fn parse_row(ctx: &mut RowCtx<'_>, cols: &Cols, ids: &mut IdSet) -> Option<Provi
         on_roll: u32::try_from(on_roll?).ok()?,
         annual_cost_gbp: cost.ok()?,
         location: location?,
+        sector: sector.ok()?,
         line: ctx.row.line,
     })
 }

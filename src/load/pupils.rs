@@ -497,6 +497,7 @@ mod tests {
                 lat: 54.15,
                 lon: -4.48,
             },
+            sector: None,
             line: 2,
         }
     }

@@ -135,6 +135,8 @@ pub enum IssueKind {
     NeedWithoutPlan,
     /// An unknown provision kind.
     UnknownKind,
+    /// An unknown provision sector.
+    UnknownSector,
     /// An unknown transport mode.
     UnknownTransport,
     /// An age, NCY or age range is invalid (`age_min > age_max`, out of 0..=25).
@@ -194,6 +196,7 @@ impl IssueKind {
             IssueKind::UnknownNeed => "unknown need",
             IssueKind::NeedWithoutPlan => "need of no EHC plan (NSA)",
             IssueKind::UnknownKind => "unknown provision kind",
+            IssueKind::UnknownSector => "unknown provision sector",
             IssueKind::UnknownTransport => "unknown transport mode",
             IssueKind::BadAge => "bad age",
             IssueKind::UnknownPostcode => "unknown postcode",

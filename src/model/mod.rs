@@ -741,6 +741,64 @@ pub fn age_from_ncy(ncy: i32) -> Option<u8> {
     u8::try_from(ncy + 4).ok()
 }
 
+/// Who runs a school (the `sector` column of `provisions.csv`): it decides whether the
+/// council can open a resource base in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sector {
+    /// Maintained by the local authority (community, foundation, voluntary aided or
+    /// controlled, maintained special school, pupil referral unit).
+    LaMaintained,
+    /// An academy or free school (state-funded, run by a trust).
+    Academy,
+    /// An independent (fee-paying) school.
+    Independent,
+    /// A non-maintained special school (charitable).
+    NonMaintained,
+}
+
+impl Sector {
+    /// The snake_case code used in CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sector::LaMaintained => "la_maintained",
+            Sector::Academy => "academy",
+            Sector::Independent => "independent",
+            Sector::NonMaintained => "non_maintained",
+        }
+    }
+
+    /// True for state-funded schools (maintained or academy): the council may host new
+    /// places there.
+    pub fn state_funded(self) -> bool {
+        matches!(self, Sector::LaMaintained | Sector::Academy)
+    }
+}
+
+impl FromStr for Sector {
+    type Err = String;
+
+    /// Codes and common variants, case-insensitive: `la_maintained` (`maintained`,
+    /// `community`, `foundation`, `voluntary_aided`, `voluntary_controlled`), `academy`
+    /// (`free_school`), `independent`, `non_maintained`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let k = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Ok(match k.as_str() {
+            "la_maintained" | "maintained" | "community" | "foundation" | "voluntary_aided"
+            | "voluntary_controlled" => Sector::LaMaintained,
+            "academy" | "free_school" | "free" => Sector::Academy,
+            "independent" => Sector::Independent,
+            "non_maintained" => Sector::NonMaintained,
+            _ => {
+                return Err(format!(
+                    "unknown sector `{}`: expected la_maintained, academy, independent or non_maintained",
+                    short(s)
+                ))
+            }
+        })
+    }
+}
+
 /// A school, resource base or other setting that can receive pupils.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provision {
@@ -764,6 +822,9 @@ pub struct Provision {
     pub annual_cost_gbp: Option<f64>,
     /// Site location, WGS84.
     pub location: LatLon,
+    /// Who runs it, when the file says (`None`: not recorded).
+    #[serde(default)]
+    pub sector: Option<Sector>,
     /// 1-based physical line of the row in its source file (0 when not from a file).
     pub line: usize,
 }
@@ -823,6 +884,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sectors_parse_with_variants_and_only_state_schools_host() {
+        for (s, want) in [
+            ("la_maintained", Sector::LaMaintained),
+            ("Voluntary Aided", Sector::LaMaintained),
+            ("free-school", Sector::Academy),
+            ("Independent", Sector::Independent),
+            ("non_maintained", Sector::NonMaintained),
+        ] {
+            assert_eq!(s.parse::<Sector>(), Ok(want), "{s}");
+            assert_eq!(want.as_str().parse::<Sector>(), Ok(want));
+        }
+        assert!("private".parse::<Sector>().is_err());
+        assert!(Sector::Academy.state_funded() && !Sector::Independent.state_funded());
+    }
+
+    #[test]
     fn need_columns_are_written_as_their_codes() {
         let cols = NeedColumn::every();
         assert_eq!(cols.len(), 1 + Need::ALL.len());
@@ -853,6 +930,7 @@ mod tests {
                 lat: 54.15,
                 lon: -4.48,
             },
+            sector: None,
             line: 2,
         }
     }

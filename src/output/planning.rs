@@ -410,6 +410,19 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
         q.age_max
     );
     let _ = writeln!(s, "Scenario: **{}**.\n", r.scenario);
+    if !q.ages_basis.is_empty() {
+        let _ = writeln!(s, "Ages chosen by the phase: {}.\n", q.ages_basis);
+    }
+    if !r.excluded_hosts.is_empty() {
+        let _ = writeln!(
+            s,
+            "Left out as hosts (independent or non-maintained schools, where the council cannot open a base): {}.\n",
+            r.excluded_hosts.join(", ")
+        );
+    }
+    if let Some(note) = &r.stopped_note {
+        let _ = writeln!(s, "Fewer bases than asked: {note}.\n");
+    }
     let _ = writeln!(s, "## The question\n");
     let _ = writeln!(
         s,
@@ -561,6 +574,28 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
                     .map(|y| format!("{y:.1}"))
                     .unwrap_or_else(|| "does not pay back".into())
             );
+        }
+        let (first_k, top) = (
+            r.per_k.first().and_then(|k| k.sites.first()),
+            r.proposals.first(),
+        );
+        if let (Some(chosen), Some(top)) = (first_k, top) {
+            if chosen.id != top.proposal.site_id {
+                let _ = writeln!(
+                    s,
+                    "\nThe k = 1 answer ({}) is not the top-ranked proposal ({}): the answers maximise {} over the whole set, while the proposals are ranked by each base's own payback (revenue saved against capital). A site can {} yet save less money, because the pupils it takes cost less to place, or travel less, than those the top proposal takes.",
+                    chosen.name,
+                    top.proposal.site_name,
+                    match q.objective {
+                        PlanObjective::Return => "pupils brought back",
+                        PlanObjective::Travel => "travel saved",
+                    },
+                    match q.objective {
+                        PlanObjective::Return => "bring back as many or more pupils",
+                        PlanObjective::Travel => "save as much or more travel",
+                    }
+                );
+            }
         }
     }
     let budgets: Vec<&CapitalRow> = plan

@@ -217,6 +217,7 @@ pub fn apply(
             on_roll: 0,
             annual_cost_gbp: a.annual_cost_gbp,
             location,
+            sector: None,
             line: 0,
         });
         touched.push(ProvisionIdx::new(provs.len() - 1));

@@ -651,3 +651,57 @@ fn the_auditor_catches_the_old_leaks() {
         "{problems:#?}"
     );
 }
+
+/// The transport public summary against the exact plan: every pupil count by the rules, no
+/// area the only hidden one of a published total (secondary suppression), money and vehicles
+/// only with their count, and no pupil id or home anywhere.
+#[test]
+fn transport_public_summary_passes_the_audit() {
+    use nearhome::analyse::runs::{plan, RunRequest};
+    use nearhome::output::runs::{public_summary, summary};
+    let p = prepared("fixtures/scenarios/rutland/scenario.toml");
+    let runs = plan(&p, &RunRequest::QUICK, &|_, _| {}).expect("roads");
+    let s = summary(&p, &runs, None);
+    let public = serde_json::to_value(public_summary(&p, &s, &runs)).unwrap();
+    let text = public.to_string();
+    let mut problems = Vec::new();
+    for pupil in &p.scenario.pupils {
+        if text.contains(&pupil.id) || text.contains(&format!("{:.5}", pupil.home.lat)) {
+            problems.push("a pupil id or home in the public summary".to_string());
+        }
+    }
+    let shown = |v: &Value| v.as_f64();
+    check_count(
+        "pupils_planned",
+        s.pupils_planned as f64,
+        shown(&public["pupils_planned"]),
+        &mut problems,
+    );
+    let layer = &p.layers[0];
+    let mut exact = vec![0.0; layer.areas.len()];
+    for run in runs.schools.iter().flat_map(|x| &x.runs) {
+        for &u in &run.pupils {
+            if let Some(k) = layer.pupil_area.get(u).copied().flatten() {
+                exact[k] += 1.0;
+            }
+        }
+    }
+    let areas = public["areas"].as_array().expect("areas");
+    let cells: Vec<&Value> = areas.iter().map(|a| &a["pupils"]).collect();
+    for (a, &n) in areas.iter().zip(&exact) {
+        let what = format!("area {}", a["area_id"]);
+        check_count(&what, n, shown(&a["pupils"]), &mut problems);
+        if a["pupils"].is_null() && !(a["gbp_per_year"].is_null() && a["vehicles"].is_null()) {
+            problems.push(format!("{what}: money or vehicles shown without the count"));
+        }
+    }
+    let hidden_nonzero = areas
+        .iter()
+        .zip(&exact)
+        .filter(|(a, &n)| a["pupils"].is_null() && n > 0.0)
+        .count();
+    if one_hidden(&cells) && hidden_nonzero == 1 {
+        problems.push("one area hidden alone: derivable from the others".to_string());
+    }
+    report("transport public summary", &problems);
+}

@@ -171,17 +171,22 @@ struct Group {
 fn school_groups(a: &Analysed, net: &Network) -> (Vec<Group>, NotPlanned) {
     let mut by_school: Vec<Option<Group>> =
         (0..a.scenario.provisions.len()).map(|_| None).collect();
+    // Each school's site snapped once, for the schools that have pupils to plan.
+    let snap_of: Vec<Option<Snap>> = a
+        .scenario
+        .provisions
+        .par_iter()
+        .map(|p| net.snap(p.location, a.params.max_snap_m).ok())
+        .collect();
     let mut not = NotPlanned::default();
     for (pupil, r) in a.scenario.pupils.iter().zip(&a.analysis.pupils) {
         if !matches!(pupil.transport, Some(Transport::Taxi | Transport::Minibus)) {
             not.other_arrangement += 1;
             continue;
         }
-        let school = r.placement.map(|p| p.index());
-        let placed = school.and_then(|s| a.scenario.provisions.get(s).map(|p| (s, p)));
-        let snaps = placed.and_then(|(s, p)| {
+        let snaps = r.placement.map(|p| p.index()).and_then(|s| {
             let home = *r.home_snap.snap()?;
-            let school_snap = net.snap(p.location, a.params.max_snap_m).ok()?;
+            let school_snap = snap_of.get(s).copied().flatten()?;
             r.current.is_some().then_some((s, home, school_snap))
         });
         let Some((s, home, school_snap)) = snaps else {

@@ -178,8 +178,56 @@ enum Command {
         /// first; writes transport_runs.csv).
         #[arg(long)]
         runs: bool,
+        /// Plan for the projected demand of a future year as well as today's: years ahead
+        /// (1 to 15) or an academic year's first calendar year (e.g. 2030 for 2030/31).
+        #[arg(long)]
+        year: Option<i32>,
+        /// SEN2 series CSV for the projection (default: the series shipped with nearhome).
+        #[arg(long)]
+        sen2: Option<PathBuf>,
+        /// Optimism-bias uplift on capital, fraction (Green Book supplementary guidance,
+        /// standard buildings upper bound: 0.24).
+        #[arg(long, default_value_t = nearhome::analyse::appraisal::DEFAULT_OPTIMISM_BIAS)]
+        optimism_bias: f64,
+        /// Build lead time, years before the places open (default: 1 for a resource base,
+        /// 2 for special school places; illustrative).
+        #[arg(long)]
+        lead_years: Option<u32>,
+        /// Appraisal period, years (1 to 75; demand beyond the projection's 15 years is held).
+        #[arg(long, default_value_t = 10)]
+        appraisal_years: u32,
+        /// Mark the report for publication: counts of fewer than 10 pupils, and figures
+        /// derived from them, are suppressed in report.html and the PDF.
+        #[arg(long)]
+        publish: bool,
+        /// Also print report.html to report.pdf through headless Chromium (when installed).
+        #[arg(long)]
+        pdf: bool,
         /// Output folder.
         #[arg(long, default_value = "out/site")]
+        out: PathBuf,
+    },
+    /// Project EHC plans by primary need × phase (and SEND area) for the next years from the
+    /// authority's published SEN2 series, with 80% and 95% intervals and a backtest
+    /// (projection.csv, areas.csv, backtest.csv, fan charts, summary.json, report.md).
+    Project {
+        /// `scenario.toml` (default: the Rutland demo); its `la_code` picks the authority.
+        scenario: Option<PathBuf>,
+        /// Years to project beyond the last published year (1 to 15).
+        #[arg(long, default_value_t = nearhome::analyse::projection::DEFAULT_YEARS)]
+        years: u32,
+        /// Growth damping a year, 0 < φ ≤ 1 (1: the plain log-linear trend).
+        #[arg(long, default_value_t = nearhome::analyse::projection::DEFAULT_DAMPING)]
+        damping: f64,
+        /// SEN2 series CSV (`authority,measure,year,value`, from `tools/sen2_series.py`);
+        /// default: the series shipped for Rutland and Birmingham.
+        #[arg(long)]
+        sen2: Option<PathBuf>,
+        /// Council area growth factors (`area_id,annual_growth`); default: today's shares.
+        #[arg(long)]
+        area_growth: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long, default_value = "out/project")]
         out: PathBuf,
     },
     /// Plan shared home-to-school runs for every school's pupils on council taxis and
@@ -318,6 +366,21 @@ pub fn run() -> Result<ExitCode> {
             };
             transport(&scenario_path(scenario), &req, &out)
         }
+        Command::Project {
+            scenario,
+            years,
+            damping,
+            sen2,
+            area_growth,
+            out,
+        } => project(
+            &scenario_path(scenario),
+            years,
+            damping,
+            sen2.as_deref(),
+            area_growth.as_deref(),
+            &out,
+        ),
         Command::Site {
             scenario,
             need,
@@ -331,6 +394,13 @@ pub fn run() -> Result<ExitCode> {
             candidates,
             only_candidates,
             runs,
+            year,
+            sen2,
+            optimism_bias,
+            lead_years,
+            appraisal_years,
+            publish,
+            pdf,
             out,
         } => {
             let mut req = nearhome::analyse::planning::SiteRequest::new(need, places, k);
@@ -341,12 +411,22 @@ pub fn run() -> Result<ExitCode> {
             req.any_pupil = any_pupil;
             req.coverage_minutes = coverage_minutes;
             req.scenario_sites = !only_candidates;
+            let capital = CapitalOptions {
+                year,
+                sen2,
+                optimism_bias,
+                lead_years,
+                appraisal_years,
+                publish,
+                pdf,
+            };
             site(
                 &scenario_path(scenario),
                 req,
                 by_phase,
                 candidates.as_deref(),
                 runs,
+                &capital,
                 &out,
             )
         }
@@ -918,15 +998,52 @@ fn leave_to_the_os<T>(big: T) {
     std::mem::forget(big);
 }
 
+/// `site`'s projection, appraisal and report settings.
+struct CapitalOptions {
+    year: Option<i32>,
+    sen2: Option<PathBuf>,
+    optimism_bias: f64,
+    lead_years: Option<u32>,
+    appraisal_years: u32,
+    publish: bool,
+    pdf: bool,
+}
+
+/// The scenario authority's SEN2 projection for `years` years, or why there is none.
+fn scenario_projection(
+    prepared: &nearhome::app::Prepared,
+    sen2: Option<&Path>,
+    years: u32,
+) -> Result<std::result::Result<nearhome::analyse::projection::Projection, String>> {
+    use nearhome::analyse::projection::{project, ProjectionConfig, DEFAULT_DAMPING, MAX_YEARS};
+    let Some(authority) = prepared.scenario.config.la_code.clone() else {
+        return Ok(Err("the scenario has no `la_code`".into()));
+    };
+    let (text, source) = sen2_text(sen2)?;
+    let series = match nearhome::load::sen2::series_for(&text, &source, &authority) {
+        Ok(s) => s,
+        Err(e) if sen2.is_none() => return Ok(Err(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    let config = ProjectionConfig {
+        years: years.clamp(1, MAX_YEARS),
+        damping: DEFAULT_DAMPING,
+        primary_max_age: prepared.scenario.config.analysis.primary_max_age,
+    };
+    Ok(project(&series, &config).map_err(|e| e.to_string()))
+}
+
 fn site(
     path: &Path,
     mut req: nearhome::analyse::planning::SiteRequest,
     by_phase: bool,
     candidates: Option<&Path>,
     with_runs: bool,
+    capital: &CapitalOptions,
     out: &Path,
 ) -> Result<ExitCode> {
-    use nearhome::analyse::planning::{capital_plan, run, PlanningContext};
+    use nearhome::analyse::capital::{appraise_site, AppraisalSettings, DemandIndex, FutureDemand};
+    use nearhome::analyse::planning::{capital_plan_for, run, run_future, PlanningContext};
     use nearhome::load::candidates::read_candidates;
     use nearhome::output::planning::write_outputs;
     if let Some(c) = candidates {
@@ -942,14 +1059,100 @@ fn site(
         (req.age_min, req.age_max, req.ages_basis) = (lo, hi, basis);
         eprintln!("{}", req.ages_basis);
     }
+    if !(0.0..=2.0).contains(&capital.optimism_bias) {
+        anyhow::bail!(
+            "--optimism-bias {}: expected a fraction in 0..=2 (0.24 is 24%)",
+            capital.optimism_bias
+        );
+    }
+    if !(1..=75).contains(&capital.appraisal_years) {
+        anyhow::bail!(
+            "--appraisal-years {}: expected 1 to 75",
+            capital.appraisal_years
+        );
+    }
+    // The planning year: years ahead, or an academic year's first calendar year.
+    let horizon = |base: i32| -> Result<Option<i32>> {
+        match capital.year {
+            None => Ok(None),
+            Some(n) if (1..=15).contains(&n) => Ok(Some(base + n)),
+            Some(y) if (base + 1..=base + 15).contains(&y) => Ok(Some(y)),
+            Some(y) => anyhow::bail!(
+                "--year {y}: expected 1 to 15 years ahead, or an academic year from {} to {} (projected from {})",
+                base + 1,
+                base + 15,
+                nearhome::output::projection::academic_year(base)
+            ),
+        }
+    };
+    let projection = scenario_projection(
+        &prepared,
+        capital.sen2.as_deref(),
+        capital
+            .appraisal_years
+            .max(capital.year.filter(|&n| n <= 15).unwrap_or(0) as u32),
+    )?;
+    let future = match (&projection, capital.year) {
+        (_, None) => None,
+        (Err(why), Some(_)) => anyhow::bail!("--year needs the SEN2 projection: {why}"),
+        (Ok(p), Some(_)) => {
+            let year = horizon(p.base_year)?.unwrap_or(p.base_year);
+            // Project far enough for the year asked.
+            let p = if year > p.totals.last().map_or(p.base_year, |t| t.year) {
+                scenario_projection(
+                    &prepared,
+                    capital.sen2.as_deref(),
+                    (year - p.base_year) as u32,
+                )?
+                .map_err(anyhow::Error::msg)?
+            } else {
+                p.clone()
+            };
+            Some(FutureDemand::from_projection(
+                &p,
+                &nearhome::analyse::projection::AreaShares::of_scenario(&prepared.scenario),
+                None,
+                year,
+            ))
+        }
+    };
     let spin = nearhome::progress::Bars::new().spinner("siting");
     let ctx = PlanningContext::new(&prepared, &req);
-    let result = ctx
-        .as_ref()
+    let result = ctx.as_ref().map_err(|e| e.to_string()).and_then(|c| {
+        match &future {
+            Some(f) => run_future(c, f),
+            None => run(c),
+        }
         .map_err(|e| e.to_string())
-        .and_then(|c| run(c).map_err(|e| e.to_string()));
+    });
     spin.finish_and_clear();
-    let result = result.map_err(anyhow::Error::msg)?;
+    let mut result = result.map_err(anyhow::Error::msg)?;
+    let settings = AppraisalSettings {
+        optimism_bias: capital.optimism_bias,
+        lead_time_years: capital.lead_years.unwrap_or(match req.kind {
+            nearhome::model::ProvisionKind::SpecialSchool => 2,
+            _ => 1,
+        }),
+        period_years: capital.appraisal_years,
+        discount: nearhome::analyse::appraisal::GREEN_BOOK,
+    };
+    let demand = match (&projection, &ctx) {
+        (Ok(p), Ok(c)) => {
+            let pmax = prepared.params.primary_max_age;
+            let mut weights = std::collections::BTreeMap::new();
+            for &u in c.problem_pupils() {
+                if let Some(pupil) = prepared.scenario.pupils.get(u) {
+                    *weights
+                        .entry(nearhome::model::phase::Phase::of_age(pupil.age, pmax))
+                        .or_insert(0.0) += 1.0;
+                }
+            }
+            DemandIndex::from_projection(p, req.need, &weights, settings.period_years)
+        }
+        (Err(why), _) => DemandIndex::flat(settings.period_years, 0, why),
+        (_, Err(e)) => DemandIndex::flat(settings.period_years, 0, &e.to_string()),
+    };
+    result.appraisal = Some(appraise_site(&result, &settings, &demand)?);
     let extra = match (&ctx, with_runs) {
         (Ok(ctx), true) => vec![(
             "transport_runs.csv".to_string(),
@@ -957,7 +1160,24 @@ fn site(
         )],
         _ => Vec::new(),
     };
-    let plan = capital_plan(&prepared, Some(&result));
+    let plan = capital_plan_for(&prepared, Some(&result), future.as_ref());
+    let marking = if capital.publish {
+        nearhome::output::capital::Marking::Publish
+    } else {
+        nearhome::output::capital::Marking::Internal
+    };
+    let mut extra = extra;
+    let case = nearhome::output::capital::files(&result, &plan, projection.as_ref().ok(), marking)
+        .map_err(anyhow::Error::msg)?;
+    if capital.pdf {
+        if let Some((_, html)) = case.iter().find(|(n, _)| n == "report.html") {
+            match print_pdf(html) {
+                Ok(pdf) => extra.push(("report.pdf".to_string(), pdf)),
+                Err(why) => eprintln!("report.pdf not written: {why}"),
+            }
+        }
+    }
+    extra.extend(case);
     let mut inputs = manifest_inputs(&prepared, path);
     inputs.push((
         "request".into(),
@@ -1012,6 +1232,199 @@ fn site(
     );
     leave_to_the_os(prepared);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SEN2 series CSV and its label: `--sen2 FILE`, else the shipped series.
+fn sen2_text(sen2: Option<&Path>) -> Result<(String, String)> {
+    Ok(match sen2 {
+        Some(f) => (
+            String::from_utf8(read_file(f)?)
+                .with_context(|| format!("{}: not UTF-8", f.display()))?,
+            f.display().to_string(),
+        ),
+        None => (
+            nearhome::load::sen2::BUILTIN_SERIES_CSV.to_string(),
+            nearhome::load::sen2::BUILTIN_SERIES_LABEL.to_string(),
+        ),
+    })
+}
+
+/// `nearhome project`: the SEN2 series of the scenario's authority projected, apportioned to
+/// the scenario's areas, written through the output folder.
+fn project(
+    path: &Path,
+    years: u32,
+    damping: f64,
+    sen2: Option<&Path>,
+    area_growth: Option<&Path>,
+    out: &Path,
+) -> Result<ExitCode> {
+    use nearhome::analyse::projection::{apportion, project, AreaShares, ProjectionConfig};
+    use nearhome::model::scenario::Scenario;
+    let (scenario, _report) = Scenario::load(path, None)
+        .with_context(|| format!("loading scenario {}", path.display()))?;
+    let authority = scenario.config.la_code.clone().with_context(|| {
+        format!(
+            "{}: field `la_code` is needed to pick the authority's SEN2 series (e.g. la_code = \"E08000025\")",
+            path.display()
+        )
+    })?;
+    let (text, source) = sen2_text(sen2)?;
+    let series = nearhome::load::sen2::series_for(&text, &source, &authority)?;
+    let config = ProjectionConfig {
+        years,
+        damping,
+        primary_max_age: scenario.config.analysis.primary_max_age,
+    };
+    let projection = project(&series, &config)?;
+    let growth = match area_growth {
+        Some(f) => {
+            let text = String::from_utf8(read_file(f)?)
+                .with_context(|| format!("{}: not UTF-8", f.display()))?;
+            Some(
+                nearhome::load::areas::parse_area_growth(&text, &f.display().to_string())
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => None,
+    };
+    let mut area_cells = Vec::new();
+    let mut outside = Vec::new();
+    for shares in AreaShares::of_scenario(&scenario) {
+        outside.push((shares.layer.clone(), shares.outside));
+        area_cells.extend(apportion(&projection, &shares, growth.as_ref()));
+    }
+    let area_basis = match (&growth, area_growth) {
+        (Some(g), Some(f)) => format!(
+            "each need × phase shared over the areas in proportion to today's pupils of that need and phase, weighted by the council's annual growth factors ({} areas, `{}`) and renormalised so the authority total is kept.",
+            g.len(),
+            f.display()
+        ),
+        _ => "each need × phase shared over the areas in proportion to today's pupils of that need and phase (no council growth factors given).".to_string(),
+    };
+    let run = nearhome::output::projection::ProjectionRun {
+        scenario: scenario.config.name.clone(),
+        sen2_source: source.clone(),
+        area_basis,
+        outside_areas: outside,
+        projection,
+    };
+    let files =
+        nearhome::output::projection::render(&run, &area_cells).map_err(anyhow::Error::msg)?;
+    let digest = |p: &Path| {
+        std::fs::read(p).map_or_else(
+            |_| "missing".to_string(),
+            |b| nearhome::output::folder::sha256_hex(&b),
+        )
+    };
+    let mut inputs = vec![
+        (format!("scenario {}", path.display()), digest(path)),
+        (
+            format!("sen2 {source}"),
+            nearhome::output::folder::sha256_hex(text.as_bytes()),
+        ),
+        ("years".into(), years.to_string()),
+        ("damping".into(), damping.to_string()),
+    ];
+    if let Some(f) = area_growth {
+        inputs.push((format!("area_growth {}", f.display()), digest(f)));
+    }
+    let written = nearhome::output::folder::publish_folder(out, files, "project", inputs)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let p = &run.projection;
+    eprint!("{}", nearhome::output::projection::backtest_md(p));
+    if let (Some(first), Some(last)) = (p.totals.first(), p.totals.last()) {
+        eprintln!(
+            "{} ({}): {:.0} plans in {} -> {:.0} in {} (80% {:.0}-{:.0}, 95% {:.0}-{:.0})",
+            run.scenario,
+            p.authority,
+            first.plans.central,
+            nearhome::output::projection::academic_year(first.year),
+            last.plans.central,
+            nearhome::output::projection::academic_year(last.year),
+            last.plans.lo80,
+            last.plans.hi80,
+            last.plans.lo95,
+            last.plans.hi95
+        );
+    }
+    let unreliable: Vec<&str> = p
+        .reliability
+        .iter()
+        .filter(|r| !r.reliable)
+        .map(|r| r.need.code())
+        .collect();
+    eprintln!(
+        "unreliable needs: {}",
+        if unreliable.is_empty() {
+            "none".to_string()
+        } else {
+            unreliable.join(", ")
+        }
+    );
+    eprintln!(
+        "wrote {} files to {}: {}",
+        written.len(),
+        out.display(),
+        written.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The headless Chromium to print with: `NEARHOME_CHROMIUM`, else the first of
+/// `chromium`, `chromium-browser`, `google-chrome` on the PATH.
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NEARHOME_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|dir| {
+        ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Prints `html` to PDF with headless Chromium (A4, no header or footer).
+fn print_pdf(html: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let chromium = find_chromium().ok_or(
+        "no Chromium found (install it, e.g. `apt-get install chromium`, or set NEARHOME_CHROMIUM to its path); report.html prints the same from any browser",
+    )?;
+    let dir = std::env::temp_dir().join(format!("nearhome-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let result = print_pdf_in(&chromium, &dir, html);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn print_pdf_in(chromium: &Path, dir: &Path, html: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let page = dir.join("report.html");
+    let pdf = dir.join("report.pdf");
+    std::fs::write(&page, html).map_err(|e| format!("{}: {e}", page.display()))?;
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .map_err(|e| format!("{}: {e}", chromium.display()))?;
+    std::fs::read(&pdf).map_err(|_| {
+        format!(
+            "{} printed no PDF (exit {}): {}",
+            chromium.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )
+    })
 }
 
 /// `transport_runs.csv` of `site --runs`: each k's moves re-costed on shared runs.

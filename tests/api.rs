@@ -999,7 +999,7 @@ async fn post_json_in(st: &AppState, uri: &str, body: &str, token: Option<&str>)
 #[tokio::test]
 async fn planning_endpoints_are_officer_only_and_answer() {
     let st = rutland();
-    let body = r#"{"need": "ASD", "places": 12, "k": 2}"#;
+    let body = r#"{"need": "ASD", "places": 12, "k": 2, "age_min": 0, "age_max": 25}"#;
     assert_error(&post_json_in(st, "/api/site", body, None).await, 401);
     assert_error(&post_json_in(st, "/api/site", body, Some(WRONG)).await, 403);
     assert_error(&get_in(st, "/api/capital", None).await, 401);
@@ -1011,6 +1011,27 @@ async fn planning_endpoints_are_officer_only_and_answer() {
     assert!(v["capital"]["rows"]
         .as_array()
         .is_some_and(|a| !a.is_empty()));
+    // Without ages the phase of the need's out-of-area pupils is used, and said.
+    let r = post_json_in(
+        st,
+        "/api/site",
+        r#"{"need": "ASD", "places": 12, "k": 2}"#,
+        Some(OFFICER),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let q = &r.json()["site"]["request"];
+    assert_eq!(
+        (q["age_min"].as_u64(), q["age_max"].as_u64()),
+        (Some(11), Some(15)),
+        "{q}"
+    );
+    assert!(
+        q["ages_basis"]
+            .as_str()
+            .is_some_and(|s| s.contains("secondary")),
+        "{q}"
+    );
     let r = get_in(st, "/api/capital", Some(OFFICER)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // Bad requests: unknown need, k too large, bad candidate coordinates, malformed JSON.

@@ -37,6 +37,9 @@ mod fuzz;
 // Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
 mod estimate_only;
 
+// The ten-year projection, siting for a future year, the capital appraisal and report.html.
+mod projection;
+
 // Planning: siting new bases and the capital plan on the Rutland demo and a hand-built instance.
 mod planning;
 

@@ -5,11 +5,14 @@
 //! outputs take. Must not import `crate::load`, `crate::output`, `crate::serve` or
 //! `crate::app`; inputs arrive as `crate::model` types, results leave as plain data.
 
+pub mod appraisal;
 pub mod assign;
+pub mod capital;
 pub mod estimate;
 pub mod outlook;
 pub mod placement;
 pub mod planning;
+pub mod projection;
 pub mod runs;
 pub mod siting;
 pub mod summary;

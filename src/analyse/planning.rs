@@ -55,6 +55,7 @@ use crate::analyse::Analysed;
 use crate::index::snap::Snap;
 use crate::model::candidate::CandidatePoint;
 use crate::model::ids::CandidateIdx;
+use crate::model::phase::Phase;
 use crate::model::{LatLon, Need, PlacementType, ProvisionKind};
 use crate::query::route::{Metric, OriginSlots};
 
@@ -570,6 +571,13 @@ pub struct SiteResult {
     pub assumptions: Assumptions,
     /// Site sets evaluated by the heuristic.
     pub evaluations: usize,
+    /// With `site --year N`: the sites were chosen for year N's projected demand (`per_k`,
+    /// `baseline` and `proposals` are year N's figures); this holds the same sets today.
+    #[serde(default)]
+    pub future: Option<crate::analyse::capital::FutureFigures>,
+    /// The capital appraisal of every proposal and chosen set (Green Book conventions).
+    #[serde(default)]
+    pub appraisal: Option<crate::analyse::capital::CapitalAppraisal>,
 }
 
 /// A built siting problem with the routing done once, ready to evaluate any site set.
@@ -970,6 +978,99 @@ impl<'a> PlanningContext<'a> {
         Ok((provisions, moves))
     }
 
+    /// The same problem for a future year's demand: each pupil stands for `growth(u)`
+    /// pupils like them (`u` the scenario pupil index; the projected growth of their need
+    /// and phase), rounded to whole pupils by cumulative rounding in problem order, so the
+    /// copies add up to `round(Σ growth)` and a group's fractional parts are spread evenly
+    /// over it. Tomorrow's pupils live where today's do and have their journeys, limits and
+    /// costs; existing spare places and candidate sites are unchanged. Returns the context
+    /// and the pupils it holds.
+    pub fn future(&self, growth: impl Fn(usize) -> f64) -> (PlanningContext<'a>, usize) {
+        let mut copies = Vec::with_capacity(self.pupils.len());
+        let (mut cum, mut given) = (0.0f64, 0i64);
+        for &u in &self.pupils {
+            cum += growth(u).max(0.0);
+            let upto = cum.round() as i64;
+            copies.push(usize::try_from(upto - given).unwrap_or(0));
+            given = upto;
+        }
+        let mut new_of: Vec<Vec<u32>> = Vec::with_capacity(copies.len());
+        let mut pupils = Vec::new();
+        let mut sp = Vec::new();
+        let mut coverage_min = Vec::new();
+        let mut covered_now = Vec::new();
+        for (l, &c) in copies.iter().enumerate() {
+            let mut mine = Vec::with_capacity(c);
+            for _ in 0..c {
+                mine.push(pupils.len() as u32);
+                pupils.push(self.pupils[l]);
+                sp.push(self.problem.pupils[l]);
+                coverage_min.push(self.coverage_min[l]);
+                covered_now.push(self.covered_now[l]);
+            }
+            new_of.push(mine);
+        }
+        let spread = |arcs: &[SitingArc]| -> Vec<SitingArc> {
+            let mut out = Vec::new();
+            for a in arcs {
+                for &n in new_of.get(a.pupil as usize).map_or(&[][..], |v| v) {
+                    out.push(SitingArc { pupil: n, ..*a });
+                }
+            }
+            out.sort_by_key(|a| (a.pupil, a.target));
+            out
+        };
+        let mut existing_trip = BTreeMap::new();
+        for (&(l, e), t) in &self.existing_trip {
+            for &n in new_of.get(l as usize).map_or(&[][..], |v| v) {
+                existing_trip.insert((n, e), *t);
+            }
+        }
+        let candidate_trip = self
+            .candidate_trip
+            .iter()
+            .map(|found| {
+                let mut out = BTreeMap::new();
+                for (&l, t) in found {
+                    for &n in new_of.get(l as usize).map_or(&[][..], |v| v) {
+                        out.insert(n, *t);
+                    }
+                }
+                out
+            })
+            .collect();
+        let n = pupils.len();
+        let problem = SitingProblem {
+            pupils: sp,
+            existing_spare: self.problem.existing_spare.clone(),
+            existing_arcs: spread(&self.problem.existing_arcs),
+            candidates: self.problem.candidates.clone(),
+            candidate_arcs: spread(&self.problem.candidate_arcs),
+            objective: self.problem.objective,
+        };
+        let ctx = PlanningContext {
+            analysed: self.analysed,
+            request: self.request.clone(),
+            candidates: self.candidates.clone(),
+            snapped: self.snapped.clone(),
+            pupils,
+            existing: self.existing.clone(),
+            problem,
+            existing_trip,
+            candidate_trip,
+            coverage_min,
+            covered_now,
+            excluded_no_journey: self.excluded_no_journey,
+            excluded_hosts: self.excluded_hosts.clone(),
+        };
+        (ctx, n)
+    }
+
+    /// Scenario pupil index of every problem pupil.
+    pub fn problem_pupils(&self) -> &[usize] {
+        &self.pupils
+    }
+
     fn new_place_cost(&self) -> Option<f64> {
         self.analysed
             .params
@@ -1330,7 +1431,68 @@ pub fn run(ctx: &PlanningContext) -> Result<SiteResult, PlanningError> {
         proposals,
         assumptions: ctx.assumptions(),
         evaluations: path.stats.evaluations,
+        future: None,
+        appraisal: None,
     })
+}
+
+/// [`run`] for a future year's demand: the problem's pupils stand for `growth` (per need ×
+/// phase) pupils each ([`PlanningContext::future`]); the sites are chosen for that demand
+/// and every chosen set is also evaluated on today's pupils.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_future(
+    ctx: &PlanningContext,
+    future: &crate::analyse::capital::FutureDemand,
+) -> Result<SiteResult, PlanningError> {
+    let sc = &ctx.analysed.scenario;
+    let pmax = ctx.analysed.params.primary_max_age;
+    let growth_of = |u: usize| {
+        sc.pupils.get(u).map_or(1.0, |p| {
+            future
+                .growth
+                .get(&(p.need, Phase::of_age(p.age, pmax)))
+                .copied()
+                .unwrap_or(1.0)
+        })
+    };
+    let (fctx, then) = ctx.future(growth_of);
+    let mut result = run(&fctx)?;
+    let mut per_k_now = Vec::with_capacity(result.per_k.len());
+    for k in &result.per_k {
+        let sites: Vec<usize> = k.sites.iter().map(|s| s.candidate.index()).collect();
+        per_k_now.push(ctx.evaluate(&sites)?);
+    }
+    let mut phases: Vec<Phase> = ctx
+        .pupils
+        .iter()
+        .filter_map(|&u| sc.pupils.get(u).map(|p| Phase::of_age(p.age, pmax)))
+        .collect();
+    phases.sort();
+    phases.dedup();
+    result.future = Some(crate::analyse::capital::FutureFigures {
+        year: future.year,
+        basis: future.basis.clone(),
+        pupils_now: ctx.pupils.len(),
+        pupils_then: then,
+        growth: phases
+            .into_iter()
+            .map(|ph| {
+                (
+                    ph,
+                    future
+                        .growth
+                        .get(&(ctx.request.need, ph))
+                        .copied()
+                        .unwrap_or(1.0),
+                )
+            })
+            .collect(),
+        baseline_now: ctx.evaluate(&[])?,
+        per_k_now,
+    });
+    Ok(result)
 }
 
 /// One row of the capital plan: an area of one layer × a need.
@@ -1369,8 +1531,20 @@ pub struct CapitalRow {
     pub best_proposal: Option<String>,
     /// Its payback, years.
     pub best_proposal_payback_years: Option<f64>,
-    /// The area's notional budget share (area property `budget_share_gbp`), £.
+    /// Revenue saved a year by the chosen sites in the area (the largest-k answer's saving
+    /// beyond existing places, shared over its sites by places used), £/year.
+    pub chosen_revenue_gbp_per_year: f64,
+    /// The area's notional budget share (area property `budget_share_gbp`), £ a year: a
+    /// *revenue* figure (high-needs block), shown beside the revenue saving, never beside
+    /// capital.
     pub budget_share_gbp: Option<f64>,
+    /// The future year of `site --year N` (2030 = 2030/31), when given.
+    pub year_n: Option<i32>,
+    /// Demand in that year: `demand_pupils` × the area's projected growth of the need.
+    pub demand_pupils_year_n: Option<f64>,
+    /// `max(0, (out_of_area_pupils + unmet_need_pupils) × growth − local_spare_places)`,
+    /// rounded up: the gap in that year if nothing is built.
+    pub gap_places_year_n: Option<u64>,
 }
 
 /// The capital plan view.
@@ -1389,6 +1563,16 @@ pub struct CapitalPlan {
 /// chosen sites and proposals in each area and the area's budget share where its feature
 /// has a `budget_share_gbp` property.
 pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPlan {
+    capital_plan_for(analysed, site, None)
+}
+
+/// [`capital_plan`] with the gap of a future year too (`site --year N`): each area × need
+/// grows by its projected growth ([`crate::analyse::capital::FutureDemand`]).
+pub fn capital_plan_for(
+    analysed: &Analysed,
+    site: Option<&SiteResult>,
+    future: Option<&crate::analyse::capital::FutureDemand>,
+) -> CapitalPlan {
     let sc = &analysed.scenario;
     let a = &analysed.analysis;
     let capital_per_place = sc.config.costs.capital_gbp_per_place;
@@ -1432,6 +1616,20 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                     .map(|(_, p)| u64::from(p.spare_places().unwrap_or(0)))
                     .sum();
                 let this_need = site.filter(|s| s.request.need == need);
+                let growth = future.map(|f| {
+                    f.area_growth
+                        .get(&(layer.layer.clone(), area_id.clone(), need))
+                        .copied()
+                        .or_else(|| {
+                            // The need's growth over all phases when the area has no row.
+                            let g: Vec<f64> = Phase::ALL
+                                .iter()
+                                .filter_map(|&ph| f.growth.get(&(need, ph)).copied())
+                                .collect();
+                            (!g.is_empty()).then(|| g.iter().sum::<f64>() / g.len() as f64)
+                        })
+                        .unwrap_or(1.0)
+                });
                 if demand == 0 && spare == 0 && this_need.is_none() {
                     continue;
                 }
@@ -1442,11 +1640,17 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                 };
                 let (mut chosen, mut chosen_places) = (0usize, 0u64);
                 let (mut n_props, mut best) = (0usize, None::<&ProposalRow>);
+                let mut chosen_revenue = 0.0;
                 if let Some(s) = this_need {
                     if let Some(last) = s.per_k.last() {
+                        let used: u32 = last.sites.iter().map(|c| c.used).sum();
                         for c in last.sites.iter().filter(|c| in_area(&c.areas)) {
                             chosen += 1;
                             chosen_places += u64::from(c.places);
+                            if used > 0 {
+                                chosen_revenue += last.extra_gbp_per_year_saved * f64::from(c.used)
+                                    / f64::from(used);
+                            }
                         }
                     }
                     for p in s.proposals.iter().filter(|p| in_area(&p.areas)) {
@@ -1469,7 +1673,12 @@ pub fn capital_plan(analysed: &Analysed, site: Option<&SiteResult>) -> CapitalPl
                     proposals_in_area: n_props,
                     best_proposal: best.map(|p| p.proposal.site_id.clone()),
                     best_proposal_payback_years: best.and_then(|p| p.payback_years),
+                    chosen_revenue_gbp_per_year: chosen_revenue,
                     budget_share_gbp: budget,
+                    year_n: future.map(|f| f.year),
+                    demand_pupils_year_n: growth.map(|g| demand as f64 * g),
+                    gap_places_year_n: growth
+                        .map(|g| (((out + unmet) as f64 * g).ceil() as u64).saturating_sub(spare)),
                 });
             }
         }

@@ -277,6 +277,56 @@ pub fn load_area_layer(
     Ok((AreaLayer::new(spec.id, spec.name, areas), loaded))
 }
 
+/// Parses a council's area growth factors (`area_id,annual_growth`, one row an area; an
+/// optional `layer` column is ignored): the factor an area's share grows by each year
+/// relative to the others (1.02: 2% a year faster). `source` labels the file in errors.
+///
+/// # Errors
+/// A message naming the file, line and field: a missing header column, an empty or repeated
+/// area id, or a factor that is not a number in (0, 10].
+pub fn parse_area_growth(
+    text: &str,
+    source: &str,
+) -> Result<std::collections::BTreeMap<String, f64>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| format!("{source} line 1: {e}"))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("{source} line 1, field `{name}`: missing column"))
+    };
+    let (id_col, g_col) = (col("area_id")?, col("annual_growth")?);
+    let mut out = std::collections::BTreeMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("{source} line {line}: {e}"))?;
+        let id = rec.get(id_col).unwrap_or("").to_string();
+        if id.is_empty() {
+            return Err(format!("{source} line {line}, field `area_id`: empty"));
+        }
+        let raw = rec.get(g_col).unwrap_or("");
+        let g: f64 = raw
+            .parse()
+            .ok()
+            .filter(|g: &f64| g.is_finite() && *g > 0.0 && *g <= 10.0)
+            .ok_or_else(|| {
+                format!("{source} line {line}, field `annual_growth`: `{raw}` is not a factor in (0, 10]")
+            })?;
+        if out.insert(id.clone(), g).is_some() {
+            return Err(format!(
+                "{source} line {line}, field `area_id`: `{id}` is given twice"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::sen2::{PlacementGroup, Sen2Targets};
+use crate::model::sen2::{PlacementGroup, Sen2Series, Sen2Targets};
 use crate::model::status::PlacementStatus;
 use crate::model::Need;
 
@@ -13,6 +13,12 @@ pub const BUILTIN_TARGETS_CSV: &str = include_str!("../../fixtures/sen2/targets.
 
 /// Label used in error messages for [`BUILTIN_TARGETS_CSV`].
 pub const BUILTIN_TARGETS_LABEL: &str = "fixtures/sen2/targets.csv";
+
+/// The SEN2 2018/19–2024/25 series shipped with nearhome (`fixtures/sen2/series.csv`).
+pub const BUILTIN_SERIES_CSV: &str = include_str!("../../fixtures/sen2/series.csv");
+
+/// Label used in error messages for [`BUILTIN_SERIES_CSV`].
+pub const BUILTIN_SERIES_LABEL: &str = "fixtures/sen2/series.csv";
 
 /// Why a SEN2 targets file could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -285,6 +291,106 @@ pub fn targets_for(text: &str, source: &str, authority: &str) -> Result<Sen2Targ
         });
     }
     Ok(t)
+}
+
+/// Parses a series CSV (`authority,measure,year,value`, from `tools/sen2_series.py`) into
+/// one [`Sen2Series`] per authority. Every row must have the four fields, a year in
+/// 2000..=2100 and a finite count ≥ 0; a `(measure, year)` given twice is refused.
+///
+/// # Errors
+/// [`Sen2Error::Targets`] naming the file, line and field.
+pub fn parse_series(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Series>, Sen2Error> {
+    let mut out: BTreeMap<String, Sen2Series> = BTreeMap::new();
+    let bad = |line: usize, field: &'static str, reason: String| Sen2Error::Targets {
+        source_label: source.to_string(),
+        line,
+        field,
+        reason,
+    };
+    let mut lines = text.lines().enumerate();
+    let header = lines
+        .next()
+        .map(|(_, h)| h.trim_start_matches('\u{feff}').trim());
+    if header != Some("authority,measure,year,value") {
+        return Err(bad(
+            1,
+            "header",
+            "expected `authority,measure,year,value`".into(),
+        ));
+    }
+    for (i, raw) in lines {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let [authority, measure, year, value] = f[..] else {
+            return Err(bad(line, "row", format!("{} fields, expected 4", f.len())));
+        };
+        if authority.is_empty() {
+            return Err(bad(line, "authority", "empty".into()));
+        }
+        if measure.is_empty() {
+            return Err(bad(line, "measure", "empty".into()));
+        }
+        let year: i32 = year
+            .parse()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| {
+                bad(
+                    line,
+                    "year",
+                    format!("`{year}` is not a year in 2000..=2100"),
+                )
+            })?;
+        let value: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| bad(line, "value", format!("`{value}` is not a count")))?;
+        let s = out
+            .entry(authority.to_string())
+            .or_insert_with(|| Sen2Series {
+                authority: authority.to_string(),
+                ..Sen2Series::default()
+            });
+        if s.values
+            .insert((measure.to_string(), year), value)
+            .is_some()
+        {
+            return Err(bad(
+                line,
+                "measure",
+                format!("`{measure}` {year} is given twice for {authority}"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The series of `authority` from a series CSV text labelled `source`.
+///
+/// # Errors
+/// A malformed file, an authority it lacks, or no `plans` series.
+pub fn series_for(text: &str, source: &str, authority: &str) -> Result<Sen2Series, Sen2Error> {
+    let mut all = parse_series(text, source)?;
+    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
+    let s = all
+        .remove(authority)
+        .ok_or_else(|| Sen2Error::UnknownAuthority {
+            source_label: source.to_string(),
+            authority: authority.to_string(),
+            available,
+        })?;
+    if s.series("plans").is_empty() {
+        return Err(Sen2Error::MissingMeasure {
+            source_label: source.to_string(),
+            authority: authority.to_string(),
+            measure: "plans".into(),
+        });
+    }
+    Ok(s)
 }
 
 #[cfg(test)]

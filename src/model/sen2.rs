@@ -157,3 +157,41 @@ impl Sen2Targets {
         self.status_age.get(&(status, age)).copied().unwrap_or(0)
     }
 }
+
+/// One authority's published SEN2 time series (`fixtures/sen2/series.csv`): every count by
+/// measure and year, as `tools/sen2_series.py` extracts it. A year is the first calendar
+/// year of an academic year for the January counts (`plans*`: 2024 is 2024/25) and the
+/// calendar year for the flows (`new_*`, `ceased*`: 2024 is the calendar year ending at the
+/// January 2025 count). Suppressed cells are absent, never 0.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sen2Series {
+    /// ONS code of the authority.
+    pub authority: String,
+    /// `(measure, year)` → count.
+    pub values: BTreeMap<(String, i32), f64>,
+}
+
+impl Sen2Series {
+    /// The count of `measure` in `year`, when published.
+    pub fn get(&self, measure: &str, year: i32) -> Option<f64> {
+        self.values.get(&(measure.to_string(), year)).copied()
+    }
+
+    /// Every published `(year, count)` of `measure`, oldest first.
+    pub fn series(&self, measure: &str) -> Vec<(i32, f64)> {
+        self.values
+            .iter()
+            .filter(|((m, _), _)| m == measure)
+            .map(|((_, y), v)| (*y, *v))
+            .collect()
+    }
+
+    /// The latest year with any count of a measure starting `prefix` (e.g. `plans_age.`).
+    pub fn latest_year(&self, prefix: &str) -> Option<i32> {
+        self.values
+            .keys()
+            .filter(|(m, _)| m.starts_with(prefix))
+            .map(|(_, y)| *y)
+            .max()
+    }
+}

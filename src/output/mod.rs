@@ -6,6 +6,8 @@
 //! `crate::serve` (the service calls in here, not the other way round).
 
 pub mod basemap;
+pub mod capital;
+pub mod charts;
 pub mod cohort;
 pub mod disclosure;
 pub mod estimates;
@@ -14,6 +16,7 @@ pub mod hexgrid;
 pub mod matrix;
 pub mod numfmt;
 pub mod planning;
+pub mod projection;
 pub mod records;
 pub mod report;
 pub mod runs;

@@ -274,7 +274,7 @@ pub fn proposals_csv(proposals: &[ProposalRow]) -> Result<String, PlanningError>
 }
 
 /// Columns of `capital.csv` (the fields of [`CapitalRow`], in order).
-pub const CAPITAL_HEADER: [&str; 15] = [
+pub const CAPITAL_HEADER: [&str; 19] = [
     "layer",
     "area_id",
     "area_name",
@@ -289,7 +289,11 @@ pub const CAPITAL_HEADER: [&str; 15] = [
     "proposals_in_area",
     "best_proposal",
     "best_proposal_payback_years",
+    "chosen_revenue_gbp_per_year",
     "budget_share_gbp",
+    "year_n",
+    "demand_pupils_year_n",
+    "gap_places_year_n",
 ];
 
 /// Every `capital.csv` row: the plan's rows with £ and years at 2 decimals.
@@ -300,6 +304,8 @@ pub fn capital_records(plan: &CapitalPlan) -> Vec<CapitalRow> {
             chosen_capital_gbp: dec2(r.chosen_capital_gbp),
             best_proposal_payback_years: r.best_proposal_payback_years.map(dec2),
             budget_share_gbp: r.budget_share_gbp.map(dec2),
+            chosen_revenue_gbp_per_year: dec2(r.chosen_revenue_gbp_per_year),
+            demand_pupils_year_n: r.demand_pupils_year_n.map(dec2),
             ..r.clone()
         })
         .collect()
@@ -639,7 +645,7 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
     }
     let _ = writeln!(
         s,
-        "- Capacities and resource-base designations may be illustrative; check them before a bid.\n- Costs are the stated assumptions above, not quotes. Capital per place does not include land or transport to the site.\n- Journeys are modelled car times without traffic; real taxi routes differ.\n- Payback ignores inflation, discounting and the time to build.\n- Counts here are internal: suppress small numbers (below 10) before publishing."
+        "- Capacities and resource-base designations may be illustrative; check them before a bid.\n- Costs are the stated assumptions above, not quotes. Capital per place does not include land or transport to the site.\n- Journeys are modelled car times without traffic; real taxi routes differ.\n- The payback here is simple (capital ÷ a year's saving): the Green Book appraisal with discounting, optimism bias, build time and projected demand is in `appraisal.csv` and `report.html`.\n- Counts here are internal: suppress small numbers (below 10) before publishing."
     );
     s
 }

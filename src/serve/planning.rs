@@ -57,14 +57,30 @@ fn check_limits(req: &SiteRequest) -> Result<(), ApiError> {
 }
 
 /// `POST /api/site`: a [`SiteRequest`] as JSON (`need`, `places`, `k` required) -> the
-/// chosen sites for every k, the ranked proposals and the capital plan.
+/// chosen sites for every k, the ranked proposals and the capital plan. Without `age_min`
+/// and `age_max` the ages are the phase of the need's out-of-area pupils, as on the command
+/// line (`site.request.ages_basis` says which and why).
 pub async fn site_handler(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<SiteRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<SiteAnswer>, ApiError> {
     caller.require_officer()?;
-    let Json(req) = body?;
+    let Json(value) = body?;
+    let by_phase = value.get("age_min").is_none() && value.get("age_max").is_none();
+    let mut req: SiteRequest = serde_json::from_value(value).map_err(|e| {
+        // As the JSON extractor: an unknown field is 400, other misfits 422.
+        let msg = format!("request body: {e}");
+        if msg.contains("unknown field") {
+            ApiError::BadRequest(msg)
+        } else {
+            ApiError::Unprocessable(msg)
+        }
+    })?;
+    if by_phase {
+        let (lo, hi, basis) = crate::analyse::planning::default_ages(state.prepared(), req.need);
+        (req.age_min, req.age_max, req.ages_basis) = (lo, hi, basis);
+    }
     check_limits(&req)?;
     req.validate().map_err(planning_error)?;
     let permit = tokio::time::timeout(

@@ -226,6 +226,10 @@ enum Command {
         /// Council area growth factors (`area_id,annual_growth`); default: today's shares.
         #[arg(long)]
         area_growth: Option<PathBuf>,
+        /// The council's annual pupil snapshots (pupils.csv with a `year` column): also
+        /// project need × setting from their transition rates, with a per-need backtest.
+        #[arg(long)]
+        snapshots: Option<PathBuf>,
         /// Output folder.
         #[arg(long, default_value = "out/project")]
         out: PathBuf,
@@ -372,13 +376,17 @@ pub fn run() -> Result<ExitCode> {
             damping,
             sen2,
             area_growth,
+            snapshots,
             out,
         } => project(
             &scenario_path(scenario),
-            years,
-            damping,
-            sen2.as_deref(),
-            area_growth.as_deref(),
+            ProjectInputs {
+                years,
+                damping,
+                sen2: sen2.as_deref(),
+                area_growth: area_growth.as_deref(),
+                snapshots: snapshots.as_deref(),
+            },
             &out,
         ),
         Command::Site {
@@ -1251,14 +1259,23 @@ fn sen2_text(sen2: Option<&Path>) -> Result<(String, String)> {
 
 /// `nearhome project`: the SEN2 series of the scenario's authority projected, apportioned to
 /// the scenario's areas, written through the output folder.
-fn project(
-    path: &Path,
+/// `project`'s settings and input files.
+struct ProjectInputs<'a> {
     years: u32,
     damping: f64,
-    sen2: Option<&Path>,
-    area_growth: Option<&Path>,
-    out: &Path,
-) -> Result<ExitCode> {
+    sen2: Option<&'a Path>,
+    area_growth: Option<&'a Path>,
+    snapshots: Option<&'a Path>,
+}
+
+fn project(path: &Path, inputs: ProjectInputs, out: &Path) -> Result<ExitCode> {
+    let ProjectInputs {
+        years,
+        damping,
+        sen2,
+        area_growth,
+        snapshots,
+    } = inputs;
     use nearhome::analyse::projection::{apportion, project, AreaShares, ProjectionConfig};
     use nearhome::model::scenario::Scenario;
     let (scenario, _report) = Scenario::load(path, None)
@@ -1302,12 +1319,37 @@ fn project(
         ),
         _ => "each need × phase shared over the areas in proportion to today's pupils of that need and phase (no council growth factors given).".to_string(),
     };
+    let (snap, snapshot_rows) = match snapshots {
+        Some(f) => {
+            let text = String::from_utf8(read_file(f)?)
+                .with_context(|| format!("{}: not UTF-8", f.display()))?;
+            let (records, counts) = nearhome::load::snapshots::parse_snapshots(
+                &text,
+                &f.display().to_string(),
+                &scenario.provisions,
+            )
+            .map_err(anyhow::Error::msg)?;
+            let sp = nearhome::analyse::transitions::project_snapshots(
+                &records,
+                years,
+                config.primary_max_age,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            (
+                Some(sp),
+                Some((counts.rows, counts.unknown_placement, counts.not_recorded)),
+            )
+        }
+        None => (None, None),
+    };
     let run = nearhome::output::projection::ProjectionRun {
         scenario: scenario.config.name.clone(),
         sen2_source: source.clone(),
         area_basis,
         outside_areas: outside,
         projection,
+        snapshots: snap,
+        snapshot_rows,
     };
     let files =
         nearhome::output::projection::render(&run, &area_cells).map_err(anyhow::Error::msg)?;
@@ -1329,10 +1371,22 @@ fn project(
     if let Some(f) = area_growth {
         inputs.push((format!("area_growth {}", f.display()), digest(f)));
     }
+    if let Some(f) = snapshots {
+        inputs.push((format!("snapshots {}", f.display()), digest(f)));
+    }
     let written = nearhome::output::folder::publish_folder(out, files, "project", inputs)
         .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     let p = &run.projection;
     eprint!("{}", nearhome::output::projection::backtest_md(p));
+    match &run.snapshots {
+        Some(sp) => eprintln!(
+            "methods: SEN2 ({}) for the authority; council snapshots ({} years, {} rows) for need x setting in snapshots/",
+            p.method.split(" (").next().unwrap_or(""),
+            sp.snapshot_years.len(),
+            run.snapshot_rows.map_or(0, |r| r.0)
+        ),
+        None => eprintln!("method: SEN2 only (give --snapshots for the council's own transition rates)"),
+    }
     if let (Some(first), Some(last)) = (p.totals.first(), p.totals.last()) {
         eprintln!(
             "{} ({}): {:.0} plans in {} -> {:.0} in {} (80% {:.0}-{:.0}, 95% {:.0}-{:.0})",

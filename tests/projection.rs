@@ -429,3 +429,98 @@ fn assert_balanced(html: &str) {
     }
     assert!(stack.is_empty(), "unclosed: {stack:?}");
 }
+
+/// Five annual snapshots made from the demo's synthetic pupils: each pupil is followed back
+/// from 2024/25, joining in a year fixed by their id; a few leave before 2024 (kept in the
+/// earlier years under another id range).
+fn demo_snapshots() -> String {
+    let text = std::fs::read_to_string(crate::support::project_path(
+        "fixtures/scenarios/rutland/pupils.csv",
+    ))
+    .unwrap();
+    let mut out = String::from("year,id,age,need,placement_id\n");
+    for (i, line) in text.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let (id, age, need, placement) = (f[0], f[1].parse::<i32>().unwrap(), f[2], f[5]);
+        let joined = 2020 + (i % 5) as i32;
+        for y in joined..=2024 {
+            let a = age - (2024 - y);
+            if a >= 2 {
+                out.push_str(&format!("{y},{id},{a},{need},{placement}\n"));
+            }
+        }
+        if i % 7 == 0 {
+            // A leaver: held a plan 2020-2022 only.
+            for y in 2020..=2022 {
+                out.push_str(&format!(
+                    "{y},L{i},{},{need},{placement}\n",
+                    (age - 2).max(3) + (y - 2020)
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn council_snapshots_give_transitions_and_a_per_need_backtest() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snapshots.csv");
+    std::fs::write(&snaps, demo_snapshots()).unwrap();
+    let out = dir.path().join("p");
+    let o = crate::support::nearhome(&[
+        "project",
+        "--snapshots",
+        snaps.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("council snapshots (5 years"), "{err}");
+    for f in ["snapshots/projection.csv", "snapshots/transitions.csv"] {
+        assert!(out.join(f).is_file(), "{f}");
+        assert!(!out.join("public").join(f).exists(), "{f} is pupil-derived");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("## The council's own snapshots"),
+        "{report}"
+    );
+    assert!(report.contains("Per-need backtest"), "{report}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let sp = &summary["snapshots"];
+    assert_eq!(sp["backtest_years"], serde_json::json!([2023, 2024]));
+    let asd = sp["backtest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["need"] == "ASD")
+        .unwrap();
+    assert!(asd["mape"].as_f64().is_some_and(f64::is_finite), "{asd}");
+    // Transition probabilities of each state sum to 1.
+    let csv = std::fs::read_to_string(out.join("snapshots/transitions.csv")).unwrap();
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        *sums
+            .entry(format!("{}/{}/{}", f[0], f[1], f[2]))
+            .or_default() += f[5].parse::<f64>().unwrap();
+    }
+    assert!(!sums.is_empty());
+    for (k, s) in sums {
+        assert!((s - 1.0).abs() < 1e-5, "{k}: {s}");
+    }
+    // A fault names the file, line and field.
+    std::fs::write(&snaps, "year,id,age,need\n2024,A,40,ASD\n").unwrap();
+    let o = crate::support::nearhome(&[
+        "project",
+        "--snapshots",
+        snaps.to_str().unwrap(),
+        "--out",
+        dir.path().join("q").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 2, field `age`"));
+}

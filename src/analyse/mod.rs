@@ -17,6 +17,7 @@ pub mod runs;
 pub mod siting;
 pub mod summary;
 pub mod synth;
+pub mod transitions;
 
 use crate::analyse::placement::{analyse_with, Analysis, Costs, Inputs, Params, TripTable};
 use crate::analyse::summary::LayerIndex;

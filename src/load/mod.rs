@@ -21,4 +21,5 @@ pub mod provisions;
 pub mod pupils;
 pub mod scenario;
 pub mod sen2;
+pub mod snapshots;
 pub mod table;

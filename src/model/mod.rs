@@ -29,6 +29,7 @@ pub mod profile;
 pub mod proj;
 pub mod scenario;
 pub mod sen2;
+pub mod snapshot;
 pub mod speeds;
 pub mod status;
 

@@ -24,6 +24,10 @@ pub struct ProjectionRun {
     pub outside_areas: Vec<(String, usize)>,
     /// The projection.
     pub projection: Projection,
+    /// The council's own snapshots' projection, when `--snapshots` was given.
+    pub snapshots: Option<crate::analyse::transitions::SnapshotProjection>,
+    /// What the snapshot reader counted: `(rows, unknown placement, not recorded)`.
+    pub snapshot_rows: Option<(usize, usize, usize)>,
 }
 
 /// One row of `projection.csv` / `areas.csv`.
@@ -354,6 +358,9 @@ pub fn report_md(run: &ProjectionRun) -> String {
         );
     }
     push(&mut s, backtest_md(p));
+    if let Some(sp) = &run.snapshots {
+        push(&mut s, snapshots_md(sp, run.snapshot_rows));
+    }
     push(&mut s, "## Notes\n".into());
     for n in &p.notes {
         push(&mut s, format!("- {n}"));
@@ -367,6 +374,120 @@ pub fn report_md(run: &ProjectionRun) -> String {
         }
     }
     s
+}
+
+/// The council-snapshot section of `report.md`.
+pub fn snapshots_md(
+    sp: &crate::analyse::transitions::SnapshotProjection,
+    rows: Option<(usize, usize, usize)>,
+) -> String {
+    let m = &sp.model;
+    let mut s = String::from("\n## The council's own snapshots\n\n");
+    s.push_str(&format!("Method that ran on them: {}.\n\n", sp.method));
+    if let Some((n, unknown, none)) = rows {
+        s.push_str(&format!(
+            "- {n} rows over {} snapshot years ({:?}); {unknown} with a placement not among the scenario's provisions (setting `unknown_placement`), {none} with neither placement nor status (`not_recorded`).\n",
+            sp.snapshot_years.len(),
+            sp.snapshot_years
+        ));
+    }
+    s.push_str(&format!(
+        "- Followed pairs {}–{}: {} stayers, {} leavers, {} joiners; joiners a year: {}.\n",
+        m.years.0,
+        m.years.1,
+        m.counted.0,
+        m.counted.1,
+        m.counted.2,
+        m.joiners
+            .iter()
+            .map(|(y, n)| format!("{y}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    s.push_str(
+        "- Intervals are Poisson on each part; the uncertainty of the rates is not included.\n",
+    );
+    if sp.backtest_years.is_empty() {
+        s.push_str("- No per-need backtest: it needs at least four snapshot years.\n");
+    } else {
+        s.push_str(&format!(
+            "\nPer-need backtest (rates estimated without {:?}, projected from the last year before them):\n\n| need | year | observed | projected | MAPE |\n|---|---|---:|---:|---:|\n",
+            sp.backtest_years
+        ));
+        for b in &sp.backtest {
+            for (y, o, p) in &b.years {
+                s.push_str(&format!(
+                    "| {} | {} | {o:.0} | {p:.1} | {} |\n",
+                    b.need.code(),
+                    academic_year(*y),
+                    b.mape.map_or("–".into(), |m| format!("{m:.1}%"))
+                ));
+            }
+        }
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct SnapshotRow<'a> {
+    year: i32,
+    academic_year: String,
+    need: &'a str,
+    setting: &'a str,
+    phase: &'a str,
+    pupils: f64,
+    lo80: f64,
+    hi80: f64,
+    lo95: f64,
+    hi95: f64,
+}
+
+/// `snapshots/projection.csv`: need × setting × phase × year from the council's snapshots.
+pub fn snapshot_csv(
+    sp: &crate::analyse::transitions::SnapshotProjection,
+) -> Result<Vec<u8>, String> {
+    to_csv(sp.cells.iter().map(|c| SnapshotRow {
+        year: c.year,
+        academic_year: academic_year(c.year),
+        need: c.need.code(),
+        setting: &c.setting,
+        phase: c.phase.as_str(),
+        pupils: r1(c.pupils.central),
+        lo80: r1(c.pupils.lo80),
+        hi80: r1(c.pupils.hi80),
+        lo95: r1(c.pupils.lo95),
+        hi95: r1(c.pupils.hi95),
+    }))
+}
+
+#[derive(Serialize)]
+struct TransitionRow<'a> {
+    from_need: &'a str,
+    from_setting: &'a str,
+    phase: &'a str,
+    to_need: &'a str,
+    to_setting: &'a str,
+    probability: f64,
+}
+
+/// `snapshots/transitions.csv`: each state's moves among stayers.
+pub fn transitions_csv(
+    sp: &crate::analyse::transitions::SnapshotProjection,
+) -> Result<Vec<u8>, String> {
+    let mut rows = Vec::new();
+    for ((need, setting, phase), dest) in &sp.model.moves {
+        for (n, s, p) in dest {
+            rows.push(TransitionRow {
+                from_need: need.code(),
+                from_setting: setting,
+                phase: phase.as_str(),
+                to_need: n.code(),
+                to_setting: s,
+                probability: (p * 1e6).round() / 1e6,
+            });
+        }
+    }
+    to_csv(rows)
 }
 
 /// The backtest section of `report.md` (also printed by the command).
@@ -429,6 +550,16 @@ pub fn render(run: &ProjectionRun, areas: &[AreaCell]) -> Result<Vec<(String, Ve
         ("public/projection.csv".to_string(), proj),
         ("public/backtest.csv".to_string(), back),
     ];
+    if let Some(sp) = &run.snapshots {
+        files.push((
+            "snapshots/projection.csv".to_string(),
+            snapshot_csv(sp).map_err(|e| format!("snapshots/projection.csv: {e}"))?,
+        ));
+        files.push((
+            "snapshots/transitions.csv".to_string(),
+            transitions_csv(sp).map_err(|e| format!("snapshots/transitions.csv: {e}"))?,
+        ));
+    }
     let mut charts = vec![("fan_ALL.svg".to_string(), fan_svg(p, None))];
     for need in Need::ALL {
         charts.push((format!("fan_{}.svg", need.code()), fan_svg(p, Some(need))));

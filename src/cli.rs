@@ -1221,6 +1221,37 @@ fn site(
         );
     }
     eprintln!("{}", result.exact_note);
+    if let Some(f) = &result.future {
+        eprintln!(
+            "planned for {}: {} pupils stand for today's {} ({})",
+            nearhome::output::projection::academic_year(f.year),
+            f.pupils_then,
+            f.pupils_now,
+            f.growth
+                .iter()
+                .map(|(ph, g)| format!("{} x{g:.2}", ph.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(o) = result
+        .appraisal
+        .as_ref()
+        .and_then(nearhome::output::capital::headline)
+    {
+        eprintln!(
+            "appraisal k={}: capital {} with optimism bias, NPV {} over {} years (low {}, high {}), discounted payback {}",
+            o.number,
+            pounds(o.central.capital_with_optimism_bias_gbp),
+            pounds(o.central.npv_gbp),
+            o.central.period_years,
+            pounds(o.low.npv_gbp),
+            pounds(o.high.npv_gbp),
+            o.central
+                .discounted_payback_years
+                .map_or("none in the period".into(), |y| format!("{y:.1} years"))
+        );
+    }
     if let Some(note) = &result.stopped_note {
         eprintln!("{note}");
     }

@@ -631,6 +631,64 @@ pub fn report_md(r: &SiteResult, plan: &CapitalPlan) -> String {
             );
         }
     }
+    if let Some(c) = &r.appraisal {
+        let st = &c.settings;
+        let _ = writeln!(
+            s,
+            "\n## Capital appraisal (Green Book conventions)\n\nOptimism bias {:.0}% on capital, build lead time {} year(s), {} years at {:.1}%; demand: {}. Full tables: `appraisal.csv`, `cashflow.csv`, `sensitivity.csv`, `report.html`.\n",
+            st.optimism_bias * 100.0,
+            st.lead_time_years,
+            st.period_years,
+            st.discount.rate * 100.0,
+            c.demand.basis
+        );
+        let _ = writeln!(
+            s,
+            "| Option | Capital incl. optimism bias | NPV central (low – high) | BCR | Discounted payback (years) |\n|---|---|---|---|---|"
+        );
+        for o in &c.options {
+            let _ = writeln!(
+                s,
+                "| {} {} ({}) | {} | {} ({} – {}) | {} | {} |",
+                if o.kind == "proposal" {
+                    "proposal"
+                } else {
+                    "k ="
+                },
+                o.number,
+                o.sites.join(", "),
+                gbp(o.central.capital_with_optimism_bias_gbp),
+                gbp(o.central.npv_gbp),
+                gbp(o.low.npv_gbp),
+                gbp(o.high.npv_gbp),
+                o.central.bcr.map_or("–".into(), |b| format!("{b:.2}")),
+                o.central
+                    .discounted_payback_years
+                    .map_or("does not pay back".into(), |y| format!("{y:.1}"))
+            );
+        }
+    }
+    if let Some(f) = &r.future {
+        let _ = writeln!(
+            s,
+            "\nSites chosen for the projected demand of {}/{:02}: {} pupils stand for today's {} ({}). The same sets today: {}.",
+            f.year,
+            (f.year + 1).rem_euclid(100),
+            f.pupils_then,
+            f.pupils_now,
+            f.growth
+                .iter()
+                .map(|(ph, g)| format!("{} ×{g:.2}", ph.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.per_k_now
+                .iter()
+                .zip(&r.per_k)
+                .map(|(now, k)| format!("k = {} returns {} today", k.k, now.returned))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     let _ = writeln!(s, "\n## Caveats\n");
     if r.synthetic_pupils {
         let _ = writeln!(

@@ -1137,28 +1137,21 @@ fn site(
     let mut result = result.map_err(anyhow::Error::msg)?;
     let settings = AppraisalSettings {
         optimism_bias: capital.optimism_bias,
-        lead_time_years: capital.lead_years.unwrap_or(match req.kind {
-            nearhome::model::ProvisionKind::SpecialSchool => 2,
-            _ => 1,
-        }),
+        lead_time_years: capital
+            .lead_years
+            .unwrap_or(AppraisalSettings::default_for(req.kind).lead_time_years),
         period_years: capital.appraisal_years,
         discount: nearhome::analyse::appraisal::GREEN_BOOK,
     };
-    let demand = match (&projection, &ctx) {
-        (Ok(p), Ok(c)) => {
-            let pmax = prepared.params.primary_max_age;
-            let mut weights = std::collections::BTreeMap::new();
-            for &u in c.problem_pupils() {
-                if let Some(pupil) = prepared.scenario.pupils.get(u) {
-                    *weights
-                        .entry(nearhome::model::phase::Phase::of_age(pupil.age, pmax))
-                        .or_insert(0.0) += 1.0;
-                }
-            }
-            DemandIndex::from_projection(p, req.need, &weights, settings.period_years)
-        }
-        (Err(why), _) => DemandIndex::flat(settings.period_years, 0, why),
-        (_, Err(e)) => DemandIndex::flat(settings.period_years, 0, &e.to_string()),
+    let demand = match &ctx {
+        Ok(c) => nearhome::analyse::capital::demand_for(
+            c,
+            &prepared,
+            req.need,
+            projection.as_ref().map_err(String::as_str),
+            settings.period_years,
+        ),
+        Err(e) => DemandIndex::flat(settings.period_years, 0, &e.to_string()),
     };
     result.appraisal = Some(appraise_site(&result, &settings, &demand)?);
     let extra = match (&ctx, with_runs) {

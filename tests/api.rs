@@ -1008,6 +1008,17 @@ async fn planning_endpoints_are_officer_only_and_answer() {
     let v = r.json();
     let per_k = v["site"]["per_k"].as_array().expect("per_k");
     assert_eq!(per_k.len(), 2);
+    // The appraisal at the default settings: every proposal and chosen set, with NPVs.
+    let options = v["site"]["appraisal"]["options"]
+        .as_array()
+        .expect("appraisal");
+    assert!(options
+        .iter()
+        .any(|o| o["kind"] == "chosen_set" && o["central"]["npv_gbp"].is_f64()));
+    assert_eq!(
+        v["site"]["appraisal"]["settings"]["discount"]["rate"],
+        0.035
+    );
     assert!(v["capital"]["rows"]
         .as_array()
         .is_some_and(|a| !a.is_empty()));

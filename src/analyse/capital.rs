@@ -119,6 +119,46 @@ pub struct AppraisalSettings {
     pub discount: DiscountSchedule,
 }
 
+impl AppraisalSettings {
+    /// The defaults: 24% optimism bias, 1 year's build for a resource base and 2 for special
+    /// school places, 10 years at the Green Book rates.
+    pub fn default_for(kind: crate::model::ProvisionKind) -> AppraisalSettings {
+        AppraisalSettings {
+            optimism_bias: crate::analyse::appraisal::DEFAULT_OPTIMISM_BIAS,
+            lead_time_years: match kind {
+                crate::model::ProvisionKind::SpecialSchool => 2,
+                _ => 1,
+            },
+            period_years: 10,
+            discount: crate::analyse::appraisal::GREEN_BOOK,
+        }
+    }
+}
+
+/// The demand index of a siting problem's pupils: their need's projected growth weighted
+/// over the phases of the pupils in `ctx`, or flat with `why` when there is no projection.
+pub fn demand_for(
+    ctx: &crate::analyse::planning::PlanningContext,
+    analysed: &crate::analyse::Analysed,
+    need: Need,
+    projection: Result<&Projection, &str>,
+    period: u32,
+) -> DemandIndex {
+    match projection {
+        Ok(p) => {
+            let pmax = analysed.params.primary_max_age;
+            let mut weights = BTreeMap::new();
+            for &u in ctx.problem_pupils() {
+                if let Some(pupil) = analysed.scenario.pupils.get(u) {
+                    *weights.entry(Phase::of_age(pupil.age, pmax)).or_insert(0.0) += 1.0;
+                }
+            }
+            DemandIndex::from_projection(p, need, &weights, period)
+        }
+        Err(why) => DemandIndex::flat(period, 0, why),
+    }
+}
+
 /// One appraised option: a ranked proposal or a chosen set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptionAppraisal {

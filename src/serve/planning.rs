@@ -6,7 +6,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 
-use crate::analyse::planning::{capital_plan, site, CapitalPlan, PlanningError, SiteRequest};
+use crate::analyse::capital::{appraise_site, demand_for, AppraisalSettings};
+use crate::analyse::planning::{
+    capital_plan, run, CapitalPlan, PlanningContext, PlanningError, SiteRequest,
+};
 use crate::output::planning::SiteAnswer;
 use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
@@ -94,7 +97,39 @@ pub async fn site_handler(
     let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let p = st.prepared();
-        let result = site(p, &req)?;
+        let ctx = PlanningContext::new(p, &req)?;
+        let mut result = run(&ctx)?;
+        // The appraisal at the default settings, over the authority's SEN2 projection.
+        let projection = p
+            .scenario
+            .config
+            .la_code
+            .as_deref()
+            .ok_or_else(|| "the scenario has no `la_code`".to_string())
+            .and_then(|code| {
+                crate::load::sen2::series_for(
+                    crate::load::sen2::BUILTIN_SERIES_CSV,
+                    crate::load::sen2::BUILTIN_SERIES_LABEL,
+                    code,
+                )
+                .map_err(|e| e.to_string())
+            })
+            .and_then(|s| {
+                let cfg = crate::analyse::projection::ProjectionConfig {
+                    primary_max_age: p.params.primary_max_age,
+                    ..Default::default()
+                };
+                crate::analyse::projection::project(&s, &cfg).map_err(|e| e.to_string())
+            });
+        let settings = AppraisalSettings::default_for(req.kind);
+        let demand = demand_for(
+            &ctx,
+            p,
+            req.need,
+            projection.as_ref().map_err(String::as_str),
+            settings.period_years,
+        );
+        result.appraisal = appraise_site(&result, &settings, &demand).ok();
         let plan = capital_plan(p, Some(&result));
         Ok::<_, PlanningError>(SiteAnswer {
             site: result,

@@ -234,6 +234,32 @@ enum Command {
         #[arg(long, default_value = "out/project")]
         out: PathBuf,
     },
+    /// Import a council's caseload export (.xlsx, .xls, .ods or CSV, its own headers) into
+    /// nearhome's pupils.csv: names and addresses dropped, dates of birth turned into ages,
+    /// pupil references pseudonymised with a keyed HMAC, postcodes located and dropped
+    /// (pupils.csv, import-report.md).
+    Import {
+        /// `scenario.toml` whose provisions and postcode table the rows are matched against.
+        scenario: Option<PathBuf>,
+        /// The council's export.
+        #[arg(long)]
+        pupils: PathBuf,
+        /// Sheet to read (default: the first with a header row).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// `columns.toml` mapping the export's headers to fields (`[columns] "Header" = "field"`).
+        #[arg(long)]
+        columns: Option<PathBuf>,
+        /// File holding the pseudonym key (default: NEARHOME_PSEUDONYM_KEY); never written.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// First calendar year of the analysis year: ages are taken at 31 August of it.
+        #[arg(long, default_value_t = 2024)]
+        analysis_year: i32,
+        /// Output folder (pupils.csv, import-report.md).
+        #[arg(long, default_value = "out/import")]
+        out: PathBuf,
+    },
     /// Plan shared home-to-school runs for every school's pupils on council taxis and
     /// minibuses, priced from the scenario's [fleet], against every pupil alone and a
     /// nearest-first grouping (runs.csv, runs.geojson, summary.json, report.md, public/).
@@ -370,6 +396,25 @@ pub fn run() -> Result<ExitCode> {
             };
             transport(&scenario_path(scenario), &req, &out)
         }
+        Command::Import {
+            scenario,
+            pupils,
+            sheet,
+            columns,
+            key_file,
+            analysis_year,
+            out,
+        } => import(
+            &scenario_path(scenario),
+            &ImportInputs {
+                pupils: &pupils,
+                sheet: sheet.as_deref(),
+                columns: columns.as_deref(),
+                key_file: key_file.as_deref(),
+                analysis_year,
+            },
+            &out,
+        ),
         Command::Project {
             scenario,
             years,
@@ -1263,6 +1308,118 @@ fn site(
         files.join(", ")
     );
     leave_to_the_os(prepared);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import`'s input files and settings.
+struct ImportInputs<'a> {
+    pupils: &'a Path,
+    sheet: Option<&'a str>,
+    columns: Option<&'a Path>,
+    key_file: Option<&'a Path>,
+    analysis_year: i32,
+}
+
+/// `nearhome import`: the council's export to pupils.csv and import-report.md.
+fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
+    use nearhome::load::import::{
+        import_pupils, parse_columns_toml, read_csv, read_spreadsheet, report_md, ImportContext,
+        Pseudonymiser,
+    };
+    let (scenario, _) = nearhome::model::scenario::Scenario::load(path, None)
+        .with_context(|| format!("loading scenario {}", path.display()))?;
+    let file = inputs.pupils.display().to_string();
+    let bytes = read_file(inputs.pupils)?;
+    let lower = file.to_lowercase();
+    let sheet = if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        read_spreadsheet(&bytes, &file, inputs.sheet)
+    } else {
+        read_csv(&bytes, &file)
+    }
+    .map_err(anyhow::Error::msg)?;
+    let overrides = match inputs.columns {
+        Some(c) => {
+            let text = String::from_utf8(read_file(c)?)
+                .with_context(|| format!("{}: not UTF-8", c.display()))?;
+            parse_columns_toml(&text, &c.display().to_string()).map_err(anyhow::Error::msg)?
+        }
+        None => Default::default(),
+    };
+    let key = match (inputs.key_file, std::env::var_os("NEARHOME_PSEUDONYM_KEY")) {
+        (Some(f), _) => Some(read_file(f)?),
+        (None, Some(k)) => Some(k.into_encoded_bytes()),
+        (None, None) => None,
+    };
+    let pseudonymiser = key
+        .map(|k| Pseudonymiser::new(&k))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let cx = ImportContext {
+        overrides: &overrides,
+        pseudonymiser: pseudonymiser.as_ref(),
+        provisions: &scenario.provisions,
+        postcodes: scenario.postcodes.as_ref(),
+        analysis_year: inputs.analysis_year,
+    };
+    let (csv_text, report) = import_pupils(&sheet, &cx).map_err(anyhow::Error::msg)?;
+    // The written file must load as the scenario's pupils.csv does.
+    let check = nearhome::load::pupils::load_pupils(
+        csv_text.as_bytes(),
+        "pupils.csv",
+        nearhome::load::pupils::PupilOptions {
+            postcodes: None,
+            road_bbox: None,
+        },
+    )?;
+    let mut md = report_md(&report, &file);
+    md.push_str(&format!(
+        "
+## Check
+
+The written pupils.csv loads as a scenario's: {} rows accepted, {} rejected{}.
+",
+        check.rows_accepted(),
+        check.placed.rows_rejected,
+        if check.placed.rows_rejected > 0 {
+            " (run `nearhome validate` on a scenario pointing at it for each reason)"
+        } else {
+            ""
+        }
+    ));
+    let files = vec![
+        ("pupils.csv".to_string(), csv_text.into_bytes()),
+        ("import-report.md".to_string(), md.into_bytes()),
+    ];
+    let inputs_list = vec![
+        (format!("scenario {}", path.display()), String::new()),
+        (
+            format!("pupils {file}"),
+            nearhome::output::folder::sha256_hex(&bytes),
+        ),
+        ("sheet".into(), report.sheet.clone()),
+        ("analysis_year".into(), inputs.analysis_year.to_string()),
+    ];
+    let written = nearhome::output::folder::publish_folder(out, files, "import", inputs_list)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    eprintln!(
+        "{file}: sheet `{}`, header on row {}: {} rows in, {} written, {} left out, {} columns dropped{}; wrote {} to {}",
+        report.sheet,
+        report.header_row,
+        report.rows_in,
+        report.rows_out,
+        report.rejected.len(),
+        report.dropped.len(),
+        if report.pseudonymised {
+            ", references pseudonymised"
+        } else {
+            ""
+        },
+        written.join(", "),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

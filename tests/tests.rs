@@ -37,6 +37,9 @@ mod fuzz;
 // Estimate-only runs: analyse without the road extract; --require-roads, site and serve refuse.
 mod estimate_only;
 
+// Council exports in: spreadsheets, header aliases, identifiers dropped or pseudonymised.
+mod import;
+
 // The ten-year projection, siting for a future year, the capital appraisal and report.html.
 mod projection;
 

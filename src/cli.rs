@@ -241,9 +241,14 @@ enum Command {
     Import {
         /// `scenario.toml` whose provisions and postcode table the rows are matched against.
         scenario: Option<PathBuf>,
-        /// The council's export.
+        /// The council's pupil export.
+        #[arg(long, required_unless_present = "provisions")]
+        pupils: Option<PathBuf>,
+        /// A GIAS establishment download (edubasealldata CSV): special schools, resource bases
+        /// and SEN units with capacity, open only, written as provisions.csv (URN as id);
+        /// pupils are then matched against these provisions.
         #[arg(long)]
-        pupils: PathBuf,
+        provisions: Option<PathBuf>,
         /// Sheet to read (default: the first with a header row).
         #[arg(long)]
         sheet: Option<String>,
@@ -399,6 +404,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Import {
             scenario,
             pupils,
+            provisions,
             sheet,
             columns,
             key_file,
@@ -407,7 +413,8 @@ pub fn run() -> Result<ExitCode> {
         } => import(
             &scenario_path(scenario),
             &ImportInputs {
-                pupils: &pupils,
+                pupils: pupils.as_deref(),
+                provisions: provisions.as_deref(),
                 sheet: sheet.as_deref(),
                 columns: columns.as_deref(),
                 key_file: key_file.as_deref(),
@@ -1313,7 +1320,8 @@ fn site(
 
 /// `import`'s input files and settings.
 struct ImportInputs<'a> {
-    pupils: &'a Path,
+    pupils: Option<&'a Path>,
+    provisions: Option<&'a Path>,
     sheet: Option<&'a str>,
     columns: Option<&'a Path>,
     key_file: Option<&'a Path>,
@@ -1328,84 +1336,108 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
     };
     let (scenario, _) = nearhome::model::scenario::Scenario::load(path, None)
         .with_context(|| format!("loading scenario {}", path.display()))?;
-    let file = inputs.pupils.display().to_string();
-    let bytes = read_file(inputs.pupils)?;
-    let lower = file.to_lowercase();
-    let sheet = if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        read_spreadsheet(&bytes, &file, inputs.sheet)
-    } else {
-        read_csv(&bytes, &file)
+    let mut files = Vec::new();
+    let mut inputs_list = vec![(
+        "analysis_year".to_string(),
+        inputs.analysis_year.to_string(),
+    )];
+    let mut provisions = scenario.provisions.clone();
+    if let Some(g) = inputs.provisions {
+        let gfile = g.display().to_string();
+        let bytes = read_file(g)?;
+        let (csv_text, report) =
+            nearhome::load::gias::import_gias(&bytes, &gfile).map_err(anyhow::Error::msg)?;
+        let loaded =
+            nearhome::load::provisions::load_provisions(csv_text.as_bytes(), "provisions.csv")?;
+        provisions = loaded.items.clone();
+        let mut md = nearhome::load::gias::report_md(&report, &gfile);
+        md.push_str(&format!(
+            "\nThe written provisions.csv loads as a scenario's: {} accepted, {} rejected.\n",
+            loaded.items.len(),
+            loaded.rows_rejected
+        ));
+        eprintln!(
+            "{gfile}: {} establishments, {} provisions written ({} not open, {} not SEND), {} left out",
+            report.rows,
+            report.written.values().sum::<usize>(),
+            report.not_open,
+            report.not_send,
+            report.rejected.len()
+        );
+        inputs_list.push((
+            format!("provisions {gfile}"),
+            nearhome::output::folder::sha256_hex(&bytes),
+        ));
+        files.push(("provisions.csv".to_string(), csv_text.into_bytes()));
+        files.push(("provisions-report.md".to_string(), md.into_bytes()));
     }
-    .map_err(anyhow::Error::msg)?;
-    let overrides = match inputs.columns {
-        Some(c) => {
-            let text = String::from_utf8(read_file(c)?)
-                .with_context(|| format!("{}: not UTF-8", c.display()))?;
-            parse_columns_toml(&text, &c.display().to_string()).map_err(anyhow::Error::msg)?
-        }
-        None => Default::default(),
-    };
-    let key = match (inputs.key_file, std::env::var_os("NEARHOME_PSEUDONYM_KEY")) {
-        (Some(f), _) => Some(read_file(f)?),
-        (None, Some(k)) => Some(k.into_encoded_bytes()),
-        (None, None) => None,
-    };
-    let pseudonymiser = key
-        .map(|k| Pseudonymiser::new(&k))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let cx = ImportContext {
-        overrides: &overrides,
-        pseudonymiser: pseudonymiser.as_ref(),
-        provisions: &scenario.provisions,
-        postcodes: scenario.postcodes.as_ref(),
-        analysis_year: inputs.analysis_year,
-    };
-    let (csv_text, report) = import_pupils(&sheet, &cx).map_err(anyhow::Error::msg)?;
-    // The written file must load as the scenario's pupils.csv does.
-    let check = nearhome::load::pupils::load_pupils(
-        csv_text.as_bytes(),
-        "pupils.csv",
-        nearhome::load::pupils::PupilOptions {
-            postcodes: None,
-            road_bbox: None,
-        },
-    )?;
-    let mut md = report_md(&report, &file);
-    md.push_str(&format!(
-        "
-## Check
-
-The written pupils.csv loads as a scenario's: {} rows accepted, {} rejected{}.
-",
-        check.rows_accepted(),
-        check.placed.rows_rejected,
-        if check.placed.rows_rejected > 0 {
-            " (run `nearhome validate` on a scenario pointing at it for each reason)"
+    if let Some(pupils) = inputs.pupils {
+        let file = pupils.display().to_string();
+        let bytes = read_file(pupils)?;
+        let lower = file.to_lowercase();
+        let sheet = if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        {
+            read_spreadsheet(&bytes, &file, inputs.sheet)
         } else {
-            ""
+            read_csv(&bytes, &file)
         }
-    ));
-    let files = vec![
-        ("pupils.csv".to_string(), csv_text.into_bytes()),
-        ("import-report.md".to_string(), md.into_bytes()),
-    ];
-    let inputs_list = vec![
-        (format!("scenario {}", path.display()), String::new()),
-        (
+        .map_err(anyhow::Error::msg)?;
+        let overrides = match inputs.columns {
+            Some(c) => {
+                let text = String::from_utf8(read_file(c)?)
+                    .with_context(|| format!("{}: not UTF-8", c.display()))?;
+                parse_columns_toml(&text, &c.display().to_string()).map_err(anyhow::Error::msg)?
+            }
+            None => Default::default(),
+        };
+        let key = match (inputs.key_file, std::env::var_os("NEARHOME_PSEUDONYM_KEY")) {
+            (Some(f), _) => Some(read_file(f)?),
+            (None, Some(k)) => Some(k.into_encoded_bytes()),
+            (None, None) => None,
+        };
+        let pseudonymiser = key
+            .map(|k| Pseudonymiser::new(&k))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let cx = ImportContext {
+            overrides: &overrides,
+            pseudonymiser: pseudonymiser.as_ref(),
+            provisions: &provisions,
+            postcodes: scenario.postcodes.as_ref(),
+            analysis_year: inputs.analysis_year,
+        };
+        let (csv_text, report) = import_pupils(&sheet, &cx).map_err(anyhow::Error::msg)?;
+        // The written file must load as the scenario's pupils.csv does.
+        let check = nearhome::load::pupils::load_pupils(
+            csv_text.as_bytes(),
+            "pupils.csv",
+            nearhome::load::pupils::PupilOptions {
+                postcodes: None,
+                road_bbox: None,
+            },
+        )?;
+        let mut md = report_md(&report, &file);
+        md.push_str(&format!(
+            "\n## Check\n\nThe written pupils.csv loads as a scenario's: {} rows accepted, {} rejected{}.\n",
+            check.rows_accepted(),
+            check.placed.rows_rejected,
+            if check.placed.rows_rejected > 0 {
+                " (run `nearhome validate` on a scenario pointing at it for each reason)"
+            } else {
+                ""
+            }
+        ));
+        files.push(("pupils.csv".to_string(), csv_text.into_bytes()));
+        files.push(("import-report.md".to_string(), md.into_bytes()));
+        inputs_list.push((
             format!("pupils {file}"),
             nearhome::output::folder::sha256_hex(&bytes),
-        ),
-        ("sheet".into(), report.sheet.clone()),
-        ("analysis_year".into(), inputs.analysis_year.to_string()),
-    ];
-    let written = nearhome::output::folder::publish_folder(out, files, "import", inputs_list)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
-    eprintln!(
-        "{file}: sheet `{}`, header on row {}: {} rows in, {} written, {} left out, {} columns dropped{}; wrote {} to {}",
+        ));
+        inputs_list.push(("sheet".into(), report.sheet.clone()));
+        eprintln!(
+        "{file}: sheet `{}`, header on row {}: {} rows in, {} written, {} left out, {} columns dropped{}",
         report.sheet,
         report.header_row,
         report.rows_in,
@@ -1416,10 +1448,12 @@ The written pupils.csv loads as a scenario's: {} rows accepted, {} rejected{}.
             ", references pseudonymised"
         } else {
             ""
-        },
-        written.join(", "),
-        out.display()
+        }
     );
+    }
+    let written = nearhome::output::folder::publish_folder(out, files, "import", inputs_list)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    eprintln!("wrote {} to {}", written.join(", "), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -180,3 +180,55 @@ fn csv_exports_with_aliases_and_a_columns_file() {
     );
     assert!(!contains(&all_bytes(&out), "Doe") && !contains(&all_bytes(&out), "K1,"));
 }
+
+#[test]
+fn gias_establishments_become_provisions_and_pupils_match_them_by_urn() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export.csv");
+    std::fs::write(
+        &export,
+        "UPN,Age,Primary Need,School,Latitude,Longitude\nU1,12,ASD,900001,52.67,-0.72\nU2,12,ASD,Made Up Academy (resourced provision),52.67,-0.72\nU3,12,ASD,900005,52.67,-0.72\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    let o = run(
+        &[
+            "import",
+            "--provisions",
+            "fixtures/import/gias_sample.csv",
+            "--pupils",
+            export.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Some(KEY_A),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let prov = std::fs::read_to_string(out.join("provisions.csv")).unwrap();
+    // Open special schools, the academy's resourced provision and the independent special
+    // school; the closed school, the plain primary and the row without a grid reference not.
+    let ids: Vec<&str> = prov
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["900001", "900002-rb", "900004", "900006"], "{prov}");
+    assert!(
+        prov.contains("900004,Made Up Independent Special,independent_special,SEMH,"),
+        "{prov}"
+    );
+    assert!(prov.contains(",12,10,,486700,299900,academy"), "{prov}");
+    let report = std::fs::read_to_string(out.join("provisions-report.md")).unwrap();
+    assert!(
+        report.contains("1 not open") && report.contains("| 8 | Easting | no grid reference |"),
+        "{report}"
+    );
+    let pupils = std::fs::read_to_string(out.join("pupils.csv")).unwrap();
+    assert!(
+        pupils.contains(",900001,") && pupils.contains(",900002-rb,"),
+        "{pupils}"
+    );
+    let ir = std::fs::read_to_string(out.join("import-report.md")).unwrap();
+    assert!(ir.contains("`900005` is neither a provision id"), "{ir}");
+}

@@ -561,7 +561,10 @@ pub fn import_pupils(sheet: &Sheet, cx: &ImportContext) -> Result<(String, Impor
                 .and_then(|&c| cells.get(c))
                 .map_or("", |s| s.as_str())
         };
-        let col = |f: Field| cols.get(&f).map_or(String::new(), |&c| headers[c].clone());
+        let col = |f: Field| {
+            cols.get(&f)
+                .map_or_else(|| format!("(no {f:?} column)"), |&c| headers[c].clone())
+        };
         let reject = |f: Field, why: String| Rejected {
             sheet: sheet.name.clone(),
             row: *row_no,

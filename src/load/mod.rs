@@ -13,6 +13,7 @@ pub mod bng;
 pub mod bounded;
 pub mod cache;
 pub mod candidates;
+pub mod gias;
 pub mod import;
 pub mod network;
 pub mod osm;

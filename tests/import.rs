@@ -71,6 +71,7 @@ fn a_council_spreadsheet_imports_without_its_identifiers() {
         "{report}"
     );
     assert!(report.contains("| Caseload | 9 | School |"), "{report}");
+    assert!(!report.contains("No Such School"), "{report}");
     assert!(
         report.contains("| Favourite colour | unknown header"),
         "{report}"
@@ -230,5 +231,9 @@ fn gias_establishments_become_provisions_and_pupils_match_them_by_urn() {
         "{pupils}"
     );
     let ir = std::fs::read_to_string(out.join("import-report.md")).unwrap();
-    assert!(ir.contains("`900005` is neither a provision id"), "{ir}");
+    assert!(ir.contains("| 4 | School | neither a provision id"), "{ir}");
+    assert!(
+        !ir.contains("900005"),
+        "the report quotes no value of a pupil's row: {ir}"
+    );
 }

@@ -17,7 +17,7 @@
 //! - **Placements** match the scenario's provisions by id or, failing that, exact name
 //!   (case and spacing ignored); an ambiguous or unknown one rejects the row, reported.
 //!
-//! Messages name the sheet, row and column, never a cell's value when the column is personal.
+//! Messages name the sheet, row and column, never a value from a pupil's row.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -625,7 +625,7 @@ fn import_row<'r>(
     let need: Need = get(Field::Need).parse().map_err(|_| {
         (
             Field::Need,
-            format!("`{}` is not a primary need", get(Field::Need)),
+            "not a primary need (an SEN2 code or a DfE description)".to_string(),
         )
     })?;
     let (mut lat, mut lon) = (get(Field::Lat).to_string(), get(Field::Lon).to_string());
@@ -660,13 +660,16 @@ fn import_row<'r>(
             Some(many) => {
                 return Err((
                     Field::Placement,
-                    format!("`{placement}` names {} provisions: give its id", many.len()),
+                    format!(
+                        "the name matches {} provisions: give the provision's id",
+                        many.len()
+                    ),
                 ))
             }
             None => {
                 return Err((
                     Field::Placement,
-                    format!("`{placement}` is neither a provision id nor a provision's exact name"),
+                    "neither a provision id nor a provision's exact name".to_string(),
                 ))
             }
         }

@@ -88,11 +88,11 @@ pub fn parse_snapshots(
             .parse()
             .ok()
             .filter(|a| crate::model::AGE_RANGE.contains(a))
-            .ok_or_else(|| bad("age", format!("`{}` is not an age in 0..=25", field(age_c))))?;
+            .ok_or_else(|| bad("age", "not an age in 0..=25".to_string()))?;
         let need: Need = field(need_c).parse().map_err(|_| {
             bad(
                 "need",
-                format!("`{}`: expected {}", field(need_c), Need::allowed_codes()),
+                format!("not a primary need: expected {}", Need::allowed_codes()),
             )
         })?;
         let setting = match (
@@ -115,7 +115,10 @@ pub fn parse_snapshots(
             }
         };
         if !seen.insert((year, id.clone())) {
-            return Err(bad("id", format!("`{id}` is given twice in {year}")));
+            return Err(bad(
+                "id",
+                format!("the same id is on an earlier row of {year}"),
+            ));
         }
         counts.rows += 1;
         out.push(SnapshotRecord {
@@ -153,7 +156,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e.contains("line 3, field `id`") && e.contains("twice"),
+            e.contains("line 3, field `id`") && e.contains("earlier row") && !e.contains("`A`"),
             "{e}"
         );
         let e = parse_snapshots("year,id,age,need\n2023,A,3,XYZ\n", "s.csv", &[]).unwrap_err();

@@ -66,8 +66,8 @@ pub const RELIABLE_MIN_PLANS: f64 = 100.0;
 /// Oldest age with an EHC plan.
 const MAX_AGE: usize = 25;
 /// Ceasing-rate age bands (inclusive): rates are pooled within a band, where single ages
-/// are too few.
-const CEASE_BANDS: [(u8, u8); 9] = [
+/// are too few (also the leaving bands of [`crate::analyse::transitions`]).
+pub const AGE_BANDS: [(u8, u8); 8] = [
     (0, 4),
     (5, 10),
     (11, 15),
@@ -76,7 +76,6 @@ const CEASE_BANDS: [(u8, u8); 9] = [
     (18, 18),
     (19, 19),
     (20, 25),
-    (26, 26),
 ];
 
 /// Why a projection could not be made.
@@ -439,7 +438,7 @@ fn grid_total(g: &Grid) -> f64 {
 }
 
 /// Ceasing probability a year by age (index 0..=25), from `ceased_age.*` of the latest
-/// flow year over `plans_age.*` of the January before, pooled in [`CEASE_BANDS`].
+/// flow year over `plans_age.*` of the January before, pooled in [`AGE_BANDS`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CeaseRates {
     /// Calendar year of the ceased plans used.
@@ -459,7 +458,7 @@ fn cease_rates(s: &Sen2Series) -> Result<CeaseRates, String> {
         .find(|&y| (0..=MAX_AGE).any(|a| s.get(&format!("plans_age.{a}"), y).is_some()))
         .ok_or("no plans by age (plans_age.*) for the ceasing year")?;
     let mut by_age = vec![0.0; MAX_AGE + 1];
-    for (lo, hi) in CEASE_BANDS {
+    for (lo, hi) in AGE_BANDS {
         let ceased: f64 = (lo..=hi)
             .filter_map(|a| s.get(&format!("ceased_age.{a}"), ceased_year))
             .sum();
@@ -471,7 +470,7 @@ fn cease_rates(s: &Sen2Series) -> Result<CeaseRates, String> {
         } else {
             0.0
         };
-        for a in lo..=hi.min(MAX_AGE as u8) {
+        for a in lo..=hi {
             by_age[usize::from(a)] = q;
         }
     }

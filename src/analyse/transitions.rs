@@ -42,16 +42,7 @@ year to year by id: leaving rates by age, need x setting moves by phase with a s
 joiners at the fit years' mean in their need x setting x age mix), Poisson intervals";
 
 const MAX_AGE: usize = 25;
-const BANDS: [(usize, usize); 8] = [
-    (0, 4),
-    (5, 10),
-    (11, 15),
-    (16, 16),
-    (17, 17),
-    (18, 18),
-    (19, 19),
-    (20, 25),
-];
+use crate::analyse::projection::AGE_BANDS as BANDS;
 
 type State = (Need, String);
 /// A state of the cohort with the phase its moves are estimated for.
@@ -80,7 +71,7 @@ pub struct TransitionModel {
 fn band_of(age: usize) -> usize {
     BANDS
         .iter()
-        .position(|&(lo, hi)| (lo..=hi).contains(&age))
+        .position(|&(lo, hi)| (usize::from(lo)..=usize::from(hi)).contains(&age))
         .unwrap_or(BANDS.len() - 1)
 }
 

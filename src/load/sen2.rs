@@ -267,6 +267,21 @@ fn check_sums(t: &Sen2Targets, source: &str) -> Result<(), Sen2Error> {
     Ok(())
 }
 
+/// The entry of `authority` in a file's per-authority map, or which authorities it has.
+fn take_authority<T>(
+    mut all: BTreeMap<String, T>,
+    source: &str,
+    authority: &str,
+) -> Result<T, Sen2Error> {
+    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
+    all.remove(authority)
+        .ok_or_else(|| Sen2Error::UnknownAuthority {
+            source_label: source.to_string(),
+            authority: authority.to_string(),
+            available,
+        })
+}
+
 /// The targets of `authority` (an ONS code such as `E08000025`) from [`BUILTIN_TARGETS_CSV`].
 pub fn builtin_targets(authority: &str) -> Result<Sen2Targets, Sen2Error> {
     targets_for(BUILTIN_TARGETS_CSV, BUILTIN_TARGETS_LABEL, authority)
@@ -274,15 +289,7 @@ pub fn builtin_targets(authority: &str) -> Result<Sen2Targets, Sen2Error> {
 
 /// The targets of `authority` from a targets CSV text labelled `source`.
 pub fn targets_for(text: &str, source: &str, authority: &str) -> Result<Sen2Targets, Sen2Error> {
-    let mut all = parse_targets(text, source)?;
-    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
-    let t = all
-        .remove(authority)
-        .ok_or_else(|| Sen2Error::UnknownAuthority {
-            source_label: source.to_string(),
-            authority: authority.to_string(),
-            available,
-        })?;
+    let t = take_authority(parse_targets(text, source)?, source, authority)?;
     if t.ehc_plans == 0 {
         return Err(Sen2Error::MissingMeasure {
             source_label: source.to_string(),
@@ -374,15 +381,7 @@ pub fn parse_series(text: &str, source: &str) -> Result<BTreeMap<String, Sen2Ser
 /// # Errors
 /// A malformed file, an authority it lacks, or no `plans` series.
 pub fn series_for(text: &str, source: &str, authority: &str) -> Result<Sen2Series, Sen2Error> {
-    let mut all = parse_series(text, source)?;
-    let available = all.keys().cloned().collect::<Vec<_>>().join(", ");
-    let s = all
-        .remove(authority)
-        .ok_or_else(|| Sen2Error::UnknownAuthority {
-            source_label: source.to_string(),
-            authority: authority.to_string(),
-            available,
-        })?;
+    let s = take_authority(parse_series(text, source)?, source, authority)?;
     if s.series("plans").is_empty() {
         return Err(Sen2Error::MissingMeasure {
             source_label: source.to_string(),

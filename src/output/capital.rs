@@ -13,9 +13,7 @@ use crate::analyse::appraisal::{Appraisal, SensitivityRow};
 use crate::analyse::capital::{CapitalAppraisal, OptionAppraisal};
 use crate::analyse::planning::{CapitalPlan, SiteResult, BAND_LABELS};
 use crate::analyse::projection::Projection;
-use crate::output::charts::{
-    cash_flow_chart, fan_chart, grouped_bars, tornado, CashFlowBar, FanPoint, TornadoRow,
-};
+use crate::output::charts::{cash_flow_chart, grouped_bars, tornado, CashFlowBar, TornadoRow};
 use crate::output::disclosure::{public_count, publishable, suppress_list, Derived};
 use crate::output::planning::gbp;
 use crate::output::projection::{academic_year, to_csv};
@@ -230,35 +228,6 @@ impl Fmt {
     }
 }
 
-fn fan_for_need(p: &Projection, need: crate::model::Need) -> String {
-    let points: Vec<FanPoint> = p
-        .totals
-        .iter()
-        .filter(|t| t.year > p.base_year)
-        .filter_map(|t| {
-            let i = p.need_total(need, t.year)?;
-            Some(FanPoint {
-                year: t.year,
-                central: i.central,
-                lo80: i.lo80,
-                hi80: i.hi80,
-                lo95: i.lo95,
-                hi95: i.hi95,
-            })
-        })
-        .collect();
-    let history: Vec<(i32, f64)> = p
-        .need_total(need, p.base_year)
-        .map(|i| vec![(p.base_year, i.central)])
-        .unwrap_or_default();
-    fan_chart(
-        &format!("{} EHC plans in {}: projected", need.code(), p.authority),
-        "EHC plans",
-        &history,
-        &points,
-    )
-}
-
 fn journey_chart(r: &SiteResult, fmt: &Fmt) -> Option<String> {
     let k = r.per_k.last()?;
     let cats: Vec<String> = BAND_LABELS.iter().map(|b| format!("{b} min")).collect();
@@ -341,7 +310,7 @@ pub fn charts(
     if let Some(p) = projection {
         out.push((
             "chart_projection.svg".into(),
-            fan_for_need(p, r.request.need),
+            crate::output::projection::fan_svg(p, Some(r.request.need)),
         ));
     }
     if let Some(j) = journey_chart(r, &fmt) {

@@ -524,3 +524,40 @@ fn council_snapshots_give_transitions_and_a_per_need_backtest() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 2, field `age`"));
 }
+
+#[test]
+fn a_published_report_hides_money_derived_from_fewer_than_ten_pupils() {
+    // Bases of 6 places: every option serves fewer than 10 pupils, so its savings, NPV, BCR and
+    // payback must not appear; the internal report (the truth) has them.
+    let p = crate::support::rutland_demo();
+    let mut req = SiteRequest::new(Need::Asd, 6, 2);
+    (req.age_min, req.age_max) = (11, 15);
+    let ctx = PlanningContext::new(p, &req).unwrap();
+    let mut r = run(&ctx).unwrap();
+    r.appraisal =
+        Some(appraise_site(&r, &settings(), &DemandIndex::flat(10, 2024, "test")).unwrap());
+    let plan = capital_plan_for(p, Some(&r), None);
+    let html = |m| {
+        let out = files(&r, &plan, None, m).unwrap();
+        String::from_utf8(out.into_iter().find(|(n, _)| n == "report.html").unwrap().1).unwrap()
+    };
+    let (public, internal) = (html(Marking::Publish), html(Marking::Internal));
+    let options = &r.appraisal.as_ref().unwrap().options;
+    assert!(!options.is_empty() && options.iter().all(|o| o.used_today < 10));
+    for o in options {
+        let npv = nearhome::output::planning::gbp(o.central.npv_gbp);
+        let saving =
+            nearhome::output::planning::gbp(o.placement_gbp_per_year + o.transport_gbp_per_year);
+        assert!(internal.contains(&npv), "the internal report shows {npv}");
+        assert!(
+            !public.contains(&npv),
+            "NPV {npv} of {} pupils published",
+            o.used_today
+        );
+        assert!(!public.contains(&saving), "saving {saving} published");
+    }
+    assert!(!public.contains("chart-cashflow") && !public.contains("chart-tornado"));
+    assert!(public.contains("[c]"));
+    let files_public = files(&r, &plan, None, Marking::Publish).unwrap();
+    assert!(files_public.iter().all(|(n, _)| n != "chart_cashflow.svg"));
+}

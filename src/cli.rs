@@ -1342,6 +1342,12 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
         inputs.analysis_year.to_string(),
     )];
     let mut provisions = scenario.provisions.clone();
+    let scenario_provisions = scenario.dir.join(&scenario.config.provisions);
+    let mut codes = nearhome::load::import::provision_codes(
+        &String::from_utf8_lossy(&read_file(&scenario_provisions)?),
+        &scenario_provisions.display().to_string(),
+    )
+    .map_err(anyhow::Error::msg)?;
     if let Some(g) = inputs.provisions {
         let gfile = g.display().to_string();
         let bytes = read_file(g)?;
@@ -1350,6 +1356,8 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
         let loaded =
             nearhome::load::provisions::load_provisions(csv_text.as_bytes(), "provisions.csv")?;
         provisions = loaded.items.clone();
+        codes = nearhome::load::import::provision_codes(&csv_text, "provisions.csv")
+            .map_err(anyhow::Error::msg)?;
         let mut md = nearhome::load::gias::report_md(&report, &gfile);
         md.push_str(&format!(
             "\nThe written provisions.csv loads as a scenario's: {} accepted, {} rejected.\n",
@@ -1373,6 +1381,15 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
     }
     if let Some(pupils) = inputs.pupils {
         let file = pupils.display().to_string();
+        let size = std::fs::metadata(pupils)
+            .with_context(|| format!("reading {file}"))?
+            .len();
+        if size > nearhome::load::import::MAX_IMPORT_BYTES {
+            anyhow::bail!(
+                "{file}: {size} bytes; the largest pupils file imported is {} bytes (export the caseload sheet alone)",
+                nearhome::load::import::MAX_IMPORT_BYTES
+            );
+        }
         let bytes = read_file(pupils)?;
         let lower = file.to_lowercase();
         let sheet = if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"]
@@ -1405,6 +1422,7 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
             overrides: &overrides,
             pseudonymiser: pseudonymiser.as_ref(),
             provisions: &provisions,
+            codes: &codes,
             postcodes: scenario.postcodes.as_ref(),
             analysis_year: inputs.analysis_year,
         };
@@ -1437,9 +1455,9 @@ fn import(path: &Path, inputs: &ImportInputs, out: &Path) -> Result<ExitCode> {
         ));
         inputs_list.push(("sheet".into(), report.sheet.clone()));
         eprintln!(
-        "{file}: sheet `{}`, header on row {}: {} rows in, {} written, {} left out, {} columns dropped{}",
+        "{file}: sheet `{}`, header on {}: {} rows in, {} written, {} left out, {} columns dropped{}",
         report.sheet,
-        report.header_row,
+        report.header_label(),
         report.rows_in,
         report.rows_out,
         report.rejected.len(),

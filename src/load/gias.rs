@@ -2,12 +2,16 @@
 //! (`nearhome import --provisions edubasealldata.csv`) -> nearhome's `provisions.csv`: special
 //! schools, resource bases and SEN units with capacity, open establishments only.
 //!
-//! Columns read (GIAS headers, the `(name)` and `(code)` suffixes as GIAS writes them): `URN`,
-//! `EstablishmentName`, `TypeOfEstablishment (name)`, `EstablishmentStatus (name)`,
-//! `StatutoryLowAge`, `StatutoryHighAge`, `Easting`, `Northing`, `SchoolCapacity`,
-//! `NumberOfPupils`, `ResourcedProvisionOnRoll`, `ResourcedProvisionCapacity`,
-//! `SenUnitOnRoll`, `SenUnitCapacity`, `SEN1 (name)` .. `SEN13 (name)`. The provision id is the
-//! URN, so a pupil's placement given as a URN matches it.
+//! Columns read (GIAS headers, with or without the `(name)` and `(code)` suffixes GIAS
+//! writes): `URN`, `LA (code)`, `EstablishmentNumber`, `EstablishmentName`,
+//! `TypeOfEstablishment (name)`, `EstablishmentStatus (name)` (else `CloseDate`; with neither,
+//! every row is taken as open and the report says so), `StatutoryLowAge`,
+//! `StatutoryHighAge`, `Easting`, `Northing`, `SchoolCapacity`, `NumberOfPupils`,
+//! `ResourcedProvisionOnRoll`, `ResourcedProvisionCapacity`, `SenUnitOnRoll`,
+//! `SenUnitCapacity`, `SEN1 (name)` .. `SEN13 (name)`. The provision id is the URN (a
+//! resource base's is `URN-rb`); the written file keeps the `urn` and the DfE number
+//! (`laestab`: LA code and establishment number, 7 digits), so pupils' placements match by
+//! either.
 //!
 //! - A special school (community, foundation, academy or free special) is `special_school`; a
 //!   non-maintained special school `non_maintained_special`; an independent special school
@@ -38,6 +42,8 @@ pub struct GiasReport {
     pub no_need_listed: usize,
     /// `(line, column, reason)` of rows left out.
     pub rejected: Vec<(usize, String, String)>,
+    /// True when the file has no status or close-date column (every row taken as open).
+    pub status_unknown: bool,
 }
 
 fn kind_and_sector(type_name: &str) -> Option<(&'static str, &'static str)> {
@@ -69,6 +75,18 @@ fn mainstream_sector(type_name: &str) -> &'static str {
     }
 }
 
+/// The DfE number: the 3-digit LA code and the 4-digit establishment number (`3304001`);
+/// empty when either is missing.
+fn laestab(la: &str, estab: &str) -> String {
+    let (la, estab) = (la.trim(), estab.trim());
+    let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if numeric(la) && numeric(estab) && la.len() <= 3 && estab.len() <= 4 {
+        format!("{la:0>3}{estab:0>4}")
+    } else {
+        String::new()
+    }
+}
+
 /// Converts a GIAS establishment CSV into `provisions.csv` text.
 ///
 /// # Errors
@@ -84,20 +102,31 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
         .headers()
         .map_err(|e| format!("{file} line 1: {e}"))?
         .clone();
+    // A header as GIAS writes it (`TypeOfEstablishment (name)`) or without its suffix.
     let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+        let bare = name
+            .strip_suffix(" (name)")
+            .or_else(|| name.strip_suffix(" (code)"))
+            .unwrap_or(name);
+        let spaced: String = bare.replace(' ', "");
+        headers.iter().position(|h| {
+            let h = h.trim_start_matches('\u{feff}').trim();
+            h.eq_ignore_ascii_case(name)
+                || h.eq_ignore_ascii_case(bare)
+                || h.replace(' ', "").eq_ignore_ascii_case(&spaced)
+        })
     };
     let need = |name: &str| {
         find(name).ok_or_else(|| format!("{file} line 1, field `{name}`: missing column (is this a GIAS establishment download?)"))
     };
-    let (urn_c, name_c, type_c, status_c) = (
+    let (urn_c, name_c, type_c) = (
         need("URN")?,
         need("EstablishmentName")?,
         need("TypeOfEstablishment (name)")?,
-        need("EstablishmentStatus (name)")?,
     );
+    let (status_c, close_c) = (find("EstablishmentStatus (name)"), find("CloseDate"));
+    let la_c = find("LA (code)").or_else(|| find("LA code"));
+    let estab_c = find("EstablishmentNumber");
     let (low_c, high_c, east_c, north_c) = (
         need("StatutoryLowAge")?,
         need("StatutoryHighAge")?,
@@ -115,7 +144,10 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
     let sen_cols: Vec<usize> = (1..=13)
         .filter_map(|i| find(&format!("SEN{i} (name)")))
         .collect();
-    let mut report = GiasReport::default();
+    let mut report = GiasReport {
+        status_unknown: status_c.is_none() && close_c.is_none(),
+        ..GiasReport::default()
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "id",
@@ -130,6 +162,8 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
         "easting",
         "northing",
         "sector",
+        "urn",
+        "laestab",
     ])
     .map_err(|e| e.to_string())?;
     for rec in rdr.records() {
@@ -138,7 +172,12 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
         report.rows += 1;
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
         let num = |c: Option<usize>| get(c).parse::<u32>().ok();
-        if !get(Some(status_c)).to_lowercase().starts_with("open") {
+        let open = match (status_c, close_c) {
+            (Some(c), _) => get(Some(c)).to_lowercase().starts_with("open"),
+            (None, Some(c)) => get(Some(c)).is_empty(),
+            (None, None) => true,
+        };
+        if !open {
             report.not_open += 1;
             continue;
         }
@@ -185,7 +224,10 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
             .filter_map(|&c| rec.get(c))
             .filter_map(|v| {
                 let code = v.split(" - ").next().unwrap_or(v).trim();
-                code.parse::<Need>().ok().map(Need::code)
+                code.parse::<Need>()
+                    .or_else(|_| v.trim().parse::<Need>())
+                    .ok()
+                    .map(Need::code)
             })
             .collect();
         needs.sort_unstable();
@@ -214,6 +256,8 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
             east.to_string(),
             north.to_string(),
             sector.to_string(),
+            urn.to_string(),
+            laestab(get(la_c), get(estab_c)),
         ])
         .map_err(|e| e.to_string())?;
         *report.written.entry(kind.to_string()).or_default() += 1;
@@ -241,6 +285,9 @@ pub fn report_md(r: &GiasReport, file: &str) -> String {
         r.no_need_listed,
         r.rejected.len()
     );
+    if r.status_unknown {
+        s.push_str("\nThe file has no `EstablishmentStatus` or `CloseDate` column: every establishment was taken as open.\n");
+    }
     if !r.rejected.is_empty() {
         s.push_str("\n| line | column | reason |\n|---|---|---|\n");
         for (line, col, why) in &r.rejected {
@@ -278,5 +325,8 @@ mod tests {
         );
         assert_eq!(kind_and_sector("Academy converter"), None);
         assert_eq!(mainstream_sector("Academy converter"), "academy");
+        assert_eq!(laestab("330", "4001"), "3304001");
+        assert_eq!(laestab("857", "7"), "8570007");
+        assert_eq!(laestab("", "4001"), "");
     }
 }

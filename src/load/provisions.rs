@@ -25,6 +25,10 @@ pub const COLUMNS: [&str; 9] = [
     "annual_cost_gbp",
 ];
 
+/// Optional columns: `sector`, and the `urn` and `laestab` (DfE number) that
+/// `nearhome import` matches pupils' placements by.
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["sector", "urn", "laestab"];
+
 /// Tokens in `needs` meaning "every need".
 const ALL_NEEDS_TOKENS: [&str; 3] = ["all", "any", "*"];
 
@@ -177,6 +181,7 @@ pub fn load_provisions(bytes: &[u8], file: &str) -> Result<Loaded<Provision>, Ta
         .iter()
         .copied()
         .chain(CoordColumns::names())
+        .chain(OPTIONAL_COLUMNS)
         .collect();
     table.note_unused_columns(&known, &mut issues);
 

@@ -18,7 +18,8 @@ use tower::ServiceExt;
 
 use crate::support::project_path;
 
-const OFFICER: &str = "test-officer-token-0123456789";
+/// The officer token of the shared Rutland state.
+pub(crate) const OFFICER: &str = "test-officer-token-0123456789";
 const WRONG: &str = "test-wrong-token-012345678901";
 
 /// The mini scenario's state, prepared once per test binary (also served for real by the
@@ -32,8 +33,8 @@ pub(crate) fn state() -> &'static AppState {
     })
 }
 
-/// The Rutland demo's state, prepared once per test binary.
-fn rutland() -> &'static AppState {
+/// The Rutland demo's state, prepared once per test binary (shared with the tile tests).
+pub(crate) fn rutland() -> &'static AppState {
     static STATE: OnceLock<AppState> = OnceLock::new();
     STATE.get_or_init(|| {
         let prepared = prepare(&project_path("fixtures/scenarios/rutland/scenario.toml"))

@@ -49,6 +49,9 @@ mod planning;
 // The map in headless Chromium against a live server (prerequisites installed by .ci/run).
 mod browser;
 
+// Vector tiles decoded with an independent reader: no pupil data in public tiles, roles.
+mod tiles;
+
 // The HTTP API through tower::ServiceExt::oneshot: statuses, GeoJSON, roles, suppression, limits.
 mod api;
 

@@ -1,873 +1,1376 @@
-// nearhome web map: a plain canvas map drawn from the service's own GeoJSON.
-// No libraries, no network beyond this server. Colour palettes are colour-blind safe
-// (Okabe-Ito for categories, viridis for sequential scales).
-"use strict";
+// nearhome web map: MapLibre GL JS (vendored, web/vendor/maplibre-gl) over the service's own
+// vector tiles (/tiles/base, falling back to /api/basemap GeoJSON when the service has no
+// tiles) and its JSON/GeoJSON endpoints. Nothing leaves this server: no CDN, no online tiles
+// or fonts (label glyphs are served from /fonts, made by web/tools/glyphs.mjs).
+// Colour palettes are colour-blind safe (Okabe-Ito for categories, viridis for sequential
+// scales).
+import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
 
-(function () {
-  const $ = (id) => document.getElementById(id);
-  const canvas = $("map");
-  const ctx = canvas.getContext("2d");
+const $ = (id) => document.getElementById(id);
 
-  // Okabe-Ito and viridis.
-  const SPARE_COLOURS = [
-    { label: "No spare places", colour: "#D55E00" },
-    { label: "1–4 spare", colour: "#E69F00" },
-    { label: "5 or more spare", colour: "#009E73" },
-    { label: "Capacity unknown", colour: "#999999" },
-  ];
-  const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+// ---------- Palettes and constants ----------
+const SPARE_COLOURS = [
+  { label: "No spare places", colour: "#D55E00" },
+  { label: "1–4 spare", colour: "#E69F00" },
+  { label: "5 or more spare", colour: "#009E73" },
+  { label: "Capacity unknown (–)", colour: "#999999" },
+];
+// Viridis from 0.25 to 1 (its darkest quarter left out: it would hide the base map).
+const VIRIDIS = ["#3b528b", "#21918c", "#5ec962", "#addc30", "#fde725"];
+const NO_DATA = "#cccccc";
+// The choropleth's fill opacity; the legend swatches are drawn at the same opacity over the
+// map's background colour, so a swatch looks like the fill it names.
+const AREA_OPACITY = 0.55;
+const MAP_BG = "#f2efe9";
+const RUN_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000"];
+const ATTRIBUTION = "© OpenStreetMap contributors";
+const FONT = ["DejaVu Sans Book"];
+const FONT_BOLD = ["DejaVu Sans Bold"];
+// The most journeys the API returns in one page.
+const JOURNEY_PAGE = 5000;
 
-  const state = {
-    token: sessionStorage.getItem("nearhome-token") || "",
-    role: "public",
-    scenario: null,
-    basemap: { major: null, all: null },
-    provisions: null,
-    areas: null,
-    demand: null,
-    journeys: null,
-    moves: null,
-    runs: null,
-    catchment: null,
-    summary: null,
-    selected: null,
-    candidate: null,
-    sites: [],
-    placing: false,
-    sortKey: "area_name",
-    sortDir: 1,
-    view: { lon0: 0, lat0: 0, k: 1, cx: 0, cy: 0 },
-    home: null,
-  };
+const state = {
+  token: sessionStorage.getItem("nearhome-token") || "",
+  role: "public",
+  scenario: null,
+  provisions: null,
+  areas: null,
+  publicAreas: null,
+  breaks: null,
+  demand: null,
+  journeys: null,
+  journeysFrom: "geojson",
+  // More journeys than this (and no filter): drawn from the officer vector tiles.
+  tilesOver: JOURNEY_PAGE,
+  moves: null,
+  runs: null,
+  catchment: null,
+  summary: null,
+  selected: null,
+  candidate: null,
+  sites: [],
+  fan: null,
+  placing: false,
+  sortKey: "area_name",
+  sortDir: 1,
+  base: "none",
+  officerTiles: null,
+  popup: null,
+  hoverArea: null,
+  hoverProv: null,
+  legendItems: [],
+};
 
-  // ---------- HTTP ----------
-  async function api(path, opts) {
-    const o = Object.assign({ headers: {} }, opts || {});
-    if (state.token) o.headers["Authorization"] = "Bearer " + state.token;
-    const r = await fetch(path, o);
-    const type = r.headers.get("content-type") || "";
-    const body = type.includes("json") ? await r.json() : await r.text();
-    if (!r.ok) {
-      const msg = body && body.error ? body.error : "HTTP " + r.status;
-      const e = new Error(msg);
-      e.status = r.status;
-      throw e;
-    }
-    return body;
+// ---------- HTTP ----------
+async function api(path, opts) {
+  const o = Object.assign({}, opts || {});
+  o.headers = Object.assign({}, o.headers || {});
+  if (state.token && !o.anonymous) o.headers["Authorization"] = "Bearer " + state.token;
+  const r = await fetch(path, o);
+  const type = r.headers.get("content-type") || "";
+  const body = type.includes("json") ? await r.json() : await r.text();
+  if (!r.ok) {
+    const msg = body && body.error ? body.error : "HTTP " + r.status;
+    const e = new Error(msg);
+    e.status = r.status;
+    throw e;
   }
+  return body;
+}
 
-  function setStatus(text) {
-    $("status").textContent = text;
-  }
+function setStatus(text) {
+  $("status").textContent = text;
+}
 
-  // ---------- Projection ----------
-  function cosLat() {
-    return Math.cos((state.view.lat0 * Math.PI) / 180);
-  }
-  function project(lon, lat) {
-    const v = state.view;
-    return [
-      v.cx + (lon - v.lon0) * cosLat() * v.k,
-      v.cy - (lat - v.lat0) * v.k,
-    ];
-  }
-  function unproject(x, y) {
-    const v = state.view;
-    return [v.lon0 + (x - v.cx) / (cosLat() * v.k), v.lat0 - (y - v.cy) / v.k];
-  }
-  function size() {
-    const r = canvas.getBoundingClientRect();
-    return [r.width, r.height];
-  }
-  function fit(bbox) {
-    const [w, h] = size();
-    const [minLon, minLat, maxLon, maxLat] = bbox;
-    state.view.lon0 = (minLon + maxLon) / 2;
-    state.view.lat0 = (minLat + maxLat) / 2;
-    const c = Math.cos((state.view.lat0 * Math.PI) / 180);
-    const kx = (w * 0.92) / Math.max(1e-6, (maxLon - minLon) * c);
-    const ky = (h * 0.92) / Math.max(1e-6, maxLat - minLat);
-    state.view.k = Math.min(kx, ky);
-    state.view.cx = w / 2;
-    state.view.cy = h / 2;
-    state.home = bbox;
-  }
+let noticeTimer = null;
+function notice(text) {
+  const n = $("notice");
+  n.textContent = text;
+  n.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
+}
 
-  // ---------- Drawing ----------
-  function resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const [w, h] = size();
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    if (state.home) {
-      const lon0 = state.view.lon0, lat0 = state.view.lat0, k = state.view.k;
-      state.view.cx = w / 2;
-      state.view.cy = h / 2;
-      state.view.lon0 = lon0; state.view.lat0 = lat0; state.view.k = k;
-    }
-    draw();
-  }
+// ---------- Formatting ----------
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+// A figure; `null` is a suppressed count ("c").
+function fmt(v, digits) {
+  if (v === null || v === undefined) return "c";
+  if (typeof v !== "number") return esc(v);
+  const d = digits === undefined ? (Math.abs(v) >= 100 ? 0 : 1) : digits;
+  return v.toLocaleString("en-GB", { maximumFractionDigits: d });
+}
+function money(v) {
+  if (v === null || v === undefined) return "c";
+  return "£" + Math.round(v).toLocaleString("en-GB");
+}
+// Places and spare places of a provision: "–" where the capacity is not known (not a
+// suppression), "c" where a figure is suppressed.
+function placesCell(p) {
+  return p.capacity === null || p.capacity === undefined ? "–" : fmt(p.capacity);
+}
+function spareCell(p) {
+  if (p.capacity === null || p.capacity === undefined) return "–";
+  return fmt(p.spare_places);
+}
+function kindName(k) {
+  return String(k || "").replace(/_/g, " ");
+}
 
-  function pathRing(ring) {
-    ring.forEach((c, i) => {
-      const [x, y] = project(c[0], c[1]);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    ctx.closePath();
+// ---------- Choropleth classes ----------
+// Quintile classes computed on the published (public, rounded and suppressed) values, the
+// same for the public and the officer view; every area is coloured by its published value
+// (officers see the exact figures in the table and popup), so the two views never rank
+// areas differently. Officers' areas whose published value is suppressed are classed by
+// their exact value against the same breaks.
+function quantileBreaks(values) {
+  const v = values.filter((x) => typeof x === "number" && isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const n = v.length, K = VIRIDIS.length;
+  // The i-th smallest value falls in quintile floor(i K / n); equal values share the class
+  // of the first of them, so a tie never straddles two classes.
+  const classes = [];
+  let q = -1;
+  for (let i = 0; i < n; i++) {
+    const tie = i > 0 && v[i] === v[i - 1];
+    const qi = Math.floor((i * K) / n);
+    if (!tie && qi !== q) { classes.push({ lo: v[i], hi: v[i] }); q = qi; }
+    classes[classes.length - 1].hi = v[i];
   }
-  function pathGeometry(g) {
-    if (!g) return;
-    ctx.beginPath();
-    if (g.type === "Polygon") g.coordinates.forEach(pathRing);
-    else if (g.type === "MultiPolygon") g.coordinates.forEach((p) => p.forEach(pathRing));
-    else if (g.type === "LineString") {
-      g.coordinates.forEach((c, i) => {
-        const [x, y] = project(c[0], c[1]);
-        if (i === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      });
-    }
-  }
-
-  function spareColour(p) {
-    if (p.spare_places === null || p.spare_places === undefined) return SPARE_COLOURS[3].colour;
-    if (p.spare_places === 0) return SPARE_COLOURS[0].colour;
-    if (p.spare_places < 5) return SPARE_COLOURS[1].colour;
-    return SPARE_COLOURS[2].colour;
-  }
-  function radius(p) {
-    const places = p.capacity || 4;
-    return Math.max(4, Math.min(18, 2.2 * Math.sqrt(places)));
-  }
-
-  function metricValues() {
-    if (!state.areas) return [];
-    const key = $("metric").value;
-    return state.areas.features
-      .map((f) => f.properties[key])
-      .filter((v) => typeof v === "number");
-  }
-  function classBreaks(values) {
-    if (values.length === 0) return null;
-    const min = Math.min(...values), max = Math.max(...values);
-    return { min, max };
-  }
-  function areaColour(v, br) {
-    if (typeof v !== "number" || !br) return null;
-    const t = br.max > br.min ? (v - br.min) / (br.max - br.min) : 0.5;
-    return VIRIDIS[Math.min(VIRIDIS.length - 1, Math.floor(t * VIRIDIS.length))];
-  }
-
-  function draw() {
-    const [w, h] = size();
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = "#f4f4f0";
-    ctx.fillRect(0, 0, w, h);
-    const detailed = state.basemap.all && state.view.k > 2500;
-    const base = detailed ? state.basemap.all : state.basemap.major;
-    if (base) {
-      for (const f of base.features) {
-        if (f.properties.kind === "boundary") {
-          pathGeometry(f.geometry);
-          ctx.fillStyle = "#ffffff";
-          ctx.fill("evenodd");
-        }
-      }
-    }
-    // Areas choropleth.
-    let areasDrawn = 0;
-    if (state.areas && $("show-areas").checked) {
-      const key = $("metric").value;
-      const br = classBreaks(metricValues());
-      for (const f of state.areas.features) {
-        pathGeometry(f.geometry);
-        const c = areaColour(f.properties[key], br);
-        ctx.globalAlpha = 0.35;
-        ctx.fillStyle = c || "#cccccc";
-        ctx.fill("evenodd");
-        ctx.globalAlpha = 1;
-        ctx.strokeStyle = "#555";
-        ctx.lineWidth = 0.8;
-        ctx.stroke();
-        areasDrawn++;
-      }
-    }
-    canvas.dataset.areasDrawn = String(areasDrawn);
-    // Roads on top of the choropleth, thin.
-    if (base) {
-      for (const f of base.features) {
-        if (f.properties.kind !== "road") continue;
-        pathGeometry(f.geometry);
-        ctx.strokeStyle = f.properties.major ? "#8a8a8a" : "#bdbdbd";
-        ctx.lineWidth = f.properties.major ? 1.2 : 0.6;
-        ctx.stroke();
-      }
-      for (const f of base.features) {
-        if (f.properties.kind !== "boundary") continue;
-        pathGeometry(f.geometry);
-        ctx.strokeStyle = "#222";
-        ctx.lineWidth = 2;
-        ctx.stroke();
-      }
-    }
-    // Demand: a circle per area sized by pupils (at the area's bbox centre).
-    if (state.demand && $("show-demand").checked) {
-      for (const f of state.demand.features) {
-        const n = f.properties.pupils;
-        const c = centre(f.geometry);
-        if (!c) continue;
-        const [x, y] = project(c[0], c[1]);
-        ctx.beginPath();
-        if (typeof n === "number") {
-          ctx.arc(x, y, Math.max(3, 2.5 * Math.sqrt(n)), 0, 2 * Math.PI);
-          ctx.fillStyle = "rgba(0,114,178,0.35)";
-          ctx.fill();
-          ctx.strokeStyle = "#0072B2";
-          ctx.stroke();
-        }
-        ctx.fillStyle = "#003a5c";
-        ctx.font = "11px sans-serif";
-        ctx.textAlign = "center";
-        ctx.fillText(typeof n === "number" ? String(n) : "c", x, y + 4);
-      }
-    }
-    if (state.catchment && $("show-catchment").checked) {
-      pathGeometry(state.catchment.geometry);
-      ctx.fillStyle = "rgba(86,180,233,0.25)";
-      ctx.fill();
-      ctx.strokeStyle = "#56B4E9";
-      ctx.lineWidth = 2;
-      ctx.stroke();
-    }
-    // Journeys: routed ones along the road, estimated ones as dashed straight lines (home to
-    // site; their minutes come from the run's calibration, not from a route).
-    let journeysDrawn = 0, estimatedDrawn = 0;
-    if (state.journeys && $("show-journeys").checked) {
-      for (const f of state.journeys.features) {
-        const estimated = f.properties.journey_source === "estimated";
-        pathGeometry(f.geometry);
-        ctx.strokeStyle = f.properties.long_journey ? "#CC79A7" : "rgba(0,0,0,0.35)";
-        ctx.lineWidth = f.properties.out_of_area ? 2 : 1;
-        ctx.setLineDash(estimated ? [5, 4] : []);
-        ctx.stroke();
-        ctx.setLineDash([]);
-        journeysDrawn++;
-        if (estimated) estimatedDrawn++;
-      }
-    }
-    canvas.dataset.journeysDrawn = String(journeysDrawn);
-    canvas.dataset.estimatedDrawn = String(estimatedDrawn);
-    if (state.moves && $("show-moves").checked) {
-      for (const f of state.moves.features) {
-        if (!f.geometry) continue;
-        pathGeometry(f.geometry);
-        ctx.strokeStyle = "#0072B2";
-        ctx.setLineDash([6, 4]);
-        ctx.lineWidth = 2.5;
-        ctx.stroke();
-        ctx.setLineDash([]);
-      }
-    }
-    // Shared runs of the selected school: one Okabe-Ito colour per run, stops as dots.
-    let runsDrawn = 0;
-    if (state.runs && $("show-runs").checked) {
-      const colours = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000"];
-      const colourOf = {};
-      for (const f of state.runs.features) {
-        const id = f.properties.run_id;
-        if (!(id in colourOf)) colourOf[id] = colours[Object.keys(colourOf).length % colours.length];
-        if (!f.geometry) continue;
-        if (f.geometry.type === "LineString") {
-          pathGeometry(f.geometry);
-          ctx.strokeStyle = colourOf[id];
-          ctx.lineWidth = 3;
-          ctx.stroke();
-          runsDrawn++;
-        } else {
-          const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-          ctx.beginPath();
-          ctx.arc(x, y, 4, 0, 2 * Math.PI);
-          ctx.fillStyle = colourOf[id];
-          ctx.fill();
-          ctx.strokeStyle = "#fff";
-          ctx.lineWidth = 1;
-          ctx.stroke();
-        }
-      }
-    }
-    canvas.dataset.runsDrawn = String(runsDrawn);
-    let provDrawn = 0;
-    if (state.provisions && $("show-provisions").checked) {
-      for (const f of visibleProvisions()) {
-        const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-        ctx.beginPath();
-        ctx.arc(x, y, radius(f.properties), 0, 2 * Math.PI);
-        ctx.fillStyle = spareColour(f.properties);
-        ctx.fill();
-        ctx.lineWidth = state.selected === f.properties.id ? 3 : 1;
-        ctx.strokeStyle = "#000";
-        ctx.stroke();
-        provDrawn++;
-      }
-    }
-    canvas.dataset.provisionsDrawn = String(provDrawn);
-    for (const site of state.sites) {
-      const [x, y] = project(site.lon, site.lat);
-      ctx.beginPath();
-      ctx.rect(x - 7, y - 7, 14, 14);
-      ctx.fillStyle = "#CC79A7";
-      ctx.fill();
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    }
-    if (state.candidate) {
-      const [x, y] = project(state.candidate.lon, state.candidate.lat);
-      ctx.beginPath();
-      ctx.moveTo(x, y - 10); ctx.lineTo(x + 9, y + 7); ctx.lineTo(x - 9, y + 7); ctx.closePath();
-      ctx.fillStyle = "#F0E442";
-      ctx.fill();
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    }
-    drawLegend();
-  }
-
-  function centre(g) {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    const visit = (c) => {
-      if (typeof c[0] === "number") {
-        minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
-        minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
-      } else c.forEach(visit);
-    };
-    if (!g) return null;
-    visit(g.coordinates);
-    return isFinite(minX) ? [(minX + maxX) / 2, (minY + maxY) / 2] : null;
-  }
-
-  function visibleProvisions() {
-    if (!state.provisions) return [];
-    const need = $("need").value;
-    return state.provisions.features.filter(
-      (f) => need === "ALL" || (f.properties.needs || []).includes(need)
-    );
-  }
-
-  function drawLegend() {
-    const leg = $("legend");
-    const parts = [];
-    parts.push("<strong>Provisions</strong> (size: places)");
-    for (const s of SPARE_COLOURS) parts.push(swatch(s.colour, s.label, true));
-    if ($("show-areas").checked && state.areas) {
-      const br = classBreaks(metricValues());
-      const label = $("metric").selectedOptions[0].textContent;
-      parts.push("<strong>Areas: " + esc(label) + "</strong>");
-      if (br) {
-        VIRIDIS.forEach((c, i) => {
-          const lo = br.min + ((br.max - br.min) * i) / VIRIDIS.length;
-          const hi = br.min + ((br.max - br.min) * (i + 1)) / VIRIDIS.length;
-          parts.push(swatch(c, fmt(lo) + "–" + fmt(hi), false));
-        });
-      }
-      parts.push(swatch("#cccccc", "suppressed / no data", false));
-    }
-    if ($("show-catchment").checked && state.catchment)
-      parts.push(swatch("#56B4E9", "Catchment (" + state.catchment.properties.minutes + " min)", false));
-    if ($("show-moves").checked && state.moves) parts.push(swatch("#0072B2", "Bring-back move", false));
-    if ($("show-runs").checked && state.runs) parts.push(swatch("#E69F00", "Shared run (one colour each) and its stops", false));
-    if ($("show-journeys").checked && state.journeys) {
-      parts.push(swatch("#CC79A7", "Journey over the guidance", false));
-      parts.push('<div class="item"><span class="dash" aria-hidden="true"></span>Estimated journey (straight line, not routed)</div>');
-    }
-    if (state.candidate) parts.push(swatch("#F0E442", "What-if base", false));
-    if (state.sites.length) parts.push(swatch("#CC79A7", "Chosen sites (planning)", false));
-    leg.innerHTML = parts.join("");
-  }
-  function swatch(colour, label, round) {
-    const cls = round ? "sw round" : "sw";
-    return '<div class="item"><span class="' + cls + '" data-colour="' + colour + '"></span>' + esc(label) + "</div>";
-  }
-  // CSP forbids inline styles in markup; colour swatches are painted through the CSSOM.
-  const legendObserver = new MutationObserver(() => {
-    document.querySelectorAll(".sw[data-colour]").forEach((el) => {
-      el.style.background = el.dataset.colour;
-    });
+  // Spread the palette over however many classes there are.
+  classes.forEach((c, i) => {
+    c.colour = VIRIDIS[classes.length === 1 ? 2 : Math.round((i * (K - 1)) / (classes.length - 1))];
   });
+  return classes;
+}
+function classOf(v, classes) {
+  if (typeof v !== "number" || !classes) return -1;
+  for (let i = 0; i < classes.length; i++) if (v <= classes[i].hi) return i;
+  return classes.length - 1;
+}
+function mix(hex, alpha, bg) {
+  const p = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+  const [r, g, b] = p(hex), [R, G, B] = p(bg);
+  const m = (x, y) => Math.round(x * alpha + y * (1 - alpha));
+  return "rgb(" + m(r, R) + "," + m(g, G) + "," + m(b, B) + ")";
+}
 
-  // ---------- Helpers ----------
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
-  function fmt(v, digits) {
-    if (v === null || v === undefined) return "c";
-    if (typeof v !== "number") return esc(v);
-    const d = digits === undefined ? (Math.abs(v) >= 100 ? 0 : 1) : digits;
-    return v.toLocaleString("en-GB", { maximumFractionDigits: d });
-  }
-  function money(v) {
-    if (v === null || v === undefined) return "c";
-    return "£" + Math.round(v).toLocaleString("en-GB");
-  }
-
-  // ---------- Panels ----------
-  function renderHeadline() {
-    const s = state.summary;
-    if (!s) return;
-    const o = s.overall;
-    const c = s.cohort || {};
-    const items = [
-      ["EHC plans", fmt(c.ehc_plans)],
-      ["At a placement", fmt(o.pupils)],
-      ["No school placement", fmt(c.without_placement)],
-      ["Awaiting a place (unmet need)", fmt(c.unmet_need)],
-      ["Placed out of area", fmt(o.out_of_area)],
-      ["Could return", fmt(o.moves)],
-      ["Placements today, £ a year", money(o.current_placement_gbp)],
-      ["Transport today, £ a year", money(o.current_transport_gbp)],
-      ["£ saved a year", money(o.gbp_per_year_saved)],
-      ["km saved a year", fmt(o.km_per_year_saved, 0)],
-      ["Journeys over the guidance", fmt(o.long_journeys)],
-      ["Median journey (min)", fmt(o.median_minutes)],
-    ];
-    $("headline").innerHTML = items
-      .map(([k, v]) => "<div><dt>" + esc(k) + "</dt><dd>" + v + "</dd></div>")
-      .join("");
-    $("estimate-note").textContent = estimateNote(s);
-    $("privacy-note").hidden = state.role !== "public";
-  }
-
-  // How many journeys are estimated and why, e.g. "128 of 337 journeys estimated (placement
-  // not within max_snap_m of the road extract ...), calibrated on 1,594 routed journeys".
-  function estimateNote(s) {
-    const j = s.journeys, e = s.journey_estimates;
-    if (!j || !e) return "";
-    if (j.estimated === 0) return "Every journey is routed on the road network.";
-    const basis = e.calibrated
-      ? "calibrated on " + fmt(e.calibrated_on.pairs) + " routed home-to-provision journeys of this run" +
-        (e.hold_out && e.hold_out.mdape_pct != null ? " (median error on journeys left out: " + fmt(e.hold_out.mdape_pct) + "%)" : "")
-      : "not calibrated: " + fmt(e.default_circuity) + " × the straight line at " + fmt(e.default_speed_kmh) + " km/h";
-    const drawn = state.role === "officer" ? " On the journeys layer they are dashed straight lines." : "";
-    return fmt(j.estimated) + " of " + fmt(s.overall.pupils) + " journeys estimated (" + j.estimated_because + "), " +
-      basis + "." + drawn;
-  }
-
-  function renderAreaTable() {
-    const tbody = document.querySelector("#area-table tbody");
-    if (!state.areas) return;
-    const rows = state.areas.features.map((f) => f.properties);
-    const k = state.sortKey, d = state.sortDir;
-    rows.sort((a, b) => {
-      const x = a[k], y = b[k];
-      if (x === y) return 0;
-      if (x === null || x === undefined) return 1;
-      if (y === null || y === undefined) return -1;
-      return (x < y ? -1 : 1) * d;
-    });
-    tbody.innerHTML = rows
-      .map(
-        (p) =>
-          "<tr><th scope=\"row\">" + esc(p.area_name) + "</th><td>" + fmt(p.pupils) + "</td><td>" +
-          fmt(p.out_of_area) + "</td><td>" + fmt(p.out_of_area_pct) + "</td><td>" + fmt(p.median_minutes) +
-          "</td><td>" + fmt(p.long_journeys) + "</td><td>" + fmt(p.moves) + "</td><td>" +
-          fmt(p.local_spare_places) + "</td><td>" + money(p.gbp_per_year_saved) + "</td></tr>"
-      )
-      .join("");
-    document.querySelectorAll("#area-table th button").forEach((b) => {
-      const th = b.parentElement;
-      th.setAttribute("aria-sort", b.dataset.key === k ? (d > 0 ? "ascending" : "descending") : "none");
-    });
-  }
-
-  function renderProvTable() {
-    const tbody = document.querySelector("#prov-table tbody");
-    tbody.innerHTML = visibleProvisions()
-      .map((f) => {
-        const p = f.properties;
-        return "<tr><th scope=\"row\">" + esc(p.name) + "</th><td>" + esc(p.kind.replace(/_/g, " ")) + "</td><td>" +
-          esc((p.needs || []).join(", ")) + "</td><td>" + fmt(p.capacity) + "</td><td>" + fmt(p.spare_places) +
-          "</td><td>" + fmt(p.placed) + "</td><td><button type=\"button\" data-prov=\"" + esc(p.id) +
-          "\">Show " + esc(p.id) + "</button></td></tr>";
-      })
-      .join("");
-  }
-
-  function showPopup(f) {
+function classifyAreas() {
+  if (!state.areas) return;
+  const key = $("metric").value;
+  const pub = state.publicAreas || state.areas;
+  const published = {};
+  for (const f of pub.features) published[f.properties.area_id] = f.properties[key];
+  state.breaks = quantileBreaks(Object.values(published));
+  for (const f of state.areas.features) {
     const p = f.properties;
-    state.selected = p.id;
-    const pop = $("popup");
-    pop.innerHTML =
-      "<button type=\"button\" class=\"close\" aria-label=\"Close\">×</button>" +
-      "<h3>" + esc(p.name) + "</h3>" +
-      "<dl>" +
-      "<dt>Id</dt><dd>" + esc(p.id) + "</dd>" +
-      "<dt>Kind</dt><dd>" + esc(p.kind.replace(/_/g, " ")) + "</dd>" +
-      "<dt>Needs</dt><dd>" + esc((p.needs || []).join(", ")) + "</dd>" +
-      "<dt>Ages</dt><dd>" + p.age_min + "–" + p.age_max + "</dd>" +
-      "<dt>Places</dt><dd>" + fmt(p.capacity) + "</dd>" +
-      "<dt>On roll</dt><dd>" + fmt(p.on_roll) + "</dd>" +
-      "<dt>Spare</dt><dd>" + fmt(p.spare_places) + "</dd>" +
-      "<dt>Scenario pupils placed</dt><dd>" + fmt(p.placed) + "</dd>" +
-      "<dt>Could come here</dt><dd>" + fmt(p.moves_in) + "</dd>" +
-      "<dt>In the authority</dt><dd>" + (p.in_area ? "yes" : "no") + "</dd>" +
-      "</dl>" + sameSite(f);
-    const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-    const [w, h] = size();
-    pop.style.left = Math.min(Math.max(8, x + 12), w - 260) + "px";
-    pop.style.top = Math.min(Math.max(8, y + 12), h - 220) + "px";
-    pop.hidden = false;
-    pop.querySelector(".close").addEventListener("click", () => {
-      pop.hidden = true;
-      canvas.focus();
+    const v = typeof published[p.area_id] === "number" ? published[p.area_id] : p[key];
+    const c = classOf(v, state.breaks);
+    p.nh_colour = c < 0 ? NO_DATA : state.breaks[c].colour;
+  }
+}
+
+// ---------- The map ----------
+const map = new maplibregl.Map({
+  container: "map",
+  style: { version: 8, glyphs: new URL("fonts/", location.href).href + "{fontstack}/{range}.pbf", sources: {}, layers: [
+    { id: "background", type: "background", paint: { "background-color": MAP_BG } },
+  ] },
+  center: [-1.5, 52.5],
+  zoom: 6,
+  maxZoom: 19,
+  attributionControl: false,
+  transformRequest: (url) => {
+    // The officer token goes in a header (never in a URL), and only to this server's own
+    // officer tiles and API.
+    try {
+      const u = new URL(url, location.href);
+      if (state.token && u.origin === location.origin &&
+          (u.pathname.includes("/tiles/officer") || u.pathname.includes("/api/")))
+        return { url, headers: { Authorization: "Bearer " + state.token } };
+    } catch (e) { /* not a URL: leave it */ }
+    return { url };
+  },
+});
+window.__map = map;
+map.addControl(new maplibregl.NavigationControl({ showCompass: true, visualizePitch: true }), "top-right");
+map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: ATTRIBUTION }), "bottom-left");
+map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-left");
+map.addControl(new maplibregl.ScaleControl({ unit: "imperial", maxWidth: 120 }), "bottom-left");
+map.getCanvas().setAttribute("aria-label", $("map").getAttribute("aria-label"));
+
+const loaded = new Promise((resolve) => map.on("load", resolve));
+const empty = () => ({ type: "FeatureCollection", features: [] });
+
+function setData(id, data) {
+  const s = map.getSource(id);
+  if (s) s.setData(data || empty());
+}
+function show(layerIds, on) {
+  for (const id of layerIds) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+}
+
+// Road class, from the tiles' classes or the OSM highway values of /api/basemap.
+const ROAD_CLASS = ["match", ["get", "class"],
+  ["motorway", "motorway_link"], "motorway",
+  ["trunk", "trunk_link"], "trunk",
+  ["primary", "primary_link"], "primary",
+  ["secondary", "secondary_link"], "secondary",
+  ["tertiary", "tertiary_link"], "tertiary",
+  ["service", "living_street"], "service",
+  "minor"];
+const ROAD_FILL = ["match", ROAD_CLASS,
+  "motorway", "#e892a2", "trunk", "#f9b29c", "primary", "#fcd6a4", "secondary", "#f7fabf", "#ffffff"];
+const ROAD_CASE = ["match", ROAD_CLASS,
+  "motorway", "#c24e6b", "trunk", "#c84e2f", "primary", "#a06b00", "secondary", "#707d05", "#9a9a9a"];
+function roadWidth(extra) {
+  // Line width (px) by zoom and class; the casing passes `extra` (px added at zooms 7, 10,
+  // 13, 16, 19) so it shows either side of the fill.
+  const e = extra || [0, 0, 0, 0, 0];
+  const w = (z, add) => ["+", add, ["match", ROAD_CLASS,
+    "motorway", z[0], "trunk", z[0], "primary", z[1], "secondary", z[2], "tertiary", z[3], "service", z[5], z[4]]];
+  return ["interpolate", ["exponential", 1.6], ["zoom"],
+    7, w([1.2, 0.9, 0.6, 0.3, 0, 0], e[0]),
+    10, w([2, 1.6, 1.2, 0.9, 0.4, 0], e[1]),
+    13, w([4, 3.5, 3, 2.5, 1.5, 0.8], e[2]),
+    16, w([10, 9, 8, 7, 5, 3], e[3]),
+    19, w([30, 26, 22, 20, 14, 8], e[4])];
+}
+const ROAD_ORDER = ["match", ROAD_CLASS, "motorway", 6, "trunk", 5, "primary", 4, "secondary", 3, "tertiary", 2, "service", 0, 1];
+
+function baseLayers(src, vector) {
+  const sl = (name) => (vector ? { "source-layer": name } : {});
+  const roadFilter = vector ? ["all"] : ["==", ["get", "kind"], "road"];
+  const boundaryFilter = vector ? ["all"] : ["==", ["get", "kind"], "boundary"];
+  const layers = [];
+  if (vector && state.baseLayers.has("landuse")) layers.push({ id: "landuse", type: "fill", source: src, ...sl("landuse"),
+    paint: { "fill-color": ["match", ["get", "class"],
+      ["wood", "forest"], "#add19e", ["park", "grass", "meadow", "recreation_ground"], "#c8e6b0",
+      ["residential"], "#e6e1da", ["industrial", "commercial", "retail"], "#ebdbe8", ["farmland"], "#eef0d5", "#e3e6d3"],
+      "fill-opacity": 0.8 } });
+  if (vector && state.baseLayers.has("water")) layers.push({ id: "water", type: "fill", source: src, ...sl("water"),
+    filter: ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false],
+    paint: { "fill-color": "#aad3df" } });
+  if (vector && state.baseLayers.has("water")) layers.push({ id: "waterway", type: "line", source: src, ...sl("water"),
+    filter: ["match", ["geometry-type"], ["LineString", "MultiLineString"], true, false],
+    paint: { "line-color": "#aad3df", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.6, 16, 3] } });
+  layers.push({ id: "boundary-fill", type: "fill", source: src, ...sl("boundary"), filter: boundaryFilter,
+    paint: { "fill-color": "#ffffff", "fill-opacity": 0.45 } });
+  layers.push({ id: "__areas__" }); // placeholder: the choropleth goes here, under the roads
+  layers.push({ id: "road-case", type: "line", source: src, ...sl("roads"), filter: roadFilter,
+    layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ROAD_ORDER },
+    paint: { "line-color": ROAD_CASE, "line-width": roadWidth([0.3, 0.5, 1.2, 2, 3]),
+      "line-opacity": ["interpolate", ["linear"], ["zoom"], 8, 0.5, 12, 1] } });
+  layers.push({ id: "road-fill", type: "line", source: src, ...sl("roads"), filter: roadFilter,
+    layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ROAD_ORDER },
+    paint: { "line-color": ROAD_FILL, "line-width": roadWidth() } });
+  layers.push({ id: "boundary-line", type: "line", source: src, ...sl("boundary"), filter: boundaryFilter,
+    paint: { "line-color": "#6b3d7a", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 14, 3], "line-dasharray": [4, 2] } });
+  return layers;
+}
+
+function labelLayers(src, vector) {
+  const layers = [];
+  if (vector && state.baseLayers.has("roads") && state.roadNames) layers.push({ id: "road-label", type: "symbol", source: src,
+    "source-layer": "roads", minzoom: 14, filter: ["has", "name"],
+    layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11, "text-max-angle": 30 },
+    paint: { "text-color": "#444", "text-halo-color": "#fff", "text-halo-width": 1.5 } });
+  if (vector && state.baseLayers.has("places")) {
+    const size = ["match", ["get", "place"], "city", 17, "town", 14, "village", 12, "suburb", 12, 11];
+    const minZoomOf = ["match", ["get", "place"], "city", 0, "town", 8, "village", 11, "suburb", 12, "hamlet", 13, 14];
+    layers.push({ id: "place-label", type: "symbol", source: src, "source-layer": "places",
+      filter: [">=", ["zoom"], minZoomOf],
+      layout: {
+        "text-field": ["get", "name"],
+        "text-font": ["match", ["get", "place"], ["city", "town"], ["literal", FONT_BOLD], ["literal", FONT]],
+        "text-size": ["interpolate", ["linear"], ["zoom"], 8, ["*", 0.85, size], 14, ["*", 1.15, size]],
+        "text-transform": ["match", ["get", "place"], ["suburb", "neighbourhood"], "uppercase", "none"],
+        "text-letter-spacing": ["match", ["get", "place"], ["suburb", "neighbourhood"], 0.08, 0],
+        "symbol-sort-key": ["coalesce", ["get", "rank"], ["-", 0, ["coalesce", ["get", "population"], 0]]],
+        "text-padding": 4,
+      },
+      paint: { "text-color": ["match", ["get", "place"], ["city", "town"], "#222", "#444"],
+        "text-halo-color": "rgba(255,255,255,0.9)", "text-halo-width": 1.6 } });
+  }
+  return layers;
+}
+
+// The base map: the service's vector tiles when it has them (TileJSON at /tiles/base.json),
+// else the GeoJSON base map (/api/basemap).
+async function addBasemap() {
+  let tj = null;
+  try { tj = await api("tiles/base.json", { anonymous: true }); } catch (e) { tj = null; }
+  let src;
+  if (tj && Array.isArray(tj.tiles) && tj.tiles.length) {
+    state.base = "tiles";
+    state.baseLayers = new Set((tj.vector_layers || []).map((l) => l.id));
+    if (state.baseLayers.size === 0) ["roads", "boundary", "places"].forEach((l) => state.baseLayers.add(l));
+    const roads = (tj.vector_layers || []).find((l) => l.id === "roads");
+    state.roadNames = !roads || !roads.fields || "name" in roads.fields;
+    map.addSource("base", {
+      type: "vector",
+      tiles: tj.tiles.map((t) => (/^https?:\/\//.test(t) ? t : location.origin + (t.startsWith("/") ? "" : "/") + t)),
+      minzoom: tj.minzoom || 0,
+      maxzoom: tj.maxzoom || 14,
+      bounds: tj.bounds,
+      attribution: tj.attribution || ATTRIBUTION,
     });
-    pop.querySelectorAll("button[data-prov]").forEach((b) =>
-      b.addEventListener("click", () => {
-        const g = state.provisions.features.find((x) => x.properties.id === b.dataset.prov);
-        if (g) showPopup(g);
-      })
-    );
-    loadCatchment(p.id);
-    loadRuns(p.id);
-    draw();
+    src = "base";
+  } else {
+    state.base = "geojson";
+    state.baseLayers = new Set();
+    map.addSource("base", { type: "geojson", data: empty(), attribution: ATTRIBUTION, tolerance: 0.5 });
+    src = "base";
   }
-
-  // The selected school's shared runs (officer): lines and stops on the map, one line per
-  // run in the popup (vehicle, pupils, minutes, £ a day).
-  async function loadRuns(id) {
-    state.runs = null;
-    if (state.role !== "officer" || !$("show-runs").checked) return;
-    setStatus("Planning shared runs (the first time takes a few seconds)…");
+  const layers = baseLayers(src, state.base === "tiles");
+  const i = layers.findIndex((l) => l.id === "__areas__");
+  const before = layers.slice(0, i), after = layers.slice(i + 1);
+  for (const l of before) map.addLayer(l);
+  addDataLayers(after);
+  for (const l of labelLayers(src, state.base === "tiles")) map.addLayer(l);
+  addLabelOverlays();
+  if (state.base === "geojson") {
+    // Major roads first (quick), then every road.
     try {
-      const fc = await api("api/runs?school=" + encodeURIComponent(id));
-      if (state.selected !== id) return;
-      state.runs = fc;
-      const lines = fc.features.filter((f) => f.properties.kind !== undefined);
-      const pop = $("popup");
-      const rows = lines.map((f) => {
-        const r = f.properties;
-        return "<tr><td>" + esc(r.run_id) + "</td><td>" + esc(r.vehicle) + (r.escort ? " + escort" : "") +
-          "</td><td>" + r.pupils + "</td><td>" + fmt(r.minutes, 0) + "</td><td>" + money(r.gbp_per_day) + "</td></tr>";
-      });
-      const total = lines.reduce((s, f) => s + f.properties.gbp_per_day, 0);
-      pop.insertAdjacentHTML("beforeend", lines.length
-        ? "<details class=\"runs\"><summary>" + lines.length + " runs, " + money(total) + " a day</summary>" +
-          "<table><thead><tr><th>Run</th><th>Vehicle</th><th>Pupils</th><th>Min</th><th>£/day</th></tr></thead><tbody>" +
-          rows.join("") + "</tbody></table></details>"
-        : "<p>No pupils on council vehicles.</p>");
-      setStatus("Shared runs of " + id + ": " + lines.length);
-    } catch (e) {
-      setStatus("Shared runs: " + e.message);
+      setData("base", await api("api/basemap?detail=major"));
+      setData("base", await api("api/basemap?detail=all"));
+    } catch (e) { setStatus("Base map: " + e.message); }
+  }
+}
+
+// Icons drawn on a canvas (no image files, no sprite server).
+function icon(draw, size) {
+  const s = size || 24;
+  const c = document.createElement("canvas");
+  c.width = c.height = s;
+  const g = c.getContext("2d");
+  draw(g, s);
+  return g.getImageData(0, 0, s, s);
+}
+function addIcons() {
+  map.addImage("nh-arrow", icon((g, s) => {
+    g.fillStyle = "#0072B2"; g.strokeStyle = "#ffffff"; g.lineWidth = 2;
+    g.beginPath(); g.moveTo(s * 0.2, s * 0.2); g.lineTo(s * 0.85, s * 0.5); g.lineTo(s * 0.2, s * 0.8); g.lineTo(s * 0.38, s * 0.5); g.closePath();
+    g.stroke(); g.fill();
+  }), { pixelRatio: 2 });
+  map.addImage("nh-site", icon((g, s) => {
+    g.fillStyle = "#CC79A7"; g.strokeStyle = "#000"; g.lineWidth = 2;
+    g.fillRect(4, 4, s - 8, s - 8); g.strokeRect(4, 4, s - 8, s - 8);
+  }), { pixelRatio: 1.5 });
+  map.addImage("nh-candidate", icon((g, s) => {
+    g.fillStyle = "#F0E442"; g.strokeStyle = "#000"; g.lineWidth = 2;
+    g.beginPath(); g.moveTo(s / 2, 2); g.lineTo(s - 3, s - 4); g.lineTo(3, s - 4); g.closePath(); g.fill(); g.stroke();
+  }), { pixelRatio: 1.2 });
+}
+
+function addDataLayers(roadLayers) {
+  for (const id of ["areas", "demand", "catchment", "journeys", "moves", "runs", "provisions", "sites", "candidate"]) {
+    const promote = { areas: "area_id", provisions: "id" }[id];
+    map.addSource(id, Object.assign({ type: "geojson", data: empty() }, promote ? { promoteId: promote } : {}));
+  }
+  map.addLayer({ id: "areas-fill", type: "fill", source: "areas",
+    paint: { "fill-color": ["coalesce", ["get", "nh_colour"], NO_DATA],
+      "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], Math.min(1, AREA_OPACITY + 0.15), AREA_OPACITY] } });
+  for (const l of roadLayers) map.addLayer(l);
+  map.addLayer({ id: "areas-line", type: "line", source: "areas",
+    paint: { "line-color": ["case", ["boolean", ["feature-state", "hover"], false], "#000", "#555"],
+      "line-width": ["case", ["boolean", ["feature-state", "hover"], false], 3, 0.8] } });
+  // The catchment: an outline over the choropleth with a faint fill, so the areas stay readable.
+  map.addLayer({ id: "catchment-fill", type: "fill", source: "catchment", paint: { "fill-color": "#56B4E9", "fill-opacity": 0.12 } });
+  map.addLayer({ id: "catchment-line", type: "line", source: "catchment",
+    paint: { "line-color": "#0072B2", "line-width": 2.5, "line-dasharray": [3, 1.5] } });
+  map.addLayer({ id: "demand-circle", type: "circle", source: "demand", filter: ["==", ["typeof", ["get", "pupils"]], "number"],
+    paint: { "circle-color": "rgba(0,114,178,0.35)", "circle-stroke-color": "#0072B2", "circle-stroke-width": 1,
+      "circle-radius": ["max", 4, ["*", 2.5, ["sqrt", ["get", "pupils"]]]] } });
+  addJourneyLayers({}, undefined);
+  map.addLayer({ id: "moves-line", type: "line", source: "moves", paint: { "line-color": "#0072B2", "line-width": 2.5, "line-opacity": 0.85 } });
+  map.addLayer({ id: "moves-arrow", type: "symbol", source: "moves",
+    layout: { "symbol-placement": "line", "symbol-spacing": 70, "icon-image": "nh-arrow", "icon-allow-overlap": true,
+      "icon-rotation-alignment": "map", "icon-size": 1 } });
+  map.addLayer({ id: "runs-line", type: "line", source: "runs", filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": ["get", "nh_colour"], "line-width": 3.5 } });
+  map.addLayer({ id: "runs-stop", type: "circle", source: "runs", filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-color": ["get", "nh_colour"], "circle-radius": 4, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
+  const r = ["max", 4, ["min", 18, ["*", 2.2, ["sqrt", ["coalesce", ["get", "capacity"], 4]]]]];
+  map.addLayer({ id: "provisions", type: "circle", source: "provisions",
+    layout: { "circle-sort-key": ["-", 0, ["coalesce", ["get", "capacity"], 4]] },
+    paint: {
+      "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, ["*", 0.65, r], 12, r, 16, ["*", 1.4, r]],
+      "circle-color": ["case",
+        ["!", ["has", "capacity"]], "#999999", ["==", ["get", "capacity"], null], "#999999",
+        ["==", ["typeof", ["get", "spare_places"]], "number"],
+        ["step", ["get", "spare_places"], "#D55E00", 1, "#E69F00", 5, "#009E73"],
+        "#999999"],
+      "circle-stroke-color": "#000",
+      "circle-stroke-width": ["case", ["boolean", ["feature-state", "selected"], false], 3.5,
+        ["boolean", ["feature-state", "hover"], false], 2.5, 1],
+    } });
+  map.addLayer({ id: "sites", type: "symbol", source: "sites",
+    layout: { "icon-image": "nh-site", "icon-allow-overlap": true, "text-field": ["get", "label"], "text-font": FONT_BOLD,
+      "text-size": 12, "text-offset": [0, 1.2], "text-anchor": "top", "text-optional": true },
+    paint: { "text-color": "#5b1a45", "text-halo-color": "#fff", "text-halo-width": 1.8 } });
+  map.addLayer({ id: "candidate", type: "symbol", source: "candidate",
+    layout: { "icon-image": "nh-candidate", "icon-allow-overlap": true, "text-field": ["get", "label"], "text-font": FONT_BOLD,
+      "text-size": 12, "text-offset": [0, 1.2], "text-anchor": "top", "text-optional": true },
+    paint: { "text-color": "#000", "text-halo-color": "#fff", "text-halo-width": 1.8 } });
+}
+
+// The officers' journeys: from /api/journeys (GeoJSON: filters by area and need, every
+// property) or from the officer vector tiles (/tiles/officer, token in a header) when there
+// are more journeys than one page and no filter: the city-scale case.
+function addJourneyLayers(extra, before) {
+  const long = ["case", ["has", "long_journey"], ["==", ["get", "long_journey"], true],
+    [">", ["coalesce", ["get", "minutes"], 0], ["match", ["get", "phase"], "primary", 45, 75]]];
+  const estimated = ["any", ["==", ["get", "journey_source"], "estimated"], ["==", ["get", "estimated"], true]];
+  const jpaint = (dash) => Object.assign({
+    "line-color": ["case", long, "#CC79A7", "rgba(0,0,0,0.4)"],
+    "line-width": ["case", ["==", ["get", "out_of_area"], true], 2, 1.2],
+  }, dash ? { "line-dasharray": [3, 2] } : {});
+  const vis = { visibility: $("show-journeys").checked ? "visible" : "none" };
+  map.addLayer(Object.assign({ id: "journeys-routed", type: "line", source: "journeys", filter: ["!", estimated], layout: vis, paint: jpaint(false) }, extra), before);
+  map.addLayer(Object.assign({ id: "journeys-estimated", type: "line", source: "journeys", filter: estimated, layout: vis, paint: jpaint(true) }, extra), before);
+}
+
+function setJourneySource(kind, tj) {
+  if (state.journeysFrom === kind && kind !== "tiles") return;
+  for (const id of ["journeys-routed", "journeys-estimated"]) if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource("journeys")) map.removeSource("journeys");
+  if (kind === "tiles")
+    map.addSource("journeys", { type: "vector", tiles: tj.tiles.map((t) => (/^https?:\/\//.test(t) ? t : location.origin + t)),
+      minzoom: tj.minzoom || 0, maxzoom: tj.maxzoom || 14, bounds: tj.bounds });
+  else map.addSource("journeys", { type: "geojson", data: empty() });
+  addJourneyLayers(kind === "tiles" ? { "source-layer": "journeys" } : {}, "moves-line");
+  state.journeysFrom = kind;
+}
+
+// School and area names over everything (after the base map's place names).
+function addLabelOverlays() {
+  map.addLayer({ id: "areas-label", type: "symbol", source: "areas", minzoom: 11,
+    layout: { "text-field": ["get", "area_name"], "text-font": FONT, "text-size": 11, "text-padding": 6 },
+    paint: { "text-color": "#333", "text-halo-color": "rgba(255,255,255,0.85)", "text-halo-width": 1.4 } });
+  map.addLayer({ id: "provisions-label", type: "symbol", source: "provisions", minzoom: 12.5,
+    layout: { "text-field": ["get", "name"], "text-font": FONT, "text-size": 11, "text-offset": [0, 1.1],
+      "text-anchor": "top", "text-max-width": 10, "text-optional": true },
+    paint: { "text-color": "#1b1b1b", "text-halo-color": "#fff", "text-halo-width": 1.5 } });
+}
+
+// ---------- Layers' data ----------
+function visibleProvisions() {
+  if (!state.provisions) return [];
+  const need = $("need").value;
+  return state.provisions.features.filter((f) => need === "ALL" || (f.properties.needs || []).includes(need));
+}
+
+function refresh() {
+  if (!map.getSource("areas")) return;
+  const need = $("need").value;
+  const provFilter = need === "ALL" ? null : ["in", need, ["get", "needs"]];
+  for (const id of ["provisions", "provisions-label"]) map.setFilter(id, provFilter);
+  show(["provisions", "provisions-label"], $("show-provisions").checked);
+  $("map").dataset.provisionsDrawn = String($("show-provisions").checked ? visibleProvisions().length : 0);
+
+  classifyAreas();
+  setData("areas", state.areas);
+  show(["areas-fill", "areas-line", "areas-label"], $("show-areas").checked);
+  $("map").dataset.areasDrawn = String(state.areas && $("show-areas").checked ? state.areas.features.length : 0);
+
+  const demandPts = { type: "FeatureCollection", features: [] };
+  if (state.demand && $("show-demand").checked)
+    for (const f of state.demand.features) {
+      const c = centre(f.geometry);
+      if (c) demandPts.features.push({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: { pupils: f.properties.pupils, name: f.properties.area_name } });
     }
-    draw();
-  }
+  setData("demand", demandPts);
+  show(["demand-circle"], $("show-demand").checked);
 
-  function sameSite(f) {
-    const [x0, y0] = f.geometry.coordinates;
-    const others = visibleProvisions().filter(
-      (g) => g !== f && g.geometry.coordinates[0] === x0 && g.geometry.coordinates[1] === y0
-    );
-    if (others.length === 0) return "";
-    return "<p>Same site: " + others
-      .map((g) => "<button type=\"button\" data-prov=\"" + esc(g.properties.id) + "\">" + esc(g.properties.name) + "</button>")
-      .join(" ") + "</p>";
-  }
+  setData("catchment", state.catchment && $("show-catchment").checked ? { type: "FeatureCollection", features: [state.catchment] } : null);
 
-  async function loadCatchment(id) {
-    if (!$("show-catchment").checked) return;
-    const m = Math.max(1, Math.min(120, parseInt($("catchment-min").value, 10) || 20));
-    try {
-      state.catchment = await api("api/catchment?provision=" + encodeURIComponent(id) + "&minutes=" + m);
-      setStatus("Catchment: " + m + " minutes from " + id);
-    } catch (e) {
-      state.catchment = null;
-      setStatus("Catchment: " + e.message);
+  const jOn = $("show-journeys").checked && state.role === "officer";
+  if (state.journeysFrom === "geojson") setData("journeys", jOn ? state.journeys : null);
+  show(["journeys-routed", "journeys-estimated"], jOn);
+  const jf = state.journeys && jOn ? state.journeys.features : [];
+  $("map").dataset.journeysDrawn = String(jOn ? (state.journeysFrom === "tiles" ? state.journeysTotal : jf.length) : 0);
+  $("map").dataset.estimatedDrawn = String(jf.filter((f) => f.properties.journey_source === "estimated").length);
+  $("map").dataset.journeysSource = jOn ? state.journeysFrom : "none";
+
+  const moves = state.moves && $("show-moves").checked ? { type: "FeatureCollection", features: state.moves.features.filter((f) => f.geometry) } : null;
+  setData("moves", moves);
+  $("map").dataset.movesDrawn = String(moves ? moves.features.length : 0);
+
+  let runsDrawn = 0;
+  if (state.runs && $("show-runs").checked) {
+    const colourOf = {};
+    for (const f of state.runs.features) {
+      const id = f.properties.run_id;
+      if (!(id in colourOf)) colourOf[id] = RUN_COLOURS[Object.keys(colourOf).length % RUN_COLOURS.length];
+      f.properties.nh_colour = colourOf[id];
+      if (f.geometry && f.geometry.type === "LineString") runsDrawn++;
     }
-    draw();
-  }
+    setData("runs", state.runs);
+  } else setData("runs", null);
+  $("map").dataset.runsDrawn = String(runsDrawn);
 
-  // ---------- Loading ----------
-  async function loadScenario() {
-    state.scenario = await api("api/scenario");
-    state.role = state.scenario.role;
-    $("scenario-name").textContent = "· " + state.scenario.name;
-    $("role").textContent = state.role;
-    const officer = state.role === "officer";
-    for (const id of ["show-journeys", "show-moves", "show-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
-    if (!officer) {
-      $("show-journeys").checked = false;
-      $("show-moves").checked = false;
-      $("show-runs").checked = false;
+  setData("sites", { type: "FeatureCollection", features: state.sites.map((s, i) => ({
+    type: "Feature", geometry: { type: "Point", coordinates: [s.lon, s.lat] }, properties: { label: (i + 1) + ". " + s.name } })) });
+  setData("candidate", { type: "FeatureCollection", features: state.candidate ? [{
+    type: "Feature", geometry: { type: "Point", coordinates: [state.candidate.lon, state.candidate.lat] }, properties: { label: "What-if base" } }] : [] });
+  drawLegend();
+}
+
+function centre(g) {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  const visit = (c) => {
+    if (typeof c[0] === "number") {
+      minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
+      minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
+    } else c.forEach(visit);
+  };
+  if (!g) return null;
+  visit(g.coordinates);
+  return isFinite(minX) ? [(minX + maxX) / 2, (minY + maxY) / 2] : null;
+}
+function bounds(g) {
+  const b = new maplibregl.LngLatBounds();
+  const visit = (c) => { if (typeof c[0] === "number") b.extend(c); else c.forEach(visit); };
+  if (g) visit(g.coordinates);
+  return b;
+}
+
+// ---------- Legend ----------
+function drawLegend() {
+  const items = [];
+  items.push({ kind: "title", label: "Provisions (size: places)" });
+  for (const s of SPARE_COLOURS) items.push({ kind: "round", colour: s.colour, label: s.label });
+  if ($("show-areas").checked && state.areas) {
+    const label = $("metric").selectedOptions[0].textContent;
+    items.push({ kind: "title", label: "Areas: " + label });
+    if (state.breaks)
+      for (const c of state.breaks) items.push({ kind: "fill", colour: c.colour, label: c.lo === c.hi ? fmt(c.lo) : fmt(c.lo) + "–" + fmt(c.hi) });
+    items.push({ kind: "fill", colour: NO_DATA, label: "suppressed (c) / no data" });
+    items.push({ kind: "note", label: "Classes: quintiles of the published figures (the same in every view)." });
+  }
+  if ($("show-demand").checked && state.demand) items.push({ kind: "round", colour: "#0072B2", label: "Pupils with a home in the area" });
+  if ($("show-catchment").checked && state.catchment)
+    items.push({ kind: "line", colour: "#0072B2", label: "Catchment (" + state.catchment.properties.minutes + " min)" });
+  if ($("show-moves").checked && state.moves) items.push({ kind: "arrow", colour: "#0072B2", label: "Bring-back move (arrows: direction of travel)" });
+  if ($("show-runs").checked && state.runs) items.push({ kind: "line", colour: "#E69F00", label: "Shared run (one colour each) and its stops" });
+  if ($("show-journeys").checked && state.role === "officer") {
+    items.push({ kind: "line", colour: "#CC79A7", label: "Journey over the guidance" });
+    items.push({ kind: "line", colour: "#666666", label: "Journey within the guidance" });
+    items.push({ kind: "dash", colour: "#555555", label: "Estimated journey (straight line, not routed)" });
+  }
+  if (state.candidate) items.push({ kind: "fill", colour: "#F0E442", label: "What-if base" });
+  if (state.sites.length) items.push({ kind: "fill", colour: "#CC79A7", label: "Chosen sites (planning)" });
+  state.legendItems = items;
+  const leg = $("legend");
+  leg.textContent = "";
+  for (const it of items) {
+    const div = document.createElement(it.kind === "title" ? "strong" : "div");
+    if (it.kind === "title") { div.textContent = it.label; div.className = "ltitle"; leg.appendChild(div); continue; }
+    if (it.kind === "note") { div.className = "note"; div.textContent = it.label; leg.appendChild(div); continue; }
+    div.className = "item";
+    const sw = document.createElement("span");
+    if (it.kind === "dash") sw.className = "dash";
+    else if (it.kind === "arrow") { sw.className = "arrow"; sw.textContent = "➜"; }
+    else if (it.kind === "line") { sw.className = "sw"; sw.style.height = "3px"; sw.style.border = "none"; sw.style.background = it.colour; }
+    else {
+      sw.className = it.kind === "round" ? "sw round" : "sw";
+      // Area fills: the same opacity over the same background as on the map.
+      sw.style.background = it.kind === "fill" && it.label !== "What-if base" && !it.label.startsWith("Chosen") ? mix(it.colour, AREA_OPACITY, MAP_BG) : it.colour;
+    }
+    sw.setAttribute("aria-hidden", "true");
+    div.appendChild(sw);
+    div.appendChild(document.createTextNode(it.label));
+    leg.appendChild(div);
+  }
+  $("legend").dataset.classes = state.breaks ? String(state.breaks.length) : "0";
+}
+
+// ---------- Panels ----------
+function renderHeadline() {
+  const s = state.summary;
+  if (!s) return;
+  const o = s.overall;
+  const c = s.cohort || {};
+  const items = [
+    ["EHC plans", fmt(c.ehc_plans)],
+    ["At a placement", fmt(o.pupils)],
+    ["No school placement", fmt(c.without_placement)],
+    ["Awaiting a place (unmet need)", fmt(c.unmet_need)],
+    ["Placed out of area", fmt(o.out_of_area)],
+    ["Could return", fmt(o.moves)],
+    ["Placements today, £ a year", money(o.current_placement_gbp)],
+    ["Transport today, £ a year", money(o.current_transport_gbp)],
+    ["£ saved a year", money(o.gbp_per_year_saved)],
+    ["km saved a year", fmt(o.km_per_year_saved, 0)],
+    ["Journeys over the guidance", fmt(o.long_journeys)],
+    ["Median journey (min)", fmt(o.median_minutes)],
+  ];
+  $("headline").innerHTML = items.map(([k, v]) => "<div><dt>" + esc(k) + "</dt><dd>" + v + "</dd></div>").join("");
+  $("estimate-note").textContent = estimateNote(s);
+  $("privacy-note").hidden = state.role !== "public";
+}
+
+// How many journeys are estimated and why, e.g. "128 of 337 journeys estimated (placement
+// not within max_snap_m of the road extract ...), calibrated on 1,594 routed journeys".
+function estimateNote(s) {
+  const j = s.journeys, e = s.journey_estimates;
+  if (!j || !e) return "";
+  if (j.estimated === 0) return "Every journey is routed on the road network.";
+  const basis = e.calibrated
+    ? "calibrated on " + fmt(e.calibrated_on.pairs) + " routed home-to-provision journeys of this run" +
+      (e.hold_out && e.hold_out.mdape_pct != null ? " (median error on journeys left out: " + fmt(e.hold_out.mdape_pct) + "%)" : "")
+    : "not calibrated: " + fmt(e.default_circuity) + " × the straight line at " + fmt(e.default_speed_kmh) + " km/h";
+  const drawn = state.role === "officer" ? " On the journeys layer they are dashed straight lines." : "";
+  return fmt(j.estimated) + " of " + fmt(s.overall.pupils) + " journeys estimated (" + j.estimated_because + "), " + basis + "." + drawn;
+}
+
+function renderAreaTable() {
+  const tbody = document.querySelector("#area-table tbody");
+  if (!state.areas) return;
+  const rows = state.areas.features.map((f) => f.properties);
+  const k = state.sortKey, d = state.sortDir;
+  rows.sort((a, b) => {
+    const x = a[k], y = b[k];
+    if (x === y) return 0;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    return (x < y ? -1 : 1) * d;
+  });
+  tbody.innerHTML = rows.map((p) =>
+    "<tr data-area=\"" + esc(p.area_id) + "\"><th scope=\"row\"><button type=\"button\" class=\"link\" data-area=\"" + esc(p.area_id) + "\">" + esc(p.area_name) + "</button></th><td>" + fmt(p.pupils) + "</td><td>" +
+    fmt(p.out_of_area) + "</td><td>" + fmt(p.out_of_area_pct) + "</td><td>" + fmt(p.median_minutes) +
+    "</td><td>" + fmt(p.long_journeys) + "</td><td>" + fmt(p.moves) + "</td><td>" +
+    fmt(p.local_spare_places) + "</td><td>" + money(p.gbp_per_year_saved) + "</td></tr>").join("");
+  document.querySelectorAll("#area-table th button[data-key]").forEach((b) => {
+    const th = b.parentElement;
+    th.setAttribute("aria-sort", b.dataset.key === k ? (d > 0 ? "ascending" : "descending") : "none");
+  });
+}
+
+function renderProvTable() {
+  const tbody = document.querySelector("#prov-table tbody");
+  tbody.innerHTML = visibleProvisions().map((f) => {
+    const p = f.properties;
+    return "<tr><th scope=\"row\">" + esc(p.name) + "</th><td>" + esc(kindName(p.kind)) + "</td><td>" +
+      esc((p.needs || []).join(", ")) + "</td><td>" + placesCell(p) + "</td><td>" + spareCell(p) +
+      "</td><td>" + fmt(p.placed) + "</td><td><button type=\"button\" data-prov=\"" + esc(p.id) +
+      "\">Show " + esc(p.id) + "</button></td></tr>";
+  }).join("");
+}
+
+function renderSearchList() {
+  const dl = $("search-list");
+  dl.textContent = "";
+  const add = (v) => { const o = document.createElement("option"); o.value = v; dl.appendChild(o); };
+  if (state.provisions) for (const f of state.provisions.features) add(f.properties.name);
+  if (state.areas) for (const f of state.areas.features) add(f.properties.area_name);
+}
+
+// ---------- Popups ----------
+function inExtent(lon, lat) {
+  const b = state.scenario && state.scenario.bbox;
+  if (!b) return true;
+  return lon >= b[0] && lon <= b[2] && lat >= b[1] && lat <= b[3];
+}
+
+function closePopup() {
+  if (state.popup) { const p = state.popup; state.popup = null; p.remove(); }
+}
+
+function setSelected(id) {
+  if (state.selected !== null && map.getSource("provisions"))
+    map.setFeatureState({ source: "provisions", id: state.selected }, { selected: false });
+  state.selected = id;
+  if (id !== null) map.setFeatureState({ source: "provisions", id }, { selected: true });
+}
+
+function showPopup(f) {
+  const p = f.properties;
+  setSelected(p.id);
+  const el = document.createElement("div");
+  el.id = "popup";
+  el.setAttribute("role", "dialog");
+  el.setAttribute("aria-label", "Provision details");
+  el.innerHTML =
+    "<h3>" + esc(p.name) + "</h3>" +
+    "<dl>" +
+    "<dt>Id</dt><dd>" + esc(p.id) + "</dd>" +
+    "<dt>Kind</dt><dd>" + esc(kindName(p.kind)) + "</dd>" +
+    "<dt>Needs</dt><dd>" + esc((p.needs || []).join(", ")) + "</dd>" +
+    "<dt>Ages</dt><dd>" + p.age_min + "–" + p.age_max + "</dd>" +
+    "<dt>Places</dt><dd>" + (p.capacity == null ? "unknown" : fmt(p.capacity)) + "</dd>" +
+    "<dt>On roll</dt><dd>" + fmt(p.on_roll) + "</dd>" +
+    "<dt>Spare</dt><dd>" + (p.capacity == null ? "unknown" : fmt(p.spare_places)) + "</dd>" +
+    "<dt>Scenario pupils placed</dt><dd>" + fmt(p.placed) + "</dd>" +
+    "<dt>Could come here</dt><dd>" + fmt(p.moves_in) + "</dd>" +
+    "<dt>In the authority</dt><dd>" + (p.in_area ? "yes" : "no") + "</dd>" +
+    "</dl>" + sameSite(f);
+  el.querySelectorAll("button[data-prov]").forEach((b) =>
+    b.addEventListener("click", () => {
+      const g = state.provisions.features.find((x) => x.properties.id === b.dataset.prov);
+      if (g) showPopup(g);
+    }));
+  closePopup();
+  const popup = new maplibregl.Popup({ closeButton: true, maxWidth: "290px", focusAfterOpen: false })
+    .setLngLat(f.geometry.coordinates).setDOMContent(el).addTo(map);
+  popup.on("close", () => { if (state.popup === popup) { state.popup = null; setSelected(null); } });
+  state.popup = popup;
+  loadCatchment(p.id);
+  loadRuns(p.id);
+}
+
+function showAreaPopup(f, lngLat) {
+  const p = f.properties;
+  const el = document.createElement("div");
+  el.id = "area-popup";
+  el.innerHTML = "<h3>" + esc(p.area_name) + "</h3><dl>" +
+    "<dt>Pupils</dt><dd>" + fmt(p.pupils) + "</dd>" +
+    "<dt>Out of area</dt><dd>" + fmt(p.out_of_area) + " (" + fmt(p.out_of_area_pct) + "%)</dd>" +
+    "<dt>Median journey</dt><dd>" + fmt(p.median_minutes) + " min</dd>" +
+    "<dt>Could return</dt><dd>" + fmt(p.moves) + "</dd>" +
+    "<dt>Spare places</dt><dd>" + fmt(p.local_spare_places) + "</dd></dl>";
+  closePopup();
+  state.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "260px", focusAfterOpen: false }).setLngLat(lngLat).setDOMContent(el).addTo(map);
+}
+
+function sameSite(f) {
+  const [x0, y0] = f.geometry.coordinates;
+  const others = visibleProvisions().filter((g) => g !== f && g.geometry.coordinates[0] === x0 && g.geometry.coordinates[1] === y0);
+  if (others.length === 0) return "";
+  return "<p>Same site: " + others.map((g) => "<button type=\"button\" data-prov=\"" + esc(g.properties.id) + "\">" + esc(g.properties.name) + "</button>").join(" ") + "</p>";
+}
+
+// Show a provision: fly to it and open its popup, or say it is outside the road network's
+// extent (the map keeps its view rather than flying to an empty place).
+function showProvision(f) {
+  const [lon, lat] = f.geometry.coordinates;
+  if (!inExtent(lon, lat)) {
+    notice(f.properties.name + " is outside the road network extent of this scenario (" + lat.toFixed(3) + ", " + lon.toFixed(3) +
+      "): it is not drawn on this map, which keeps its view. Its figures are in the Provisions table.");
+    setStatus(f.properties.id + ": outside the network extent");
+    return false;
+  }
+  map.easeTo({ center: [lon, lat], zoom: Math.max(map.getZoom(), 13), duration: reducedMotion() ? 0 : 600 });
+  showPopup(f);
+  return true;
+}
+function reducedMotion() {
+  return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+// The selected school's shared runs (officer): lines and stops on the map, one line per run
+// in the popup (vehicle, pupils, minutes, £ a day).
+async function loadRuns(id) {
+  state.runs = null;
+  if (state.role !== "officer" || !$("show-runs").checked) { refresh(); return; }
+  setStatus("Planning shared runs (the first time takes a few seconds)…");
+  try {
+    const fc = await api("api/runs?school=" + encodeURIComponent(id));
+    if (state.selected !== id) return;
+    state.runs = fc;
+    const lines = fc.features.filter((f) => f.properties.kind !== undefined);
+    const pop = $("popup");
+    const rows = lines.map((f) => {
+      const r = f.properties;
+      return "<tr><td>" + esc(r.run_id) + "</td><td>" + esc(r.vehicle) + (r.escort ? " + escort" : "") +
+        "</td><td>" + r.pupils + "</td><td>" + fmt(r.minutes, 0) + "</td><td>" + money(r.gbp_per_day) + "</td></tr>";
+    });
+    const total = lines.reduce((s, f) => s + f.properties.gbp_per_day, 0);
+    if (pop) pop.insertAdjacentHTML("beforeend", lines.length
+      ? "<details class=\"runs\"><summary>" + lines.length + " runs, " + money(total) + " a day</summary><div class=\"scroll\">" +
+        "<table><thead><tr><th>Run</th><th>Vehicle</th><th>Pupils</th><th>Min</th><th>£/day</th></tr></thead><tbody>" +
+        rows.join("") + "</tbody></table></div></details>"
+      : "<p>No pupils on council vehicles.</p>");
+    setStatus("Shared runs of " + id + ": " + lines.length);
+  } catch (e) {
+    setStatus("Shared runs: " + e.message);
+  }
+  refresh();
+}
+
+async function loadCatchment(id) {
+  if (!$("show-catchment").checked) return;
+  const m = Math.max(1, Math.min(120, parseInt($("catchment-min").value, 10) || 20));
+  try {
+    state.catchment = await api("api/catchment?provision=" + encodeURIComponent(id) + "&minutes=" + m);
+    setStatus("Catchment: " + m + " minutes from " + id);
+  } catch (e) {
+    state.catchment = null;
+    setStatus("Catchment: " + e.message);
+  }
+  refresh();
+}
+
+// ---------- Loading ----------
+async function loadScenario() {
+  state.scenario = await api("api/scenario");
+  state.role = state.scenario.role;
+  $("scenario-name").textContent = "· " + state.scenario.name;
+  $("role").textContent = state.role;
+  const officer = state.role === "officer";
+  for (const id of ["show-journeys", "show-moves", "show-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
+  if (!officer) {
+    for (const id of ["show-journeys", "show-moves", "show-runs"]) $(id).checked = false;
+    state.journeys = null; state.moves = null; state.runs = null; state.sites = []; state.fan = null;
+  }
+  const layerSel = $("layer");
+  if (layerSel.options.length === 0) {
+    for (const l of state.scenario.layers) layerSel.add(new Option(l.name, l.id));
+    for (const n of state.scenario.needs) {
+      $("need").add(new Option(n, n));
+      $("wi-needs").add(new Option(n, n, n === "ASD", n === "ASD"));
+      $("site-need").add(new Option(n, n, n === "ASD", n === "ASD"));
+    }
+  }
+}
+
+function areaQuery() {
+  return "layer=" + encodeURIComponent($("layer").value || "") + "&need=" + encodeURIComponent($("need").value || "ALL");
+}
+
+async function loadLayers() {
+  const q = areaQuery();
+  const [prov, areas, summary] = await Promise.all([api("api/provisions"), api("api/areas?" + q), api("api/summary")]);
+  state.provisions = prov;
+  state.areas = areas;
+  state.summary = summary;
+  // The published figures (no token) set the choropleth's classes in every view.
+  state.publicAreas = state.role === "officer" ? await api("api/areas?" + q, { anonymous: true }) : areas;
+  const af = $("area-filter");
+  const keep = af.value;
+  af.innerHTML = '<option value="">All areas</option>';
+  for (const f of areas.features) af.add(new Option(f.properties.area_name, f.properties.area_id));
+  af.value = keep;
+  if ($("show-demand").checked) state.demand = await api("api/demand?" + q);
+  setData("provisions", state.provisions);
+  if (state.selected !== null) map.setFeatureState({ source: "provisions", id: state.selected }, { selected: true });
+  await loadOfficerLayers();
+  renderHeadline();
+  renderAreaTable();
+  renderProvTable();
+  renderSearchList();
+  refresh();
+  renderCharts();
+}
+
+// Every journey matching the query: the API's pages, fetched in order until the last one
+// (next_offset null), in one FeatureCollection.
+async function allJourneys(query) {
+  const all = { type: "FeatureCollection", features: [], total: 0 };
+  let offset = 0;
+  for (;;) {
+    const page = await api("api/journeys?" + query + "&limit=" + JOURNEY_PAGE + "&offset=" + offset);
+    for (const f of page.features) all.features.push(f);
+    all.total = page.total;
+    const next = page.next_offset;
+    if (typeof next !== "number" || next <= offset) break;
+    offset = next;
+  }
+  return all;
+}
+
+async function loadOfficerLayers() {
+  if (state.role !== "officer") return;
+  const area = $("area-filter").value;
+  if ($("show-journeys").checked) {
+    setStatus("Loading journeys…");
+    const q = areaQuery() + (area ? "&area=" + encodeURIComponent(area) : "");
+    const first = await api("api/journeys?" + q + "&limit=1");
+    let tj = null;
+    if (first.total > state.tilesOver && !area && $("need").value === "ALL") {
+      try { tj = await api("tiles/officer.json"); } catch (e) { tj = null; }
+    }
+    if (tj && Array.isArray(tj.tiles) && tj.tiles.length) {
       state.journeys = null;
-      state.moves = null;
-      state.runs = null;
+      setJourneySource("tiles", tj);
+    } else {
+      state.journeys = await allJourneys(q);
+      setJourneySource("geojson");
     }
-    const layerSel = $("layer");
-    if (layerSel.options.length === 0) {
-      for (const l of state.scenario.layers) layerSel.add(new Option(l.name, l.id));
-      for (const n of state.scenario.needs) {
-        $("need").add(new Option(n, n));
-        $("wi-needs").add(new Option(n, n, n === "ASD", n === "ASD"));
-        $("site-need").add(new Option(n, n, n === "ASD", n === "ASD"));
+    state.journeysTotal = first.total;
+    setStatus("Journeys: " + fmt(first.total) + (state.journeysFrom === "tiles" ? " (vector tiles)" : ""));
+  }
+  if ($("show-moves").checked) state.moves = await api("api/moves");
+}
+
+async function reload() {
+  try {
+    setStatus("Loading…");
+    await loadScenario();
+    await loadLayers();
+    setStatus("Ready");
+  } catch (e) {
+    setStatus("Error: " + e.message);
+  }
+}
+
+// The authority: the bounds of its areas (the road network's extent reaches past it, into the
+// neighbours), else the network's bounding box.
+function fitAuthority(animate, areas) {
+  const fc = areas || state.areas;
+  let b = null;
+  if (fc && fc.features.length) {
+    const lb = new maplibregl.LngLatBounds();
+    for (const f of fc.features) { const fb = bounds(f.geometry); if (!fb.isEmpty()) lb.extend(fb); }
+    if (!lb.isEmpty()) b = lb;
+  }
+  if (!b && state.scenario && state.scenario.bbox) {
+    const x = state.scenario.bbox;
+    b = [[x[0], x[1]], [x[2], x[3]]];
+  }
+  if (b) map.fitBounds(b, { padding: 30, duration: animate && !reducedMotion() ? 500 : 0 });
+}
+
+// ---------- Planning: best sites ----------
+async function runSite() {
+  const out = $("site-result");
+  delete out.dataset.k;
+  const body = {
+    need: $("site-need").value,
+    places: parseInt($("site-places").value, 10),
+    k: parseInt($("site-k").value, 10),
+    objective: $("site-objective").value,
+  };
+  out.textContent = "Computing…";
+  try {
+    const r = await api("api/site", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const s = r.site;
+    const rows = s.per_k.map((k) =>
+      "<tr><td>" + k.k + "</td><td class=\"names\">" + k.sites.map((x) => esc(x.name)).join("; ") + "</td><td>" +
+      fmt(k.figures.returned) + "</td><td>" + money(k.extra_gbp_per_year_saved) + "</td><td>" +
+      money(k.capital_gbp) + "</td><td>" + (k.payback_years == null ? "–" : fmt(k.payback_years, 1)) + "</td></tr>");
+    out.innerHTML = "<p>Out of area now: <strong>" + fmt(s.out_of_area_pupils) + "</strong>; existing spare places alone bring back " +
+      fmt(s.baseline.returned) + ".</p>" +
+      "<table class=\"wi\"><thead><tr><th scope=\"col\">k</th><th scope=\"col\">Sites</th><th scope=\"col\">Returned</th>" +
+      "<th scope=\"col\">Extra £/yr</th><th scope=\"col\">Capital</th><th scope=\"col\">Payback (yr)</th></tr></thead><tbody>" +
+      rows.join("") + "</tbody></table>";
+    const last = s.per_k[s.per_k.length - 1];
+    state.sites = last ? last.sites.map((x) => ({ lat: x.location.lat, lon: x.location.lon, name: x.name })) : [];
+    state.fan = s.appraisal && s.appraisal.demand ? { need: body.need, demand: s.appraisal.demand } : null;
+    out.dataset.k = String(s.per_k.length);
+    refresh();
+    renderCharts();
+  } catch (e) {
+    out.textContent = "Planning refused: " + e.message;
+  }
+}
+
+// ---------- What-if ----------
+async function runWhatIf() {
+  const out = $("whatif-result");
+  // Whatever was on screen belongs to another base: clear it first.
+  out.textContent = "";
+  delete out.dataset.moved;
+  const lat = parseFloat($("wi-lat").value), lon = parseFloat($("wi-lon").value);
+  if (!isFinite(lat) || !isFinite(lon)) {
+    out.textContent = "Place the base on the map (or type its latitude and longitude) first.";
+    return;
+  }
+  state.candidate = { lat, lon };
+  refresh();
+  const needs = Array.from($("wi-needs").selectedOptions).map((o) => o.value);
+  const body = { add: [{
+    id: "WHATIF-1", name: "What-if resource base", lat, lon, needs,
+    age_min: parseInt($("wi-age-min").value, 10),
+    age_max: parseInt($("wi-age-max").value, 10),
+    places: parseInt($("wi-places").value, 10),
+  }] };
+  out.textContent = "Computing…";
+  try {
+    const r = await api("api/whatif", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const b = r.baseline, w = r.whatif, c = r.change;
+    const added = r.provisions.find((p) => p.added) || {};
+    const row = (k, label, f) => "<tr><th scope=\"row\">" + label + "</th><td>" + f(b[k]) + "</td><td>" + f(w[k]) + "</td><td>" + signed(c[k], f) + "</td></tr>";
+    out.innerHTML =
+      "<table class=\"wi\"><thead><tr><th scope=\"col\"></th><th scope=\"col\">Now</th><th scope=\"col\">With base</th><th scope=\"col\">Change</th></tr></thead><tbody>" +
+      row("moved", "Pupils brought back", fmt) +
+      row("gbp_per_year_saved", "£ saved a year", money) +
+      row("km_per_year_saved", "km saved a year", (v) => fmt(v, 0)) +
+      row("total_minutes", "Minutes of new journeys", (v) => fmt(v, 0)) +
+      "</tbody></table><p id=\"whatif-moves-in\">Pupils the new base takes: <strong>" + fmt(added.moves_in) + "</strong></p>" +
+      (r.role === "public" || r.visibility === "public" ? "<p class=\"note\">Public view: small counts suppressed (c). Use an officer token for exact figures.</p>" : "");
+    out.dataset.moved = String(w.moved);
+  } catch (e) {
+    out.textContent = "What-if refused: " + e.message;
+  }
+}
+function signed(v, f) {
+  if (v === null || v === undefined) return "c";
+  return (v > 0 ? "+" : "") + f(v);
+}
+
+function setPlacing(on) {
+  state.placing = on;
+  if (on) closePopup();
+  $("wi-place").setAttribute("aria-pressed", on ? "true" : "false");
+  $("map").classList.toggle("placing", on);
+  setStatus(on ? "Click the map where the new base would be" : "Ready");
+}
+
+// ---------- Charts (plain SVG) ----------
+const SVGNS = "http://www.w3.org/2000/svg";
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function chartBox(id, w, h, label) {
+  const box = $(id);
+  box.textContent = "";
+  const svg = svgEl("svg", { viewBox: "0 0 " + w + " " + h, role: "img", "aria-label": label });
+  box.appendChild(svg);
+  return svg;
+}
+function chartEmpty(id, text) {
+  const box = $(id);
+  box.textContent = "";
+  const p = document.createElement("p");
+  p.className = "empty";
+  p.textContent = text;
+  box.appendChild(p);
+}
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function renderCharts() {
+  chartJourneys();
+  chartOutOfArea();
+  chartCost();
+  chartFan();
+}
+
+// Journey times by phase: a histogram per phase (5-minute bins) with its guidance line.
+function chartJourneys() {
+  const id = "chart-journeys";
+  if (state.role !== "officer" || !state.journeys || !$("show-journeys").checked) {
+    chartEmpty(id, state.role !== "officer" ? "Officers only: journey times are pupil-level figures."
+      : state.journeysFrom === "tiles" && $("show-journeys").checked ? "Too many journeys to chart at once: choose an area in “Journeys in area” (or a need)."
+      : "Tick “Journeys (officer)” to chart every journey's minutes.");
+    return;
+  }
+  const t = state.scenario.thresholds || {};
+  const primaryMax = t.primary_max_age != null ? t.primary_max_age : 10;
+  const phases = [
+    { name: "Primary", limit: t.primary_max_minutes || 45, test: (a) => a <= primaryMax, colour: "#0072B2" },
+    { name: "Secondary and post-16", limit: t.secondary_max_minutes || 75, test: (a) => a > primaryMax, colour: "#D55E00" },
+  ];
+  const bin = 5, maxMin = 120, nb = maxMin / bin + 1;
+  for (const ph of phases) {
+    ph.bins = new Array(nb).fill(0);
+    for (const f of state.journeys.features) {
+      const p = f.properties;
+      if (typeof p.minutes !== "number" || typeof p.age !== "number" || !ph.test(p.age)) continue;
+      ph.bins[Math.min(nb - 1, Math.floor(p.minutes / bin))]++;
+    }
+    ph.count = ph.bins.reduce((a, b) => a + b, 0);
+  }
+  const W = 460, rowH = 130, H = rowH * 2 + 20, L = 36, R = 10;
+  const svg = chartBox(id, W, H, "Histogram of journey minutes by phase, with the 45 and 75 minute guidance lines");
+  const x = (m) => L + ((W - L - R) * m) / (maxMin + bin);
+  phases.forEach((ph, i) => {
+    const top = i * rowH, h = 80, y0 = top + 20;
+    const ymax = niceMax(Math.max(...ph.bins));
+    svg.appendChild(svgEl("text", { x: L, y: top + 12 }, ph.name + " (" + ph.count + " journeys)"));
+    ph.bins.forEach((n, b) => {
+      if (!n) return;
+      const bh = (h * n) / ymax;
+      svg.appendChild(svgEl("rect", { x: x(b * bin) + 0.5, y: y0 + h - bh, width: x(bin) - x(0) - 1, height: bh, fill: ph.colour }));
+    });
+    svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: y0 + h, y2: y0 + h, stroke: "#333" }));
+    svg.appendChild(svgEl("text", { x: L - 4, y: y0 + 4, "text-anchor": "end" }, String(ymax)));
+    svg.appendChild(svgEl("text", { x: L - 4, y: y0 + h, "text-anchor": "end" }, "0"));
+    const lx = x(ph.limit);
+    svg.appendChild(svgEl("line", { x1: lx, x2: lx, y1: y0 - 4, y2: y0 + h, stroke: "#000", "stroke-dasharray": "4 3", "stroke-width": 1.5 }));
+    svg.appendChild(svgEl("text", { x: lx + 3, y: y0 + 8 }, ph.limit + " min guidance"));
+    for (let m = 0; m <= maxMin; m += 15)
+      svg.appendChild(svgEl("text", { x: x(m), y: y0 + h + 13, "text-anchor": "middle" }, m === maxMin ? m + "+" : String(m)));
+  });
+  svg.appendChild(svgEl("text", { x: W / 2, y: H - 2, "text-anchor": "middle" }, "minutes, one way"));
+}
+
+// Horizontal bars; `null` values are suppressed ("c").
+function barChart(id, rows, label, colour, fmtv) {
+  const W = 460, rowH = 20, L = 70, R = 60, H = rows.length * rowH + 10;
+  const svg = chartBox(id, W, H, label);
+  const max = niceMax(Math.max(0, ...rows.map((r) => (typeof r.value === "number" ? r.value : 0))));
+  rows.forEach((r, i) => {
+    const y = 5 + i * rowH;
+    svg.appendChild(svgEl("text", { x: L - 6, y: y + 13, "text-anchor": "end" }, r.label));
+    if (typeof r.value === "number") {
+      const w = ((W - L - R) * r.value) / max;
+      svg.appendChild(svgEl("rect", { x: L, y: y + 2, width: Math.max(0.5, w), height: rowH - 6, fill: colour }));
+      svg.appendChild(svgEl("text", { x: L + w + 4, y: y + 13 }, fmtv(r.value)));
+    } else svg.appendChild(svgEl("text", { x: L + 4, y: y + 13 }, "c (suppressed)"));
+  });
+}
+
+function chartOutOfArea() {
+  const s = state.summary;
+  if (!s || !s.by_need) { chartEmpty("chart-ooa", "No summary."); return; }
+  barChart("chart-ooa", s.by_need.map((n) => ({ label: n.need, value: n.out_of_area })),
+    "Pupils placed out of area by need", "#E69F00", (v) => fmt(v));
+}
+
+// Cost today (placements, transport) against the saving of the optimal bring-back.
+function chartCost() {
+  const o = state.summary && state.summary.overall;
+  if (!o) { chartEmpty("chart-cost", "No summary."); return; }
+  const bars = [
+    { label: "Today", parts: [["Placements", o.current_placement_gbp, "#0072B2"], ["Transport", o.current_transport_gbp, "#56B4E9"]] },
+    { label: "Saving", parts: [["Placements", o.placement_gbp_saved, "#009E73"], ["Transport", o.transport_gbp_saved, "#8fd3b8"]] },
+  ];
+  const W = 460, L = 60, R = 20, H = 120, rowH = 34;
+  const svg = chartBox("chart-cost", W, H, "Cost today against the saving from bringing pupils back, pounds a year");
+  const total = (b) => b.parts.reduce((a, p) => a + (typeof p[1] === "number" ? p[1] : 0), 0);
+  const max = niceMax(Math.max(...bars.map(total)));
+  const sx = (v) => ((W - L - R) * v) / max;
+  bars.forEach((b, i) => {
+    const y = 6 + i * rowH;
+    svg.appendChild(svgEl("text", { x: L - 6, y: y + 16, "text-anchor": "end" }, b.label));
+    let x0 = L;
+    for (const [name, v, colour] of b.parts) {
+      if (typeof v !== "number") continue;
+      const w = sx(v);
+      const r = svgEl("rect", { x: x0, y: y + 2, width: Math.max(0.5, w), height: rowH - 12, fill: colour });
+      r.appendChild(svgEl("title", {}, name + ": " + money(v)));
+      svg.appendChild(r);
+      x0 += w;
+    }
+    svg.appendChild(svgEl("text", { x: Math.min(x0 + 4, W - 110), y: y + rowH - 12 + 12 }, money(total(b))));
+  });
+  let lx = L;
+  for (const [name, , colour] of [["Placements", 0, "#0072B2"], ["Transport", 0, "#56B4E9"], ["Placements saved", 0, "#009E73"], ["Transport saved", 0, "#8fd3b8"]]) {
+    svg.appendChild(svgEl("rect", { x: lx, y: H - 16, width: 10, height: 10, fill: colour }));
+    svg.appendChild(svgEl("text", { x: lx + 14, y: H - 7 }, name));
+    lx += 24 + 6.2 * name.length;
+  }
+}
+
+// The demand projection of the last planning run: the central path with the 80% interval.
+function chartFan() {
+  const f = state.fan;
+  if (!f) {
+    chartEmpty("chart-fan", state.role === "officer"
+      ? "Run “Find sites” to draw the demand projection behind its appraisal."
+      : "Officers only: shown after a planning run (the projection behind its appraisal).");
+    return;
+  }
+  const d = f.demand, n = d.central.length;
+  const W = 460, H = 190, L = 40, R = 22, T = 24, B = 30;
+  const svg = chartBox("chart-fan", W, H, "Projected demand, central path with the 80% interval");
+  const all = d.low.concat(d.high, d.central);
+  const lo = Math.min(...all) * 0.95, hi = Math.max(...all) * 1.05;
+  const x = (i) => L + ((W - L - R) * i) / (n - 1);
+  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+  const band = d.high.map((v, i) => x(i) + "," + y(v)).concat(d.low.map((v, i) => x(i) + "," + y(v)).reverse());
+  svg.appendChild(svgEl("polygon", { points: band.join(" "), fill: "#56B4E9", "fill-opacity": 0.35 }));
+  svg.appendChild(svgEl("polyline", { points: d.central.map((v, i) => x(i) + "," + y(v)).join(" "), fill: "none", stroke: "#0072B2", "stroke-width": 2 }));
+  svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333" }));
+  for (let i = 0; i < n; i += Math.max(1, Math.round(n / 6)))
+    svg.appendChild(svgEl("text", { x: x(i), y: H - B + 14, "text-anchor": "middle" }, String((d.base_year || 0) + i)));
+  for (const v of [lo, (lo + hi) / 2, hi])
+    svg.appendChild(svgEl("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end" }, "×" + v.toFixed(2)));
+  svg.appendChild(svgEl("text", { x: L, y: 12 }, f.need + " demand against " + (d.base_year || "the base year") + " (×1): central and 80% interval"));
+  svg.appendChild(svgEl("title", {}, d.basis || ""));
+  $("chart-fan").dataset.years = String(n);
+}
+
+// ---------- Exports ----------
+function saveBlob(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+async function download(path, name) {
+  const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
+  const r = await fetch(path, { headers });
+  if (!r.ok) throw new Error("HTTP " + r.status);
+  saveBlob(await r.blob(), name);
+}
+
+// The map as a PNG: the map's canvas (read in the frame it is drawn) with a title band, the
+// legend and the attribution drawn beside it.
+function mapImage() {
+  return new Promise((resolve) => {
+    map.once("render", () => {
+      const src = map.getCanvas();
+      const dpr = src.width / src.clientWidth || 1;
+      const legendW = 300 * dpr, titleH = 34 * dpr;
+      const out = document.createElement("canvas");
+      out.width = src.width + legendW;
+      out.height = src.height + titleH;
+      const g = out.getContext("2d");
+      g.fillStyle = "#ffffff";
+      g.fillRect(0, 0, out.width, out.height);
+      g.drawImage(src, 0, titleH);
+      g.scale(dpr, dpr);
+      g.fillStyle = "#1b1b1b";
+      g.font = "bold 16px sans-serif";
+      const metric = $("show-areas").checked ? " — areas by " + $("metric").selectedOptions[0].textContent.toLowerCase() : "";
+      const need = $("need").value === "ALL" ? "all needs" : $("need").value;
+      g.fillText("nearhome · " + (state.scenario ? state.scenario.name : "") + metric + " (" + need + ", " + state.role + " view)", 10, 22);
+      let y = titleH / dpr + 18;
+      const x0 = src.clientWidth + 12;
+      g.font = "12px sans-serif";
+      for (const it of state.legendItems) {
+        if (it.kind === "title") { g.font = "bold 12px sans-serif"; g.fillStyle = "#1b1b1b"; g.fillText(it.label, x0, y); g.font = "12px sans-serif"; y += 17; continue; }
+        if (it.kind === "note") { g.fillStyle = "#5a5a5a"; wrap(g, it.label, x0, y, 225, 14).forEach((l, i) => g.fillText(l, x0, y + i * 14)); y += 14 * wrap(g, it.label, x0, y, 225, 14).length + 4; continue; }
+        g.fillStyle = it.kind === "fill" && it.colour !== "#F0E442" && it.colour !== "#CC79A7" ? mix(it.colour, AREA_OPACITY, MAP_BG) : it.colour;
+        if (it.kind === "round") { g.beginPath(); g.arc(x0 + 6, y - 4, 6, 0, 2 * Math.PI); g.fill(); g.strokeStyle = "#333"; g.stroke(); }
+        else if (it.kind === "line" || it.kind === "dash" || it.kind === "arrow") {
+          g.strokeStyle = it.colour; g.lineWidth = 3; g.setLineDash(it.kind === "dash" ? [4, 3] : []);
+          g.beginPath(); g.moveTo(x0, y - 4); g.lineTo(x0 + 14, y - 4); g.stroke(); g.setLineDash([]); g.lineWidth = 1;
+          if (it.kind === "arrow") { g.beginPath(); g.moveTo(x0 + 16, y - 4); g.lineTo(x0 + 10, y - 8); g.lineTo(x0 + 10, y); g.closePath(); g.fill(); }
+        } else { g.fillRect(x0, y - 10, 14, 10); g.strokeStyle = "#333"; g.strokeRect(x0, y - 10, 14, 10); }
+        g.fillStyle = "#1b1b1b";
+        const lines = wrap(g, it.label, x0, y, 265);
+        lines.forEach((l, i) => g.fillText(l, x0 + 20, y + i * 14));
+        y += 17 + 14 * (lines.length - 1);
       }
-    }
-    if (!state.home && state.scenario.bbox) fit(state.scenario.bbox);
-  }
-
-  async function loadLayers() {
-    const layer = encodeURIComponent($("layer").value || "");
-    const need = encodeURIComponent($("need").value || "ALL");
-    const q = "layer=" + layer + "&need=" + need;
-    const [prov, areas, summary] = await Promise.all([
-      api("api/provisions"),
-      api("api/areas?" + q),
-      api("api/summary"),
-    ]);
-    state.provisions = prov;
-    state.areas = areas;
-    state.summary = summary;
-    const af = $("area-filter");
-    const keep = af.value;
-    af.innerHTML = '<option value="">All areas</option>';
-    for (const f of areas.features) af.add(new Option(f.properties.area_name, f.properties.area_id));
-    af.value = keep;
-    if ($("show-demand").checked) state.demand = await api("api/demand?" + q);
-    await loadOfficerLayers();
-    renderHeadline();
-    renderAreaTable();
-    renderProvTable();
-    draw();
-  }
-
-  // The most journeys the API returns in one page.
-  const JOURNEY_PAGE = 5000;
-
-  // Every journey matching the query: the API's pages, fetched in order until the last one
-  // (next_offset null), in one FeatureCollection.
-  async function allJourneys(query) {
-    const all = { type: "FeatureCollection", features: [], total: 0 };
-    let offset = 0;
-    for (;;) {
-      const page = await api("api/journeys?" + query + "&limit=" + JOURNEY_PAGE + "&offset=" + offset);
-      for (const f of page.features) all.features.push(f);
-      all.total = page.total;
-      const next = page.next_offset;
-      if (typeof next !== "number" || next <= offset) break;
-      offset = next;
-    }
-    return all;
-  }
-
-  async function loadOfficerLayers() {
-    if (state.role !== "officer") return;
-    const layer = encodeURIComponent($("layer").value || "");
-    const need = encodeURIComponent($("need").value || "ALL");
-    const area = encodeURIComponent($("area-filter").value || "");
-    if ($("show-journeys").checked)
-      state.journeys = await allJourneys("layer=" + layer + "&need=" + need + (area ? "&area=" + area : ""));
-    if ($("show-moves").checked) state.moves = await api("api/moves");
-  }
-
-  async function loadBasemap() {
-    state.basemap.major = await api("api/basemap?detail=major");
-    draw();
-    state.basemap.all = await api("api/basemap?detail=all");
-    draw();
-  }
-
-  async function reload() {
-    try {
-      setStatus("Loading…");
-      await loadScenario();
-      await loadLayers();
-      setStatus("Ready");
-    } catch (e) {
-      setStatus("Error: " + e.message);
-    }
-  }
-
-  // ---------- Planning: best sites ----------
-  async function runSite() {
-    const out = $("site-result");
-    const body = {
-      need: $("site-need").value,
-      places: parseInt($("site-places").value, 10),
-      k: parseInt($("site-k").value, 10),
-      objective: $("site-objective").value,
-    };
-    out.textContent = "Computing…";
-    try {
-      const r = await api("api/site", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const s = r.site;
-      const rows = s.per_k.map((k) =>
-        "<tr><td>" + k.k + "</td><td>" + k.sites.map((x) => esc(x.name)).join("; ") + "</td><td>" +
-        fmt(k.figures.returned) + "</td><td>" + money(k.extra_gbp_per_year_saved) + "</td><td>" +
-        money(k.capital_gbp) + "</td><td>" + (k.payback_years == null ? "–" : fmt(k.payback_years, 1)) + "</td></tr>");
-      out.innerHTML = "<p>Out of area now: <strong>" + fmt(s.out_of_area_pupils) + "</strong>; existing spare places alone bring back " +
-        fmt(s.baseline.returned) + ".</p>" +
-        "<table class=\"wi\"><thead><tr><th scope=\"col\">k</th><th scope=\"col\">Sites</th><th scope=\"col\">Returned</th>" +
-        "<th scope=\"col\">Extra £/yr</th><th scope=\"col\">Capital</th><th scope=\"col\">Payback (yr)</th></tr></thead><tbody>" +
-        rows.join("") + "</tbody></table>";
-      const last = s.per_k[s.per_k.length - 1];
-      state.sites = last ? last.sites.map((x) => ({ lat: x.location.lat, lon: x.location.lon, name: x.name })) : [];
-      out.dataset.k = String(s.per_k.length);
-      draw();
-    } catch (e) {
-      out.textContent = "Planning refused: " + e.message;
-    }
-  }
-
-  // ---------- What-if ----------
-  async function runWhatIf() {
-    const lat = parseFloat($("wi-lat").value), lon = parseFloat($("wi-lon").value);
-    const out = $("whatif-result");
-    if (!isFinite(lat) || !isFinite(lon)) {
-      out.textContent = "Place the base on the map (or type its latitude and longitude) first.";
-      return;
-    }
-    state.candidate = { lat, lon };
-    draw();
-    const needs = Array.from($("wi-needs").selectedOptions).map((o) => o.value);
-    const body = {
-      add: [{
-        id: "WHATIF-1",
-        name: "What-if resource base",
-        lat, lon, needs,
-        age_min: parseInt($("wi-age-min").value, 10),
-        age_max: parseInt($("wi-age-max").value, 10),
-        places: parseInt($("wi-places").value, 10),
-      }],
-    };
-    out.textContent = "Computing…";
-    try {
-      const r = await api("api/whatif", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const b = r.baseline, w = r.whatif, c = r.change;
-      const added = r.provisions.find((p) => p.added) || {};
-      const row = (k, label, f) => "<tr><th scope=\"row\">" + label + "</th><td>" + f(b[k]) + "</td><td>" + f(w[k]) + "</td><td>" + signed(c[k], f) + "</td></tr>";
-      out.innerHTML =
-        "<table class=\"wi\"><thead><tr><th scope=\"col\"></th><th scope=\"col\">Now</th><th scope=\"col\">With base</th><th scope=\"col\">Change</th></tr></thead><tbody>" +
-        row("moved", "Pupils brought back", fmt) +
-        row("gbp_per_year_saved", "£ saved a year", money) +
-        row("km_per_year_saved", "km saved a year", (v) => fmt(v, 0)) +
-        row("total_minutes", "Minutes of new journeys", (v) => fmt(v, 0)) +
-        "</tbody></table><p id=\"whatif-moves-in\">Pupils the new base takes: <strong>" + fmt(added.moves_in) + "</strong></p>" +
-        (r.role === "public" ? "<p class=\"note\">Public view: small counts suppressed (c). Use an officer token for exact figures.</p>" : "");
-      out.dataset.moved = String(w.moved);
-    } catch (e) {
-      out.textContent = "What-if refused: " + e.message;
-    }
-  }
-  function signed(v, f) {
-    if (v === null || v === undefined) return "c";
-    return (v > 0 ? "+" : "") + f(v);
-  }
-
-  // ---------- Interaction ----------
-  function provisionAt(x, y) {
-    // The topmost (last drawn) provision wins ties, e.g. a resource base inside its school.
-    let best = null, bestD = Infinity;
-    for (const f of visibleProvisions()) {
-      const [px, py] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-      const d = Math.hypot(px - x, py - y);
-      if (d < Math.max(10, radius(f.properties) + 3) && d <= bestD) {
-        best = f; bestD = d;
-      }
-    }
-    return best;
-  }
-
-  let drag = null;
-  canvas.addEventListener("mousedown", (e) => {
-    drag = { x: e.offsetX, y: e.offsetY, cx: state.view.cx, cy: state.view.cy, moved: false };
+      // Attribution and scale, bottom left of the map part.
+      const scale = Array.from(document.querySelectorAll(".maplibregl-ctrl-scale")).find((e) => /\d\s?k?m$/.test(e.textContent));
+      const foot = ATTRIBUTION + (scale ? " · scale bar: " + scale.textContent + " = " + scale.clientWidth + " px" : "");
+      g.font = "12px sans-serif";
+      const tw = g.measureText(foot).width;
+      g.fillStyle = "rgba(255,255,255,0.85)";
+      g.fillRect(4, out.height / dpr - 22, tw + 12, 18);
+      g.fillStyle = "#1b1b1b";
+      g.fillText(foot, 10, out.height / dpr - 9);
+      out.toBlob((b) => resolve(b), "image/png");
+    });
+    map.triggerRepaint();
   });
-  window.addEventListener("mousemove", (e) => {
-    if (!drag) return;
-    const r = canvas.getBoundingClientRect();
-    const dx = e.clientX - r.left - drag.x, dy = e.clientY - r.top - drag.y;
-    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-    if (drag.moved) {
-      state.view.cx = drag.cx + dx;
-      state.view.cy = drag.cy + dy;
-      draw();
-    }
-  });
-  window.addEventListener("mouseup", () => {
-    setTimeout(() => { drag = null; }, 0);
-  });
-  canvas.addEventListener("click", (e) => {
-    if (drag && drag.moved) return;
-    const x = e.offsetX, y = e.offsetY;
+}
+function wrap(g, text, x, y, width) {
+  const words = text.split(" "), lines = [];
+  let line = "";
+  for (const w of words) {
+    const t = line ? line + " " + w : w;
+    if (g.measureText(t).width > width && line) { lines.push(line); line = w; } else line = t;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+// ---------- Interaction ----------
+function featureAt(point, layers) {
+  const live = layers.filter((l) => map.getLayer(l) && map.getLayoutProperty(l, "visibility") !== "none");
+  if (!live.length) return null;
+  const box = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
+  const fs = map.queryRenderedFeatures(box, { layers: live });
+  return fs.length ? fs[0] : null;
+}
+
+function wireMap() {
+  map.on("click", (e) => {
     if (state.placing) {
-      const [lon, lat] = unproject(x, y);
-      $("wi-lat").value = lat.toFixed(5);
-      $("wi-lon").value = lon.toFixed(5);
+      $("wi-lat").value = e.lngLat.lat.toFixed(5);
+      $("wi-lon").value = e.lngLat.lng.toFixed(5);
       setPlacing(false);
       runWhatIf();
       return;
     }
-    const f = provisionAt(x, y);
-    if (f) showPopup(f);
-    else $("popup").hidden = true;
-  });
-  canvas.addEventListener("wheel", (e) => {
-    e.preventDefault();
-    zoomAt(e.offsetX, e.offsetY, e.deltaY < 0 ? 1.25 : 0.8);
-  }, { passive: false });
-  canvas.addEventListener("keydown", (e) => {
-    const step = 60;
-    const [w, h] = size();
-    switch (e.key) {
-      case "ArrowLeft": state.view.cx += step; break;
-      case "ArrowRight": state.view.cx -= step; break;
-      case "ArrowUp": state.view.cy += step; break;
-      case "ArrowDown": state.view.cy -= step; break;
-      case "+": case "=": zoomAt(w / 2, h / 2, 1.25); return;
-      case "-": case "_": zoomAt(w / 2, h / 2, 0.8); return;
-      case "Enter": {
-        let best = null, bestD = Infinity;
-        for (const f of visibleProvisions()) {
-          const [px, py] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-          const d = Math.hypot(px - w / 2, py - h / 2);
-          if (d < bestD) { best = f; bestD = d; }
-        }
-        if (best) showPopup(best);
-        return;
-      }
-      case "Escape": $("popup").hidden = true; return;
-      default: return;
+    const p = featureAt(e.point, ["provisions"]);
+    if (p) {
+      // The rendered feature's properties are flattened; use the source feature.
+      const f = state.provisions.features.find((x) => x.properties.id === p.properties.id);
+      if (f) showPopup(f);
+      return;
     }
-    e.preventDefault();
-    draw();
+    const a = featureAt(e.point, ["areas-fill"]);
+    if (a) {
+      const f = state.areas.features.find((x) => x.properties.area_id === a.properties.area_id);
+      if (f) showAreaPopup(f, e.lngLat);
+    } else closePopup();
   });
-  function zoomAt(x, y, factor) {
-    const [lon, lat] = unproject(x, y);
-    state.view.k *= factor;
-    const [nx, ny] = project(lon, lat);
-    state.view.cx += x - nx;
-    state.view.cy += y - ny;
-    draw();
-  }
-  function setPlacing(on) {
-    state.placing = on;
-    if (on) $("popup").hidden = true;
-    $("wi-place").setAttribute("aria-pressed", on ? "true" : "false");
-    canvas.classList.toggle("placing", on);
-    setStatus(on ? "Click the map where the new base would be" : "Ready");
-  }
+  map.on("mousemove", (e) => {
+    const p = featureAt(e.point, ["provisions"]);
+    const pid = p ? p.properties.id : null;
+    if (pid !== state.hoverProv) {
+      if (state.hoverProv !== null) map.setFeatureState({ source: "provisions", id: state.hoverProv }, { hover: false });
+      state.hoverProv = pid;
+      if (pid !== null) map.setFeatureState({ source: "provisions", id: pid }, { hover: true });
+    }
+    const a = p ? null : featureAt(e.point, ["areas-fill"]);
+    const aid = a ? a.properties.area_id : null;
+    if (aid !== state.hoverArea) {
+      if (state.hoverArea !== null) map.setFeatureState({ source: "areas", id: state.hoverArea }, { hover: false });
+      state.hoverArea = aid;
+      if (aid !== null) map.setFeatureState({ source: "areas", id: aid }, { hover: true });
+      document.querySelectorAll("#area-table tr.hover").forEach((r) => r.classList.remove("hover"));
+      if (aid !== null) { const row = document.querySelector("#area-table tr[data-area=\"" + CSS.escape(aid) + "\"]"); if (row) row.classList.add("hover"); }
+    }
+    map.getCanvas().style.cursor = state.placing ? "crosshair" : pid !== null ? "pointer" : "";
+    $("map").title = p ? p.properties.name : a ? a.properties.area_name : "";
+  });
+  map.on("mouseout", () => {
+    if (state.hoverArea !== null) map.setFeatureState({ source: "areas", id: state.hoverArea }, { hover: false });
+    state.hoverArea = null;
+  });
+  // Keyboard (beside MapLibre's arrows, +/-): Enter opens the provision nearest the centre,
+  // Escape closes the popup.
+  map.getCanvasContainer().addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      const c = map.project(map.getCenter());
+      let best = null, bestD = Infinity;
+      for (const f of visibleProvisions()) {
+        const [lon, lat] = f.geometry.coordinates;
+        if (!inExtent(lon, lat)) continue;
+        const q = map.project([lon, lat]);
+        const d = Math.hypot(q.x - c.x, q.y - c.y);
+        if (d < bestD) { best = f; bestD = d; }
+      }
+      if (best) showPopup(best);
+      e.preventDefault();
+    } else if (e.key === "Escape") closePopup();
+  });
+}
 
-  $("zoom-in").addEventListener("click", () => { const [w, h] = size(); zoomAt(w / 2, h / 2, 1.25); });
-  $("zoom-out").addEventListener("click", () => { const [w, h] = size(); zoomAt(w / 2, h / 2, 0.8); });
-  $("zoom-reset").addEventListener("click", () => { if (state.scenario) fit(state.scenario.bbox); draw(); });
+function findFeature(text) {
+  const t = text.trim().toLowerCase();
+  if (!t) return null;
+  const provs = state.provisions ? state.provisions.features : [];
+  const areas = state.areas ? state.areas.features : [];
+  const exact = provs.find((f) => f.properties.name.toLowerCase() === t || f.properties.id.toLowerCase() === t);
+  if (exact) return { kind: "provision", f: exact };
+  const ea = areas.find((f) => f.properties.area_name.toLowerCase() === t);
+  if (ea) return { kind: "area", f: ea };
+  const pp = provs.find((f) => f.properties.name.toLowerCase().includes(t));
+  if (pp) return { kind: "provision", f: pp };
+  const pa = areas.find((f) => f.properties.area_name.toLowerCase().includes(t));
+  if (pa) return { kind: "area", f: pa };
+  return null;
+}
+
+function wirePanels() {
+  $("zoom-reset").addEventListener("click", () => fitAuthority(true));
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const hit = findFeature($("search").value);
+    if (!hit) { notice("No school or area matches “" + $("search").value + "”."); return; }
+    if (hit.kind === "provision") showProvision(hit.f);
+    else {
+      const b = bounds(hit.f.geometry);
+      map.fitBounds(b, { padding: 40, duration: reducedMotion() ? 0 : 600, maxZoom: 15 });
+      if (state.hoverArea !== null) map.setFeatureState({ source: "areas", id: state.hoverArea }, { hover: false });
+      state.hoverArea = hit.f.properties.area_id;
+      map.setFeatureState({ source: "areas", id: state.hoverArea }, { hover: true });
+      showAreaPopup(hit.f, b.getCenter());
+    }
+    setStatus("Found " + (hit.kind === "provision" ? hit.f.properties.name : hit.f.properties.area_name));
+  });
   $("wi-place").addEventListener("click", () => setPlacing(!state.placing));
   $("whatif-form").addEventListener("submit", (e) => { e.preventDefault(); runWhatIf(); });
   $("site-form").addEventListener("submit", (e) => { e.preventDefault(); runSite(); });
@@ -876,28 +1379,28 @@
     $("wi-lat").value = "";
     $("wi-lon").value = "";
     $("whatif-result").textContent = "";
-    draw();
+    delete $("whatif-result").dataset.moved;
+    refresh();
   });
-  for (const id of ["show-provisions", "show-areas", "show-catchment", "metric"])
-    $(id).addEventListener("change", draw);
+  for (const id of ["show-provisions", "show-areas", "show-catchment", "metric"]) $(id).addEventListener("change", refresh);
   $("show-demand").addEventListener("change", async () => {
     if ($("show-demand").checked) {
-      const q = "layer=" + encodeURIComponent($("layer").value) + "&need=" + encodeURIComponent($("need").value);
-      try { state.demand = await api("api/demand?" + q); } catch (e) { setStatus(e.message); }
+      try { state.demand = await api("api/demand?" + areaQuery()); } catch (e) { setStatus(e.message); }
     }
-    draw();
+    refresh();
   });
   for (const id of ["show-journeys", "show-moves", "area-filter"])
     $(id).addEventListener("change", async () => {
       try { await loadOfficerLayers(); } catch (e) { setStatus(e.message); }
-      draw();
+      refresh();
+      renderCharts();
     });
   $("show-runs").addEventListener("change", () => {
-    if (state.selected) loadRuns(state.selected);
-    else draw();
+    if (state.selected !== null) loadRuns(state.selected);
+    else refresh();
   });
   for (const id of ["layer", "need"]) $(id).addEventListener("change", reload);
-  $("catchment-min").addEventListener("change", () => { if (state.selected) loadCatchment(state.selected); });
+  $("catchment-min").addEventListener("change", () => { if (state.selected !== null) loadCatchment(state.selected); });
   $("token").value = state.token;
   $("token-apply").addEventListener("click", () => {
     state.token = $("token").value.trim();
@@ -905,70 +1408,70 @@
     else sessionStorage.removeItem("nearhome-token");
     reload();
   });
-  document.querySelectorAll("#area-table th button").forEach((b) =>
+  document.querySelectorAll("#area-table th button[data-key]").forEach((b) =>
     b.addEventListener("click", () => {
       if (state.sortKey === b.dataset.key) state.sortDir = -state.sortDir;
       else { state.sortKey = b.dataset.key; state.sortDir = 1; }
       renderAreaTable();
-    })
-  );
+    }));
+  document.querySelector("#area-table tbody").addEventListener("click", (e) => {
+    const id = e.target && e.target.dataset ? e.target.dataset.area : null;
+    if (!id || !state.areas) return;
+    const f = state.areas.features.find((x) => x.properties.area_id === id);
+    if (f) { $("search").value = f.properties.area_name; $("search-form").requestSubmit(); }
+  });
   document.querySelector("#prov-table tbody").addEventListener("click", (e) => {
     const id = e.target && e.target.dataset ? e.target.dataset.prov : null;
     if (!id || !state.provisions) return;
     const f = state.provisions.features.find((x) => x.properties.id === id);
-    if (f) {
-      const [w, h] = size();
-      const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-      state.view.cx += w / 2 - x;
-      state.view.cy += h / 2 - y;
-      showPopup(f);
-      canvas.focus();
-    }
+    if (f && showProvision(f)) map.getCanvas().focus();
+  });
+  $("dl-areas").addEventListener("click", async () => {
+    try { await download("api/download/areas.csv", "areas.csv"); } catch (e) { setStatus("Areas CSV: " + e.message); }
   });
   $("dl-pupils").addEventListener("click", async () => {
-    try {
-      const r = await fetch("api/download/pupils.csv", { headers: { Authorization: "Bearer " + state.token } });
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      const blob = await r.blob();
-      saveBlob(blob, "pupils.csv");
-    } catch (e) {
-      setStatus("Pupils CSV: " + e.message);
-    }
+    try { await download("api/download/pupils.csv", "pupils.csv"); } catch (e) { setStatus("Pupils CSV: " + e.message); }
   });
-  $("dl-png").addEventListener("click", () => canvas.toBlob((b) => b && saveBlob(b, "nearhome-map.png")));
-  function saveBlob(blob, name) {
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-  }
+  $("dl-png").addEventListener("click", async () => {
+    const b = await mapImage();
+    if (b) saveBlob(b, "nearhome-map.png");
+  });
+}
 
-  // Hooks for the browser test: project a provision to page coordinates.
-  window.nearhome = {
-    state,
-    provisionScreenPoint(id) {
-      const f = state.provisions && state.provisions.features.find((x) => x.properties.id === id);
-      if (!f) return null;
-      const [x, y] = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
-      const r = canvas.getBoundingClientRect();
-      return { x: r.left + x, y: r.top + y };
-    },
-    screenPoint(lat, lon) {
-      const [x, y] = project(lon, lat);
-      const r = canvas.getBoundingClientRect();
-      return { x: r.left + x, y: r.top + y };
-    },
-  };
+// Hooks for the browser test: page coordinates of a provision or a point, and the PNG export.
+window.nearhome = {
+  state,
+  map,
+  provisionScreenPoint(id) {
+    const f = state.provisions && state.provisions.features.find((x) => x.properties.id === id);
+    if (!f) return null;
+    return window.nearhome.screenPoint(f.geometry.coordinates[1], f.geometry.coordinates[0]);
+  },
+  screenPoint(lat, lon) {
+    const q = map.project([lon, lat]);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + q.x, y: r.top + q.y };
+  },
+  async exportPng() {
+    const b = await mapImage();
+    return b ? new Uint8Array(await b.arrayBuffer()) : null;
+  },
+};
 
-  legendObserver.observe($("legend"), { childList: true, subtree: true });
-  window.addEventListener("resize", resize);
-  (async () => {
-    resize();
-    await reload();
-    resize();
-    try { await loadBasemap(); } catch (e) { setStatus("Base map: " + e.message); }
-    document.body.dataset.ready = "true";
-  })();
+wirePanels();
+(async () => {
+  await loaded;
+  addIcons();
+  try {
+    await loadScenario();
+    let areas = null;
+    try { areas = await api("api/areas?" + areaQuery()); } catch (e) { areas = null; }
+    fitAuthority(false, areas);
+  } catch (e) { setStatus("Error: " + e.message); }
+  await addBasemap();
+  wireMap();
+  await reload();
+  document.body.dataset.base = state.base;
+  map.once("idle", () => { document.body.dataset.ready = "true"; });
+  map.triggerRepaint();
 })();

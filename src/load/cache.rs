@@ -9,7 +9,8 @@
 //!
 //! Sections hold flat arrays exactly as the network holds them in memory — junctions,
 //! pieces, geometry, the forward and reverse adjacency, the snapping grid and, per metric,
-//! the contraction hierarchy (ranks, arcs and the two link lists) — so loading is reading
+//! the contraction hierarchy (ranks, arcs and the two link lists); beside them the extract's
+//! named places (bincode) for the map's labels — so loading is reading
 //! each array straight into place, in parallel, with no rebuilding. A reader skips the
 //! sections it does not need (a time-only analysis never reads the distance hierarchy).
 //! Each section's checksum catches damaged bytes, and every index is still checked
@@ -35,8 +36,9 @@ use crate::query::route::{Hierarchies, Network};
 
 const MAGIC: &[u8; 4] = b"NHG\0";
 /// Format version: 6 stores the adjacency, the snapping grid and the hierarchy links; 7
-/// counts the extracts merged; 8 records the speed profile.
-const VERSION: u32 = 8;
+/// counts the extracts merged; 8 records the speed profile; 9 stores the extract's named
+/// places (`place=*` nodes, the map's labels).
+const VERSION: u32 = 9;
 const HEADER: usize = 24;
 const TOC_ENTRY: usize = 24;
 /// Bytes of one stored piece (way id, four u32 indexes, length, speed).
@@ -139,6 +141,7 @@ fn sections(net: &Network) -> Result<Vec<Section<'_>>, Error> {
         borrowed("grid.o", grid.offsets()),
         borrowed("grid", grid.entries()),
         owned("speeds", net.speeds.to_stored().as_bytes().to_vec()),
+        owned("places", encode(&net.places)?),
     ];
     for metric in [Metric::Time, Metric::Distance] {
         let Some(h) = net.hierarchies.get(metric) else {
@@ -642,6 +645,7 @@ pub fn read_cache(src: Source, label: &str, metrics: &[Metric]) -> Result<Networ
     let index = index.map_err(bad)?;
     let mut net = Network::with_index(graph, index).with_hierarchies(hierarchies.map_err(bad)?);
     net.speeds = read_speeds(src, &toc).map_err(bad)?;
+    net.places = decode(&bytes(src, &toc, "places").map_err(bad)?, "places").map_err(bad)?;
     Ok(net)
 }
 

@@ -10,6 +10,7 @@ use std::io::{Read, Seek};
 use osmpbfreader::OsmPbfReader;
 
 use crate::error::Error;
+use crate::model::place::{parse_population, sort_places, Place, PlaceKind};
 use crate::model::profile::{car_profile, Excluded};
 use crate::model::LatLon;
 
@@ -32,6 +33,18 @@ pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork
 /// # Errors
 /// [`Error::Osm`] naming the file when one is not a readable PBF.
 pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNetwork, Error> {
+    read_networks_and_places(sources).map(|(raw, _)| raw)
+}
+
+/// [`read_networks`], and the extracts' named places (`place=*` nodes of a kept
+/// [`PlaceKind`] with a `name`; a node in several files once, the first file's), read in
+/// the same pass over the nodes and ordered by [`sort_places`].
+///
+/// # Errors
+/// As [`read_networks`].
+pub fn read_networks_and_places<R: Read + Seek>(
+    sources: Vec<(R, String)>,
+) -> Result<(RawNetwork, Vec<Place>), Error> {
     let osm_err = |label: &str, e: osmpbfreader::Error| Error::Osm {
         file: label.to_string(),
         message: e.to_string(),
@@ -67,10 +80,14 @@ pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNet
     ways.sort_by_key(|w| w.id);
     let wanted: HashSet<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
     let mut nodes = HashMap::with_capacity(wanted.len());
+    let mut places: HashMap<i64, Place> = HashMap::new();
     for (pbf, label) in &mut pbfs {
         pbf.rewind().map_err(|e| osm_err(label, e))?;
         for node in pbf.iter_nodes() {
             let node = node.map_err(|e| osm_err(label, e))?;
+            if let Some(place) = place_of(&node) {
+                places.entry(place.osm_id).or_insert(place);
+            }
             if wanted.contains(&node.id.0) {
                 nodes.entry(node.id.0).or_insert(LatLon {
                     lat: node.lat(),
@@ -95,7 +112,30 @@ pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNet
     if let Some(why) = many_missing_nodes(&stats) {
         stats.suspected_truncation.push(why);
     }
-    Ok(RawNetwork { ways, nodes, stats })
+    let mut places: Vec<Place> = places.into_values().collect();
+    sort_places(&mut places);
+    Ok((RawNetwork { ways, nodes, stats }, places))
+}
+
+/// The named place a node is, if any: `place` of a kept kind, a non-empty `name`, a valid
+/// position.
+fn place_of(node: &osmpbfreader::Node) -> Option<Place> {
+    let kind = PlaceKind::parse(node.tags.get("place")?.as_str())?;
+    let name = node.tags.get("name")?.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let pos = LatLon::new(node.lat(), node.lon()).ok()?;
+    Some(Place {
+        osm_id: node.id.0,
+        name: name.to_string(),
+        kind,
+        population: node
+            .tags
+            .get("population")
+            .and_then(|v| parse_population(v)),
+        pos,
+    })
 }
 
 /// An OpenStreetMap extract is written nodes, then ways, then relations: one whose last

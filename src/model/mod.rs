@@ -24,6 +24,7 @@ pub mod ids;
 pub mod metric;
 pub mod need_names;
 pub mod phase;
+pub mod place;
 pub mod postcode;
 pub mod profile;
 pub mod proj;

@@ -22,4 +22,5 @@ pub mod report;
 pub mod runs;
 pub mod synth;
 pub mod tables;
+pub mod tiles;
 pub mod whatif;

@@ -267,6 +267,9 @@ pub struct Network {
     pub hierarchies: Hierarchies,
     /// The speeds the graph's durations are at (free flow unless built for a profile).
     pub speeds: SpeedProfile,
+    /// The extract's named places (`place=*` nodes, labels for the map), in label order;
+    /// not part of routing.
+    pub places: Vec<crate::model::place::Place>,
 }
 
 impl Network {
@@ -278,6 +281,7 @@ impl Network {
             index,
             hierarchies: Hierarchies::default(),
             speeds: SpeedProfile::free_flow(),
+            places: Vec::new(),
         }
     }
 
@@ -288,6 +292,7 @@ impl Network {
             index,
             hierarchies: Hierarchies::default(),
             speeds: SpeedProfile::free_flow(),
+            places: Vec::new(),
         }
     }
 
@@ -300,6 +305,7 @@ impl Network {
             .with_speed_factors(|c| speeds.factor(c) / self.speeds.factor(c));
         Network {
             speeds: speeds.clone(),
+            places: self.places.clone(),
             ..Network::new(graph)
         }
     }

@@ -21,6 +21,7 @@ pub mod listen;
 pub mod planning;
 pub mod routes;
 pub mod state;
+pub mod tiles;
 pub mod transport;
 pub mod web;
 pub mod whatif;
@@ -114,6 +115,20 @@ fn build(state: AppState, loopback_hosts_only: bool) -> Router {
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style_css))
         .route("/favicon.ico", get(web::favicon))
+        .route("/vendor/maplibre-gl/maplibre-gl.mjs", get(web::maplibre_js))
+        .route(
+            "/vendor/maplibre-gl/maplibre-gl-worker.mjs",
+            get(web::maplibre_worker_js),
+        )
+        .route(
+            "/vendor/maplibre-gl/maplibre-gl.css",
+            get(web::maplibre_css),
+        )
+        .route(
+            "/vendor/maplibre-gl/LICENSE.txt",
+            get(web::maplibre_license),
+        )
+        .route("/fonts/{fontstack}/{range}", get(web::fonts))
         .route("/api/health", get(routes::health))
         .route("/api/scenario", get(routes::scenario))
         .route("/api/provisions", get(routes::provisions))
@@ -132,6 +147,10 @@ fn build(state: AppState, loopback_hosts_only: bool) -> Router {
         .route("/api/capital", get(planning::capital_handler))
         .route("/api/transport", get(transport::transport))
         .route("/api/runs", get(transport::runs))
+        .route("/tiles/base.json", get(tiles::base_tilejson))
+        .route("/tiles/officer.json", get(tiles::officer_tilejson))
+        .route("/tiles/base/{z}/{x}/{y}", get(tiles::base_tile))
+        .route("/tiles/officer/{z}/{x}/{y}", get(tiles::officer_tile))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
@@ -225,6 +244,9 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> Result<(), ServeError> 
         tokio::spawn(async move {
             if let Err(e) = st.basemap().await {
                 tracing::warn!("base map: {e}");
+            }
+            if let Err(e) = tiles::base_index(&st).await {
+                tracing::warn!("tile index: {e}");
             }
             if let Err(e) = st.geometries().await {
                 tracing::warn!("route geometries: {e}");

@@ -131,6 +131,7 @@ struct Shared {
     basemap: OnceCell<Arc<crate::output::basemap::BaseMap>>,
     transport: OnceCell<Arc<crate::analyse::runs::TransportPlan>>,
     baseline_on_runs: OnceCell<Arc<crate::analyse::runs::MovesOnRuns>>,
+    tiles: crate::serve::tiles::TileState,
 }
 
 impl AppState {
@@ -154,6 +155,7 @@ impl AppState {
             basemap: OnceCell::new(),
             transport: OnceCell::new(),
             baseline_on_runs: OnceCell::new(),
+            tiles: crate::serve::tiles::TileState::default(),
         });
         AppState::from_shared(shared, config)
     }
@@ -199,6 +201,11 @@ impl AppState {
     /// Index of a provision by id.
     pub fn provision(&self, id: &str) -> Option<ProvisionIdx> {
         self.inner.shared.provision_index.get(id).copied()
+    }
+
+    /// The vector tile indexes and cache ([`crate::serve::tiles`]).
+    pub fn tiles(&self) -> &crate::serve::tiles::TileState {
+        &self.inner.shared.tiles
     }
 
     /// The what-if slots.

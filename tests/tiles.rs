@@ -1,0 +1,507 @@
+//! Vector tiles on the Rutland demo, decoded with an independent MVT reader (`mvt-reader`,
+//! not the encoder): public tiles over the whole extent carry no pupil features or fields,
+//! officer tiles need the token, TileJSON carries the OpenStreetMap attribution, roads by
+//! zoom, provisions in the right tile, place names from the extract.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use mvt_reader::feature::Value as MvtValue;
+use mvt_reader::Reader;
+use nearhome::model::LatLon;
+use nearhome::output::tiles::{unmercator, TileId, EXTENT};
+use nearhome::serve::router;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::api::{rutland, OFFICER};
+
+const WRONG: &str = "tiles-wrong-token-0123456789ab";
+
+/// Oakham town centre.
+const OAKHAM: LatLon = LatLon {
+    lat: 52.6709,
+    lon: -0.7270,
+};
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+async fn get(path: &str, token: Option<&str>) -> Reply {
+    let mut req = Request::get(path).header(header::HOST, "127.0.0.1:8080");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let resp = router(rutland().clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// One decoded feature: its layer, geometry (tile units) and properties.
+#[derive(Debug, Clone)]
+struct Decoded {
+    layer: String,
+    geometry: geo::Geometry<f32>,
+    props: HashMap<String, MvtValue>,
+}
+
+/// Decode a tile with `mvt-reader` (an empty body is an empty tile).
+fn decode(body: &[u8], label: &str) -> Vec<Decoded> {
+    if body.is_empty() {
+        return Vec::new();
+    }
+    let reader = Reader::new(body.to_vec()).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    let meta = reader.get_layer_metadata().unwrap();
+    let mut out = Vec::new();
+    for layer in meta {
+        assert_eq!(layer.extent, EXTENT, "{label} layer {}", layer.name);
+        assert_eq!(layer.version, 2, "{label} layer {}", layer.name);
+        for f in reader.get_features(layer.layer_index).unwrap() {
+            out.push(Decoded {
+                layer: layer.name.clone(),
+                geometry: f.geometry,
+                props: f.properties.unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
+async fn tile(source: &str, t: TileId, token: Option<&str>) -> Vec<Decoded> {
+    let path = format!("/tiles/{source}/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let r = get(&path, token).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}");
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/vnd.mapbox-vector-tile",
+        "{path}"
+    );
+    assert!(r.body.len() < 2 << 20, "{path}: {} bytes", r.body.len());
+    decode(&r.body, &path)
+}
+
+fn text(v: &MvtValue) -> Option<&str> {
+    match v {
+        MvtValue::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Every tile at zoom `z` over the Rutland road network's bounding box.
+fn tiles_over_extent(z: u8) -> Vec<TileId> {
+    let net = rutland().prepared().network.as_ref().unwrap();
+    let [w, s, e, n] = net.graph.bbox();
+    let a = TileId::containing(LatLon { lat: n, lon: w }, z);
+    let b = TileId::containing(LatLon { lat: s, lon: e }, z);
+    (a.x..=b.x)
+        .flat_map(|x| (a.y..=b.y).map(move |y| TileId { z, x, y }))
+        .collect()
+}
+
+/// A WGS84 point of a decoded tile point.
+fn lonlat(t: TileId, x: f32, y: f32) -> LatLon {
+    let n = f64::from(1u32 << t.z);
+    let e = f64::from(EXTENT);
+    unmercator([
+        (f64::from(t.x) + f64::from(x) / e) / n,
+        (f64::from(t.y) + f64::from(y) / e) / n,
+    ])
+}
+
+#[tokio::test]
+async fn public_tiles_over_rutland_carry_no_pupil_data() {
+    let p = rutland().prepared();
+    let pupil_ids: HashSet<&str> = p.scenario.pupils.iter().map(|u| u.id.as_str()).collect();
+    let allowed: HashMap<&str, BTreeSet<&str>> = [
+        ("roads", vec!["class"]),
+        ("boundary", vec!["name"]),
+        ("areas", vec!["layer", "area_id", "name"]),
+        (
+            "provisions",
+            vec![
+                "id",
+                "name",
+                "kind",
+                "needs",
+                "age_min",
+                "age_max",
+                "capacity",
+                "in_area",
+                "receiving",
+            ],
+        ),
+        ("places", vec!["name", "place", "population", "rank"]),
+    ]
+    .into_iter()
+    .map(|(l, k)| (l, k.into_iter().collect()))
+    .collect();
+    let mut layers_seen = BTreeSet::new();
+    let mut tiles = 0;
+    for z in [0, 6, 9, 11, 13, 14] {
+        for t in tiles_over_extent(z) {
+            tiles += 1;
+            for f in tile("base", t, None).await {
+                let label = format!("{}/{}/{} {}", t.z, t.x, t.y, f.layer);
+                let Some(keys) = allowed.get(f.layer.as_str()) else {
+                    panic!("{label}: a layer that is not public");
+                };
+                layers_seen.insert(f.layer.clone());
+                for (k, v) in &f.props {
+                    assert!(keys.contains(k.as_str()), "{label}: field {k}");
+                    assert!(!k.contains("pupil"), "{label}: field {k}");
+                    if let Some(s) = text(v) {
+                        assert!(!pupil_ids.contains(s), "{label}: a pupil id in {k}");
+                        assert!(!looks_like_postcode(s), "{label}: a postcode in {k}: {s}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(tiles > 100, "{tiles} tiles");
+    let want: BTreeSet<String> = ["roads", "boundary", "areas", "provisions", "places"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(layers_seen, want);
+}
+
+/// A UK postcode shape: outward code (letters then digits) and an inward code (digit, two
+/// letters).
+fn looks_like_postcode(s: &str) -> bool {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [out, inn] = parts.as_slice() else {
+        return false;
+    };
+    let inn = inn.as_bytes();
+    (2..=4).contains(&out.len())
+        && out.as_bytes()[0].is_ascii_uppercase()
+        && out.bytes().any(|b| b.is_ascii_digit())
+        && inn.len() == 3
+        && inn[0].is_ascii_digit()
+        && inn[1].is_ascii_uppercase()
+        && inn[2].is_ascii_uppercase()
+}
+
+#[tokio::test]
+async fn roads_by_zoom_and_the_town_centre_at_z14() {
+    let classes = |fs: &[Decoded]| -> BTreeSet<String> {
+        fs.iter()
+            .filter(|f| f.layer == "roads")
+            .filter_map(|f| f.props.get("class").and_then(text).map(String::from))
+            .collect()
+    };
+    let z14 = tile("base", TileId::containing(OAKHAM, 14), None).await;
+    let c14 = classes(&z14);
+    assert!(c14.contains("minor"), "{c14:?}");
+    assert!(c14.len() >= 3, "{c14:?}");
+    // one feature per class, each a MultiLineString of the class's (joined) lines
+    let n14: usize = z14
+        .iter()
+        .filter(|f| f.layer == "roads")
+        .map(|f| match &f.geometry {
+            geo::Geometry::MultiLineString(m) => m.0.len(),
+            _ => 1,
+        })
+        .sum();
+    assert!(n14 > 20, "{n14} road lines at z14 in Oakham");
+    let per_class = z14.iter().filter(|f| f.layer == "roads").count();
+    assert_eq!(per_class, c14.len());
+    for f in z14.iter().filter(|f| f.layer == "roads") {
+        assert!(
+            matches!(
+                f.geometry,
+                geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_)
+            ),
+            "{:?}",
+            f.geometry
+        );
+    }
+    let allowed_low = ["motorway", "trunk", "primary", "secondary"];
+    for z in [6, 8, 9] {
+        let mut all = BTreeSet::new();
+        for t in tiles_over_extent(z) {
+            all.extend(classes(&tile("base", t, None).await));
+        }
+        assert!(!all.is_empty(), "z{z}: no roads");
+        for c in &all {
+            assert!(
+                allowed_low.contains(&c.as_str()),
+                "z{z}: class {c} at low zoom"
+            );
+        }
+        if z < 8 {
+            assert!(!all.contains("primary"), "z{z}: {all:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn areas_decode_as_polygons_that_hold_their_towns() {
+    use geo::Contains;
+    let t = TileId::containing(OAKHAM, 12);
+    let fs = tile("base", t, None).await;
+    let n = f64::from(1u32 << t.z);
+    let [mx, my] = nearhome::output::tiles::mercator(OAKHAM);
+    let e = f64::from(EXTENT);
+    let at = geo::Point::new(
+        ((mx * n - f64::from(t.x)) * e) as f32,
+        ((my * n - f64::from(t.y)) * e) as f32,
+    );
+    let mut holding = BTreeSet::new();
+    for f in fs.iter().filter(|f| f.layer == "areas") {
+        let inside = match &f.geometry {
+            geo::Geometry::Polygon(p) => p.contains(&at),
+            geo::Geometry::MultiPolygon(mp) => mp.contains(&at),
+            other => panic!("areas: not a polygon: {other:?}"),
+        };
+        if inside {
+            holding.insert(f.props.get("layer").and_then(text).unwrap().to_string());
+        }
+    }
+    // Oakham lies in one area of each of the demo's two layers.
+    let want: BTreeSet<String> = ["parishes", "places"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(holding, want);
+}
+
+#[tokio::test]
+async fn a_known_provision_is_in_its_tile_and_only_there() {
+    let p = rutland().prepared();
+    let prov = p
+        .scenario
+        .provisions
+        .iter()
+        .find(|x| x.id == "brooke-hill-academy")
+        .expect("the demo's provision");
+    for z in [10, 12, 14] {
+        let t = TileId::containing(prov.location, z);
+        let fs = tile("base", t, None).await;
+        let hit: Vec<&Decoded> = fs
+            .iter()
+            .filter(|f| f.layer == "provisions")
+            .filter(|f| f.props.get("id").and_then(text) == Some(prov.id.as_str()))
+            .collect();
+        assert_eq!(hit.len(), 1, "z{z}");
+        // mvt-reader gives a point feature as a MultiPoint of one point
+        let pt = match &hit[0].geometry {
+            geo::Geometry::Point(pt) => *pt,
+            geo::Geometry::MultiPoint(mp) if mp.0.len() == 1 => mp.0[0],
+            other => panic!("z{z}: not a point: {other:?}"),
+        };
+        let back = lonlat(t, pt.x(), pt.y());
+        // within one tile unit (z10: ~9 m; z14: ~0.6 m)
+        let unit_deg = 360.0 / f64::from(1u32 << z) / f64::from(EXTENT);
+        assert!(
+            (back.lon - prov.location.lon).abs() <= 1.5 * unit_deg
+                && (back.lat - prov.location.lat).abs() <= 1.5 * unit_deg,
+            "z{z}: {back:?} vs {:?}",
+            prov.location
+        );
+        assert_eq!(
+            hit[0].props.get("name").and_then(text),
+            Some(prov.name.as_str())
+        );
+        let right = TileId { x: t.x + 1, ..t };
+        let neighbour = tile("base", right, None).await;
+        assert!(
+            !neighbour
+                .iter()
+                .any(|f| f.props.get("id").and_then(text) == Some(prov.id.as_str())),
+            "z{z}: also in the next tile"
+        );
+    }
+}
+
+#[tokio::test]
+async fn place_names_come_from_the_extract() {
+    let net = rutland().prepared().network.as_ref().unwrap();
+    let oakham = net
+        .places
+        .iter()
+        .find(|p| p.name == "Oakham")
+        .expect("Oakham is a place node of the extract");
+    assert_eq!(oakham.kind.as_str(), "town");
+    let t = TileId::containing(oakham.pos, 10);
+    let fs = tile("base", t, None).await;
+    let f = fs
+        .iter()
+        .find(|f| f.layer == "places" && f.props.get("name").and_then(text) == Some("Oakham"))
+        .expect("Oakham labelled at z10");
+    assert_eq!(f.props.get("place").and_then(text), Some("town"));
+    assert!(matches!(
+        f.props.get("rank"),
+        Some(MvtValue::SInt(2) | MvtValue::Int(2))
+    ));
+    // villages appear from zoom 11, not at 8
+    let low: Vec<Decoded> = tile("base", TileId::containing(oakham.pos, 8), None).await;
+    assert!(low
+        .iter()
+        .filter(|f| f.layer == "places")
+        .all(|f| matches!(f.props.get("place").and_then(text), Some("city" | "town"))));
+    // the graph cache keeps them
+    let bytes = nearhome::load::network::encode_cache(net).unwrap();
+    let back = nearhome::load::network::network_from_cache(&bytes, "test").unwrap();
+    assert_eq!(back.places, net.places);
+}
+
+#[tokio::test]
+async fn officer_tiles_need_the_token_and_carry_journeys_only_as_lines() {
+    let t = TileId::containing(OAKHAM, 10);
+    let path = format!("/tiles/officer/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let r = get(&path, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+    let body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(body["error"].is_string());
+    let r = get(&path, Some(WRONG)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(body["error"].is_string());
+    // the same answers as the officer JSON endpoint
+    assert_eq!(
+        get("/api/journeys", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let p = rutland().prepared();
+    let pupil_ids: HashSet<&str> = p.scenario.pupils.iter().map(|u| u.id.as_str()).collect();
+    let fs = tile("officer", t, Some(OFFICER)).await;
+    let journeys: Vec<&Decoded> = fs.iter().filter(|f| f.layer == "journeys").collect();
+    assert!(journeys.len() > 50, "{} journeys", journeys.len());
+    let keys: BTreeSet<&str> = [
+        "estimated",
+        "phase",
+        "minutes",
+        "out_of_area",
+        "long_journey",
+    ]
+    .into_iter()
+    .collect();
+    for f in &fs {
+        assert!(
+            f.layer == "journeys" || f.layer == "moves",
+            "layer {}",
+            f.layer
+        );
+        assert!(
+            matches!(
+                f.geometry,
+                geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_)
+            ),
+            "{:?}",
+            f.geometry
+        );
+        for (k, v) in &f.props {
+            assert!(!k.contains("pupil"), "field {k}");
+            if let Some(s) = text(v) {
+                assert!(!pupil_ids.contains(s), "a pupil id in {k}");
+            }
+        }
+        if f.layer == "journeys" {
+            let got: BTreeSet<&str> = f.props.keys().map(String::as_str).collect();
+            assert_eq!(got, keys);
+            assert!(matches!(
+                f.props.get("phase").and_then(text),
+                Some("primary" | "secondary" | "post16")
+            ));
+        }
+    }
+    // every zoom-0 officer tile decodes (the whole county in one tile)
+    let z0 = tile("officer", TileId { z: 0, x: 0, y: 0 }, Some(OFFICER)).await;
+    assert!(z0.iter().any(|f| f.layer == "journeys"));
+}
+
+#[tokio::test]
+async fn tilejson_names_the_tiles_bounds_and_attribution() {
+    for (source, layers) in [
+        (
+            "base",
+            vec!["roads", "boundary", "areas", "provisions", "places"],
+        ),
+        ("officer", vec!["journeys", "moves"]),
+    ] {
+        let r = get(&format!("/tiles/{source}.json"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{source}");
+        let j: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(j["tilejson"], "3.0.0");
+        assert_eq!(
+            j["tiles"][0],
+            format!("http://127.0.0.1:8080/tiles/{source}/{{z}}/{{x}}/{{y}}.mvt")
+        );
+        assert_eq!(j["maxzoom"], 14);
+        assert_eq!(j["minzoom"], 0);
+        assert!(j["attribution"]
+            .as_str()
+            .unwrap()
+            .contains("© OpenStreetMap contributors"));
+        let b: Vec<f64> = j["bounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(b[0] < OAKHAM.lon && OAKHAM.lon < b[2] && b[1] < OAKHAM.lat && OAKHAM.lat < b[3]);
+        assert!(b[2] - b[0] < 2.0, "{b:?}");
+        let c = j["center"].as_array().unwrap();
+        assert!((b[0]..=b[2]).contains(&c[0].as_f64().unwrap()));
+        let ids: Vec<&str> = j["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, layers);
+        for l in j["vector_layers"].as_array().unwrap() {
+            assert!(l["fields"].as_object().is_some_and(|f| !f.is_empty()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_tile_addresses_are_404_and_tiles_are_cached() {
+    for path in [
+        "/tiles/base/17/0/0.mvt",
+        "/tiles/base/2/4/0.mvt",
+        "/tiles/base/2/0/0.png",
+        "/tiles/base/x/0/0.mvt",
+        "/tiles/nope/0/0/0.mvt",
+    ] {
+        let r = get(path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(body["error"].is_string(), "{path}");
+    }
+    // far from Rutland: an empty 200
+    let r = get("/tiles/base/14/0/0.mvt", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.is_empty());
+    let t = TileId::containing(OAKHAM, 13);
+    let path = format!("/tiles/base/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let a = get(&path, None).await.body;
+    let b = get(&path, None).await.body;
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    assert!(rutland().tiles().cache().bytes() > 0);
+}

@@ -768,8 +768,21 @@ pub fn parse_date(s: &str, this_year: i32) -> Option<(i32, u32, u32)> {
             .then(|| civil_from_serial(serial))
             .flatten();
     }
-    let tokens: Vec<&str> = s
-        .split(['/', '-', '.', ' ', ',', 'T'])
+    // ISO's `T` between the date and the time separates only between digits, so that a
+    // month written in capitals (`12-OCT-2014`) is not cut at its `T`.
+    let bytes = s.as_bytes();
+    let iso_t = |i: usize| {
+        bytes[i] == b'T'
+            && i > 0
+            && bytes[i - 1].is_ascii_digit()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+    };
+    let spaced: String = s
+        .char_indices()
+        .map(|(i, ch)| if ch.is_ascii() && iso_t(i) { ' ' } else { ch })
+        .collect();
+    let tokens: Vec<&str> = spaced
+        .split(['/', '-', '.', ' ', ','])
         .filter(|t| !t.is_empty() && !t.contains(':'))
         .take(3)
         .collect();
@@ -784,7 +797,7 @@ pub fn parse_date(s: &str, this_year: i32) -> Option<(i32, u32, u32)> {
         MONTHS
             .iter()
             .position(|m| {
-                t.len() >= 3 && m.starts_with(&t[..3]) && t.chars().all(|c| c.is_ascii_alphabetic())
+                t.len() >= 3 && t.chars().all(|c| c.is_ascii_alphabetic()) && m.starts_with(&t[..3])
             })
             .map(|i| i as u32 + 1)
     };
@@ -1528,6 +1541,9 @@ mod tests {
             ("March 12, 2014", (2014, 3, 12)),
             ("41640", (2014, 1, 1)),
             ("29/02/2016", (2016, 2, 29)),
+            ("12-OCT-2014", (2014, 10, 12)),
+            ("1 SEPT 2013", (2013, 9, 1)),
+            ("1 August 2013", (2013, 8, 1)),
         ] {
             assert_eq!(parse_date(text, y), Some(want), "{text}");
         }
@@ -1538,6 +1554,8 @@ mod tests {
             "2014",
             "soon",
             "12 Smarch 2014",
+            "12 éé 2014",
+            "12 Mä 2014",
             "7",
             "",
         ] {

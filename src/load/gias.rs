@@ -149,23 +149,12 @@ pub fn import_gias(bytes: &[u8], file: &str) -> Result<(String, GiasReport), Str
         ..GiasReport::default()
     };
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
-        "name",
-        "kind",
-        "needs",
-        "age_min",
-        "age_max",
-        "capacity",
-        "on_roll",
-        "annual_cost_gbp",
-        "easting",
-        "northing",
-        "sector",
-        "urn",
-        "laestab",
-    ])
-    .map_err(|e| e.to_string())?;
+    // The provisions loader's own columns, in its order, with BNG coordinates.
+    let header = crate::load::provisions::COLUMNS
+        .into_iter()
+        .chain(["easting", "northing"])
+        .chain(crate::load::provisions::OPTIONAL_COLUMNS);
+    w.write_record(header).map_err(|e| e.to_string())?;
     for rec in rdr.records() {
         let rec = rec.map_err(|e| format!("{file}: {e}"))?;
         let line = rec.position().map_or(0, |p| p.line() as usize);

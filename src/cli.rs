@@ -585,6 +585,11 @@ fn print_network_summary(osm: &[PathBuf], net: &Network, t: Instant) {
         s.components_dropped,
         t.elapsed().as_secs_f64()
     );
+    eprintln!(
+        "map background: {} named places; {}",
+        net.places.len(),
+        net.land.describe()
+    );
 }
 
 fn check_max_snap(m: f64) -> Result<()> {

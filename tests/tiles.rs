@@ -1,7 +1,8 @@
 //! Vector tiles on the Rutland demo, decoded with an independent MVT reader (`mvt-reader`,
 //! not the encoder): public tiles over the whole extent carry no pupil features or fields,
-//! officer tiles need the token, TileJSON carries the OpenStreetMap attribution, roads by
-//! zoom, provisions in the right tile, place names from the extract.
+//! officer tiles (journeys and moves; shared runs) need the token, TileJSON carries the
+//! OpenStreetMap attribution, roads by zoom, provisions in the right tile, place names from
+//! the extract, every planned run drawn once ending at its school.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -151,6 +152,9 @@ async fn public_tiles_over_rutland_carry_no_pupil_data() {
             ],
         ),
         ("places", vec!["name", "place", "population", "rank"]),
+        ("landuse", vec!["class"]),
+        ("water", vec!["class"]),
+        ("waterways", vec!["class", "name"]),
     ]
     .into_iter()
     .map(|(l, k)| (l, k.into_iter().collect()))
@@ -178,10 +182,19 @@ async fn public_tiles_over_rutland_carry_no_pupil_data() {
         }
     }
     assert!(tiles > 100, "{tiles} tiles");
-    let want: BTreeSet<String> = ["roads", "boundary", "areas", "provisions", "places"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let want: BTreeSet<String> = [
+        "roads",
+        "boundary",
+        "areas",
+        "provisions",
+        "places",
+        "landuse",
+        "water",
+        "waterways",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     assert_eq!(layers_seen, want);
 }
 
@@ -335,6 +348,77 @@ async fn a_known_provision_is_in_its_tile_and_only_there() {
 }
 
 #[tokio::test]
+async fn water_and_land_use_come_from_the_extract() {
+    use nearhome::model::land::LandKind;
+    let net = rutland().prepared().network.as_ref().unwrap();
+    let land = &net.land;
+    assert!(land.counts.multipolygons > 0, "{}", land.describe());
+    // Rutland Water: the largest water area, a multipolygon with islands
+    let ring_span = |r: &Vec<LatLon>| {
+        let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+            (lo.min(p.lon), hi.max(p.lon))
+        });
+        hi - lo
+    };
+    let lake = land
+        .areas
+        .iter()
+        .filter(|a| a.kind == LandKind::Water)
+        .max_by(|a, b| ring_span(&a.polygons[0][0]).total_cmp(&ring_span(&b.polygons[0][0])))
+        .expect("water in the extract");
+    assert!(
+        ring_span(&lake.polygons[0][0]) > 0.05,
+        "a lake kilometres across"
+    );
+    let on_shore = lake.polygons[0][0][0];
+    for z in [6, 10, 14] {
+        let fs = tile("base", TileId::containing(on_shore, z), None).await;
+        let water: Vec<&Decoded> = fs.iter().filter(|f| f.layer == "water").collect();
+        assert!(!water.is_empty(), "z{z}: the lake is drawn");
+        assert!(water.iter().all(|f| matches!(
+            f.geometry,
+            geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
+        )));
+        assert!(water
+            .iter()
+            .all(|f| f.props.get("class").and_then(text) == Some("water")));
+        if z < 8 {
+            assert!(!fs
+                .iter()
+                .any(|f| f.layer == "landuse" || f.layer == "waterways"));
+        }
+    }
+    // land use by class from zoom 10, waterways with their names
+    let mut classes = BTreeSet::new();
+    let mut named_waterway = false;
+    for t in tiles_over_extent(11) {
+        for f in tile("base", t, None).await {
+            match f.layer.as_str() {
+                "landuse" => {
+                    classes.insert(
+                        f.props
+                            .get("class")
+                            .and_then(text)
+                            .unwrap_or("")
+                            .to_string(),
+                    );
+                }
+                "waterways" => named_waterway |= f.props.contains_key("name"),
+                _ => {}
+            }
+        }
+    }
+    for c in ["farmland", "wood", "residential"] {
+        assert!(classes.contains(c), "{c} in {classes:?}");
+    }
+    assert!(named_waterway);
+    // the graph cache keeps them
+    let bytes = nearhome::load::network::encode_cache(net).unwrap();
+    let back = nearhome::load::network::network_from_cache(&bytes, "test").unwrap();
+    assert_eq!(back.land, net.land);
+}
+
+#[tokio::test]
 async fn place_names_come_from_the_extract() {
     let net = rutland().prepared().network.as_ref().unwrap();
     let oakham = net
@@ -438,9 +522,19 @@ async fn tilejson_names_the_tiles_bounds_and_attribution() {
     for (source, layers) in [
         (
             "base",
-            vec!["roads", "boundary", "areas", "provisions", "places"],
+            vec![
+                "landuse",
+                "water",
+                "waterways",
+                "roads",
+                "boundary",
+                "areas",
+                "provisions",
+                "places",
+            ],
         ),
         ("officer", vec!["journeys", "moves"]),
+        ("runs", vec!["runs"]),
     ] {
         let r = get(&format!("/tiles/{source}.json"), None).await;
         assert_eq!(r.status, StatusCode::OK, "{source}");
@@ -504,4 +598,168 @@ async fn bad_tile_addresses_are_404_and_tiles_are_cached() {
     assert!(!a.is_empty());
     assert_eq!(a, b);
     assert!(rutland().tiles().cache().bytes() > 0);
+}
+
+#[tokio::test]
+async fn runs_tiles_need_the_token_and_draw_every_planned_run_to_its_school() {
+    let t = TileId::containing(OAKHAM, 10);
+    let path = format!("/tiles/runs/{}/{}/{}.mvt", t.z, t.x, t.y);
+    // The token is checked before the address (a bad address is 401 without one).
+    for p in [path.as_str(), "/tiles/runs/17/0/0.mvt"] {
+        let r = get(p, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
+        assert_eq!(r.headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(body["error"].is_string(), "{p}");
+        let r = get(p, Some(WRONG)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{p}");
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(body["error"].is_string(), "{p}");
+    }
+    for p in [
+        "/tiles/runs/17/0/0.mvt",
+        "/tiles/runs/2/0/0.png",
+        "/tiles/runs/2/0/0",
+    ] {
+        assert_eq!(
+            get(p, Some(OFFICER)).await.status,
+            StatusCode::NOT_FOUND,
+            "{p}"
+        );
+    }
+    let r = get(&path, Some(OFFICER)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers.get(header::CACHE_CONTROL).unwrap(),
+        "private, no-store"
+    );
+
+    let st = rutland();
+    let p = st.prepared();
+    let plan = st.transport().await.expect("Rutland's runs are planned");
+    let total: usize = plan.schools.iter().map(|s| s.runs.len()).sum();
+    assert!(total > 0, "the demo plans some runs");
+    let pupil_ids: HashSet<&str> = p.scenario.pupils.iter().map(|u| u.id.as_str()).collect();
+    let required: BTreeSet<&str> = [
+        "school_id",
+        "school_name",
+        "kind",
+        "run",
+        "pupils",
+        "minutes",
+        "km",
+        "gbp_per_day",
+    ]
+    .into_iter()
+    .collect();
+    let number = |v: Option<&MvtValue>| -> Option<f64> {
+        match v? {
+            MvtValue::Int(i) | MvtValue::SInt(i) => Some(*i as f64),
+            MvtValue::UInt(u) => Some(*u as f64),
+            MvtValue::Double(d) => Some(*d),
+            MvtValue::Float(f) => Some(f64::from(*f)),
+            _ => None,
+        }
+    };
+    // Each school's runs all end in the tile holding the school: every run once there,
+    // numbered 1..=n, its line ending at the school.
+    let mut tiles: HashMap<TileId, Vec<Decoded>> = HashMap::new();
+    let mut drawn: BTreeSet<(String, i64)> = BTreeSet::new();
+    for s in &plan.schools {
+        let school = &p.scenario.provisions[s.school];
+        let t = TileId::containing(school.location, 14);
+        if let std::collections::hash_map::Entry::Vacant(e) = tiles.entry(t) {
+            e.insert(tile("runs", t, Some(OFFICER)).await);
+        }
+        let mine: Vec<&Decoded> = tiles[&t]
+            .iter()
+            .filter(|f| f.props.get("school_id").and_then(text) == Some(school.id.as_str()))
+            .collect();
+        assert_eq!(mine.len(), s.runs.len(), "{}", school.id);
+        let pupils: f64 = mine
+            .iter()
+            .map(|f| number(f.props.get("pupils")).unwrap())
+            .sum();
+        let planned: usize = s.runs.iter().map(|r| r.pupils.len()).sum();
+        assert_eq!(pupils as usize, planned, "{}", school.id);
+        let unit_deg = 360.0 / f64::from(1u32 << t.z) / f64::from(EXTENT);
+        for f in &mine {
+            let run = number(f.props.get("run")).unwrap() as i64;
+            assert!(
+                (1..=s.runs.len() as i64).contains(&run),
+                "{}: run {run}",
+                school.id
+            );
+            assert!(
+                drawn.insert((school.id.clone(), run)),
+                "{}: run {run} twice",
+                school.id
+            );
+            assert_eq!(
+                f.props.get("school_name").and_then(text),
+                Some(school.name.as_str())
+            );
+            // the line's last point is the school
+            let last = match &f.geometry {
+                geo::Geometry::LineString(l) => l.0.last().copied(),
+                geo::Geometry::MultiLineString(m) => m.0.last().and_then(|l| l.0.last().copied()),
+                other => panic!("runs: not a line: {other:?}"),
+            }
+            .unwrap();
+            let back = lonlat(t, last.x, last.y);
+            assert!(
+                (back.lon - school.location.lon).abs() <= 1.5 * unit_deg
+                    && (back.lat - school.location.lat).abs() <= 1.5 * unit_deg,
+                "{}: ends at {back:?}",
+                school.id
+            );
+        }
+    }
+    assert_eq!(drawn.len(), total);
+
+    // Every feature of every tile fetched (and of the county at zoom 8): a line with the
+    // run's fields only, nothing that identifies a pupil.
+    let z8 = TileId::containing(OAKHAM, 8);
+    tiles.insert(z8, tile("runs", z8, Some(OFFICER)).await);
+    for (t, fs) in &tiles {
+        for f in fs {
+            let label = format!("{}/{}/{}", t.z, t.x, t.y);
+            assert_eq!(f.layer, "runs", "{label}");
+            assert!(
+                matches!(
+                    f.geometry,
+                    geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_)
+                ),
+                "{label}: {:?}",
+                f.geometry
+            );
+            let keys: BTreeSet<&str> = f.props.keys().map(String::as_str).collect();
+            assert!(keys.is_superset(&required), "{label}: {keys:?}");
+            for k in &keys {
+                assert!(
+                    required.contains(k) || *k == "vehicle",
+                    "{label}: field {k}"
+                );
+                assert!(*k == "pupils" || !k.contains("pupil"), "{label}: field {k}");
+                assert!(
+                    !["id", "need", "postcode", "home", "lat", "lon"].contains(k),
+                    "{label}: field {k}"
+                );
+            }
+            for (k, v) in &f.props {
+                if let Some(s) = text(v) {
+                    assert!(!pupil_ids.contains(s), "{label}: a pupil id in {k}");
+                    assert!(!looks_like_postcode(s), "{label}: a postcode in {k}: {s}");
+                }
+            }
+            assert!(matches!(
+                f.props.get("kind").and_then(text),
+                Some("shared" | "solo" | "over_guidance")
+            ));
+            assert!(number(f.props.get("minutes")).is_some_and(|m| m >= 0.0));
+            assert!(number(f.props.get("km")).is_some_and(|m| m >= 0.0));
+            assert!(number(f.props.get("gbp_per_day")).is_some_and(|m| m > 0.0));
+        }
+    }
+    assert!(tiles[&z8].iter().any(|f| f.layer == "runs"));
 }

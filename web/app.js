@@ -55,6 +55,7 @@ const state = {
   sortDir: 1,
   base: "none",
   officerTiles: null,
+  runTiles: null,
   popup: null,
   hoverArea: null,
   hoverProv: null,
@@ -62,7 +63,30 @@ const state = {
 };
 
 // ---------- HTTP ----------
+// Requests started before they are needed: the first screen's data, fetched in parallel
+// while the map library starts. `api` hands each out once, to the first call for the same
+// path with the same credentials and no method or body of its own.
+const early = new Map();
+function earlyKey(path, opts) {
+  const o = opts || {};
+  if (o.method || o.body || o.headers) return null;
+  return (o.anonymous ? "anonymous " : (state.token ? "token " : "")) + path;
+}
+function prefetch(path, opts) {
+  const key = earlyKey(path, opts);
+  if (key === null || early.has(key)) return;
+  const p = api(path, opts);
+  p.catch(() => {}); // the caller that takes it sees the error
+  early.set(key, p);
+}
+
 async function api(path, opts) {
+  const key = earlyKey(path, opts);
+  if (key !== null && early.has(key)) {
+    const p = early.get(key);
+    early.delete(key);
+    return p;
+  }
   const o = Object.assign({}, opts || {});
   o.headers = Object.assign({}, o.headers || {});
   if (state.token && !o.anonymous) o.headers["Authorization"] = "Bearer " + state.token;
@@ -184,11 +208,11 @@ const map = new maplibregl.Map({
   attributionControl: false,
   transformRequest: (url) => {
     // The officer token goes in a header (never in a URL), and only to this server's own
-    // officer tiles and API.
+    // officer tiles (journeys and moves; shared runs) and API.
     try {
       const u = new URL(url, location.href);
       if (state.token && u.origin === location.origin &&
-          (u.pathname.includes("/tiles/officer") || u.pathname.includes("/api/")))
+          (u.pathname.includes("/tiles/officer") || u.pathname.includes("/tiles/runs/") || u.pathname.includes("/api/")))
         return { url, headers: { Authorization: "Bearer " + state.token } };
     } catch (e) { /* not a URL: leave it */ }
     return { url };
@@ -247,15 +271,15 @@ function baseLayers(src, vector) {
   const layers = [];
   if (vector && state.baseLayers.has("landuse")) layers.push({ id: "landuse", type: "fill", source: src, ...sl("landuse"),
     paint: { "fill-color": ["match", ["get", "class"],
-      ["wood", "forest"], "#add19e", ["park", "grass", "meadow", "recreation_ground"], "#c8e6b0",
-      ["residential"], "#e6e1da", ["industrial", "commercial", "retail"], "#ebdbe8", ["farmland"], "#eef0d5", "#e3e6d3"],
-      "fill-opacity": 0.8 } });
+      "wood", "#add19e", "park", "#c8facc", "grass", "#cdebb0", "wetland", "#d6e9dc", "cemetery", "#aacbaf",
+      "residential", "#e6e1da", "industrial", "#ebdbe8", "farmland", "#eef0d5", "#e3e6d3"],
+      "fill-opacity": ["interpolate", ["linear"], ["zoom"], 8, 0.5, 12, 0.85] } });
+  if (vector && state.baseLayers.has("waterways")) layers.push({ id: "waterway", type: "line", source: src, ...sl("waterways"),
+    layout: { "line-cap": "round", "line-join": "round" },
+    paint: { "line-color": "#8cc4d6", "line-width": ["interpolate", ["exponential", 1.4], ["zoom"],
+      8, ["match", ["get", "class"], "stream", 0.3, 0.8], 16, ["match", ["get", "class"], "stream", 1.5, 5]] } });
   if (vector && state.baseLayers.has("water")) layers.push({ id: "water", type: "fill", source: src, ...sl("water"),
-    filter: ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false],
     paint: { "fill-color": "#aad3df" } });
-  if (vector && state.baseLayers.has("water")) layers.push({ id: "waterway", type: "line", source: src, ...sl("water"),
-    filter: ["match", ["geometry-type"], ["LineString", "MultiLineString"], true, false],
-    paint: { "line-color": "#aad3df", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.6, 16, 3] } });
   layers.push({ id: "boundary-fill", type: "fill", source: src, ...sl("boundary"), filter: boundaryFilter,
     paint: { "fill-color": "#ffffff", "fill-opacity": 0.45 } });
   layers.push({ id: "__areas__" }); // placeholder: the choropleth goes here, under the roads
@@ -277,6 +301,11 @@ function labelLayers(src, vector) {
     "source-layer": "roads", minzoom: 14, filter: ["has", "name"],
     layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11, "text-max-angle": 30 },
     paint: { "text-color": "#444", "text-halo-color": "#fff", "text-halo-width": 1.5 } });
+  if (vector && state.baseLayers.has("waterways")) layers.push({ id: "waterway-label", type: "symbol", source: src,
+    "source-layer": "waterways", minzoom: 13, filter: ["all", ["has", "name"], ["!=", ["get", "class"], "stream"]],
+    layout: { "symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11,
+      "text-max-angle": 30, "symbol-spacing": 400 },
+    paint: { "text-color": "#2f6f8f", "text-halo-color": "rgba(255,255,255,0.85)", "text-halo-width": 1.3 } });
   if (vector && state.baseLayers.has("places")) {
     const size = ["match", ["get", "place"], "city", 17, "town", 14, "village", 12, "suburb", 12, 11];
     const minZoomOf = ["match", ["get", "place"], "city", 0, "town", 8, "village", 11, "suburb", 12, "hamlet", 13, 14];
@@ -445,6 +474,48 @@ function setJourneySource(kind, tj) {
   state.journeysFrom = kind;
 }
 
+// Every school's planned runs (officer): the runs vector tiles (/tiles/runs, token in a
+// header), a source of their own (planning the runs may take a while; the journeys do not
+// wait for it), one straight line per run through its stops, coloured by kind. Added only
+// with the token; `null` removes it.
+const RUN_KINDS = [
+  ["shared", "#009E73", "Shared run (all schools)"],
+  ["solo", "#56B4E9", "Solo run (must travel alone)"],
+  ["over_guidance", "#D55E00", "Direct run already over the guidance"],
+];
+function setRunTiles(tj) {
+  if (map.getLayer("all-runs-line")) map.removeLayer("all-runs-line");
+  if (map.getSource("all-runs")) map.removeSource("all-runs");
+  state.runTiles = null;
+  if (!tj) return;
+  map.addSource("all-runs", { type: "vector", tiles: tj.tiles.map((t) => (/^https?:\/\//.test(t) ? t : location.origin + t)),
+    minzoom: tj.minzoom || 0, maxzoom: tj.maxzoom || 14, bounds: tj.bounds });
+  const colour = ["match", ["get", "kind"]];
+  for (const [k, c] of RUN_KINDS) colour.push(k, c);
+  colour.push("#999999");
+  map.addLayer({ id: "all-runs-line", type: "line", source: "all-runs", "source-layer": "runs",
+    layout: { visibility: $("show-all-runs").checked ? "visible" : "none", "line-cap": "round" },
+    paint: { "line-color": colour, "line-width": ["interpolate", ["linear"], ["zoom"], 9, 1.5, 14, 3], "line-opacity": 0.85 } },
+    map.getLayer("runs-line") ? "runs-line" : undefined);
+  state.runTiles = tj;
+}
+
+function showRunPopup(f, lngLat) {
+  const p = f.properties;
+  const el = document.createElement("div");
+  el.id = "run-popup";
+  el.innerHTML = "<h3>" + esc(p.school_name) + "</h3><dl>" +
+    "<dt>Run</dt><dd>" + esc(p.school_id) + "/" + esc(String(p.run).padStart(3, "0")) + "</dd>" +
+    "<dt>Kind</dt><dd>" + esc(kindName(p.kind)) + "</dd>" +
+    "<dt>Pupils</dt><dd>" + fmt(p.pupils) + "</dd>" +
+    "<dt>Minutes</dt><dd>" + fmt(p.minutes, 0) + "</dd>" +
+    (p.vehicle ? "<dt>Vehicle</dt><dd>" + esc(p.vehicle) + "</dd>" : "") +
+    "<dt>£ a day</dt><dd>" + money(p.gbp_per_day) + "</dd></dl>" +
+    "<p class=\"note\">Drawn straight from stop to stop; select the school for its runs along the roads.</p>";
+  closePopup();
+  state.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "260px", focusAfterOpen: false }).setLngLat(lngLat).setDOMContent(el).addTo(map);
+}
+
 // School and area names over everything (after the base map's place names).
 function addLabelOverlays() {
   map.addLayer({ id: "areas-label", type: "symbol", source: "areas", minzoom: 11,
@@ -511,6 +582,9 @@ function refresh() {
     setData("runs", state.runs);
   } else setData("runs", null);
   $("map").dataset.runsDrawn = String(runsDrawn);
+  const allRuns = state.role === "officer" && $("show-all-runs").checked && state.runTiles !== null;
+  show(["all-runs-line"], allRuns);
+  $("map").dataset.runTiles = allRuns ? "shown" : "none";
 
   setData("sites", { type: "FeatureCollection", features: state.sites.map((s, i) => ({
     type: "Feature", geometry: { type: "Point", coordinates: [s.lon, s.lat] }, properties: { label: (i + 1) + ". " + s.name } })) });
@@ -556,6 +630,10 @@ function drawLegend() {
     items.push({ kind: "line", colour: "#0072B2", label: "Catchment (" + state.catchment.properties.minutes + " min)" });
   if ($("show-moves").checked && state.moves) items.push({ kind: "arrow", colour: "#0072B2", label: "Bring-back move (arrows: direction of travel)" });
   if ($("show-runs").checked && state.runs) items.push({ kind: "line", colour: "#E69F00", label: "Shared run (one colour each) and its stops" });
+  if ($("show-all-runs").checked && state.runTiles && state.role === "officer") {
+    items.push({ kind: "title", label: "Runs (straight, stop to stop)" });
+    for (const [, c, label] of RUN_KINDS) items.push({ kind: "line", colour: c, label });
+  }
   if ($("show-journeys").checked && state.role === "officer") {
     items.push({ kind: "line", colour: "#CC79A7", label: "Journey over the guidance" });
     items.push({ kind: "line", colour: "#666666", label: "Journey within the guidance" });
@@ -811,10 +889,11 @@ async function loadScenario() {
   $("scenario-name").textContent = "· " + state.scenario.name;
   $("role").textContent = state.role;
   const officer = state.role === "officer";
-  for (const id of ["show-journeys", "show-moves", "show-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
+  for (const id of ["show-journeys", "show-moves", "show-runs", "show-all-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
   if (!officer) {
-    for (const id of ["show-journeys", "show-moves", "show-runs"]) $(id).checked = false;
+    for (const id of ["show-journeys", "show-moves", "show-runs", "show-all-runs"]) $(id).checked = false;
     state.journeys = null; state.moves = null; state.runs = null; state.sites = []; state.fan = null;
+    if (state.runTiles) setRunTiles(null);
   }
   const layerSel = $("layer");
   if (layerSel.options.length === 0) {
@@ -831,9 +910,11 @@ function areaQuery() {
   return "layer=" + encodeURIComponent($("layer").value || "") + "&need=" + encodeURIComponent($("need").value || "ALL");
 }
 
-async function loadLayers() {
+// The provisions, areas and headline figures (`known`: areas already fetched for this
+// query, at start-up).
+async function loadLayers(known) {
   const q = areaQuery();
-  const [prov, areas, summary] = await Promise.all([api("api/provisions"), api("api/areas?" + q), api("api/summary")]);
+  const [prov, areas, summary] = await Promise.all([api("api/provisions"), known || api("api/areas?" + q), api("api/summary")]);
   state.provisions = prov;
   state.areas = areas;
   state.summary = summary;
@@ -894,6 +975,19 @@ async function loadOfficerLayers() {
     setStatus("Journeys: " + fmt(first.total) + (state.journeysFrom === "tiles" ? " (vector tiles)" : ""));
   }
   if ($("show-moves").checked) state.moves = await api("api/moves");
+  if ($("show-all-runs").checked && !state.runTiles) {
+    // Plan first (once per service; the summary waits for it), so the tiles come quickly
+    // and a refusal (no road network) is said here rather than by empty tiles.
+    setStatus("Planning shared runs (the first time takes a while)…");
+    try {
+      await api("api/transport");
+      const tj = await api("tiles/runs.json");
+      if (Array.isArray(tj.tiles) && tj.tiles.length) setRunTiles(tj);
+      setStatus("Runs: vector tiles");
+    } catch (e) {
+      setStatus("Runs: " + e.message);
+    }
+  }
 }
 
 async function reload() {
@@ -1289,6 +1383,8 @@ function wireMap() {
       if (f) showPopup(f);
       return;
     }
+    const run = featureAt(e.point, ["all-runs-line"]);
+    if (run) { showRunPopup(run, e.lngLat); return; }
     const a = featureAt(e.point, ["areas-fill"]);
     if (a) {
       const f = state.areas.features.find((x) => x.properties.area_id === a.properties.area_id);
@@ -1389,7 +1485,7 @@ function wirePanels() {
     }
     refresh();
   });
-  for (const id of ["show-journeys", "show-moves", "area-filter"])
+  for (const id of ["show-journeys", "show-moves", "show-all-runs", "area-filter"])
     $(id).addEventListener("change", async () => {
       try { await loadOfficerLayers(); } catch (e) { setStatus(e.message); }
       refresh();
@@ -1459,19 +1555,44 @@ window.nearhome = {
 };
 
 wirePanels();
+// The first screen's requests, at once: the scenario, the base map's TileJSON, the
+// provisions and headline, then the first area layer as soon as its id is known.
+prefetch("api/scenario");
+prefetch("tiles/base.json", { anonymous: true });
+prefetch("api/provisions");
+prefetch("api/summary");
+early.get(earlyKey("api/scenario"))?.then((s) => {
+  const first = s && s.layers && s.layers[0];
+  if (first) prefetch("api/areas?layer=" + encodeURIComponent(first.id) + "&need=ALL");
+}, () => {});
+// Start-up phases, as performance marks (web/tests/first-screen.mjs prints them).
+const mark = (name) => { try { performance.mark("nearhome:" + name); } catch (e) { /* no marks */ } };
+mark("module");
 (async () => {
   await loaded;
+  mark("map-loaded");
   addIcons();
+  let areas = null;
+  let started = false;
   try {
     await loadScenario();
-    let areas = null;
+    started = true;
     try { areas = await api("api/areas?" + areaQuery()); } catch (e) { areas = null; }
     fitAuthority(false, areas);
+    mark("scenario-and-areas");
   } catch (e) { setStatus("Error: " + e.message); }
   await addBasemap();
+  mark("basemap-added");
   wireMap();
-  await reload();
+  if (started && areas) {
+    try {
+      setStatus("Loading…");
+      await loadLayers(areas);
+      setStatus("Ready");
+    } catch (e) { setStatus("Error: " + e.message); }
+  } else await reload();
+  mark("layers-loaded");
   document.body.dataset.base = state.base;
-  map.once("idle", () => { document.body.dataset.ready = "true"; });
+  map.once("idle", () => { mark("idle"); document.body.dataset.ready = "true"; });
   map.triggerRepaint();
 })();

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod candidates;
 pub mod gias;
 pub mod import;
+pub mod land;
 pub mod network;
 pub mod osm;
 pub mod points;

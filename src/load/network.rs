@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::index::graph::RoadGraph;
 pub use crate::load::cache::{encode_cache, is_cache, save_cache};
 use crate::load::cache::{is_cache_file, read_cache, Source};
-use crate::load::osm::read_networks_and_places;
+use crate::load::osm::read_extracts;
 use crate::model::metric::Metric;
 use crate::query::route::Network;
 
@@ -21,7 +21,7 @@ pub fn network_from_pbf(bytes: &[u8], label: &str) -> Result<Network, Error> {
 }
 
 /// Build one network from several PBF extracts (bytes and label each), merged by OSM
-/// node and way id, with their named places (see [`read_networks_and_places`]).
+/// node and way id, with their named places, water and land use (see [`read_extracts`]).
 ///
 /// # Errors
 /// [`Error::Osm`] naming the file that is unreadable, [`Error::EmptyNetwork`] when no
@@ -36,18 +36,17 @@ pub fn network_from_pbfs(files: &[(&[u8], &str)]) -> Result<Network, Error> {
         .map(|(bytes, label)| (Cursor::new(*bytes), label.to_string()))
         .collect();
     // The decoder may still abort on damaged compressed data: report that as an error.
-    let (raw, places) =
-        std::panic::catch_unwind(|| read_networks_and_places(sources)).map_err(|_| {
-            Error::Osm {
-                file: labels.join(" + "),
-                message: "the decoder failed on damaged data".into(),
-            }
+    let extract =
+        std::panic::catch_unwind(|| read_extracts(sources)).map_err(|_| Error::Osm {
+            file: labels.join(" + "),
+            message: "the decoder failed on damaged data".into(),
         })??;
-    let graph = RoadGraph::build(&raw).ok_or_else(|| Error::EmptyNetwork {
+    let graph = RoadGraph::build(&extract.roads).ok_or_else(|| Error::EmptyNetwork {
         file: labels.join(" + "),
     })?;
     let mut net = Network::new(graph);
-    net.places = places;
+    net.places = extract.places;
+    net.land = std::sync::Arc::new(extract.land);
     Ok(net)
 }
 

@@ -1,4 +1,5 @@
-//! Adapter: OpenStreetMap PBF bytes -> [`RawNetwork`] (drivable ways and their nodes).
+//! Adapter: OpenStreetMap PBF bytes -> [`RawNetwork`] (drivable ways and their nodes) and,
+//! for the map, [`Extract`] (the roads, named places, water and land use).
 //!
 //! Two passes over the PBF (ways, then only the nodes those ways use) keep memory low on
 //! county and regional extracts. Ways are sorted by OSM id so that the graph built from
@@ -10,6 +11,8 @@ use std::io::{Read, Seek};
 use osmpbfreader::OsmPbfReader;
 
 use crate::error::Error;
+use crate::load::land::LandCollector;
+use crate::model::land::Land;
 use crate::model::place::{parse_population, sort_places, Place, PlaceKind};
 use crate::model::profile::{car_profile, Excluded};
 use crate::model::LatLon;
@@ -33,18 +36,33 @@ pub fn read_network<R: Read + Seek>(reader: R, label: &str) -> Result<RawNetwork
 /// # Errors
 /// [`Error::Osm`] naming the file when one is not a readable PBF.
 pub fn read_networks<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<RawNetwork, Error> {
-    read_networks_and_places(sources).map(|(raw, _)| raw)
+    read(sources, false).map(|e| e.roads)
 }
 
-/// [`read_networks`], and the extracts' named places (`place=*` nodes of a kept
-/// [`PlaceKind`] with a `name`; a node in several files once, the first file's), read in
-/// the same pass over the nodes and ordered by [`sort_places`].
+/// What the map needs of the extracts besides their roads.
+#[derive(Debug, Clone, Default)]
+pub struct Extract {
+    /// The drivable network, as [`read_networks`] reads it.
+    pub roads: RawNetwork,
+    /// The named places (`place=*` nodes of a kept [`PlaceKind`] with a `name`; a node in
+    /// several files once, the first file's), ordered by [`sort_places`].
+    pub places: Vec<Place>,
+    /// Water and land use (see [`crate::load::land`]).
+    pub land: Land,
+}
+
+/// [`read_networks`], and the extracts' named places, water and land use, read in the same
+/// passes (relations first, for the multipolygons the land use needs; then ways; then
+/// nodes).
 ///
 /// # Errors
 /// As [`read_networks`].
-pub fn read_networks_and_places<R: Read + Seek>(
-    sources: Vec<(R, String)>,
-) -> Result<(RawNetwork, Vec<Place>), Error> {
+pub fn read_extracts<R: Read + Seek>(sources: Vec<(R, String)>) -> Result<Extract, Error> {
+    read(sources, true)
+}
+
+/// The passes: roads always, the map's places and land when `map`.
+fn read<R: Read + Seek>(sources: Vec<(R, String)>, map: bool) -> Result<Extract, Error> {
     let osm_err = |label: &str, e: osmpbfreader::Error| Error::Osm {
         file: label.to_string(),
         message: e.to_string(),
@@ -57,11 +75,23 @@ pub fn read_networks_and_places<R: Read + Seek>(
         .into_iter()
         .map(|(r, label)| (OsmPbfReader::new(r), label))
         .collect();
+    let mut land = LandCollector::default();
+    if map {
+        for (pbf, label) in &mut pbfs {
+            for rel in pbf.par_iter_relations() {
+                land.relation(&rel.map_err(|e| osm_err(label, e))?);
+            }
+            pbf.rewind().map_err(|e| osm_err(label, e))?;
+        }
+    }
     let mut by_id: HashMap<i64, RawWay> = HashMap::new();
     let mut seen: HashSet<i64> = HashSet::new();
     for (pbf, label) in &mut pbfs {
         for way in pbf.iter_ways() {
             let way = way.map_err(|e| osm_err(label, e))?;
+            if map {
+                land.way(&way);
+            }
             if !seen.insert(way.id.0) {
                 stats.ways_in_several_files += 1;
                 if let Some(kept) = by_id.get_mut(&way.id.0) {
@@ -81,21 +111,28 @@ pub fn read_networks_and_places<R: Read + Seek>(
     let wanted: HashSet<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
     let mut nodes = HashMap::with_capacity(wanted.len());
     let mut places: HashMap<i64, Place> = HashMap::new();
+    let land_wants = land.wants();
+    let mut land_nodes = HashMap::with_capacity(land_wants.len());
     for (pbf, label) in &mut pbfs {
         pbf.rewind().map_err(|e| osm_err(label, e))?;
         for node in pbf.iter_nodes() {
             let node = node.map_err(|e| osm_err(label, e))?;
-            if let Some(place) = place_of(&node) {
+            if let Some(place) = map.then(|| place_of(&node)).flatten() {
                 places.entry(place.osm_id).or_insert(place);
             }
+            let at = || LatLon {
+                lat: node.lat(),
+                lon: node.lon(),
+            };
             if wanted.contains(&node.id.0) {
-                nodes.entry(node.id.0).or_insert(LatLon {
-                    lat: node.lat(),
-                    lon: node.lon(),
-                });
+                nodes.entry(node.id.0).or_insert_with(at);
+            }
+            if land_wants.contains(&node.id.0) {
+                land_nodes.entry(node.id.0).or_insert_with(at);
             }
         }
     }
+    let land = land.finish(&land_nodes);
     for w in &ways {
         let missing = w.nodes.iter().filter(|n| !nodes.contains_key(n)).count() as u64;
         if missing > 0 {
@@ -114,7 +151,11 @@ pub fn read_networks_and_places<R: Read + Seek>(
     }
     let mut places: Vec<Place> = places.into_values().collect();
     sort_places(&mut places);
-    Ok((RawNetwork { ways, nodes, stats }, places))
+    Ok(Extract {
+        roads: RawNetwork { ways, nodes, stats },
+        places,
+        land,
+    })
 }
 
 /// The named place a node is, if any: `place` of a kept kind, a non-empty `name`, a valid

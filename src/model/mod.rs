@@ -21,6 +21,7 @@ pub mod area;
 pub mod candidate;
 pub mod fleet;
 pub mod ids;
+pub mod land;
 pub mod metric;
 pub mod need_names;
 pub mod phase;

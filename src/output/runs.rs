@@ -29,24 +29,32 @@ struct Listed<'a> {
     run: &'a PlannedRun,
 }
 
-/// Runs in output order: schools in scenario order; per school the longest runs first,
-/// ties by the first pupil's id. Ids are `SCHOOL_ID/NNN`.
+/// One school's runs in output order: the longest runs first, ties by the first pupil's id.
+/// The `k`-th (from 1) is run `SCHOOL_ID/k` of `runs.csv`, `runs.geojson` and `/api/runs`
+/// (and `run` `k` of the `runs` vector tiles).
+pub fn school_runs_in_order<'a>(a: &Analysed, s: &'a SchoolRuns) -> Vec<&'a PlannedRun> {
+    let mut runs: Vec<&PlannedRun> = s.runs.iter().collect();
+    let first_id = |r: &PlannedRun| {
+        r.pupils
+            .first()
+            .and_then(|&u| a.scenario.pupils.get(u))
+            .map_or(String::new(), |p| p.id.clone())
+    };
+    runs.sort_by(|x, y| {
+        y.figures
+            .seconds
+            .total_cmp(&x.figures.seconds)
+            .then_with(|| first_id(x).cmp(&first_id(y)))
+    });
+    runs
+}
+
+/// Runs in output order: schools in scenario order; per school as
+/// [`school_runs_in_order`]. Ids are `SCHOOL_ID/NNN`.
 fn listed<'a>(a: &Analysed, plan: &'a TransportPlan) -> Vec<Listed<'a>> {
     let mut out = Vec::new();
     for s in &plan.schools {
-        let mut runs: Vec<&PlannedRun> = s.runs.iter().collect();
-        let first_id = |r: &PlannedRun| {
-            r.pupils
-                .first()
-                .and_then(|&u| a.scenario.pupils.get(u))
-                .map_or(String::new(), |p| p.id.clone())
-        };
-        runs.sort_by(|x, y| {
-            y.figures
-                .seconds
-                .total_cmp(&x.figures.seconds)
-                .then_with(|| first_id(x).cmp(&first_id(y)))
-        });
+        let runs = school_runs_in_order(a, s);
         let school_id = a
             .scenario
             .provisions

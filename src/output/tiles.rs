@@ -2,9 +2,11 @@
 //! built from the loaded scenario: pure geometry and encoding, no I/O (the handlers and
 //! the tile cache are in `crate::serve::tiles`).
 //!
-//! Two sources, each indexed once ([`BaseTiles`], [`OfficerTiles`]) and cut into tiles on
-//! request ([`BaseTiles::tile`], [`OfficerTiles::tile`]):
-//! - **base** (public): `roads` (the graph's pieces chained per OSM way, by [`TileClass`]),
+//! Three sources, each indexed once ([`BaseTiles`], [`OfficerTiles`], [`RunTiles`]) and cut
+//! into tiles on request ([`BaseTiles::tile`], [`OfficerTiles::tile`], [`RunTiles::tile`]):
+//! - **base** (public): `landuse` and `water` (the extract's areas by [`LandKind`]),
+//!   `waterways` (rivers, canals, streams), `roads` (the graph's pieces chained per OSM
+//!   way, by [`TileClass`]),
 //!   `boundary` (the authority's outline as lines), `areas` (every area layer's polygons),
 //!   `provisions` (points with public, non-pupil fields only) and `places` (the extract's
 //!   `place=*` nodes). Nothing derived from pupils goes in: pupil-derived counts stay in the
@@ -12,6 +14,9 @@
 //! - **officer**: `journeys` (each pupil's current journey line, routed or estimated;
 //!   no pupil id, no need, no postcode) and `moves` (the bring-back moves as straight lines
 //!   from the current placement to the proposed one).
+//! - **runs** (officer; apart so the journeys need not wait for the run planning): `runs`
+//!   (each planned shared run as a straight line through its pupils' homes in pick-up
+//!   order, then the school; no pupil id, need or postcode).
 //!
 //! Geometry: WGS84 to Web Mercator (EPSG:3857, latitudes clamped to ±85.0511°), to tile
 //! units, clipped to the tile plus a [`BUFFER`] of 64 units (lines by Liang–Barsky per
@@ -26,7 +31,8 @@
 //! out.
 //!
 //! Which features appear at which zoom: [`TileClass::min_zoom`] for roads,
-//! [`place_min_zoom`] for places; the boundary, areas and provisions at every zoom.
+//! [`place_min_zoom`] for places, [`land_min_zoom`] and [`waterway_min_zoom`] for water and
+//! land use; the boundary, areas and provisions at every zoom.
 
 use std::ops::Range;
 
@@ -37,6 +43,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::analyse::Analysed;
+use crate::model::land::{Land, LandKind, WaterwayKind};
 use crate::model::phase::Phase;
 use crate::model::place::{Place, PlaceKind};
 use crate::model::profile::RoadClass;
@@ -338,6 +345,8 @@ pub enum Prop {
     Int(i64),
     /// A boolean.
     Bool(bool),
+    /// A number with a fraction (encoded as a double).
+    Float(f64),
 }
 
 type Props = Vec<(&'static str, Prop)>;
@@ -347,6 +356,7 @@ fn tag(feature: &mut mvt::Feature, key: &str, value: &Prop) {
         Prop::Str(s) => feature.add_tag_string(key, s),
         Prop::Int(i) => feature.add_tag_sint(key, *i),
         Prop::Bool(b) => feature.add_tag_bool(key, *b),
+        Prop::Float(v) => feature.add_tag_double(key, *v),
     }
 }
 
@@ -578,6 +588,17 @@ fn extent(line: &[[i32; 2]]) -> f64 {
 
 type Indexed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
+/// The items of `tree` whose boxes meet `env`, in index order (the order features are
+/// encoded in, so a tile's bytes do not depend on the tree's layout).
+fn sorted_hits(tree: &RTree<Indexed>, env: AABB<[f64; 2]>) -> Vec<u32> {
+    let mut hits: Vec<u32> = tree
+        .locate_in_envelope_intersecting(env)
+        .map(|g| g.data)
+        .collect();
+    hits.sort_unstable();
+    hits
+}
+
 fn bbox_of(pts: impl Iterator<Item = [f64; 2]>) -> Option<Rectangle<[f64; 2]>> {
     let mut lo = [f64::INFINITY; 2];
     let mut hi = [f64::NEG_INFINITY; 2];
@@ -677,6 +698,127 @@ pub fn place_min_zoom(kind: PlaceKind) -> u8 {
     }
 }
 
+/// The lowest zoom whose tiles carry an area of this kind: water always (areas under a
+/// pixel across are left out at every zoom below [`TILEJSON_MAX_ZOOM`]), wood, farmland and
+/// wetland from 8, parks, grass, housing and industry from 10, cemeteries from 12.
+pub fn land_min_zoom(kind: LandKind) -> u8 {
+    match kind {
+        LandKind::Water => 0,
+        LandKind::Wood | LandKind::Farmland | LandKind::Wetland => 8,
+        LandKind::Park | LandKind::Grass | LandKind::Residential | LandKind::Industrial => 10,
+        LandKind::Cemetery => 12,
+    }
+}
+
+/// The lowest zoom whose tiles carry a waterway of this kind: rivers and canals from 8,
+/// streams from 12.
+pub fn waterway_min_zoom(kind: WaterwayKind) -> u8 {
+    match kind {
+        WaterwayKind::River | WaterwayKind::Canal => 8,
+        WaterwayKind::Stream => 12,
+    }
+}
+
+/// An area of water or land use, in Mercator units.
+#[derive(Debug, Clone)]
+struct LandShape {
+    kind: LandKind,
+    /// The larger side of its bounding box, Mercator units.
+    size: f64,
+    /// Per polygon its exterior ring then its holes.
+    polygons: Vec<Vec<Vec<[f64; 2]>>>,
+}
+
+/// A waterway line, in Mercator units.
+#[derive(Debug, Clone)]
+struct WaterLine {
+    kind: WaterwayKind,
+    props: Props,
+    line: Vec<[f64; 2]>,
+}
+
+/// The rings of `polygons` (Mercator units) cut for `t`: each exterior followed by its
+/// holes, clipped, simplified and oriented ([`tile_ring`]); nothing for a polygon whose
+/// exterior leaves nothing of area.
+fn tile_polygons(t: TileId, polygons: &[Vec<Vec<[f64; 2]>>], eps: f64) -> Vec<Vec<[i32; 2]>> {
+    let mut rings = Vec::new();
+    for poly in polygons {
+        let mut rs = poly.iter();
+        let Some(ext) = rs.next() else { continue };
+        let local: Vec<[f64; 2]> = ext.iter().map(|m| t.to_tile(*m)).collect();
+        let Some(ext) = tile_ring(&local, eps, true) else {
+            continue;
+        };
+        rings.push(ext);
+        for hole in rs {
+            let local: Vec<[f64; 2]> = hole.iter().map(|m| t.to_tile(*m)).collect();
+            if let Some(h) = tile_ring(&local, eps, false) {
+                rings.push(h);
+            }
+        }
+    }
+    rings
+}
+
+fn latlon_merc(ring: &[LatLon]) -> Vec<[f64; 2]> {
+    ring.iter().map(|p| mercator(*p)).collect()
+}
+
+/// Index the extract's water and land use: the shapes, their boxes, the waterways and
+/// theirs.
+fn index_land(
+    land: &Land,
+) -> (
+    Vec<LandShape>,
+    RTree<Indexed>,
+    Vec<WaterLine>,
+    RTree<Indexed>,
+) {
+    let mut shapes = Vec::new();
+    let mut boxes = Vec::new();
+    for area in &land.areas {
+        let polygons: Vec<Vec<Vec<[f64; 2]>>> = area
+            .polygons
+            .iter()
+            .map(|p| p.iter().map(|r| latlon_merc(r)).collect())
+            .collect();
+        let Some(r) = bbox_of(polygons.iter().flatten().flatten().copied()) else {
+            continue;
+        };
+        let (lo, hi) = (r.lower(), r.upper());
+        boxes.push(GeomWithData::new(r, shapes.len() as u32));
+        shapes.push(LandShape {
+            kind: area.kind,
+            size: (hi[0] - lo[0]).max(hi[1] - lo[1]),
+            polygons,
+        });
+    }
+    let mut lines = Vec::new();
+    let mut line_boxes = Vec::new();
+    for w in &land.waterways {
+        let line = latlon_merc(&w.line);
+        let Some(r) = bbox_of(line.iter().copied()) else {
+            continue;
+        };
+        line_boxes.push(GeomWithData::new(r, lines.len() as u32));
+        let mut props: Props = vec![("class", Prop::Str(w.kind.as_str().to_string()))];
+        if let Some(n) = &w.name {
+            props.push(("name", Prop::Str(n.clone())));
+        }
+        lines.push(WaterLine {
+            kind: w.kind,
+            props,
+            line,
+        });
+    }
+    (
+        shapes,
+        RTree::bulk_load(boxes),
+        lines,
+        RTree::bulk_load(line_boxes),
+    )
+}
+
 /// A chain of consecutive graph pieces of one OSM way (and class).
 #[derive(Debug, Clone)]
 struct RoadLine {
@@ -704,6 +846,10 @@ pub struct BaseTiles {
     area_index: RTree<Indexed>,
     provisions: Vec<([f64; 2], Props)>,
     places: Vec<([f64; 2], PlaceKind, Props)>,
+    land: Vec<LandShape>,
+    land_index: RTree<Indexed>,
+    waterways: Vec<WaterLine>,
+    waterway_index: RTree<Indexed>,
     bounds: Option<[f64; 4]>,
 }
 
@@ -852,9 +998,16 @@ impl BaseTiles {
                 _ => bb,
             });
         }
+        let no_land = Land::default();
+        let land = a.network.as_ref().map_or(&no_land, |n| n.land.as_ref());
+        let (land, land_index, waterways, waterway_index) = index_land(land);
         BaseTiles {
             lines,
             roads,
+            land,
+            land_index,
+            waterways,
+            waterway_index,
             boundary_name: sc.config.name.clone(),
             boundary,
             areas,
@@ -870,6 +1023,77 @@ impl BaseTiles {
         self.bounds
     }
 
+    /// Water and land-use areas indexed.
+    pub fn land_areas(&self) -> usize {
+        self.land.len()
+    }
+
+    /// The `water` (areas), `landuse` (areas by `class`) and `waterways` (lines by `class`,
+    /// with `name`) layers of tile `t`. Below [`TILEJSON_MAX_ZOOM`], areas under a pixel
+    /// across are left out. Each area is its own feature, drawn in [`LandKind::ALL`] order.
+    fn land_layers(&self, tile: &mut Tile, t: TileId) {
+        let env = t.envelope(BUFFER);
+        let eps = tolerance(t.z);
+        // One tile unit in Mercator units.
+        let unit = 1.0 / (f64::from(1u32 << t.z) * f64::from(EXTENT));
+        let min_size = if t.z < TILEJSON_MAX_ZOOM {
+            eps * unit
+        } else {
+            0.0
+        };
+        let mut hits: Vec<u32> = self
+            .land_index
+            .locate_in_envelope_intersecting(env)
+            .map(|g| g.data)
+            .filter(|&i| {
+                self.land
+                    .get(i as usize)
+                    .is_some_and(|s| t.z >= land_min_zoom(s.kind) && s.size >= min_size)
+            })
+            .collect();
+        let order = |i: &u32| {
+            self.land.get(*i as usize).map_or(0, |s| {
+                LandKind::ALL.iter().position(|k| *k == s.kind).unwrap_or(0)
+            })
+        };
+        hits.sort_unstable_by_key(|i| (order(i), *i));
+        let cut: Vec<(LandKind, Vec<Vec<[i32; 2]>>)> = hits
+            .par_iter()
+            .filter_map(|&i| {
+                let s = self.land.get(i as usize)?;
+                Some((s.kind, tile_polygons(t, &s.polygons, eps)))
+            })
+            .collect();
+        let mut landuse = LayerBuilder::new(tile, "landuse");
+        let mut water = LayerBuilder::new(tile, "water");
+        for (kind, rings) in &cut {
+            let props: Props = vec![("class", Prop::Str(kind.as_str().to_string()))];
+            match kind {
+                LandKind::Water => water.polygon(rings, &props),
+                _ => landuse.polygon(rings, &props),
+            }
+        }
+        landuse.finish(tile);
+        water.finish(tile);
+
+        let mut waterways = LayerBuilder::new(tile, "waterways");
+        let hits = sorted_hits(&self.waterway_index, env);
+        for i in hits {
+            let Some(w) = self.waterways.get(i as usize) else {
+                continue;
+            };
+            if t.z < waterway_min_zoom(w.kind) {
+                continue;
+            }
+            let mut lines = tile_lines(t, w.line.iter().copied());
+            if t.z < TILEJSON_MAX_ZOOM {
+                lines.retain(|l| extent(l) >= eps);
+            }
+            waterways.lines(&lines, &w.props);
+        }
+        waterways.finish(tile);
+    }
+
     /// Road lines indexed (chains of graph pieces).
     pub fn road_lines(&self) -> usize {
         self.lines.len()
@@ -883,35 +1107,16 @@ impl BaseTiles {
         let eps = tolerance(t.z);
 
         let mut areas = LayerBuilder::new(&tile, "areas");
-        let mut hits: Vec<u32> = self
-            .area_index
-            .locate_in_envelope_intersecting(env)
-            .map(|g| g.data)
-            .collect();
-        hits.sort_unstable();
+        let hits = sorted_hits(&self.area_index, env);
         for i in hits {
             let Some(area) = self.areas.get(i as usize) else {
                 continue;
             };
-            let mut rings = Vec::new();
-            for poly in &area.polygons {
-                let mut rs = poly.iter();
-                let Some(ext) = rs.next() else { continue };
-                let local: Vec<[f64; 2]> = ext.iter().map(|m| t.to_tile(*m)).collect();
-                let Some(ext) = tile_ring(&local, eps, true) else {
-                    continue;
-                };
-                rings.push(ext);
-                for hole in rs {
-                    let local: Vec<[f64; 2]> = hole.iter().map(|m| t.to_tile(*m)).collect();
-                    if let Some(h) = tile_ring(&local, eps, false) {
-                        rings.push(h);
-                    }
-                }
-            }
-            areas.polygon(&rings, &area.props);
+            areas.polygon(&tile_polygons(t, &area.polygons, eps), &area.props);
         }
         areas.finish(&mut tile);
+
+        self.land_layers(&mut tile, t);
 
         let mut boundary = LayerBuilder::new(&tile, "boundary");
         let mut pieces = Vec::new();
@@ -934,11 +1139,7 @@ impl BaseTiles {
                 let Some(tree) = self.roads.get(class as usize) else {
                     continue;
                 };
-                let mut hits: Vec<u32> = tree
-                    .locate_in_envelope_intersecting(env)
-                    .map(|g| g.data)
-                    .collect();
-                hits.sort_unstable();
+                let hits = sorted_hits(tree, env);
                 let props: Props = vec![("class", Prop::Str(class.as_str().to_string()))];
                 let all: Vec<Vec<[i32; 2]>> = hits
                     .par_iter()
@@ -1103,12 +1304,7 @@ impl OfficerTiles {
         let mut tile = Tile::new(EXTENT);
         let env = t.envelope(BUFFER);
         let mut journeys = LayerBuilder::new(&tile, "journeys");
-        let mut hits: Vec<u32> = self
-            .journey_index
-            .locate_in_envelope_intersecting(env)
-            .map(|g| g.data)
-            .collect();
-        hits.sort_unstable();
+        let hits = sorted_hits(&self.journey_index, env);
         // Cut in parallel (a city's journeys cross its low-zoom tiles), encoded in order.
         let cut: Vec<(usize, Vec<Vec<[i32; 2]>>)> = hits
             .par_iter()
@@ -1130,12 +1326,7 @@ impl OfficerTiles {
         journeys.finish(&mut tile);
 
         let mut moves = LayerBuilder::new(&tile, "moves");
-        let mut hits: Vec<u32> = self
-            .move_index
-            .locate_in_envelope_intersecting(env)
-            .map(|g| g.data)
-            .collect();
-        hits.sort_unstable();
+        let hits = sorted_hits(&self.move_index, env);
         for mi in hits {
             let Some((ends, props)) = self.moves.get(mi as usize) else {
                 continue;
@@ -1143,6 +1334,111 @@ impl OfficerTiles {
             moves.lines(&tile_lines(t, ends.iter().copied()), props);
         }
         moves.finish(&mut tile);
+        tile.to_bytes().unwrap_or_default()
+    }
+}
+
+/// A planned run to draw in the `runs` layer: its stops in visiting order (the pupils'
+/// homes in pick-up order, then the school), Mercator units.
+#[derive(Debug, Clone)]
+struct RunLine {
+    stops: Vec<[f64; 2]>,
+    props: Props,
+}
+
+/// The officers' shared-runs layer (`runs`, a source of its own so that the journeys and
+/// moves need not wait for the planning), indexed for cutting into tiles.
+///
+/// Each planned run of a [`crate::analyse::runs::TransportPlan`] is one line through its
+/// pupils' homes in pick-up order, then the school: **straight from stop to stop** (the
+/// plan keeps each leg's road seconds and metres, not its path; `/api/runs` routes the legs
+/// for one school). Properties: `school_id`, `school_name`, `kind`, `run` (1-based, as
+/// the `NNN` of `/api/runs`' `run_id`), `pupils` (count), `minutes`, `km`, `gbp_per_day`
+/// and `vehicle` (absent when none). No pupil id, need, postcode or home coordinates as
+/// properties: the line itself passes the homes (an officer layer, as `journeys`).
+#[derive(Debug)]
+pub struct RunTiles {
+    runs: Vec<RunLine>,
+    index: RTree<Indexed>,
+}
+
+impl RunTiles {
+    /// Index every planned run of `plan` (made from `a`): schools in the plan's order, each
+    /// school's runs as [`crate::output::runs::school_runs_in_order`]. A run whose school
+    /// or pupils are not in `a`'s scenario is left out (or drawn through the stops that
+    /// are).
+    pub fn build(a: &Analysed, plan: &crate::analyse::runs::TransportPlan) -> RunTiles {
+        let sc = &a.scenario;
+        let fleet = &sc.config.fleet;
+        let mut runs = Vec::new();
+        let mut boxes = Vec::new();
+        for s in &plan.schools {
+            let Some(school) = sc.provisions.get(s.school) else {
+                continue;
+            };
+            let end = mercator(school.location);
+            let ordered = crate::output::runs::school_runs_in_order(a, s);
+            for (k, run) in ordered.into_iter().enumerate() {
+                let stops: Vec<[f64; 2]> = run
+                    .pupils
+                    .iter()
+                    .filter_map(|&u| sc.pupils.get(u))
+                    .map(|p| mercator(p.home))
+                    .chain(std::iter::once(end))
+                    .collect();
+                if stops.len() < 2 {
+                    continue;
+                }
+                let Some(bx) = bbox_of(stops.iter().copied()) else {
+                    continue;
+                };
+                let f = &run.figures;
+                let mut props: Props = vec![
+                    ("school_id", Prop::Str(school.id.clone())),
+                    ("school_name", Prop::Str(school.name.clone())),
+                    ("kind", Prop::Str(run.kind.as_str().to_string())),
+                    ("run", Prop::Int(k as i64 + 1)),
+                    ("pupils", Prop::Int(run.pupils.len() as i64)),
+                    ("minutes", Prop::Int((f.seconds / 60.0).round() as i64)),
+                    (
+                        "km",
+                        Prop::Float(crate::output::records::dec2(f.metres / 1000.0)),
+                    ),
+                    (
+                        "gbp_per_day",
+                        Prop::Float(crate::output::records::dec2(f.gbp_per_day)),
+                    ),
+                ];
+                if let Some(v) = f.vehicle.and_then(|v| fleet.vehicles.get(v)) {
+                    props.push(("vehicle", Prop::Str(v.name.clone())));
+                }
+                boxes.push(GeomWithData::new(bx, runs.len() as u32));
+                runs.push(RunLine { stops, props });
+            }
+        }
+        RunTiles {
+            runs,
+            index: RTree::bulk_load(boxes),
+        }
+    }
+
+    /// Runs indexed.
+    pub fn run_count(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// The tile's bytes (MVT v2, one layer `runs`; empty when no run crosses the tile).
+    pub fn tile(&self, t: TileId) -> Vec<u8> {
+        let mut tile = Tile::new(EXTENT);
+        let mut layer = LayerBuilder::new(&tile, "runs");
+        let hits = sorted_hits(&self.index, t.envelope(BUFFER));
+        for ri in hits {
+            let Some(r) = self.runs.get(ri as usize) else {
+                continue;
+            };
+            layer.lines(&tile_lines(t, r.stops.iter().copied()), &r.props);
+        }
+        layer.finish(&mut tile);
         tile.to_bytes().unwrap_or_default()
     }
 }

@@ -270,6 +270,9 @@ pub struct Network {
     /// The extract's named places (`place=*` nodes, labels for the map), in label order;
     /// not part of routing.
     pub places: Vec<crate::model::place::Place>,
+    /// The extract's water and land use (the map's background; shared, since it is never
+    /// changed); not part of routing.
+    pub land: std::sync::Arc<crate::model::land::Land>,
 }
 
 impl Network {
@@ -282,6 +285,7 @@ impl Network {
             hierarchies: Hierarchies::default(),
             speeds: SpeedProfile::free_flow(),
             places: Vec::new(),
+            land: Default::default(),
         }
     }
 
@@ -293,6 +297,7 @@ impl Network {
             hierarchies: Hierarchies::default(),
             speeds: SpeedProfile::free_flow(),
             places: Vec::new(),
+            land: Default::default(),
         }
     }
 
@@ -306,6 +311,7 @@ impl Network {
         Network {
             speeds: speeds.clone(),
             places: self.places.clone(),
+            land: self.land.clone(),
             ..Network::new(graph)
         }
     }

@@ -92,6 +92,20 @@ pub struct Geometries {
     pub moves: Vec<Option<Route>>,
 }
 
+/// Run a once-per-service computation in a task of its own and wait for it: a request that
+/// gives up (its timeout, a closed connection) drops only its wait, not the work, so the
+/// next request finds the result ready or waits for the same computation (the `OnceCell`
+/// inside lets one run at a time) instead of starting it again. `what` names it in the 500
+/// when the task panicked.
+pub(crate) async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    what: &str,
+) -> Result<T, ApiError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("{what}: {e}")))?
+}
+
 /// The run's road network, or 503 for an estimate-only run (`nearhome serve` refuses to
 /// start without the extract; a library caller may still build a state from such a run).
 ///
@@ -219,6 +233,16 @@ impl AppState {
     /// When the computation panicked.
     pub async fn geometries(&self) -> Result<Arc<Geometries>, ApiError> {
         let me = self.clone();
+        detached(
+            async move { me.geometries_once().await },
+            "route geometries",
+        )
+        .await
+    }
+
+    /// [`AppState::geometries`]'s work, in the request's own task.
+    async fn geometries_once(&self) -> Result<Arc<Geometries>, ApiError> {
+        let me = self.clone();
         self.inner
             .shared
             .geometries
@@ -253,6 +277,12 @@ impl AppState {
     /// 503 when the scenario has no road network; 500 when planning panicked.
     pub async fn transport(&self) -> Result<Arc<crate::analyse::runs::TransportPlan>, ApiError> {
         let me = self.clone();
+        detached(async move { me.transport_once().await }, "transport runs").await
+    }
+
+    /// [`AppState::transport`]'s work, in the request's own task.
+    async fn transport_once(&self) -> Result<Arc<crate::analyse::runs::TransportPlan>, ApiError> {
+        let me = self.clone();
         self.inner
             .shared
             .transport
@@ -274,6 +304,18 @@ impl AppState {
     /// # Errors
     /// As [`AppState::transport`].
     pub async fn baseline_moves_on_runs(
+        &self,
+    ) -> Result<Arc<crate::analyse::runs::MovesOnRuns>, ApiError> {
+        let me = self.clone();
+        detached(
+            async move { me.baseline_moves_on_runs_once().await },
+            "bring-back on runs",
+        )
+        .await
+    }
+
+    /// [`AppState::baseline_moves_on_runs`]'s work, in the request's own task.
+    async fn baseline_moves_on_runs_once(
         &self,
     ) -> Result<Arc<crate::analyse::runs::MovesOnRuns>, ApiError> {
         let plan = self.transport().await?;

@@ -1,6 +1,9 @@
 //! Vector tile endpoints: `GET /tiles/base/{z}/{x}/{y}.mvt` (public),
-//! `GET /tiles/officer/{z}/{x}/{y}.mvt` (officer token, as `/api/journeys`) and their TileJSON
-//! (`/tiles/base.json`, `/tiles/officer.json`).
+//! `GET /tiles/officer/{z}/{x}/{y}.mvt` and `GET /tiles/runs/{z}/{x}/{y}.mvt` (officer token,
+//! as `/api/journeys`) and their TileJSON (`/tiles/base.json`, `/tiles/officer.json`,
+//! `/tiles/runs.json`). The runs are a source of their own because planning them
+//! ([`AppState::transport`]) can take a while at city scale: the journeys' tiles do not wait
+//! for it.
 //!
 //! The tiles are cut by [`crate::output::tiles`] from indexes built once per run on the
 //! blocking pool, and kept in a bounded cache per (source, z, x, y) ([`TileCache`]: at most
@@ -19,11 +22,12 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 use crate::output::tiles::{
-    place_min_zoom, BaseTiles, OfficerTiles, TileClass, TileId, MAX_ZOOM, TILEJSON_MAX_ZOOM,
+    land_min_zoom, place_min_zoom, waterway_min_zoom, BaseTiles, OfficerTiles, RunTiles, TileClass,
+    TileId, MAX_ZOOM, TILEJSON_MAX_ZOOM,
 };
 use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
-use crate::serve::state::AppState;
+use crate::serve::state::{detached, AppState};
 
 /// The tiles' media type.
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -40,6 +44,8 @@ pub enum Source {
     Base,
     /// The officers' pupil-level layers.
     Officer,
+    /// The officers' shared runs.
+    Runs,
 }
 
 /// A bounded cache of encoded tiles: at most `cap` bytes of bodies, the oldest inserted
@@ -108,6 +114,7 @@ impl TileCache {
 pub struct TileState {
     base: OnceCell<Arc<BaseTiles>>,
     officer: OnceCell<Arc<OfficerTiles>>,
+    runs: OnceCell<Arc<RunTiles>>,
     cache: TileCache,
 }
 
@@ -116,6 +123,7 @@ impl Default for TileState {
         TileState {
             base: OnceCell::new(),
             officer: OnceCell::new(),
+            runs: OnceCell::new(),
             cache: TileCache::new(CACHE_BYTES),
         }
     }
@@ -134,6 +142,12 @@ impl TileState {
 /// 500 when building it panicked.
 pub async fn base_index(state: &AppState) -> Result<Arc<BaseTiles>, ApiError> {
     let me = state.clone();
+    detached(async move { base_index_once(&me).await }, "tile index").await
+}
+
+/// [`base_index`]'s work, in the caller's task.
+async fn base_index_once(state: &AppState) -> Result<Arc<BaseTiles>, ApiError> {
+    let me = state.clone();
     state
         .tiles()
         .base
@@ -151,6 +165,16 @@ pub async fn base_index(state: &AppState) -> Result<Arc<BaseTiles>, ApiError> {
 /// # Errors
 /// 500 when building it or the geometries panicked.
 async fn officer_index(state: &AppState) -> Result<Arc<OfficerTiles>, ApiError> {
+    let me = state.clone();
+    detached(
+        async move { officer_index_once(&me).await },
+        "officer tile index",
+    )
+    .await
+}
+
+/// [`officer_index`]'s work, in the caller's task.
+async fn officer_index_once(state: &AppState) -> Result<Arc<OfficerTiles>, ApiError> {
     let geometries = state.geometries().await?;
     let me = state.clone();
     state
@@ -162,6 +186,32 @@ async fn officer_index(state: &AppState) -> Result<Arc<OfficerTiles>, ApiError> 
             })
             .await
             .map_err(|e| ApiError::Internal(format!("officer tile index: {e}")))
+        })
+        .await
+        .cloned()
+}
+
+/// The shared runs' tile index (after the run planning, [`AppState::transport`]), built
+/// once on the blocking pool.
+///
+/// # Errors
+/// 503 without a road network; 500 when the planning or the index panicked.
+async fn runs_index(state: &AppState) -> Result<Arc<RunTiles>, ApiError> {
+    let me = state.clone();
+    detached(async move { runs_index_once(&me).await }, "runs tile index").await
+}
+
+/// [`runs_index`]'s work, in the caller's task.
+async fn runs_index_once(state: &AppState) -> Result<Arc<RunTiles>, ApiError> {
+    let plan = state.transport().await?;
+    let me = state.clone();
+    state
+        .tiles()
+        .runs
+        .get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || Arc::new(RunTiles::build(me.prepared(), &plan)))
+                .await
+                .map_err(|e| ApiError::Internal(format!("runs tile index: {e}")))
         })
         .await
         .cloned()
@@ -195,17 +245,42 @@ pub async fn base_tile(
     Path((z, x, y)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let t = tile_id(&z, &x, &y)?;
+    cached(&state, Source::Base, t, || async {
+        let index = base_index(&state).await?;
+        let me = state.clone();
+        Ok(move || index.tile(me.prepared(), t))
+    })
+    .await
+}
+
+/// Tile `t` of `source` from the cache, else cut on the blocking pool by the cutter `prepare`
+/// makes (it waits for the source's index) and kept. Base tiles may be cached by the client
+/// for 5 minutes; officer and runs tiles never.
+async fn cached<P, Fut, C>(
+    state: &AppState,
+    source: Source,
+    t: TileId,
+    prepare: P,
+) -> Result<Response, ApiError>
+where
+    P: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<C, ApiError>>,
+    C: FnOnce() -> Vec<u8> + Send + 'static,
+{
+    let cache_control = match source {
+        Source::Base => "public, max-age=300",
+        _ => "private, no-store",
+    };
     let cache = &state.tiles().cache;
-    if let Some(body) = cache.get(Source::Base, t) {
-        return Ok(mvt_response(body, "public, max-age=300"));
+    if let Some(body) = cache.get(source, t) {
+        return Ok(mvt_response(body, cache_control));
     }
-    let index = base_index(&state).await?;
-    let me = state.clone();
-    let body = tokio::task::spawn_blocking(move || Bytes::from(index.tile(me.prepared(), t)))
+    let cut = prepare().await?;
+    let body = tokio::task::spawn_blocking(move || Bytes::from(cut()))
         .await
-        .map_err(|e| ApiError::Internal(format!("base tile: {e}")))?;
-    cache.put(Source::Base, t, body.clone());
-    Ok(mvt_response(body, "public, max-age=300"))
+        .map_err(|e| ApiError::Internal(format!("tile: {e}")))?;
+    cache.put(source, t, body.clone());
+    Ok(mvt_response(body, cache_control))
 }
 
 /// `GET /tiles/officer/{z}/{x}/{y}.mvt` (officer token; 401 without, 403 with a wrong one,
@@ -217,18 +292,28 @@ pub async fn officer_tile(
 ) -> Result<Response, ApiError> {
     caller.require_officer()?;
     let t = tile_id(&z, &x, &y)?;
-    let cache = &state.tiles().cache;
-    if let Some(body) = cache.get(Source::Officer, t) {
-        return Ok(mvt_response(body, "private, no-store"));
-    }
-    let index = officer_index(&state).await?;
-    let geometries = state.geometries().await?;
-    let body =
-        tokio::task::spawn_blocking(move || Bytes::from(index.tile(&geometries.journeys, t)))
-            .await
-            .map_err(|e| ApiError::Internal(format!("officer tile: {e}")))?;
-    cache.put(Source::Officer, t, body.clone());
-    Ok(mvt_response(body, "private, no-store"))
+    cached(&state, Source::Officer, t, || async {
+        let index = officer_index(&state).await?;
+        let geometries = state.geometries().await?;
+        Ok(move || index.tile(&geometries.journeys, t))
+    })
+    .await
+}
+
+/// `GET /tiles/runs/{z}/{x}/{y}.mvt` (officer token; 401 without, 403 with a wrong one,
+/// checked before the address): the planned shared runs (planned on first use).
+pub async fn runs_tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((z, x, y)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require_officer()?;
+    let t = tile_id(&z, &x, &y)?;
+    cached(&state, Source::Runs, t, || async {
+        let index = runs_index(&state).await?;
+        Ok(move || index.tile(t))
+    })
+    .await
 }
 
 /// The origin tile URLs are built on: `http://HOST` (`https` behind a proxy that says
@@ -252,6 +337,26 @@ fn origin(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+/// The TileJSON of `source`, named "SCENARIO `title`", over the base map's bounds.
+async fn tilejson_reply(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: &str,
+    title: &str,
+    layers: Value,
+) -> Result<Response, ApiError> {
+    let index = base_index(state).await?;
+    let name = format!("{} {title}", state.prepared().scenario.config.name);
+    Ok(axum::Json(tilejson(
+        &origin(headers),
+        source,
+        &name,
+        index.bounds(),
+        layers,
+    ))
+    .into_response())
 }
 
 /// A TileJSON 3.0.0 document for a source.
@@ -288,7 +393,6 @@ pub async fn base_tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let index = base_index(&state).await?;
     let road_classes: Vec<String> = TileClass::ALL
         .iter()
         .map(|c| format!("{} (from zoom {})", c.as_str(), c.min_zoom()))
@@ -297,7 +401,30 @@ pub async fn base_tilejson(
         .iter()
         .map(|k| format!("{} (from zoom {})", k.as_str(), place_min_zoom(*k)))
         .collect();
+    let land_kinds: Vec<String> = crate::model::land::LandKind::ALL
+        .iter()
+        .filter(|k| **k != crate::model::land::LandKind::Water)
+        .map(|k| format!("{} (from zoom {})", k.as_str(), land_min_zoom(*k)))
+        .collect();
+    let waterway_kinds: Vec<String> = [
+        crate::model::land::WaterwayKind::River,
+        crate::model::land::WaterwayKind::Canal,
+        crate::model::land::WaterwayKind::Stream,
+    ]
+    .iter()
+    .map(|k| format!("{} (from zoom {})", k.as_str(), waterway_min_zoom(*k)))
+    .collect();
     let layers = json!([
+        {"id": "landuse", "minzoom": 8, "maxzoom": TILEJSON_MAX_ZOOM,
+         "description": "Land use from the OpenStreetMap extract (closed ways and multipolygons), areas under a pixel left out",
+         "fields": {"class": format!("String: {}", land_kinds.join(", "))}},
+        {"id": "water", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
+         "description": "Lakes, reservoirs, river areas and docks from the OpenStreetMap extract, areas under a pixel left out",
+         "fields": {"class": "String: water"}},
+        {"id": "waterways", "minzoom": 8, "maxzoom": TILEJSON_MAX_ZOOM,
+         "description": "Rivers, canals and streams from the OpenStreetMap extract",
+         "fields": {"class": format!("String: {}", waterway_kinds.join(", ")),
+                    "name": "String: name (absent when untagged)"}},
         {"id": "roads", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
          "description": "The routable road network, by class, simplified per zoom",
          "fields": {"class": format!("String: {}", road_classes.join(", "))}},
@@ -323,15 +450,7 @@ pub async fn base_tilejson(
                     "population": "Number: population tag (absent when untagged or not a number)",
                     "rank": "Number: label priority, 1 (city) to 6 (neighbourhood), lower first"}},
     ]);
-    let name = format!("{} base map", state.prepared().scenario.config.name);
-    Ok(axum::Json(tilejson(
-        &origin(&headers),
-        "base",
-        &name,
-        index.bounds(),
-        layers,
-    ))
-    .into_response())
+    tilejson_reply(&state, &headers, "base", "base map", layers).await
 }
 
 /// `GET /tiles/officer.json`: TileJSON of the officers' layers (the document itself holds no
@@ -340,7 +459,6 @@ pub async fn officer_tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let index = base_index(&state).await?;
     let layers = json!([
         {"id": "journeys", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
          "description": "Each pupil's current journey: routed along the roads, or estimated (a straight line home to school)",
@@ -356,15 +474,29 @@ pub async fn officer_tilejson(
                     "before_minutes": "Number: current one-way minutes, rounded (absent when unknown)",
                     "after_minutes": "Number: new one-way minutes, rounded"}},
     ]);
-    let name = format!("{} officer layers", state.prepared().scenario.config.name);
-    Ok(axum::Json(tilejson(
-        &origin(&headers),
-        "officer",
-        &name,
-        index.bounds(),
-        layers,
-    ))
-    .into_response())
+    tilejson_reply(&state, &headers, "officer", "officer layers", layers).await
+}
+
+/// `GET /tiles/runs.json`: TileJSON of the shared runs (no pupil data and no token, and it
+/// does not wait for the planning; its tiles need the token).
+pub async fn runs_tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let layers = json!([
+        {"id": "runs", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
+         "description": "Planned shared runs: a straight line from stop to stop through the pupils' homes in pick-up order, then the school (not the roads driven)",
+         "fields": {"school_id": "String: the school's provision id",
+                    "school_name": "String: the school's name",
+                    "kind": "String: shared, solo or over_guidance",
+                    "run": "Number: the run's number within its school (as in /api/runs run_id)",
+                    "pupils": "Number: pupils on the run",
+                    "minutes": "Number: minutes from the first stop to school, rounded",
+                    "km": "Number: road km from the first stop to school",
+                    "gbp_per_day": "Number: £ a school day",
+                    "vehicle": "String: vehicle type (absent when none)"}},
+    ]);
+    tilejson_reply(&state, &headers, "runs", "shared runs", layers).await
 }
 
 #[cfg(test)]

@@ -241,6 +241,16 @@ try {
     await page.waitForFunction((n) => Number(document.getElementById("map").dataset.runsDrawn) === n, school.runs, { timeout: 30000 });
     await page.waitForSelector("#popup details.runs", { timeout: 10000 });
     console.log("shared runs drawn for " + school.id + ": " + school.runs);
+    // Every school's runs, from the runs vector tiles (token in a header).
+    await page.check("#show-all-runs");
+    await page.waitForFunction(() => document.getElementById("map").dataset.runTiles === "shown", null, { timeout: 60000 });
+    await idle();
+    const runTiles = tiles.filter((t) => t.includes("/tiles/runs/"));
+    const runFeatures = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ["all-runs-line"] }).length);
+    if (!runTiles.length || runTiles.some((t) => !/^20[04] /.test(t)) || !(runFeatures > 0))
+      fail("runs tiles: " + runFeatures + " features drawn, " + JSON.stringify(runTiles.slice(0, 5)));
+    console.log("every school's runs from runs tiles: " + runFeatures + " features drawn from " + runTiles.length + " tiles");
+    await page.uncheck("#show-all-runs");
 
     // Areas CSV sends the token (a fetch with the header, saved as a blob).
     const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#dl-areas")]);

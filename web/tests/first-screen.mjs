@@ -1,0 +1,66 @@
+// Time the map's first screen in headless Chromium (WebGL through SwiftShader, as the
+// browser test) and list what the page fetched for it.
+// Usage: node web/tests/first-screen.mjs URL [RUNS]
+// Per run (a fresh browser context, so nothing is cached), from navigation to:
+//   ready  - the page's data are in (body[data-ready="true"]);
+//   drawn  - provisions and areas are drawn and the map is idle (every visible tile drawn).
+// Then the requests of the last run: count, bytes, and the largest responses. Prints
+// figures only; it checks nothing (the browser test does).
+import { chromium } from "playwright-core";
+
+const [url, runsArg] = process.argv.slice(2);
+if (!url) { console.error("usage: first-screen.mjs URL [RUNS]"); process.exit(2); }
+const runs = Math.max(1, Number(runsArg) || 3);
+
+const browser = await chromium.launch({
+  executablePath: process.env.NEARHOME_CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+         "--ignore-gpu-blocklist", "--enable-webgl", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const times = [];
+let responses = [];
+let t0 = Date.now();
+try {
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    responses = [];
+    page.on("response", async (r) => {
+      const u = new URL(r.url());
+      let bytes = 0;
+      try { bytes = (await r.body()).length; } catch (e) { bytes = 0; }
+      responses.push({ path: u.pathname + u.search, status: r.status(), bytes, at: Date.now() - t0 });
+    });
+    t0 = Date.now();
+    await page.goto(url);
+    await page.waitForSelector("body[data-ready='true']", { timeout: 120000 });
+    const ready = Date.now() - t0;
+    await page.waitForFunction(() => {
+      const c = document.getElementById("map");
+      return Number(c.dataset.provisionsDrawn) > 0 && Number(c.dataset.areasDrawn) > 0;
+    }, null, { timeout: 120000 });
+    await page.evaluate(() => new Promise((res) => {
+      const m = window.__map;
+      if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) res(); else m.once("idle", res);
+    }));
+    const drawn = Date.now() - t0;
+    const marks = await page.evaluate(() => performance.getEntriesByType("mark")
+      .filter((m) => m.name.startsWith("nearhome:")).map((m) => m.name.slice(9) + " " + (m.startTime / 1000).toFixed(2) + " s"));
+    if (marks.length) console.log("  phases: " + marks.join(", "));
+    times.push({ ready, drawn });
+    console.log(`run ${i + 1}: ready ${(ready / 1000).toFixed(2)} s, first screen drawn ${(drawn / 1000).toFixed(2)} s`);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+console.log(`median of ${runs}: ready ${(med(times.map((t) => t.ready)) / 1000).toFixed(2)} s, ` +
+  `drawn ${(med(times.map((t) => t.drawn)) / 1000).toFixed(2)} s`);
+const total = responses.reduce((n, r) => n + r.bytes, 0);
+console.log(`last run: ${responses.length} responses, ${(total / 1e6).toFixed(2)} MB`);
+for (const r of [...responses].sort((a, b) => b.bytes - a.bytes).slice(0, 8))
+  console.log(`  ${(r.bytes / 1e3).toFixed(1).padStart(9)} kB  ${r.status}  ${r.path}`);
+if (process.env.TIMELINE) for (const r of responses)
+  console.log(`  ${(r.at / 1000).toFixed(2).padStart(6)} s  ${(r.bytes / 1e3).toFixed(1).padStart(9)} kB  ${r.path}`);

@@ -222,21 +222,28 @@ impl Land {
         let left: Vec<String> = [
             (
                 c.multipolygons_unclosed,
-                "multipolygons with no closed outer ring",
+                ["multipolygon", "multipolygons"],
+                "with no closed outer ring",
             ),
             (
                 c.rings_unclosed,
-                "rings of kept multipolygons that do not close",
+                ["ring", "rings"],
+                "of kept multipolygons that do not close",
             ),
-            (c.holes_outside, "inner rings outside every outer ring"),
+            (
+                c.holes_outside,
+                ["inner ring", "inner rings"],
+                "outside every outer ring",
+            ),
             (
                 c.missing_nodes,
-                "features with nodes missing from the extract",
+                ["feature", "features"],
+                "with nodes missing from the extract",
             ),
         ]
         .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, [one, many], what)| format!("{n} {} {what}", if n == 1 { one } else { many }))
         .collect();
         if !left.is_empty() {
             s.push_str("; left out: ");
@@ -274,6 +281,19 @@ mod tests {
         );
         assert_eq!(LandKind::of(tags(&[("landuse", "military")])), None);
         assert_eq!(LandKind::of(tags(&[("building", "yes")])), None);
+    }
+
+    #[test]
+    fn the_log_line_names_each_reason_with_its_count() {
+        let mut land = Land::default();
+        assert!(!land.describe().contains("left out"));
+        land.counts.multipolygons_unclosed = 1;
+        land.counts.rings_unclosed = 3;
+        let s = land.describe();
+        assert!(s.ends_with(
+            "left out: 1 multipolygon with no closed outer ring, 3 rings of kept multipolygons \
+             that do not close"
+        ));
     }
 
     #[test]

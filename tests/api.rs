@@ -365,6 +365,8 @@ async fn pupil_level_endpoints_need_an_officer_token() {
         "/api/moves",
         "/api/download/pupils.csv",
         "/api/journeys?area=W&need=ASD",
+        "/api/journey-times",
+        "/api/journey-times?area=W&need=ASD",
     ] {
         let r = get(uri, None).await;
         assert_error(&r, 401);
@@ -384,6 +386,71 @@ async fn pupil_level_endpoints_need_an_officer_token() {
     let csv = get("/api/download/pupils.csv", Some(OFFICER)).await.text();
     assert_eq!(csv.lines().count(), 7);
     assert_error(&get("/api/journeys?area=ZZ", Some(OFFICER)).await, 404);
+}
+
+#[tokio::test]
+async fn journey_times_bin_exactly_the_journeys_listed() {
+    for query in ["", "need=ASD", "area=W", "area=W&need=ASD"] {
+        let fc = feature_collection(&get(&format!("/api/journeys?{query}"), Some(OFFICER)).await);
+        let t = get(&format!("/api/journey-times?{query}"), Some(OFFICER)).await;
+        assert_eq!(t.status, StatusCode::OK, "{query}: {}", t.text());
+        let t = t.json();
+        assert_eq!(t["bin_minutes"], 5);
+        let last = t["last_bin_from"].as_u64().unwrap() as usize;
+        let phases = t["phases"].as_array().unwrap();
+        let names: Vec<&str> = phases
+            .iter()
+            .map(|p| p["phase"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["primary", "secondary", "post16"]);
+        let mut counted = 0u64;
+        for p in phases {
+            let bins: Vec<u64> = p["bins"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap())
+                .collect();
+            assert_eq!(bins.len(), last / 5 + 1);
+            assert_eq!(bins.iter().sum::<u64>(), p["journeys"].as_u64().unwrap());
+            counted += p["journeys"].as_u64().unwrap();
+        }
+        assert_eq!(
+            counted as usize,
+            fc.features.len(),
+            "{query}: every journey, once"
+        );
+        // each listed journey is in its minutes' bin, and the long ones are counted
+        let mut want = std::collections::HashMap::new();
+        let mut long = 0u64;
+        for f in &fc.features {
+            let m = f.property("minutes").and_then(|v| v.as_f64()).unwrap();
+            let bin = ((m / 5.0).floor() as usize).min(last / 5);
+            *want.entry(bin).or_insert(0u64) += 1;
+            long += u64::from(
+                f.property("long_journey")
+                    .and_then(|v| v.as_bool())
+                    .unwrap(),
+            );
+        }
+        for (bin, n) in want {
+            let got: u64 = phases
+                .iter()
+                .map(|p| p["bins"][bin].as_u64().unwrap())
+                .sum();
+            assert_eq!(got, n, "{query}: bin {bin}");
+        }
+        let over: u64 = phases
+            .iter()
+            .map(|p| p["over_guidance"].as_u64().unwrap())
+            .sum();
+        assert_eq!(over, long, "{query}");
+    }
+    assert_error(&get("/api/journey-times?area=ZZ", Some(OFFICER)).await, 404);
+    assert_error(
+        &get("/api/journey-times?need=NOPE", Some(OFFICER)).await,
+        400,
+    );
 }
 
 /// Every page of `/api/journeys?{query}` fetched with `limit`, in order: the pages'

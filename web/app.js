@@ -892,7 +892,7 @@ async function loadScenario() {
   for (const id of ["show-journeys", "show-moves", "show-runs", "show-all-runs", "dl-pupils", "site-run"]) $(id).disabled = !officer;
   if (!officer) {
     for (const id of ["show-journeys", "show-moves", "show-runs", "show-all-runs"]) $(id).checked = false;
-    state.journeys = null; state.moves = null; state.runs = null; state.sites = []; state.fan = null;
+    state.journeys = null; state.journeyTimes = null; state.moves = null; state.runs = null; state.sites = []; state.fan = null;
     if (state.runTiles) setRunTiles(null);
   }
   const layerSel = $("layer");
@@ -973,6 +973,11 @@ async function loadOfficerLayers() {
     }
     state.journeysTotal = first.total;
     setStatus("Journeys: " + fmt(first.total) + (state.journeysFrom === "tiles" ? " (vector tiles)" : ""));
+  }
+  state.journeyTimes = null;
+  if ($("show-journeys").checked) {
+    const q = areaQuery() + (area ? "&area=" + encodeURIComponent(area) : "");
+    try { state.journeyTimes = await api("api/journey-times?" + q); } catch (e) { setStatus("Journey times: " + e.message); }
   }
   if ($("show-moves").checked) state.moves = await api("api/moves");
   if ($("show-all-runs").checked && !state.runTiles) {
@@ -1144,28 +1149,23 @@ function renderCharts() {
 // Journey times by phase: a histogram per phase (5-minute bins) with its guidance line.
 function chartJourneys() {
   const id = "chart-journeys";
-  if (state.role !== "officer" || !state.journeys || !$("show-journeys").checked) {
+  const jt = state.journeyTimes;
+  if (state.role !== "officer" || !jt || !$("show-journeys").checked) {
     chartEmpty(id, state.role !== "officer" ? "Officers only: journey times are pupil-level figures."
-      : state.journeysFrom === "tiles" && $("show-journeys").checked ? "Too many journeys to chart at once: choose an area in “Journeys in area” (or a need)."
       : "Tick “Journeys (officer)” to chart every journey's minutes.");
     return;
   }
-  const t = state.scenario.thresholds || {};
-  const primaryMax = t.primary_max_age != null ? t.primary_max_age : 10;
+  // /api/journey-times: every journey the map shows (the same area and need), binned by the
+  // server, so a city's ten thousand journeys chart without being downloaded.
+  const byPhase = (name) => jt.phases.find((p) => p.phase === name) || { bins: [], journeys: 0, guidance_minutes: 0 };
+  const sum = (a, b) => a.map((n, i) => n + (b[i] || 0));
+  const prim = byPhase("primary"), sec = byPhase("secondary"), post = byPhase("post16");
   const phases = [
-    { name: "Primary", limit: t.primary_max_minutes || 45, test: (a) => a <= primaryMax, colour: "#0072B2" },
-    { name: "Secondary and post-16", limit: t.secondary_max_minutes || 75, test: (a) => a > primaryMax, colour: "#D55E00" },
+    { name: "Primary", limit: prim.guidance_minutes, bins: prim.bins, count: prim.journeys, colour: "#0072B2" },
+    { name: "Secondary and post-16", limit: sec.guidance_minutes, bins: sum(sec.bins, post.bins),
+      count: sec.journeys + post.journeys, colour: "#D55E00" },
   ];
-  const bin = 5, maxMin = 120, nb = maxMin / bin + 1;
-  for (const ph of phases) {
-    ph.bins = new Array(nb).fill(0);
-    for (const f of state.journeys.features) {
-      const p = f.properties;
-      if (typeof p.minutes !== "number" || typeof p.age !== "number" || !ph.test(p.age)) continue;
-      ph.bins[Math.min(nb - 1, Math.floor(p.minutes / bin))]++;
-    }
-    ph.count = ph.bins.reduce((a, b) => a + b, 0);
-  }
+  const bin = jt.bin_minutes, maxMin = jt.last_bin_from;
   const W = 460, rowH = 130, H = rowH * 2 + 20, L = 36, R = 10;
   const svg = chartBox(id, W, H, "Histogram of journey minutes by phase, with the 45 and 75 minute guidance lines");
   const x = (m) => L + ((W - L - R) * m) / (maxMin + bin);

@@ -14,6 +14,7 @@ use crate::analyse::placement::{Analysis, NotMoved, PupilResult, Trip};
 use crate::analyse::summary::{area_rows, overall, AreaRow, Cohort, GroupStats};
 use crate::analyse::Analysed;
 use crate::model::ids::{ProvisionIdx, PupilIdx};
+use crate::model::phase::Phase;
 use crate::model::{LatLon, Need};
 use crate::output::disclosure::{
     public_count, public_derived, round_dp, suppress_list, AreaGrid, Audience, CellFigures,
@@ -457,6 +458,96 @@ pub fn journey_page(
         _ => None,
     };
     fc
+}
+
+/// Width of a [`JourneyTimes`] bin, minutes.
+pub const JOURNEY_BIN_MINUTES: u32 = 5;
+/// The last [`JourneyTimes`] bin holds every journey from this many minutes on.
+pub const JOURNEY_LAST_BIN_FROM: u32 = 120;
+
+/// The distribution of current one-way journey minutes per phase (officer: exact counts of
+/// pupil-level figures, not disclosure-controlled).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JourneyTimes {
+    /// Bin width, minutes ([`JOURNEY_BIN_MINUTES`]).
+    pub bin_minutes: u32,
+    /// The last bin's lower edge ([`JOURNEY_LAST_BIN_FROM`]): it holds every longer journey.
+    pub last_bin_from: u32,
+    /// Per phase (primary, secondary, post16), in that order.
+    pub phases: Vec<PhaseTimes>,
+}
+
+/// One phase's journey minutes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseTimes {
+    /// `primary`, `secondary` or `post16`.
+    pub phase: &'static str,
+    /// The guidance limit for the phase, minutes (primary's for primary, secondary's for
+    /// secondary and post-16).
+    pub guidance_minutes: f64,
+    /// Journeys counted (routed and estimated).
+    pub journeys: usize,
+    /// Of those, estimated.
+    pub estimated: usize,
+    /// Of those, over the guidance limit (`long_journey`).
+    pub over_guidance: usize,
+    /// Journeys per bin: bin `k` holds minutes in `[5k, 5k + 5)`; the last from
+    /// [`JOURNEY_LAST_BIN_FROM`] on.
+    pub bins: Vec<usize>,
+}
+
+/// The kept pupils' current journeys (exactly those [`journey_page`] lists, with the same
+/// minutes: the routed path's duration, or the estimate's) binned per phase.
+pub fn journey_times(
+    p: &Analysed,
+    routes: &[Option<Route>],
+    keep: &dyn Fn(PupilIdx) -> bool,
+) -> JourneyTimes {
+    let nb = (JOURNEY_LAST_BIN_FROM / JOURNEY_BIN_MINUTES) as usize + 1;
+    let params = &p.params;
+    let mut phases: Vec<PhaseTimes> = Phase::ALL
+        .iter()
+        .map(|ph| PhaseTimes {
+            phase: ph.as_str(),
+            guidance_minutes: match ph {
+                Phase::Primary => params.primary_max_minutes,
+                _ => params.secondary_max_minutes,
+            },
+            journeys: 0,
+            estimated: 0,
+            over_guidance: 0,
+            bins: vec![0; nb],
+        })
+        .collect();
+    let all = Page {
+        offset: 0,
+        limit: usize::MAX,
+    };
+    for (r, how) in journey_items(p, routes, keep, all).0 {
+        let Some(u) = p.scenario.pupils.get(r.pupil.index()) else {
+            continue;
+        };
+        let phase = Phase::of_age(u.age, params.primary_max_age);
+        let Some(row) = phases.iter_mut().find(|x| x.phase == phase.as_str()) else {
+            continue;
+        };
+        let minutes = match how {
+            Drawn::Routed(route) => route.journey.duration_s / 60.0,
+            Drawn::Estimated { trip, .. } => trip.minutes,
+        };
+        let bin = (minutes.max(0.0) / f64::from(JOURNEY_BIN_MINUTES)).floor() as usize;
+        if let Some(n) = row.bins.get_mut(bin.min(nb - 1)) {
+            *n += 1;
+        }
+        row.journeys += 1;
+        row.estimated += usize::from(matches!(how, Drawn::Estimated { .. }));
+        row.over_guidance += usize::from(r.long_journey);
+    }
+    JourneyTimes {
+        bin_minutes: JOURNEY_BIN_MINUTES,
+        last_bin_from: JOURNEY_LAST_BIN_FROM,
+        phases,
+    }
 }
 
 /// A current journey to draw: the routed path, or the estimated journey's straight line.

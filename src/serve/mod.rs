@@ -136,6 +136,7 @@ fn build(state: AppState, loopback_hosts_only: bool) -> Router {
         .route("/api/demand", get(routes::demand))
         .route("/api/basemap", get(routes::basemap))
         .route("/api/journeys", get(routes::journeys))
+        .route("/api/journey-times", get(routes::journey_times))
         .route("/api/moves", get(routes::moves))
         .route("/api/route", get(routes::route))
         .route("/api/catchment", get(routes::catchment))

@@ -400,7 +400,6 @@ pub async fn journeys(
 ) -> Result<Response, ApiError> {
     caller.require_officer()?;
     let Query(q) = q?;
-    let need = parse_need(q.need.as_deref())?;
     let page = Page {
         offset: parse_whole("offset", q.offset.as_deref(), 0, 0..=usize::MAX)?,
         limit: parse_whole(
@@ -410,18 +409,46 @@ pub async fn journeys(
             1..=JOURNEYS_MAX_LIMIT,
         )?,
     };
+    let keep = journey_filter(&state, &q)?;
+    let geoms = state.geometries().await?;
+    let fc = journey_page(state.prepared(), &geoms.journeys, &keep, page);
+    geojson_response("journeys", &fc)
+}
+
+/// `GET /api/journey-times?area=&layer=&need=` (officer): the distribution of the journeys
+/// `/api/journeys` lists for the same query, per phase, in 5-minute bins.
+pub async fn journey_times(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<JourneysQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_officer()?;
+    let Query(q) = q?;
+    let keep = journey_filter(&state, &q)?;
+    let geoms = state.geometries().await?;
+    let times = crate::output::tables::journey_times(state.prepared(), &geoms.journeys, &keep);
+    Ok(axum::Json(times).into_response())
+}
+
+/// Which pupils' journeys a [`JourneysQuery`] keeps (its `need`, and its `area` of `layer`);
+/// 400 for a bad need, 404 for an unknown layer or area.
+fn journey_filter<'s>(
+    state: &'s AppState,
+    q: &JourneysQuery,
+) -> Result<impl Fn(PupilIdx) -> bool + 's, ApiError> {
+    let need = parse_need(q.need.as_deref())?;
     let p = state.prepared();
     let layer = q.layer.as_deref().map(str::trim).filter(|l| !l.is_empty());
     let area_filter = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         None => {
             // A layer given without an area filters nothing, but must still exist.
             if layer.is_some() {
-                layer_index(&state, layer)?;
+                layer_index(state, layer)?;
             }
             None
         }
         Some(a) => {
-            let li = layer_index(&state, layer)?;
+            let li = layer_index(state, layer)?;
             let Some(ai) = p.scenario.area_layers.get(li).and_then(|l| l.find(a)) else {
                 return Err(ApiError::NotFound(
                     "query parameter `area`: no such area in this layer".into(),
@@ -430,8 +457,7 @@ pub async fn journeys(
             Some((li, ai))
         }
     };
-    let geoms = state.geometries().await?;
-    let keep = |u: PupilIdx| {
+    Ok(move |u: PupilIdx| {
         let need_ok = need.is_none_or(|n| {
             p.scenario
                 .pupils
@@ -441,9 +467,7 @@ pub async fn journeys(
         let area_ok = area_filter
             .is_none_or(|(li, ai)| p.layers.get(li).and_then(|l| l.area_of_pupil(u)) == Some(ai));
         need_ok && area_ok
-    };
-    let fc = journey_page(p, &geoms.journeys, &keep, page);
-    geojson_response("journeys", &fc)
+    })
 }
 
 /// `GET /api/moves` (officer): every bring-back move with its new route.

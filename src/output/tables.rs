@@ -531,11 +531,7 @@ pub fn journey_times(
         let Some(row) = phases.iter_mut().find(|x| x.phase == phase.as_str()) else {
             continue;
         };
-        let minutes = match how {
-            Drawn::Routed(route) => route.journey.duration_s / 60.0,
-            Drawn::Estimated { trip, .. } => trip.minutes,
-        };
-        let bin = (minutes.max(0.0) / f64::from(JOURNEY_BIN_MINUTES)).floor() as usize;
+        let bin = (how.minutes().max(0.0) / f64::from(JOURNEY_BIN_MINUTES)).floor() as usize;
         if let Some(n) = row.bins.get_mut(bin.min(nb - 1)) {
             *n += 1;
         }
@@ -559,6 +555,16 @@ enum Drawn<'a> {
         site: LatLon,
         trip: Trip,
     },
+}
+
+impl Drawn<'_> {
+    /// The journey's one-way minutes: the routed path's duration, or the estimate's.
+    fn minutes(self) -> f64 {
+        match self {
+            Drawn::Routed(route) => route.journey.duration_s / 60.0,
+            Drawn::Estimated { trip, .. } => trip.minutes,
+        }
+    }
 }
 
 /// What pupil `r`'s current journey is drawn as, if it has one.
@@ -620,16 +626,15 @@ fn journey_parts<'a>(
     how: Drawn<'a>,
 ) -> (std::borrow::Cow<'a, [LatLon]>, JourneyProperties) {
     let u = &p.scenario.pupils[r.pupil];
-    let (points, minutes, km, journey_source) = match how {
+    let minutes = how.minutes();
+    let (points, km, journey_source) = match how {
         Drawn::Routed(route) => (
             std::borrow::Cow::Borrowed(route.geometry.as_slice()),
-            route.journey.duration_s / 60.0,
             route.journey.distance_m / 1000.0,
             "routed",
         ),
         Drawn::Estimated { home, site, trip } => (
             std::borrow::Cow::Owned(vec![home, site]),
-            trip.minutes,
             trip.km,
             "estimated",
         ),

@@ -248,6 +248,22 @@ async fn scenario_describes_assumptions() {
     assert_eq!(v["role"], "public");
     // 6 pupils: a public count below 10 is suppressed.
     assert_eq!(v["pupils"], Value::Null);
+    // Where the map opens: the boundary's extent, west, south, east, north.
+    let b: Vec<f64> = v["authority_bbox"]
+        .as_array()
+        .expect("authority_bbox")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect();
+    assert_eq!(b.len(), 4);
+    assert!(b[0] < b[2] && b[1] < b[3], "{b:?}");
+    let whole = state()
+        .prepared()
+        .scenario
+        .boundary
+        .bbox()
+        .expect("a boundary");
+    assert!((b[0] - whole.min_lon).abs() < 1e-5 && (b[3] - whole.max_lat).abs() < 1e-5);
     let officer = get("/api/scenario", Some(OFFICER)).await.json();
     assert_eq!(officer["pupils"], 6);
     assert_eq!(officer["role"], "officer");

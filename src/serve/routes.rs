@@ -172,6 +172,13 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         .map(|l| json!({"id": l.id, "name": l.name, "areas": l.len()}))
         .collect();
     let bbox = p.network.as_ref().map(|n| n.graph.bbox());
+    // The authority's own extent (its boundary), where the map opens: known here, so the
+    // page can ask for its first base tiles before the areas arrive.
+    let authority_bbox = p
+        .scenario
+        .boundary
+        .bbox()
+        .map(|b| [b.min_lon, b.min_lat, b.max_lon, b.max_lat].map(r5));
     Json(json!({
         "name": cfg.name,
         "description": cfg.description,
@@ -180,6 +187,7 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller) -> Json<Val
         "network": p.network.as_ref().map(|n| n.graph.summary()),
         "roads": p.roads.describe(),
         "bbox": bbox.map(|b| b.map(r5)),
+        "authority_bbox": authority_bbox,
         "files": files,
         "pupils": match role {
             Role::Officer => json!(p.scenario.pupils.len()),

@@ -267,6 +267,8 @@ function roadWidth(extra) {
     16, w([10, 9, 8, 7, 5, 3], e[3]),
     19, w([30, 26, 22, 20, 14, 8], e[4])];
 }
+// The zoom from which roads have round caps and joins (see baseLayers).
+const ROUND_FROM = 13;
 const ROAD_ORDER = ["match", ROAD_CLASS, "motorway", 6, "trunk", 5, "primary", 4, "secondary", 3, "tertiary", 2, "service", 0, 1];
 
 function baseLayers(src, vector) {
@@ -288,13 +290,18 @@ function baseLayers(src, vector) {
   layers.push({ id: "boundary-fill", type: "fill", source: src, ...sl("boundary"), filter: boundaryFilter,
     paint: { "fill-color": "#ffffff", "fill-opacity": 0.45 } });
   layers.push({ id: "__areas__" }); // placeholder: the choropleth goes here, under the roads
-  layers.push({ id: "road-case", type: "line", source: src, ...sl("roads"), filter: roadFilter,
-    layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ROAD_ORDER },
-    paint: { "line-color": ROAD_CASE, "line-width": roadWidth([0.3, 0.5, 1.2, 2, 3]),
-      "line-opacity": ["interpolate", ["linear"], ["zoom"], 8, 0.5, 12, 1] } });
-  layers.push({ id: "road-fill", type: "line", source: src, ...sl("roads"), filter: roadFilter,
-    layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ROAD_ORDER },
-    paint: { "line-color": ROAD_FILL, "line-width": roadWidth() } });
+  // Each road layer in two zoom bands: below ROUND_FROM the lines are a few pixels wide, so
+  // round caps and joins would not show but cost most of the roads' drawing (their triangle
+  // fans); from it on they keep wide lines' corners and ends whole.
+  const road = (id, paint) => [
+    { id: id + "-low", type: "line", source: src, ...sl("roads"), filter: roadFilter, maxzoom: ROUND_FROM,
+      layout: { "line-cap": "butt", "line-join": "miter", "line-sort-key": ROAD_ORDER }, paint },
+    { id, type: "line", source: src, ...sl("roads"), filter: roadFilter, minzoom: ROUND_FROM,
+      layout: { "line-cap": "round", "line-join": "round", "line-sort-key": ROAD_ORDER }, paint },
+  ];
+  layers.push(...road("road-case", { "line-color": ROAD_CASE, "line-width": roadWidth([0.3, 0.5, 1.2, 2, 3]),
+    "line-opacity": ["interpolate", ["linear"], ["zoom"], 8, 0.5, 12, 1] }));
+  layers.push(...road("road-fill", { "line-color": ROAD_FILL, "line-width": roadWidth() }));
   layers.push({ id: "boundary-line", type: "line", source: src, ...sl("boundary"), filter: boundaryFilter,
     paint: { "line-color": "#6b3d7a", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 14, 3], "line-dasharray": [4, 2] } });
   return layers;

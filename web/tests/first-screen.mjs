@@ -4,8 +4,10 @@
 // Per run (a fresh browser context, so nothing is cached), from navigation to:
 //   ready  - the page's data are in (body[data-ready="true"]);
 //   drawn  - provisions and areas are drawn and the map is idle (every visible tile drawn).
-// Then the requests of the last run: count, bytes, and the largest responses. Prints
-// figures only; it checks nothing (the browser test does).
+// Then, in the last run, a pan: the mouse drags the map 600 px east and back in 60 steps
+// of 16 ms, and the page's frame intervals (requestAnimationFrame) are timed until the
+// map is idle again. Last, the requests of the last run: count, bytes, and the largest
+// responses. Prints figures only; it checks nothing (the browser test does).
 import { chromium } from "playwright-core";
 
 const [url, runsArg] = process.argv.slice(2);
@@ -50,11 +52,48 @@ try {
     if (marks.length) console.log("  phases: " + marks.join(", "));
     times.push({ ready, drawn });
     console.log(`run ${i + 1}: ready ${(ready / 1000).toFixed(2)} s, first screen drawn ${(drawn / 1000).toFixed(2)} s`);
+    if (i === runs - 1) await pan(page);
     await context.close();
   }
 } finally {
   await browser.close();
 }
+// Drag the map and time the page's frames until it is idle again.
+async function pan(page) {
+  const before = responses.length;
+  const box = await page.locator("#map canvas").boundingBox();
+  const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  await page.evaluate(() => {
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) window.__raf = requestAnimationFrame(tick); };
+    window.__raf = requestAnimationFrame(tick);
+  });
+  const t = Date.now();
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  for (let s = 1; s <= 60; s++) {
+    const dx = s <= 30 ? (s / 30) * 600 : ((60 - s) / 30) * 600;
+    await page.mouse.move(cx + dx, cy + dx / 6);
+    await page.waitForTimeout(16);
+  }
+  await page.mouse.up();
+  const dragged = Date.now() - t;
+  await page.evaluate(() => new Promise((res) => {
+    const m = window.__map;
+    if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) res(); else m.once("idle", res);
+  }));
+  const settled = Date.now() - t;
+  const frames = await page.evaluate(() => { cancelAnimationFrame(window.__raf); return window.__frames; });
+  const s = [...frames].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))] || 0;
+  const fetched = responses.slice(before);
+  const biggest = fetched.reduce((n, r) => Math.max(n, r.bytes), 0);
+  console.log(`pan: dragged in ${(dragged / 1000).toFixed(2)} s, idle after ${(settled / 1000).toFixed(2)} s; ` +
+    `${frames.length} frames, median ${q(0.5).toFixed(0)} ms, 95th percentile ${q(0.95).toFixed(0)} ms, ` +
+    `longest ${(s[s.length - 1] || 0).toFixed(0)} ms; ${fetched.length} responses, largest ${(biggest / 1e3).toFixed(1)} kB`);
+}
+
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 console.log(`median of ${runs}: ready ${(med(times.map((t) => t.ready)) / 1000).toFixed(2)} s, ` +
   `drawn ${(med(times.map((t) => t.drawn)) / 1000).toFixed(2)} s`);

@@ -586,8 +586,10 @@ fn print_network_summary(osm: &[PathBuf], net: &Network, t: Instant) {
         t.elapsed().as_secs_f64()
     );
     eprintln!(
-        "map background: {} named places; {}",
+        "map background: {} named places; {} named roads ({} distinct names); {}",
         net.places.len(),
+        net.road_names.len(),
+        net.road_names.distinct(),
         net.land.describe()
     );
 }

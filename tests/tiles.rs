@@ -134,7 +134,7 @@ async fn public_tiles_over_rutland_carry_no_pupil_data() {
     let p = rutland().prepared();
     let pupil_ids: HashSet<&str> = p.scenario.pupils.iter().map(|u| u.id.as_str()).collect();
     let allowed: HashMap<&str, BTreeSet<&str>> = [
-        ("roads", vec!["class"]),
+        ("roads", vec!["class", "name"]),
         ("boundary", vec!["name"]),
         ("areas", vec!["layer", "area_id", "name"]),
         (
@@ -237,8 +237,29 @@ async fn roads_by_zoom_and_the_town_centre_at_z14() {
         })
         .sum();
     assert!(n14 > 20, "{n14} road lines at z14 in Oakham");
-    let per_class = z14.iter().filter(|f| f.layer == "roads").count();
-    assert_eq!(per_class, c14.len());
+    // At z14 one feature per class and name: Oakham's streets by name, each once per class.
+    let keyed: Vec<(String, Option<String>)> = z14
+        .iter()
+        .filter(|f| f.layer == "roads")
+        .map(|f| {
+            let get = |k| f.props.get(k).and_then(text).map(String::from);
+            (get("class").unwrap_or_default(), get("name"))
+        })
+        .collect();
+    let distinct: BTreeSet<_> = keyed.iter().cloned().collect();
+    assert_eq!(distinct.len(), keyed.len(), "a class and name twice");
+    let names: BTreeSet<&str> = keyed.iter().filter_map(|k| k.1.as_deref()).collect();
+    assert!(names.contains("High Street"), "{names:?}");
+    assert!(
+        names.len() > 10,
+        "{} street names at z14 in Oakham",
+        names.len()
+    );
+    // Below z14 no names: one feature per class.
+    let z13 = tile("base", TileId::containing(OAKHAM, 13), None).await;
+    let roads13: Vec<&Decoded> = z13.iter().filter(|f| f.layer == "roads").collect();
+    assert!(roads13.iter().all(|f| !f.props.contains_key("name")));
+    assert_eq!(roads13.len(), classes(&z13).len());
     for f in z14.iter().filter(|f| f.layer == "roads") {
         assert!(
             matches!(
@@ -448,6 +469,13 @@ async fn place_names_come_from_the_extract() {
     let bytes = nearhome::load::network::encode_cache(net).unwrap();
     let back = nearhome::load::network::network_from_cache(&bytes, "test").unwrap();
     assert_eq!(back.places, net.places);
+    // and the roads' names
+    assert!(
+        net.road_names.len() > 1000,
+        "{} named ways",
+        net.road_names.len()
+    );
+    assert_eq!(back.road_names, net.road_names);
 }
 
 #[tokio::test]

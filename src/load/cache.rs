@@ -10,7 +10,7 @@
 //! Sections hold flat arrays exactly as the network holds them in memory — junctions,
 //! pieces, geometry, the forward and reverse adjacency, the snapping grid and, per metric,
 //! the contraction hierarchy (ranks, arcs and the two link lists); beside them the extract's
-//! named places, water and land use (bincode) for the map — so loading is reading
+//! named places, road names, water and land use (bincode) for the map — so loading is reading
 //! each array straight into place, in parallel, with no rebuilding. A reader skips the
 //! sections it does not need (a time-only analysis never reads the distance hierarchy).
 //! Each section's checksum catches damaged bytes, and every index is still checked
@@ -37,8 +37,9 @@ use crate::query::route::{Hierarchies, Network};
 const MAGIC: &[u8; 4] = b"NHG\0";
 /// Format version: 6 stores the adjacency, the snapping grid and the hierarchy links; 7
 /// counts the extracts merged; 8 records the speed profile; 9 stores the extract's named
-/// places (`place=*` nodes, the map's labels); 10 their water and land use.
-const VERSION: u32 = 10;
+/// places (`place=*` nodes, the map's labels); 10 their water and land use; 11 the roads'
+/// names.
+const VERSION: u32 = 11;
 const HEADER: usize = 24;
 const TOC_ENTRY: usize = 24;
 /// Bytes of one stored piece (way id, four u32 indexes, length, speed).
@@ -143,6 +144,7 @@ fn sections(net: &Network) -> Result<Vec<Section<'_>>, Error> {
         owned("speeds", net.speeds.to_stored().as_bytes().to_vec()),
         owned("places", encode(&net.places)?),
         owned("land", encode(net.land.as_ref())?),
+        owned("names", encode(net.road_names.as_ref())?),
     ];
     for metric in [Metric::Time, Metric::Distance] {
         let Some(h) = net.hierarchies.get(metric) else {
@@ -649,6 +651,9 @@ pub fn read_cache(src: Source, label: &str, metrics: &[Metric]) -> Result<Networ
     net.places = decode(&bytes(src, &toc, "places").map_err(bad)?, "places").map_err(bad)?;
     net.land =
         std::sync::Arc::new(decode(&bytes(src, &toc, "land").map_err(bad)?, "land").map_err(bad)?);
+    net.road_names = std::sync::Arc::new(
+        decode(&bytes(src, &toc, "names").map_err(bad)?, "road names").map_err(bad)?,
+    );
     Ok(net)
 }
 

@@ -47,6 +47,7 @@ pub fn network_from_pbfs(files: &[(&[u8], &str)]) -> Result<Network, Error> {
     let mut net = Network::new(graph);
     net.places = extract.places;
     net.land = std::sync::Arc::new(extract.land);
+    net.road_names = std::sync::Arc::new(extract.road_names);
     Ok(net)
 }
 

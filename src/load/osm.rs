@@ -15,6 +15,7 @@ use crate::load::land::LandCollector;
 use crate::model::land::Land;
 use crate::model::place::{parse_population, sort_places, Place, PlaceKind};
 use crate::model::profile::{car_profile, Excluded};
+use crate::model::road_names::{label_of, RoadNames};
 use crate::model::LatLon;
 
 pub use crate::index::graph::{RawNetwork, RawWay, ReadStats};
@@ -49,6 +50,8 @@ pub struct Extract {
     pub places: Vec<Place>,
     /// Water and land use (see [`crate::load::land`]).
     pub land: Land,
+    /// The drivable ways' labels (`name`, else `ref`), the map's street names.
+    pub road_names: RoadNames,
 }
 
 /// [`read_networks`], and the extracts' named places, water and land use, read in the same
@@ -85,6 +88,7 @@ fn read<R: Read + Seek>(sources: Vec<(R, String)>, map: bool) -> Result<Extract,
         }
     }
     let mut by_id: HashMap<i64, RawWay> = HashMap::new();
+    let mut names: Vec<(i64, String)> = Vec::new();
     let mut seen: HashSet<i64> = HashSet::new();
     for (pbf, label) in &mut pbfs {
         for way in pbf.iter_ways() {
@@ -102,6 +106,11 @@ fn read<R: Read + Seek>(sources: Vec<(R, String)>, map: bool) -> Result<Extract,
                 continue;
             }
             if let Some(w) = classify_way(&way, &mut stats) {
+                if map {
+                    if let Some(label) = label_of(|k| way.tags.get(k).map(|v| v.as_str())) {
+                        names.push((w.id, label.to_string()));
+                    }
+                }
                 by_id.insert(w.id, w);
             }
         }
@@ -155,6 +164,7 @@ fn read<R: Read + Seek>(sources: Vec<(R, String)>, map: bool) -> Result<Extract,
         roads: RawNetwork { ways, nodes, stats },
         places,
         land,
+        road_names: RoadNames::from_pairs(names),
     })
 }
 

@@ -29,6 +29,7 @@ pub mod place;
 pub mod postcode;
 pub mod profile;
 pub mod proj;
+pub mod road_names;
 pub mod scenario;
 pub mod sen2;
 pub mod snapshot;

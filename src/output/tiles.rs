@@ -26,9 +26,9 @@
 //! dropped. Polygon rings are oriented as the specification wants (exteriors with a
 //! positive surveyor's area in tile coordinates, y down; holes negative).
 //!
-//! Roads are one feature per class in a tile: the lines cut from it are joined end to end
-//! ([`merge_lines`]) and, below [`TILEJSON_MAX_ZOOM`], lines under a pixel across are left
-//! out.
+//! Roads are one feature per class in a tile (from [`ROAD_NAMES_FROM`], per class and
+//! name): the lines cut from it are joined end to end ([`merge_lines`]) and, below
+//! [`TILEJSON_MAX_ZOOM`], lines under a pixel across are left out.
 //!
 //! Which features appear at which zoom: [`TileClass::min_zoom`] for roads,
 //! [`place_min_zoom`] for places, [`land_min_zoom`] and [`waterway_min_zoom`] for water and
@@ -58,6 +58,9 @@ pub const BUFFER: f64 = 64.0;
 pub const MAX_ZOOM: u8 = 16;
 /// The `maxzoom` the TileJSON advertises: clients overzoom its tiles beyond it.
 pub const TILEJSON_MAX_ZOOM: u8 = 14;
+/// The zoom from which roads carry their names (`name`: the way's `name`, else its `ref`),
+/// one feature per class and name; below it, one feature per class and no names.
+pub const ROAD_NAMES_FROM: u8 = 14;
 /// Web Mercator's latitude limit, degrees.
 pub const MAX_LATITUDE: f64 = 85.051_128_779_806_59;
 
@@ -824,6 +827,8 @@ fn index_land(
 struct RoadLine {
     pieces: Range<u32>,
     class: TileClass,
+    /// The way's label (an index into the network's road names), if it has one.
+    name: Option<u32>,
 }
 
 /// An area polygon in Mercator units.
@@ -888,6 +893,7 @@ impl BaseTiles {
                     lines.push(RoadLine {
                         pieces: start as u32..i as u32,
                         class,
+                        name: net.road_names.label_of_way(pieces[start].way_id),
                     });
                     start = i;
                 }
@@ -1140,25 +1146,39 @@ impl BaseTiles {
                     continue;
                 };
                 let hits = sorted_hits(tree, env);
-                let props: Props = vec![("class", Prop::Str(class.as_str().to_string()))];
-                let all: Vec<Vec<[i32; 2]>> = hits
-                    .par_iter()
-                    .filter_map(|&li| self.lines.get(li as usize))
-                    .flat_map_iter(|line| {
-                        let pts = line.pieces.clone().enumerate().flat_map(|(k, pi)| {
-                            // Consecutive pieces share their junction: skip the repeat.
-                            let c = net.graph.piece_coords(pi);
-                            c.iter().skip(usize::from(k > 0))
-                        });
-                        tile_lines_ll(t, pts)
-                    })
-                    .collect();
-                let mut merged = merge_lines(all, eps);
-                if t.z < TILEJSON_MAX_ZOOM {
-                    // Lines under a pixel across, once joined, are not drawn: leave them out.
-                    merged.retain(|l| extent(l) >= eps);
+                // One feature per class, or from ROAD_NAMES_FROM per class and name (the
+                // labels run along each street's joined lines).
+                let mut groups: std::collections::BTreeMap<Option<u32>, Vec<u32>> =
+                    std::collections::BTreeMap::new();
+                for li in hits {
+                    let name = self.lines.get(li as usize).and_then(|l| l.name);
+                    let key = if t.z >= ROAD_NAMES_FROM { name } else { None };
+                    groups.entry(key).or_default().push(li);
                 }
-                roads.lines(&merged, &props);
+                for (name, hits) in groups {
+                    let mut props: Props = vec![("class", Prop::Str(class.as_str().to_string()))];
+                    if let Some(label) = name.and_then(|i| net.road_names.label(i)) {
+                        props.push(("name", Prop::Str(label.to_string())));
+                    }
+                    let all: Vec<Vec<[i32; 2]>> = hits
+                        .par_iter()
+                        .filter_map(|&li| self.lines.get(li as usize))
+                        .flat_map_iter(|line| {
+                            let pts = line.pieces.clone().enumerate().flat_map(|(k, pi)| {
+                                // Consecutive pieces share their junction: skip the repeat.
+                                let c = net.graph.piece_coords(pi);
+                                c.iter().skip(usize::from(k > 0))
+                            });
+                            tile_lines_ll(t, pts)
+                        })
+                        .collect();
+                    let mut merged = merge_lines(all, eps);
+                    if t.z < TILEJSON_MAX_ZOOM {
+                        // Lines under a pixel across, once joined, are not drawn: leave them out.
+                        merged.retain(|l| extent(l) >= eps);
+                    }
+                    roads.lines(&merged, &props);
+                }
             }
         }
         roads.finish(&mut tile);

@@ -273,6 +273,9 @@ pub struct Network {
     /// The extract's water and land use (the map's background; shared, since it is never
     /// changed); not part of routing.
     pub land: std::sync::Arc<crate::model::land::Land>,
+    /// The roads' labels by OSM way id (the map's street names; shared); not part of
+    /// routing.
+    pub road_names: std::sync::Arc<crate::model::road_names::RoadNames>,
 }
 
 impl Network {
@@ -286,6 +289,7 @@ impl Network {
             speeds: SpeedProfile::free_flow(),
             places: Vec::new(),
             land: Default::default(),
+            road_names: Default::default(),
         }
     }
 
@@ -298,6 +302,7 @@ impl Network {
             speeds: SpeedProfile::free_flow(),
             places: Vec::new(),
             land: Default::default(),
+            road_names: Default::default(),
         }
     }
 
@@ -312,6 +317,7 @@ impl Network {
             speeds: speeds.clone(),
             places: self.places.clone(),
             land: self.land.clone(),
+            road_names: self.road_names.clone(),
             ..Network::new(graph)
         }
     }

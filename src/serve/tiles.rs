@@ -23,7 +23,7 @@ use tokio::sync::OnceCell;
 
 use crate::output::tiles::{
     land_min_zoom, place_min_zoom, waterway_min_zoom, BaseTiles, OfficerTiles, RunTiles, TileClass,
-    TileId, MAX_ZOOM, TILEJSON_MAX_ZOOM,
+    TileId, MAX_ZOOM, ROAD_NAMES_FROM, TILEJSON_MAX_ZOOM,
 };
 use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
@@ -427,7 +427,8 @@ pub async fn base_tilejson(
                     "name": "String: name (absent when untagged)"}},
         {"id": "roads", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
          "description": "The routable road network, by class, simplified per zoom",
-         "fields": {"class": format!("String: {}", road_classes.join(", "))}},
+         "fields": {"class": format!("String: {}", road_classes.join(", ")),
+                    "name": format!("String: the way's name, else its ref (from zoom {ROAD_NAMES_FROM}; absent when untagged)")}},
         {"id": "boundary", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
          "description": "The authority's boundary (lines)",
          "fields": {"name": "String: the scenario's name"}},

@@ -6,8 +6,9 @@
 //   drawn  - provisions and areas are drawn and the map is idle (every visible tile drawn).
 // Then, in the last run, a pan: the mouse drags the map 600 px east and back in 60 steps
 // of 16 ms, and the page's frame intervals (requestAnimationFrame) are timed until the
-// map is idle again. Last, the requests of the last run: count, bytes, and the largest
-// responses. Prints figures only; it checks nothing (the browser test does).
+// map is idle again (PAN_ZOOM=Z: at zoom Z, same centre). Last, the requests of the last
+// run: count, bytes, and the largest responses. Prints figures only; it checks nothing
+// (the browser test does).
 import { chromium } from "playwright-core";
 
 const [url, runsArg] = process.argv.slice(2);
@@ -60,6 +61,11 @@ try {
 }
 // Drag the map and time the page's frames until it is idle again.
 async function pan(page) {
+  // PAN_ZOOM=Z: zoom there first (same centre) and wait for the map to be idle.
+  if (process.env.PAN_ZOOM) await page.evaluate((z) => new Promise((res) => {
+    window.__map.jumpTo({ zoom: Number(z) });
+    window.__map.once("idle", res);
+  }), process.env.PAN_ZOOM);
   const before = responses.length;
   const box = await page.locator("#map canvas").boundingBox();
   const cx = box.x + box.width / 2, cy = box.y + box.height / 2;

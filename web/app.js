@@ -1598,8 +1598,8 @@ mark("module");
     // areas and schools; else the view waits for the areas' bounds.
     if (authorityBounds()) {
       fitAuthority(false);
+      based = true; // once only, even if it fails part-way
       await addBasemap();
-      based = true;
       mark("basemap-added");
     }
     try { areas = await api("api/areas?" + areaQuery()); } catch (e) { areas = null; }

@@ -21,7 +21,7 @@ pub fn network_from_pbf(bytes: &[u8], label: &str) -> Result<Network, Error> {
 }
 
 /// Build one network from several PBF extracts (bytes and label each), merged by OSM
-/// node and way id, with their named places, water and land use (see [`read_extracts`]).
+/// node and way id, with their named places, road names, water and land use (see [`read_extracts`]).
 ///
 /// # Errors
 /// [`Error::Osm`] naming the file that is unreadable, [`Error::EmptyNetwork`] when no

@@ -1,5 +1,5 @@
 //! Adapter: OpenStreetMap PBF bytes -> [`RawNetwork`] (drivable ways and their nodes) and,
-//! for the map, [`Extract`] (the roads, named places, water and land use).
+//! for the map, [`Extract`] (the roads, their names, named places, water and land use).
 //!
 //! Two passes over the PBF (ways, then only the nodes those ways use) keep memory low on
 //! county and regional extracts. Ways are sorted by OSM id so that the graph built from
@@ -54,9 +54,9 @@ pub struct Extract {
     pub road_names: RoadNames,
 }
 
-/// [`read_networks`], and the extracts' named places, water and land use, read in the same
-/// passes (relations first, for the multipolygons the land use needs; then ways; then
-/// nodes).
+/// [`read_networks`], and the extracts' named places, road names, water and land use, read
+/// in the same passes (relations first, for the multipolygons the land use needs; then ways;
+/// then nodes).
 ///
 /// # Errors
 /// As [`read_networks`].

@@ -77,7 +77,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src
 /// Browsers keep it and ask again with `If-None-Match` (`Cache-Control: no-cache`), so a
 /// second visit, or MapLibre's second worker loading the same script, gets `304 Not Modified`
 /// and no body.
-pub struct Embedded {
+struct Embedded {
     bytes: &'static [u8],
     content_type: &'static str,
     etag: OnceLock<String>,

@@ -745,6 +745,36 @@ async fn runs_tiles_need_the_token_and_draw_every_planned_run_to_its_school() {
     }
     assert_eq!(drawn.len(), total);
 
+    // The lines follow the roads: a run whose stops all snapped is routed leg by leg (more
+    // points than stops); a stop off
+    // the extract is reached straight, at its home. Each path starts at the first home and
+    // ends at the school.
+    let mut routed = 0;
+    for s in &plan.schools {
+        let school = p.scenario.provisions[s.school].location;
+        for run in &s.runs {
+            let path = nearhome::output::runs::run_path(p, run, school);
+            let homes: Vec<LatLon> = run
+                .pupils
+                .iter()
+                .map(|&u| p.scenario.pupils[u].home)
+                .collect();
+            assert_eq!(path.first(), homes.first());
+            assert_eq!(path.last(), Some(&school));
+            let snapped = |u: usize| p.analysis.pupils[u].home_snap.snap().is_some();
+            for (&u, home) in run.pupils.iter().zip(&homes).skip(1) {
+                if !snapped(u) {
+                    assert!(path.contains(home), "a stop off the extract is on the line");
+                }
+            }
+            if run.pupils.iter().all(|&u| snapped(u)) {
+                assert!(path.len() > homes.len() + 1, "{} points", path.len());
+                routed += 1;
+            }
+        }
+    }
+    assert!(routed > 0, "some runs have every stop on the roads");
+
     // Every feature of every tile fetched (and of the county at zoom 8): a line with the
     // run's fields only, nothing that identifies a pupil.
     let z8 = TileId::containing(OAKHAM, 8);

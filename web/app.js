@@ -488,7 +488,7 @@ function setJourneySource(kind, tj) {
 
 // Every school's planned runs (officer): the runs vector tiles (/tiles/runs, token in a
 // header), a source of their own (planning the runs may take a while; the journeys do not
-// wait for it), one straight line per run through its stops, coloured by kind. Added only
+// wait for it), one line per run along the roads through its stops, coloured by kind. Added only
 // with the token; `null` removes it.
 const RUN_KINDS = [
   ["shared", "#009E73", "Shared run (all schools)"],
@@ -523,7 +523,7 @@ function showRunPopup(f, lngLat) {
     "<dt>Minutes</dt><dd>" + fmt(p.minutes, 0) + "</dd>" +
     (p.vehicle ? "<dt>Vehicle</dt><dd>" + esc(p.vehicle) + "</dd>" : "") +
     "<dt>£ a day</dt><dd>" + money(p.gbp_per_day) + "</dd></dl>" +
-    "<p class=\"note\">Drawn straight from stop to stop; select the school for its runs along the roads.</p>";
+    "<p class=\"note\">Select the school for this run's stops.</p>";
   closePopup();
   state.popup = new maplibregl.Popup({ closeButton: true, maxWidth: "260px", focusAfterOpen: false }).setLngLat(lngLat).setDOMContent(el).addTo(map);
 }
@@ -643,7 +643,7 @@ function drawLegend() {
   if ($("show-moves").checked && state.moves) items.push({ kind: "arrow", colour: "#0072B2", label: "Bring-back move (arrows: direction of travel)" });
   if ($("show-runs").checked && state.runs) items.push({ kind: "line", colour: "#E69F00", label: "Shared run (one colour each) and its stops" });
   if ($("show-all-runs").checked && state.runTiles && state.role === "officer") {
-    items.push({ kind: "title", label: "Runs (straight, stop to stop)" });
+    items.push({ kind: "title", label: "Runs (along the roads)" });
     for (const [, c, label] of RUN_KINDS) items.push({ kind: "line", colour: c, label });
   }
   if ($("show-journeys").checked && state.role === "officer") {

@@ -49,6 +49,50 @@ pub fn school_runs_in_order<'a>(a: &Analysed, s: &'a SchoolRuns) -> Vec<&'a Plan
     runs
 }
 
+/// A run's path, from its first pupil's home through each pupil's in pick-up order to the
+/// school at `school`: each leg along the roads (the fastest route, as the plan times it,
+/// between the stops' points on the road) where both ends snapped to the network and a
+/// route exists, else straight from the previous point to the stop (a home off the
+/// extract, or no network at all). It starts at the first home and ends at the school's
+/// site. Empty for a run with no pupil in the scenario.
+pub fn run_path(
+    a: &Analysed,
+    run: &PlannedRun,
+    school: crate::model::LatLon,
+) -> Vec<crate::model::LatLon> {
+    let snap_of = |u: usize| a.analysis.pupils.get(u)?.home_snap.snap().copied();
+    let mut stops: Vec<(crate::model::LatLon, Option<crate::index::snap::Snap>)> = run
+        .pupils
+        .iter()
+        .filter_map(|&u| Some((a.scenario.pupils.get(u)?.home, snap_of(u))))
+        .collect();
+    if stops.is_empty() {
+        return Vec::new();
+    }
+    let net = a.network.as_ref();
+    let school_snap = net.and_then(|n| n.snap(school, a.params.max_snap_m).ok());
+    stops.push((school, school_snap));
+    let mut path = vec![stops[0].0];
+    for w in stops.windows(2) {
+        let routed = match (net, &w[0].1, &w[1].1) {
+            (Some(n), Some(from), Some(to)) => n.route(from, to, Metric::Time),
+            _ => None,
+        };
+        match routed {
+            Some(r) => {
+                let skip = usize::from(r.geometry.first() == path.last());
+                path.extend(r.geometry.iter().skip(skip).copied());
+            }
+            None => path.push(w[1].0),
+        }
+    }
+    // From the last road point to the school's own site (its snap is on the road outside).
+    if path.last() != Some(&school) {
+        path.push(school);
+    }
+    path
+}
+
 /// Runs in output order: schools in scenario order; per school as
 /// [`school_runs_in_order`]. Ids are `SCHOOL_ID/NNN`.
 fn listed<'a>(a: &Analysed, plan: &'a TransportPlan) -> Vec<Listed<'a>> {
@@ -168,30 +212,13 @@ fn runs_geojson(a: &Analysed, runs: &[Listed]) -> FeatureCollection {
         .par_iter()
         .map(|l| {
             let f = &l.run.figures;
-            let snaps: Vec<_> = l
-                .run
-                .pupils
-                .iter()
-                .filter_map(|&u| a.analysis.pupils.get(u)?.home_snap.snap().copied())
-                .collect();
             let school = a.scenario.provisions.get(l.school.school);
-            let school_snap = a
-                .network
-                .as_ref()
-                .and_then(|net| net.snap(school?.location, a.params.max_snap_m).ok());
-            let mut line: Vec<Position> = Vec::new();
-            if let (Some(net), Some(end)) = (a.network.as_ref(), school_snap) {
-                let stops: Vec<_> = snaps.iter().copied().chain([end]).collect();
-                for w in stops.windows(2) {
-                    if let Some(r) = net.route(&w[0], &w[1], Metric::Time) {
-                        line.extend(
-                            r.geometry
-                                .iter()
-                                .map(|p| Position::from([coord6(p.lon), coord6(p.lat)])),
-                        );
-                    }
-                }
-            }
+            let line: Vec<Position> = school
+                .map(|s| run_path(a, l.run, s.location))
+                .unwrap_or_default()
+                .iter()
+                .map(|p| Position::from([coord6(p.lon), coord6(p.lat)]))
+                .collect();
             let mut props = JsonObject::new();
             props.insert("run_id".into(), l.id.clone().into());
             props.insert(

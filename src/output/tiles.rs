@@ -15,8 +15,8 @@
 //!   no pupil id, no need, no postcode) and `moves` (the bring-back moves as straight lines
 //!   from the current placement to the proposed one).
 //! - **runs** (officer; apart so the journeys need not wait for the run planning): `runs`
-//!   (each planned shared run as a straight line through its pupils' homes in pick-up
-//!   order, then the school; no pupil id, need or postcode).
+//!   (each planned shared run as a line along the roads through its pupils' homes in
+//!   pick-up order, then the school; no pupil id, need or postcode).
 //!
 //! Geometry: WGS84 to Web Mercator (EPSG:3857, latitudes clamped to ±85.0511°), to tile
 //! units, clipped to the tile plus a [`BUFFER`] of 64 units (lines by Liang–Barsky per
@@ -1358,8 +1358,8 @@ impl OfficerTiles {
     }
 }
 
-/// A planned run to draw in the `runs` layer: its stops in visiting order (the pupils'
-/// homes in pick-up order, then the school), Mercator units.
+/// A planned run to draw in the `runs` layer: its path
+/// ([`crate::output::runs::run_path`]), Mercator units.
 #[derive(Debug, Clone)]
 struct RunLine {
     stops: Vec<[f64; 2]>,
@@ -1369,10 +1369,11 @@ struct RunLine {
 /// The officers' shared-runs layer (`runs`, a source of its own so that the journeys and
 /// moves need not wait for the planning), indexed for cutting into tiles.
 ///
-/// Each planned run of a [`crate::analyse::runs::TransportPlan`] is one line through its
-/// pupils' homes in pick-up order, then the school: **straight from stop to stop** (the
-/// plan keeps each leg's road seconds and metres, not its path; `/api/runs` routes the legs
-/// for one school). Properties: `school_id`, `school_name`, `kind`, `run` (1-based, as
+/// Each planned run of a [`crate::analyse::runs::TransportPlan`] is one line from its first
+/// pupil's home through the others' in pick-up order to the school, **along the roads**
+/// ([`crate::output::runs::run_path`]: the plan keeps each leg's seconds and metres, not its
+/// path, so the legs are routed once, when the index is built; a leg that cannot be routed
+/// is straight). Properties: `school_id`, `school_name`, `kind`, `run` (1-based, as
 /// the `NNN` of `/api/runs`' `run_id`), `pupils` (count), `minutes`, `km`, `gbp_per_day`
 /// and `vehicle` (absent when none). No pupil id, need, postcode or home coordinates as
 /// properties: the line itself passes the homes (an officer layer, as `journeys`).
@@ -1396,16 +1397,18 @@ impl RunTiles {
             let Some(school) = sc.provisions.get(s.school) else {
                 continue;
             };
-            let end = mercator(school.location);
             let ordered = crate::output::runs::school_runs_in_order(a, s);
-            for (k, run) in ordered.into_iter().enumerate() {
-                let stops: Vec<[f64; 2]> = run
-                    .pupils
-                    .iter()
-                    .filter_map(|&u| sc.pupils.get(u))
-                    .map(|p| mercator(p.home))
-                    .chain(std::iter::once(end))
-                    .collect();
+            // Each run's legs routed along the roads (in parallel: a city has thousands).
+            let paths: Vec<Vec<[f64; 2]>> = ordered
+                .par_iter()
+                .map(|run| {
+                    crate::output::runs::run_path(a, run, school.location)
+                        .into_iter()
+                        .map(mercator)
+                        .collect()
+                })
+                .collect();
+            for (k, (run, stops)) in ordered.into_iter().zip(paths).enumerate() {
                 if stops.len() < 2 {
                     continue;
                 }

@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::analyse::runs::{PlannedRun, RunKind, RunRequest, SchoolRuns, TransportPlan};
 use crate::analyse::Analysed;
+use crate::index::snap::Snap;
 use crate::model::fleet::FleetConfig;
+use crate::model::LatLon;
 use crate::output::disclosure::{public_count, suppress_list, Audience};
 use crate::output::records::{coord6, dec2};
 use crate::output::tables::feature;
@@ -55,13 +57,9 @@ pub fn school_runs_in_order<'a>(a: &Analysed, s: &'a SchoolRuns) -> Vec<&'a Plan
 /// route exists, else straight from the previous point to the stop (a home off the
 /// extract, or no network at all). It starts at the first home and ends at the school's
 /// site. Empty for a run with no pupil in the scenario.
-pub fn run_path(
-    a: &Analysed,
-    run: &PlannedRun,
-    school: crate::model::LatLon,
-) -> Vec<crate::model::LatLon> {
+pub fn run_path(a: &Analysed, run: &PlannedRun, school: LatLon) -> Vec<LatLon> {
     let snap_of = |u: usize| a.analysis.pupils.get(u)?.home_snap.snap().copied();
-    let mut stops: Vec<(crate::model::LatLon, Option<crate::index::snap::Snap>)> = run
+    let mut stops: Vec<(LatLon, Option<Snap>)> = run
         .pupils
         .iter()
         .filter_map(|&u| Some((a.scenario.pupils.get(u)?.home, snap_of(u))))

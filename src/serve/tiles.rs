@@ -486,7 +486,7 @@ pub async fn runs_tilejson(
 ) -> Result<Response, ApiError> {
     let layers = json!([
         {"id": "runs", "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM,
-         "description": "Planned shared runs: a straight line from stop to stop through the pupils' homes in pick-up order, then the school (not the roads driven)",
+         "description": "Planned shared runs: along the roads from the first pupil's home through the others' in pick-up order to the school (a leg with an end off the road extract is straight)",
          "fields": {"school_id": "String: the school's provision id",
                     "school_name": "String: the school's name",
                     "kind": "String: shared, solo or over_guidance",
